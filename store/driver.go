@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Driver is what a backend implements. Applications do not use it: they use
+// the [Store] that [NewStore] builds around a Driver.
+//
+// The portable Store does everything that must be the same on every
+// backend before a Driver sees a call: it validates keys, items, field
+// operations, conditions and queries, normalises item data (a deep copy the
+// driver may keep), enforces the limits, removes duplicate keys from
+// GetMany, opens and checks cursors, hides expired items, and retries
+// ErrThrottled (and ErrUnavailable on reads) with jittered backoff. A Driver
+// only translates to its database, and maps native errors to [*Error]
+// values of the kinds in this package, wrapping the native error.
+type Driver interface {
+	// Get returns the item, expired or not, or ErrNotFound.
+	Get(ctx context.Context, key Key) (*Item, error)
+	// Put writes item under cond and returns the new revision. For
+	// CondNotExists an existing item that has expired (ExpiresAt <= now)
+	// counts as absent; for CondExists and CondRevision it counts as
+	// present only if not expired.
+	Put(ctx context.Context, item *Item, cond Condition, now time.Time) (Revision, error)
+	// Update applies ops to the existing, unexpired item.
+	Update(ctx context.Context, key Key, ops []FieldOp, cond Condition, now time.Time) (Revision, error)
+	// Delete removes the item under cond.
+	Delete(ctx context.Context, key Key, cond Condition, now time.Time) error
+	// GetMany returns one entry per (distinct) key, in order, nil where
+	// missing; expired items may be returned.
+	GetMany(ctx context.Context, keys []Key) ([]*Item, error)
+	// WriteMany applies writes independently and returns one error per
+	// write (nil where it succeeded); the slice may be nil when all did.
+	WriteMany(ctx context.Context, writes []Write, now time.Time) []error
+	// Atomic applies writes all-or-nothing; a failure is an *OpError with
+	// the index of the write that failed, when the backend reports it.
+	Atomic(ctx context.Context, writes []Write, now time.Time) error
+	// Query returns up to q.Limit items in sort-key order, starting after
+	// q.After when it is set, and whether more items may follow. It may
+	// return fewer than q.Limit items with more == true (filtering); the
+	// portable Store asks again from the last item. Drivers should skip
+	// items that expired before q.Now where they can do so cheaply; the
+	// portable Store drops any that remain.
+	Query(ctx context.Context, q *DriverQuery) (items []*Item, more bool, err error)
+	// Capabilities reports what the backend supports.
+	Capabilities() Capabilities
+	// Close releases the driver's resources.
+	Close() error
+}
+
+// DriverQuery is a validated Query as a Driver receives it.
+type DriverQuery struct {
+	Partition  string
+	Sort       SortCondition
+	Filters    []Filter
+	Descending bool
+	// Limit is between 1 and MaxQueryLimit+1.
+	Limit int
+	// After, when HasAfter, is the sort key of the last item already
+	// returned: the page starts strictly after it (before it, when
+	// Descending).
+	After    string
+	HasAfter bool
+	// Now is the time against which items count as expired.
+	Now time.Time
+}
