@@ -162,7 +162,9 @@ const (
 
 // Set sets the field at path (dot-separated for nested maps, whose parents
 // must exist) to value.
-func Set(path string, value any) FieldOp { return FieldOp{Kind: OpSet, Path: splitPath(path), Value: value} }
+func Set(path string, value any) FieldOp {
+	return FieldOp{Kind: OpSet, Path: splitPath(path), Value: value}
+}
 
 // Remove deletes the field at path; removing a missing field is not an
 // error.
@@ -305,7 +307,9 @@ func SortGreater(v string) SortCondition { return SortCondition{Op: SortGT, Valu
 func SortGreaterOrEqual(v string) SortCondition { return SortCondition{Op: SortGE, Value: v} }
 
 // SortBetweenKeys selects sort keys from lo to hi inclusive.
-func SortBetweenKeys(lo, hi string) SortCondition { return SortCondition{Op: SortBetween, Value: lo, Value2: hi} }
+func SortBetweenKeys(lo, hi string) SortCondition {
+	return SortCondition{Op: SortBetween, Value: lo, Value2: hi}
+}
 
 // SortHasPrefix selects sort keys that begin with p.
 func SortHasPrefix(p string) SortCondition { return SortCondition{Op: SortPrefix, Value: p} }
