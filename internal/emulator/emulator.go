@@ -1,0 +1,209 @@
+// Package emulator starts the database emulators the backend tests run
+// against (moto for DynamoDB, Google's Firestore emulator, cosmosdb-server
+// for Cosmos DB): on a free port chosen at run time, with a readiness wait and
+// a bounded number of attempts, and stopped with its whole process group.
+//
+// A test package calls [Launch] once from TestMain and [Need] in each test
+// that uses the endpoint: Need skips the test when the emulator is not
+// installed, unless ANYFUNC_REQUIRE_EMULATORS=1 (set by CI), in which case it
+// fails.
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RequireEnv is the variable that turns a missing emulator from a skip into
+// a failure.
+const RequireEnv = "ANYFUNC_REQUIRE_EMULATORS"
+
+// ErrNotInstalled is wrapped by Launch's error when the emulator is absent.
+var ErrNotInstalled = errors.New("emulator not installed")
+
+// Spec describes one emulator.
+type Spec struct {
+	// Name is used in messages ("moto", "firestore", "cosmosdb-server").
+	Name string
+	// EnvVar names the variable that, when set, gives the endpoint of an
+	// emulator already running; Launch then starts nothing.
+	EnvVar string
+	// Install says how to get the emulator, for the skip message.
+	Install string
+	// Command returns the command that serves on port, or an error
+	// wrapping ErrNotInstalled.
+	Command func(port int) (*exec.Cmd, error)
+	// Endpoint turns the port into what tests connect to (a URL or
+	// host:port).
+	Endpoint func(port int) string
+	// Ready reports whether the emulator at endpoint answers. Launch polls
+	// it until it returns nil or StartTimeout passes.
+	Ready func(ctx context.Context, endpoint string) error
+	// StartTimeout bounds one attempt; 0 means 90 seconds.
+	StartTimeout time.Duration
+	// Attempts bounds the tries, each on a fresh port; 0 means 3.
+	Attempts int
+}
+
+// Launch starts the emulator (or finds it through Spec.EnvVar) and returns
+// its endpoint and a stop function, which is never nil.
+func Launch(s Spec) (endpoint string, stop func(), err error) {
+	stop = func() {}
+	if v := os.Getenv(s.EnvVar); s.EnvVar != "" && v != "" {
+		return v, stop, nil
+	}
+	attempts := s.Attempts
+	if attempts <= 0 {
+		attempts = 3
+	}
+	timeout := s.StartTimeout
+	if timeout <= 0 {
+		timeout = 90 * time.Second
+	}
+	var errs []error
+	for i := 0; i < attempts; i++ {
+		endpoint, stop, err = launchOnce(s, timeout)
+		if err == nil || errors.Is(err, ErrNotInstalled) {
+			return endpoint, stop, err
+		}
+		errs = append(errs, fmt.Errorf("attempt %d: %w", i+1, err))
+	}
+	return "", func() {}, fmt.Errorf("emulator %s did not start: %w", s.Name, errors.Join(errs...))
+}
+
+func launchOnce(s Spec, timeout time.Duration) (string, func(), error) {
+	port, err := FreePort()
+	if err != nil {
+		return "", func() {}, err
+	}
+	cmd, err := s.Command(port)
+	if err != nil {
+		return "", func() {}, err
+	}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", func() {}, fmt.Errorf("%w: %v", ErrNotInstalled, err)
+		}
+		return "", func() {}, err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	endpoint := s.Endpoint(port)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+		rerr := s.Ready(pctx, endpoint)
+		pcancel()
+		if rerr == nil {
+			return endpoint, stop, nil
+		}
+		select {
+		case <-exited:
+			return "", func() {}, fmt.Errorf("%s exited before it was ready: %s", s.Name, tail(out.String()))
+		case <-ctx.Done():
+			stop()
+			return "", func() {}, fmt.Errorf("%s not ready after %v (%v): %s", s.Name, timeout, rerr, tail(out.String()))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Need makes a test usable only with a launched emulator: it does nothing
+// when err is nil, skips when the emulator is not installed (with the
+// install hint), and fails when ANYFUNC_REQUIRE_EMULATORS=1 or the emulator
+// is installed but did not start.
+func Need(t testing.TB, s Spec, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if errors.Is(err, ErrNotInstalled) && os.Getenv(RequireEnv) != "1" {
+		t.Skipf("%s emulator not available (%v); %s; or set %s to a running one", s.Name, err, s.Install, s.EnvVar)
+	}
+	t.Fatalf("%s emulator: %v", s.Name, err)
+}
+
+// LookPath finds an executable or returns an error wrapping ErrNotInstalled.
+func LookPath(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNotInstalled, err)
+	}
+	return p, nil
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// DialReady is a Ready function for emulators that are ready once they
+// accept TCP connections on the host:port in endpoint (a URL's host is
+// used when endpoint is a URL).
+func DialReady(ctx context.Context, endpoint string) error {
+	hostport := endpoint
+	if i := strings.Index(hostport, "://"); i >= 0 {
+		hostport = hostport[i+3:]
+	}
+	if i := strings.IndexByte(hostport, '/'); i >= 0 {
+		hostport = hostport[:i]
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		s = "..." + s[len(s)-2000:]
+	}
+	return s
+}
