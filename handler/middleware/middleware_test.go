@@ -1,0 +1,32 @@
+package middleware
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// serve runs h for r through handler.Serve, as every adapter does.
+func serve(h handler.Handler, r *handler.Request) *handler.Response {
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	return handler.Serve(context.Background(), h, r)
+}
+
+// ok is a handler that counts its calls and answers 200 "ok".
+type ok struct{ calls int }
+
+func (o *ok) ServeRequest(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	o.calls++
+	return &handler.Response{Body: []byte("ok")}, nil
+}
+
+func wantStatus(t *testing.T, resp *handler.Response, status int) {
+	t.Helper()
+	if resp.StatusCode() != status {
+		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode(), status, resp.Body)
+	}
+}
