@@ -1,0 +1,181 @@
+// Package gcpfunctions runs a [handler.Handler] as a Google Cloud Function
+// (2nd gen, also called a Cloud Run function) through Google's Functions
+// Framework for Go.
+//
+// Cloud Functions builds a Go function from source: the buildpack generates
+// a main package that imports your package and starts the framework, and
+// your package registers the function in an init function:
+//
+//	package todo
+//
+//	func init() {
+//		gcpfunctions.Register("Todo", NewHandler())
+//	}
+//
+// Deploy with --entry-point=Todo (the platform sets FUNCTION_TARGET to it).
+// For a local run, or a container you build yourself, a main package calls
+// [Start], which serves on PORT (8080 when unset):
+//
+//	func main() {
+//		log.Fatal(gcpfunctions.Start(todo.NewHandler()))
+//	}
+//
+// # Behaviour
+//
+// Every request is served through [handler.Serve], so request IDs, panic
+// recovery (a problem 500, never the framework's crash page) and error
+// mapping are the same as on every other platform. The request ID is the
+// platform's Function-Execution-Id. The handler's context carries a deadline:
+// the framework applies CLOUD_RUN_TIMEOUT_SECONDS (set by the platform from
+// the function's timeout) and [WithTimeout] can set a shorter one; a handler
+// that runs past it should return ctx.Err(), which answers 504.
+// [handler.InvocationFrom] reports Platform "gcp-functions", the execution ID,
+// the function name and whether this is the process's first request.
+package gcpfunctions
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// ExecutionIDHeader is the header in which Cloud Functions sends the
+// execution ID; it becomes the request ID.
+const ExecutionIDHeader = "Function-Execution-Id"
+
+// TimeoutEnv is the environment variable in which Cloud Run functions gives
+// the request timeout in whole seconds.
+const TimeoutEnv = "CLOUD_RUN_TIMEOUT_SECONDS"
+
+// Option configures the adapter.
+type Option func(*options)
+
+type options struct {
+	timeout  time.Duration
+	maxBody  int64
+	function string
+}
+
+// WithTimeout gives every request's context a deadline d after the request
+// arrives. The platform's own timeout (CLOUD_RUN_TIMEOUT_SECONDS) applies
+// as well; the earlier deadline wins. d <= 0 adds no deadline of its own.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.timeout = d }
+}
+
+// WithMaxBodyBytes refuses request bodies larger than n bytes with a 413
+// problem response before the handler runs. n <= 0 means no limit beyond
+// the platform's (32 MiB on Cloud Functions).
+func WithMaxBodyBytes(n int64) Option {
+	return func(o *options) { o.maxBody = n }
+}
+
+// Register registers h as the HTTP function name with the Functions
+// Framework, for use in an init function of a non-main package: the
+// framework serves it at "/" when FUNCTION_TARGET is name. Like the
+// framework's functions.HTTP, Register exits the process if name is already
+// registered.
+func Register(name string, h handler.Handler, opts ...Option) {
+	opts = append(opts, func(o *options) { o.function = name })
+	functions.HTTP(name, Handler(h, opts...).ServeHTTP)
+}
+
+// Start serves h with the Functions Framework on the port named by the PORT
+// environment variable (8080 when unset), on every interface, as a local
+// run or a self-built container does. It returns only when the server fails.
+func Start(h handler.Handler, opts ...Option) error {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	return StartHostPort("", port, h, opts...)
+}
+
+// StartHostPort is [Start] on an explicit host and port; an empty host
+// means every interface.
+//
+// h is registered at the path "/" without a name, so the framework serves it
+// for every path whether FUNCTION_TARGET is unset or names no other
+// registered function.
+func StartHostPort(host, port string, h handler.Handler, opts ...Option) error {
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("gcpfunctions: invalid port %q", port)
+	}
+	if err := funcframework.RegisterHTTPFunctionContext(context.Background(), "/", Handler(h, opts...).ServeHTTP); err != nil {
+		return fmt.Errorf("gcpfunctions: register: %w", err)
+	}
+	return funcframework.StartHostPort(host, port)
+}
+
+// Handler returns h as the net/http handler that [Register] and [Start] give
+// the framework. Serving it outside the framework (in a test, say) works the
+// same, except that CLOUD_RUN_TIMEOUT_SECONDS, which the adapter also reads
+// once here, is then the only source of the platform deadline.
+func Handler(h handler.Handler, opts ...Option) http.Handler {
+	a := &adapter{h: h}
+	for _, o := range opts {
+		o(&a.opts)
+	}
+	if env := os.Getenv(TimeoutEnv); env != "" {
+		secs, err := strconv.Atoi(env)
+		switch {
+		case err != nil || secs <= 0:
+			slog.Warn("gcpfunctions: ignoring invalid "+TimeoutEnv, slog.String("value", env))
+		case a.opts.timeout <= 0 || time.Duration(secs)*time.Second < a.opts.timeout:
+			a.opts.timeout = time.Duration(secs) * time.Second
+		}
+	}
+	return a
+}
+
+type adapter struct {
+	h    handler.Handler
+	opts options
+}
+
+// served is set by the first request this process serves.
+var served atomic.Bool
+
+func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	ctx := hr.Context()
+	if a.opts.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.opts.timeout)
+		defer cancel()
+	}
+	// The framework puts the execution ID in the context (from the header,
+	// or one it generates); outside the framework only the header is there.
+	id := funcframework.ExecutionIDFromContext(ctx)
+	if id == "" {
+		id = hr.Header.Get(ExecutionIDHeader)
+	}
+	ctx = handler.WithInvocation(ctx, &handler.Invocation{
+		Platform:  "gcp-functions",
+		ID:        id,
+		Function:  a.opts.function,
+		ColdStart: served.CompareAndSwap(false, true),
+	})
+	if a.opts.maxBody > 0 {
+		hr.Body = http.MaxBytesReader(w, hr.Body, a.opts.maxBody)
+	}
+	r, err := handler.RequestFromHTTP(hr)
+	if err != nil {
+		if id == "" {
+			id = handler.NewRequestID()
+		}
+		handler.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
+		return
+	}
+	r.RequestID = id
+	handler.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, a.h, r))
+}
