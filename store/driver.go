@@ -39,8 +39,10 @@ type Driver interface {
 	Atomic(ctx context.Context, writes []Write, now time.Time) error
 	// Query returns up to q.Limit items in sort-key order, starting after
 	// q.After when it is set, and whether more items may follow. It may
-	// return fewer than q.Limit items with more == true (filtering); the
-	// portable Store asks again from the last item. Drivers should skip
+	// return fewer than q.Limit items with more == true (filtering), but at
+	// least one (the portable Store asks again from the last item returned,
+	// so an empty page with more == true is an error); when a page of
+	// candidates is filtered out entirely, the driver reads on itself. Drivers should skip
 	// items that expired before q.Now where they can do so cheaply; the
 	// portable Store drops any that remain.
 	Query(ctx context.Context, q *DriverQuery) (items []*Item, more bool, err error)

@@ -1,0 +1,646 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxAtomicSize is the largest total size of the items and keys one Atomic
+// call may write (Cosmos DB's 2 MB transactional batch); a larger call fails
+// with ErrTooLarge.
+const MaxAtomicSize = 2 * 1024 * 1024
+
+// Expired reports whether the item has an expiry time and it is not after
+// now.
+func (it *Item) Expired(now time.Time) bool {
+	return !it.ExpiresAt.IsZero() && !now.Before(it.ExpiresAt)
+}
+
+// Clone returns a deep copy of the item.
+func (it *Item) Clone() *Item {
+	c := *it
+	c.Data = CloneData(it.Data)
+	return &c
+}
+
+// CloneData returns a deep copy of normalised data (maps, lists and scalar
+// values, as Item.Data holds them).
+func CloneData(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return CloneData(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// ItemSize returns the size of an item as the limits count it: the length
+// of the JSON encoding of data (as encoding/json writes it) plus the lengths
+// of the key's partition and sort key. Data must be normalised. Drivers use
+// it to check MaxItemSize after applying field operations.
+func ItemSize(key Key, data map[string]any) int {
+	return jsonSize(data) + len(key.Partition) + len(key.Sort)
+}
+
+func jsonSize(v any) int {
+	switch v := v.(type) {
+	case nil:
+		return 4
+	case bool:
+		if v {
+			return 4
+		}
+		return 5
+	case string:
+		return stringSize(v)
+	case int64:
+		var b [24]byte
+		return len(strconv.AppendInt(b[:0], v, 10))
+	case float64:
+		return floatSize(v)
+	case map[string]any:
+		n := 2
+		if len(v) > 1 {
+			n += len(v) - 1
+		}
+		for k, e := range v {
+			n += stringSize(k) + 1 + jsonSize(e)
+		}
+		return n
+	case []any:
+		n := 2
+		if len(v) > 1 {
+			n += len(v) - 1
+		}
+		for _, e := range v {
+			n += jsonSize(e)
+		}
+		return n
+	}
+	return 0
+}
+
+// stringSize is the length of s quoted as encoding/json quotes it (with its
+// HTML escaping); s is valid UTF-8.
+func stringSize(s string) int {
+	n := 2
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case b == '"' || b == '\\' || b == '\b' || b == '\f' || b == '\n' || b == '\r' || b == '\t':
+			n += 2
+		case b < 0x20 || b == '<' || b == '>' || b == '&':
+			n += 6
+		case b == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9):
+			n += 6 // U+2028, U+2029
+			i += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+func floatSize(f float64) int {
+	var buf [32]byte
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b := strconv.AppendFloat(buf[:0], f, format, -1, 64)
+	n := len(b)
+	if format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		n--
+	}
+	return n
+}
+
+// pathError reports an invalid value at a field path; path segments are
+// collected innermost first while the recursion unwinds.
+type pathError struct {
+	rev  []string
+	msg  string
+	kind error
+}
+
+func (e *pathError) at(seg string) *pathError {
+	e.rev = append(e.rev, seg)
+	return e
+}
+
+func (e *pathError) path() string {
+	var b strings.Builder
+	for i := len(e.rev) - 1; i >= 0; i-- {
+		s := e.rev[i]
+		if b.Len() > 0 && !strings.HasPrefix(s, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+func (e *pathError) toError(prefix string) error {
+	msg := e.msg
+	if p := e.path(); p != "" {
+		msg = fmt.Sprintf("field %q: %s", p, e.msg)
+	}
+	if prefix != "" {
+		msg = prefix + ": " + msg
+	}
+	k := e.kind
+	if k == nil {
+		k = ErrInvalidArgument
+	}
+	return &Error{Kind: k, Msg: msg}
+}
+
+func invalidf(format string, args ...any) *pathError {
+	return &pathError{msg: fmt.Sprintf(format, args...)}
+}
+
+// checkFieldName reports why name cannot be a field name, or "".
+func checkFieldName(name string) string {
+	switch {
+	case name == "":
+		return "field names must not be empty"
+	case !utf8.ValidString(name):
+		return fmt.Sprintf("field name %q is not valid UTF-8", name)
+	case len(name) >= 4 && strings.HasPrefix(name, "__") && strings.HasSuffix(name, "__"):
+		return fmt.Sprintf("field name %q is reserved (names of the form __name__ are)", name)
+	}
+	return ""
+}
+
+// normMap returns a normalised deep copy of m and its JSON size; depth is
+// the number of maps and lists that contain m (0 for a document).
+func normMap(m map[string]any, depth int) (map[string]any, int, *pathError) {
+	out := make(map[string]any, len(m))
+	n := 2
+	if len(m) > 1 {
+		n += len(m) - 1
+	}
+	for k, v := range m {
+		if msg := checkFieldName(k); msg != "" {
+			return nil, 0, &pathError{msg: msg}
+		}
+		nv, sz, err := normValue(v, depth)
+		if err != nil {
+			return nil, 0, err.at(k)
+		}
+		out[k] = nv
+		n += stringSize(k) + 1 + sz
+	}
+	return out, n, nil
+}
+
+// normValue returns the normalised deep copy of v and its JSON size; depth
+// is the number of maps and lists that contain v.
+func normValue(v any, depth int) (any, int, *pathError) {
+	switch v := v.(type) {
+	case nil:
+		return nil, 4, nil
+	case string:
+		if !utf8.ValidString(v) {
+			return nil, 0, invalidf("string is not valid UTF-8")
+		}
+		return v, stringSize(v), nil
+	case bool:
+		return v, jsonSize(v), nil
+	case int64:
+		return v, jsonSize(v), nil
+	case int:
+		return intValue(int64(v))
+	case int32:
+		return intValue(int64(v))
+	case int16:
+		return intValue(int64(v))
+	case int8:
+		return intValue(int64(v))
+	case uint8:
+		return intValue(int64(v))
+	case uint16:
+		return intValue(int64(v))
+	case uint32:
+		return intValue(int64(v))
+	case uint:
+		return uintValue(uint64(v))
+	case uint64:
+		return uintValue(v)
+	case float64:
+		return floatValue(v)
+	case float32:
+		// Through its shortest decimal form, so float32(0.1) is 0.1.
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
+		return floatValue(f)
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return intValue(i)
+		}
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return nil, 0, invalidf("%q is not a number", string(v))
+		}
+		return floatValue(f)
+	case map[string]any:
+		if depth >= MaxDepth {
+			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
+		}
+		return wrapMap(normMap(v, depth+1))
+	case []any:
+		if depth >= MaxDepth {
+			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
+		}
+		return normList(len(v), func(i int) any { return v[i] }, depth+1)
+	}
+	return normReflect(v, depth)
+}
+
+func wrapMap(m map[string]any, n int, err *pathError) (any, int, *pathError) {
+	if err != nil {
+		return nil, 0, err
+	}
+	return m, n, nil
+}
+
+func normList(length int, elem func(int) any, depth int) (any, int, *pathError) {
+	out := make([]any, length)
+	n := 2
+	if length > 1 {
+		n += length - 1
+	}
+	for i := range out {
+		nv, sz, err := normValue(elem(i), depth)
+		if err != nil {
+			return nil, 0, err.at("[" + strconv.Itoa(i) + "]")
+		}
+		out[i] = nv
+		n += sz
+	}
+	return out, n, nil
+}
+
+// normReflect handles other slice and map types ([]string,
+// map[string]int, ...).
+func normReflect(v any, depth int) (any, int, *pathError) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return nil, 0, invalidf("%T is not supported: store bytes as a (base64) string", v)
+		}
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return nil, 4, nil
+		}
+		if depth >= MaxDepth {
+			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
+		}
+		return normList(rv.Len(), func(i int) any { return rv.Index(i).Interface() }, depth+1)
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			break
+		}
+		if rv.IsNil() {
+			return nil, 4, nil
+		}
+		if depth >= MaxDepth {
+			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
+		}
+		m := make(map[string]any, rv.Len())
+		iter := rv.MapRange()
+		for iter.Next() {
+			m[iter.Key().String()] = iter.Value().Interface()
+		}
+		return wrapMap(normMap(m, depth+1))
+	}
+	return nil, 0, invalidf("values of type %T are not supported (use nil, bool, string, numbers, []any or map[string]any)", v)
+}
+
+func intValue(i int64) (any, int, *pathError) { return i, jsonSize(i), nil }
+
+func uintValue(u uint64) (any, int, *pathError) {
+	if u <= math.MaxInt64 {
+		return intValue(int64(u))
+	}
+	return floatValue(float64(u))
+}
+
+// floatValue keeps f as float64, or as int64 when it is integral and fits.
+func floatValue(f float64) (any, int, *pathError) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, 0, invalidf("%v is not a valid number", f)
+	}
+	if i, ok := floatToInt(f); ok {
+		return intValue(i)
+	}
+	return f, floatSize(f), nil
+}
+
+func floatToInt(f float64) (int64, bool) {
+	if f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
+		return int64(f), true
+	}
+	return 0, false
+}
+
+// NormalizeValue returns v as Item.Data holds values: a deep copy with
+// integers as int64, integral floats that fit as int64, other floats as
+// float64, and lists and maps as []any and map[string]any. It fails with
+// ErrInvalidArgument for unsupported types, NaN and infinities, invalid
+// UTF-8 and reserved field names.
+func NormalizeValue(v any) (any, error) {
+	nv, _, err := normValue(v, 0)
+	if err != nil {
+		return nil, err.toError("")
+	}
+	return nv, nil
+}
+
+func checkKey(k Key) error {
+	switch {
+	case k.Partition == "":
+		return Errorf(ErrInvalidArgument, "the partition key is empty")
+	case len(k.Partition) > MaxPartitionLen:
+		return Errorf(ErrInvalidArgument, "the partition key is %d bytes long; the limit is %d", len(k.Partition), MaxPartitionLen)
+	case len(k.Sort) > MaxSortLen:
+		return Errorf(ErrInvalidArgument, "the sort key is %d bytes long; the limit is %d", len(k.Sort), MaxSortLen)
+	}
+	if err := checkKeyString("partition", k.Partition); err != nil {
+		return err
+	}
+	return checkKeyString("sort", k.Sort)
+}
+
+func checkKeyString(what, s string) error {
+	if !utf8.ValidString(s) {
+		return Errorf(ErrInvalidArgument, "the %s key is not valid UTF-8", what)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return Errorf(ErrInvalidArgument, "the %s key contains a NUL character", what)
+	}
+	return nil
+}
+
+// prepareItem validates it and returns a normalised deep copy.
+func prepareItem(it *Item) (*Item, error) {
+	if it == nil {
+		return nil, Errorf(ErrInvalidArgument, "the item is nil")
+	}
+	if err := checkKey(it.Key); err != nil {
+		return nil, err
+	}
+	data, n, perr := normMap(it.Data, 0)
+	if perr != nil {
+		return nil, perr.toError("")
+	}
+	size := n + len(it.Key.Partition) + len(it.Key.Sort)
+	if size > MaxItemSize {
+		return nil, Errorf(ErrTooLarge, "the item is %d bytes (JSON and key); the limit is %d", size, MaxItemSize)
+	}
+	out := &Item{Key: it.Key, Data: data}
+	if !it.ExpiresAt.IsZero() {
+		out.ExpiresAt = it.ExpiresAt.Round(0)
+	}
+	return out, nil
+}
+
+func checkPath(p []string) error {
+	if len(p) == 0 {
+		return Errorf(ErrInvalidArgument, "a field path is empty")
+	}
+	if len(p) > MaxDepth {
+		return Errorf(ErrInvalidArgument, "field path %q is deeper than %d levels", strings.Join(p, "."), MaxDepth)
+	}
+	for _, s := range p {
+		if s == "" {
+			return Errorf(ErrInvalidArgument, "field path %q has an empty segment", strings.Join(p, "."))
+		}
+		if strings.IndexByte(s, '.') >= 0 {
+			return Errorf(ErrInvalidArgument, "field path segment %q contains a dot", s)
+		}
+		if msg := checkFieldName(s); msg != "" {
+			return Errorf(ErrInvalidArgument, "field path %q: %s", strings.Join(p, "."), msg)
+		}
+	}
+	return nil
+}
+
+// prepareOps validates ops and returns copies with normalised values.
+func prepareOps(ops []FieldOp) ([]FieldOp, error) {
+	if len(ops) == 0 {
+		return nil, Errorf(ErrInvalidArgument, "no field operations")
+	}
+	out := make([]FieldOp, len(ops))
+	for i, op := range ops {
+		if err := checkPath(op.Path); err != nil {
+			return nil, err
+		}
+		p := strings.Join(op.Path, ".")
+		o := FieldOp{Kind: op.Kind, Path: slices.Clone(op.Path)}
+		switch op.Kind {
+		case OpSet:
+			v, n, perr := normValue(op.Value, len(op.Path)-1)
+			if perr != nil {
+				return nil, perr.toError(fmt.Sprintf("Set %q", p))
+			}
+			if n > MaxItemSize {
+				return nil, Errorf(ErrTooLarge, "Set %q: the value is %d bytes; the item limit is %d", p, n, MaxItemSize)
+			}
+			o.Value = v
+		case OpIncrement:
+			v, _, perr := normValue(op.Value, 0)
+			if perr != nil {
+				return nil, perr.toError(fmt.Sprintf("Increment %q", p))
+			}
+			switch v.(type) {
+			case int64, float64:
+			default:
+				return nil, Errorf(ErrInvalidArgument, "Increment %q: the delta %v (%T) is not a number", p, op.Value, op.Value)
+			}
+			o.Value = v
+		case OpRemove:
+		default:
+			return nil, Errorf(ErrInvalidArgument, "field operation %d has unknown kind %d", i, op.Kind)
+		}
+		for _, prev := range out[:i] {
+			if isPrefix(prev.Path, op.Path) || isPrefix(op.Path, prev.Path) {
+				return nil, Errorf(ErrInvalidArgument, "field paths %q and %q overlap", strings.Join(prev.Path, "."), p)
+			}
+		}
+		out[i] = o
+	}
+	return out, nil
+}
+
+func isPrefix(p, of []string) bool {
+	return len(p) <= len(of) && slices.Equal(p, of[:len(p)])
+}
+
+// ApplyFieldOps applies validated field operations to data in place, as
+// Update defines them: Set needs the parent maps to exist, Remove of a
+// missing field does nothing, Increment treats a missing field as 0 and
+// needs a number otherwise. Integer increments that overflow int64 give a
+// float64. A path through a value that is not a map, or an Increment of a
+// value that is not a number, is ErrInvalidArgument. Drivers that update
+// by reading, changing and writing back an item use it.
+func ApplyFieldOps(data map[string]any, ops []FieldOp) error {
+	for _, op := range ops {
+		parent := data
+		for i, seg := range op.Path[:len(op.Path)-1] {
+			next, ok := parent[seg]
+			if !ok && op.Kind == OpRemove {
+				parent = nil
+				break
+			}
+			m, isMap := next.(map[string]any)
+			if !isMap {
+				if op.Kind == OpRemove {
+					parent = nil
+					break
+				}
+				what := "does not exist"
+				if ok {
+					what = fmt.Sprintf("is a %s, not a map", typeName(next))
+				}
+				return Errorf(ErrInvalidArgument, "field %q %s", strings.Join(op.Path[:i+1], "."), what)
+			}
+			parent = m
+		}
+		if parent == nil {
+			continue
+		}
+		last := op.Path[len(op.Path)-1]
+		switch op.Kind {
+		case OpSet:
+			parent[last] = cloneValue(op.Value)
+		case OpRemove:
+			delete(parent, last)
+		case OpIncrement:
+			cur, ok := parent[last]
+			if !ok {
+				cur = int64(0)
+			}
+			sum, err := addNumbers(cur, op.Value)
+			if err != nil {
+				return Errorf(ErrInvalidArgument, "Increment %q: %v", strings.Join(op.Path, "."), err)
+			}
+			parent[last] = sum
+		}
+	}
+	return nil
+}
+
+func addNumbers(a, b any) (any, error) {
+	ai, aInt := a.(int64)
+	bi, bInt := b.(int64)
+	if aInt && bInt {
+		s := ai + bi
+		if (s > ai) == (bi > 0) {
+			return s, nil
+		}
+		return float64(ai) + float64(bi), nil
+	}
+	af, ok1 := toFloat(a)
+	bf, ok2 := toFloat(b)
+	if !ok1 {
+		return nil, fmt.Errorf("the field holds a %s, not a number", typeName(a))
+	}
+	if !ok2 {
+		return nil, fmt.Errorf("the delta is a %s, not a number", typeName(b))
+	}
+	v, _, perr := floatValue(af + bf)
+	if perr != nil {
+		return nil, fmt.Errorf("the result %s", perr.msg)
+	}
+	return v, nil
+}
+
+func toFloat(v any) (float64, bool) {
+	switch v := v.(type) {
+	case int64:
+		return float64(v), true
+	case float64:
+		return v, true
+	}
+	return 0, false
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "bool"
+	case string:
+		return "string"
+	case int64, float64:
+		return "number"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "map"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// checkCond validates c for an operation; allowNotExists is false for
+// Update and Delete.
+func checkCond(c Condition, allowNotExists bool) error {
+	switch c.kind {
+	case CondNone, CondExists:
+	case CondNotExists:
+		if !allowNotExists {
+			return Errorf(ErrInvalidArgument, "IfNotExists applies to Put only")
+		}
+	case CondRevision:
+		if c.revision == "" {
+			return Errorf(ErrInvalidArgument, "IfRevision needs a revision")
+		}
+	case condTooMany:
+		return Errorf(ErrInvalidArgument, "at most one condition may be given")
+	default:
+		return Errorf(ErrInvalidArgument, "unknown condition kind %d", c.kind)
+	}
+	return nil
+}
+
+// checkFilter validates f and returns it with a normalised value.
+func checkFilter(f Filter) (Filter, error) {
+	if err := checkPath(f.Path); err != nil {
+		return f, err
+	}
+	v, err := NormalizeValue(f.Value)
+	if err != nil {
+		return f, err
+	}
+	switch v.(type) {
+	case nil, bool, string, int64, float64:
+	default:
+		return f, Errorf(ErrInvalidArgument, "filter on %q: only null, bool, string and number values can be compared", strings.Join(f.Path, "."))
+	}
+	return Filter{Path: slices.Clone(f.Path), Value: v}, nil
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"sync"
+)
+
+// URLOpener opens a Store from a URL; a backend registers one for its
+// scheme with [Register], usually in its package's init function. It
+// should create clients lazily, so that importing the backend costs
+// nothing at start-up.
+type URLOpener interface {
+	OpenStoreURL(ctx context.Context, u *url.URL) (Store, error)
+}
+
+// URLOpenerFunc adapts a function to URLOpener.
+type URLOpenerFunc func(ctx context.Context, u *url.URL) (Store, error)
+
+// OpenStoreURL calls f.
+func (f URLOpenerFunc) OpenStoreURL(ctx context.Context, u *url.URL) (Store, error) {
+	return f(ctx, u)
+}
+
+// URLMux maps URL schemes to URLOpeners. Its zero value is an empty mux,
+// ready to use; it is safe for concurrent use.
+type URLMux struct {
+	mu      sync.RWMutex
+	openers map[string]URLOpener
+}
+
+var schemeRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
+
+// Register makes opener open URLs of scheme. It panics if scheme is not a
+// valid lower-case URL scheme, opener is nil, or scheme is already
+// registered: registration happens at init time, where such a mistake is a
+// programming error.
+func (m *URLMux) Register(scheme string, opener URLOpener) {
+	if !schemeRE.MatchString(scheme) {
+		panic(fmt.Sprintf("store: Register: invalid scheme %q", scheme))
+	}
+	if opener == nil {
+		panic(fmt.Sprintf("store: Register: nil opener for scheme %q", scheme))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, dup := m.openers[scheme]; dup {
+		panic(fmt.Sprintf("store: Register: scheme %q registered twice", scheme))
+	}
+	if m.openers == nil {
+		m.openers = make(map[string]URLOpener)
+	}
+	m.openers[scheme] = opener
+}
+
+// Schemes returns the registered schemes, sorted.
+func (m *URLMux) Schemes() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]string, 0, len(m.openers))
+	for s := range m.openers {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// knownImports names the package that registers each scheme of this
+// module, for the error of an unregistered scheme.
+var knownImports = map[string]string{
+	"mem":       "github.com/anyfunc/anyfunc/store/memstore",
+	"dynamodb":  "github.com/anyfunc/anyfunc/store/awsdynamodb",
+	"firestore": "github.com/anyfunc/anyfunc/store/gcpfirestore",
+	"cosmos":    "github.com/anyfunc/anyfunc/store/azurecosmos",
+}
+
+// Open opens the store that urlstr names, with the opener registered for
+// its scheme. An unknown scheme is ErrNotSupported, naming the package to
+// import when it is one of this module's backends; a URL that does not
+// parse is ErrInvalidArgument.
+func (m *URLMux) Open(ctx context.Context, urlstr string) (Store, error) {
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q is not a URL", urlstr), Err: err}
+	}
+	if u.Scheme == "" {
+		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q has no scheme (for example mem://name)", urlstr)}
+	}
+	m.mu.RLock()
+	opener := m.openers[u.Scheme]
+	m.mu.RUnlock()
+	if opener == nil {
+		msg := fmt.Sprintf("no store is registered for scheme %q", u.Scheme)
+		if pkg, ok := knownImports[u.Scheme]; ok {
+			msg += fmt.Sprintf("; import _ %q to register it", pkg)
+		}
+		return nil, &Error{Kind: ErrNotSupported, Op: "open", Msg: msg}
+	}
+	return opener.OpenStoreURL(ctx, u)
+}
+
+// DefaultURLMux is the mux that Register and Open use.
+var DefaultURLMux = new(URLMux)
+
+// Register registers opener for scheme on DefaultURLMux; see
+// URLMux.Register.
+func Register(scheme string, opener URLOpener) { DefaultURLMux.Register(scheme, opener) }
+
+// Open opens the store that urlstr names, through DefaultURLMux: for
+// example "mem://todos" once store/memstore is imported. Each backend's
+// package documents the form and parameters of its URLs.
+func Open(ctx context.Context, urlstr string) (Store, error) {
+	return DefaultURLMux.Open(ctx, urlstr)
+}
