@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"testing"
@@ -30,3 +31,5 @@ func wantStatus(t *testing.T, resp *handler.Response, status int) {
 		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode(), status, resp.Body)
 	}
 }
+
+func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
