@@ -1,0 +1,117 @@
+package awslambda
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// Platform is the handler.Invocation.Platform this adapter reports.
+const Platform = "aws-lambda"
+
+// traceKey is the context key under which aws-lambda-go stores the
+// invocation's X-Ray trace header.
+const traceKey = "x-amzn-trace-id"
+
+// started records whether this process has served an invocation, for
+// handler.Invocation.ColdStart.
+var started atomic.Bool
+
+// Handler runs a handler.Handler as a Lambda function. It implements
+// aws-lambda-go's lambda.Handler, so the runtime hands it the event bytes
+// and the adapter decodes them itself, without reflection.
+//
+// A Handler is safe for concurrent use.
+type Handler struct {
+	h handler.Handler
+	o options
+}
+
+var _ lambda.Handler = (*Handler)(nil)
+
+// NewHandler returns a Handler that serves h. Pass it to lambda.Start, or
+// call [Start] instead.
+func NewHandler(h handler.Handler, opts ...Option) *Handler {
+	if h == nil {
+		panic("awslambda: NewHandler: nil handler")
+	}
+	return &Handler{h: h, o: newOptions(opts)}
+}
+
+// Start serves h as a Lambda function: it hooks a [NewHandler] into
+// aws-lambda-go's runtime loop (lambda.StartWithOptions) and does not
+// return. With [WithStreaming] it answers Function URL events through the
+// runtime's response streaming.
+func Start(h handler.Handler, opts ...Option) {
+	lh := NewHandler(h, opts...)
+	if lh.o.streaming {
+		lambda.StartWithOptions(func(ctx context.Context, event json.RawMessage) (io.Reader, error) {
+			return lh.InvokeStream(ctx, event)
+		}, lh.o.lambdaOptions...)
+		return
+	}
+	lambda.StartWithOptions(lh, lh.o.lambdaOptions...)
+}
+
+// Invoke decodes the HTTP event in payload, serves it through
+// handler.Serve and returns the encoded response event of the same shape.
+//
+// A handler's error or panic becomes a problem response, never an error
+// here. Invoke returns an error (which fails the invocation) only for a
+// payload that is not an HTTP event ([ErrNotHTTPEvent]) or cannot be
+// decoded ([ErrMalformedEvent]).
+func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, h.internalPanic(ctx, v)
+		}
+	}()
+	shape, r, resp, err := h.serve(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	return h.encode(ctx, shape, r, resp), nil
+}
+
+// serve decodes payload and answers it.
+func (h *Handler) serve(ctx context.Context, payload []byte) (Shape, *handler.Request, *handler.Response, error) {
+	r := new(handler.Request)
+	shape, herr, err := decodeEvent(payload, r, &h.o)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	inv := &handler.Invocation{Platform: Platform, Function: lambdacontext.FunctionName, ColdStart: !started.Swap(true)}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		inv.ID = lc.AwsRequestID
+	}
+	inv.TraceHeader, _ = ctx.Value(traceKey).(string)
+	if r.RequestID == "" {
+		r.RequestID = inv.ID
+	}
+	ctx = handler.WithInvocation(ctx, inv)
+	if herr != nil {
+		if r.RequestID == "" {
+			r.RequestID = handler.NewRequestID()
+		}
+		return shape, r, handler.ErrorResponse(herr, r.RequestID), nil
+	}
+	return shape, r, handler.Serve(ctx, h.h, r), nil
+}
+
+// internalPanic logs a panic in the adapter itself (not in the handler,
+// which handler.Serve recovers) and turns it into an invocation error, so
+// the process keeps running.
+func (h *Handler) internalPanic(ctx context.Context, v any) error {
+	handler.Logger(ctx).LogAttrs(ctx, slog.LevelError, "awslambda: panic while serving an invocation",
+		slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
+	return fmt.Errorf("awslambda: internal error while serving the invocation: %v", v)
+}

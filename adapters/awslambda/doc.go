@@ -1,0 +1,56 @@
+// Package awslambda runs a handler.Handler as an AWS Lambda function behind
+// API Gateway REST APIs (payload format 1.0), HTTP APIs (payload format
+// 2.0), Application Load Balancer target groups (with or without
+// multi-value headers) and Lambda Function URLs (buffered or
+// RESPONSE_STREAM).
+//
+//	func main() {
+//		awslambda.Start(myHandler, awslambda.WithMaxBodyBytes(1<<20))
+//	}
+//
+// Build with -tags lambda.norpc for the provided.al2023 runtime.
+//
+// # Events
+//
+// [NewHandler] returns a value implementing aws-lambda-go's lambda.Handler:
+// the runtime hands it the event bytes, and the adapter decodes them with
+// its own single-pass JSON scanner instead of reflection over the SDK's
+// event structs. The shape is detected from the payload; an event that is
+// not an HTTP event (SQS, S3, EventBridge, a WebSocket message, an
+// authorizer request) fails the invocation with an error wrapping
+// [ErrNotHTTPEvent] that names what was seen, and a malformed one with
+// [ErrMalformedEvent].
+//
+// The translation follows each shape's rules: payload 1.0 and ALB paths
+// arrive percent-encoded and are decoded once (Request.RawPath keeps the
+// received form), a payload 2.0 rawPath arrives decoded; payload 2.0
+// rawQueryString is kept as is, payload 1.0 query maps are re-encoded in
+// the order received, ALB query values are kept as the client sent them;
+// payload 2.0 and Function URL header values joined with commas are never
+// split; cookies arrive from cookies[] and leave through cookies[] (2.0,
+// Function URLs) or multiValueHeaders (1.0, ALB).
+//
+// # Trusted context
+//
+// Request.RemoteAddr is API Gateway's sourceIp (for an ALB, the address the
+// load balancer appended last to X-Forwarded-For). Request.Identity is the
+// authorizer's verified result, taken from requestContext only: JWT
+// authorizer claims and scopes ([SourceJWT]), a Lambda authorizer's context
+// ([SourceLambdaAuthorizer]) or the IAM caller ([SourceIAM]). The context
+// carries the invocation deadline, aws-lambda-go's lambdacontext, and a
+// handler.Invocation with the AWS request ID, the trace header and
+// ColdStart.
+//
+// # Responses
+//
+// A body is sent base64-encoded when its Content-Encoding is set or its
+// Content-Type is not text (see [WithBinaryTypes]), never because of the
+// bytes it holds. A response the platform could not carry (over 6 MB, or
+// 1 MB behind an ALB, after base64) is replaced by a 500 problem instead of
+// a failed invocation. A handler's panic becomes a 500 problem and the
+// process keeps serving.
+//
+// With [WithStreaming], Function URL responses use Lambda's response
+// streaming: a Response.Stream body is sent chunk by chunk as it is read.
+// Every other shape reads a stream to its end and sends it buffered.
+package awslambda

@@ -1,0 +1,364 @@
+package awslambda
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// errTooManyCookies is the internal cause of the 500 answered when an ALB
+// target without multi-value headers is asked to set several cookies.
+var errTooManyCookies = errors.New("awslambda: several Set-Cookie headers cannot be sent through an ALB target group without multi-value headers; enable multi-value headers on the target group")
+
+// errResponseTooLarge is the internal cause of the 500 answered when the
+// encoded response exceeds the platform's limit.
+var errResponseTooLarge = errors.New("awslambda: the encoded response exceeds the platform's response size limit")
+
+func responseLimit(shape Shape) int {
+	if shape == ShapeALB || shape == ShapeALBMultiValue {
+		return MaxALBResponseBytes
+	}
+	return MaxResponseBytes
+}
+
+// encode returns the response event for resp. An answer the platform could
+// not carry (over its size limit, several cookies through a single-value
+// ALB) is replaced by a 500 problem and logged.
+func (h *Handler) encode(ctx context.Context, shape Shape, r *handler.Request, resp *handler.Response) []byte {
+	limit := responseLimit(shape)
+	body, err := responseBody(resp, limit)
+	if err == nil {
+		if r.Method == http.MethodHead {
+			body = nil
+		}
+		var out []byte
+		out, err = appendResponse(nil, shape, resp.StatusCode(), resp.Header, body, len(body) > 0 && h.o.isBinary(resp.Header))
+		if err == nil && len(out) > limit {
+			err = fmt.Errorf("%w: %d bytes encoded, limit %d", errResponseTooLarge, len(out), limit)
+		}
+		if err == nil {
+			return out
+		}
+	}
+	handler.Logger(ctx).LogAttrs(ctx, slog.LevelError, "awslambda: the response cannot be sent",
+		slog.String("requestId", r.RequestID), slog.String("shape", shape.String()), slog.String("error", err.Error()))
+	p := handler.ErrorResponse(&handler.Error{Status: http.StatusInternalServerError, Code: "response_not_sendable",
+		Message: "The response could not be sent through the platform.", Err: err}, r.RequestID)
+	out, _ := appendResponse(nil, shape, p.StatusCode(), p.Header, p.Body, false)
+	return out
+}
+
+// responseBody returns the whole body of resp, reading (and closing) a
+// stream. Reading stops after limit bytes; a panic in the stream is
+// recovered into an error.
+func responseBody(resp *handler.Response, limit int) (body []byte, err error) {
+	if resp.Stream == nil {
+		if len(resp.Body) > limit {
+			return nil, fmt.Errorf("%w: the body is %d bytes", errResponseTooLarge, len(resp.Body))
+		}
+		return resp.Body, nil
+	}
+	defer func() {
+		if c, ok := resp.Stream.(io.Closer); ok {
+			c.Close()
+		}
+		if v := recover(); v != nil {
+			body, err = nil, fmt.Errorf("awslambda: panic reading the response stream: %v", v)
+		}
+	}()
+	body, err = io.ReadAll(io.LimitReader(resp.Stream, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("awslambda: reading the response stream: %w", err)
+	}
+	if len(body) > limit {
+		return nil, fmt.Errorf("%w: the streamed body exceeds %d bytes", errResponseTooLarge, limit)
+	}
+	return body, nil
+}
+
+// appendResponse appends the response event of the given shape to b.
+func appendResponse(b []byte, shape Shape, status int, header http.Header, body []byte, binary bool) ([]byte, error) {
+	if b == nil {
+		n := 96 + len(body)
+		if binary {
+			n = 96 + base64.StdEncoding.EncodedLen(len(body))
+		} else {
+			n += len(body) / 16
+		}
+		for k, vs := range header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 8
+			}
+		}
+		b = make([]byte, 0, n)
+	}
+	b = append(b, `{"statusCode":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	switch shape {
+	case ShapeAPIGatewayV2, ShapeFunctionURL:
+		b = appendSingleHeaders(b, header, true)
+	case ShapeALB:
+		b = appendStatusDescription(b, status)
+		if len(header["Set-Cookie"]) > 1 {
+			return nil, errTooManyCookies
+		}
+		b = appendSingleHeaders(b, header, false)
+	case ShapeALBMultiValue:
+		b = appendStatusDescription(b, status)
+		b = appendMultiHeaders(b, header)
+	default:
+		b = appendMultiHeaders(b, header)
+	}
+	b = append(b, `,"body":"`...)
+	if binary {
+		b = base64.StdEncoding.AppendEncode(b, body)
+	} else {
+		b = appendEscaped(b, body)
+	}
+	if binary {
+		b = append(b, `","isBase64Encoded":true}`...)
+	} else {
+		b = append(b, `","isBase64Encoded":false}`...)
+	}
+	return b, nil
+}
+
+func appendStatusDescription(b []byte, status int) []byte {
+	b = append(b, `,"statusDescription":"`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	if t := http.StatusText(status); t != "" {
+		b = append(b, ' ')
+		b = append(b, t...)
+	}
+	return append(b, '"')
+}
+
+// sortedKeys returns the keys of h in order, in buf when it fits, so that
+// the encoding is deterministic.
+func sortedKeys(h http.Header, buf []string) []string {
+	keys := buf[:0]
+	for k := range h {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendSingleHeaders appends a "headers" object with one value per name,
+// repeated values joined with ", ". With cookies, Set-Cookie values go to a
+// "cookies" array instead (payload 2.0 and Function URLs).
+func appendSingleHeaders(b []byte, header http.Header, cookies bool) []byte {
+	var buf [32]string
+	b = append(b, `,"headers":{`...)
+	first := true
+	for _, k := range sortedKeys(header, buf[:]) {
+		vs := header[k]
+		if len(vs) == 0 || (cookies && k == "Set-Cookie") {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = appendEscapedString(b, k)
+		b = append(b, `":"`...)
+		for i, v := range vs {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendEscapedString(b, v)
+		}
+		b = append(b, '"')
+	}
+	b = append(b, '}')
+	if sc := header["Set-Cookie"]; cookies && len(sc) > 0 {
+		b = append(b, `,"cookies":[`...)
+		for i, v := range sc {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = appendEscapedString(b, v)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
+	}
+	return b
+}
+
+// appendMultiHeaders appends a "multiValueHeaders" object (payload 1.0 and
+// ALB with multi-value headers), which carries several Set-Cookie values.
+func appendMultiHeaders(b []byte, header http.Header) []byte {
+	var buf [32]string
+	b = append(b, `,"multiValueHeaders":{`...)
+	first := true
+	for _, k := range sortedKeys(header, buf[:]) {
+		vs := header[k]
+		if len(vs) == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = appendEscapedString(b, k)
+		b = append(b, `":[`...)
+		for i, v := range vs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = appendEscapedString(b, v)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+var safeASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendEscaped appends the JSON string contents for s: quotes, backslashes
+// and control characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendEscaped(b []byte, s []byte) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safeASCII[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
+
+// appendEscapedString is appendEscaped for a string, without copying it.
+func appendEscapedString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || !safeASCII[c] {
+			return appendEscaped(b, []byte(s))
+		}
+	}
+	return append(b, s...)
+}
+
+// isBinary reports whether a body with these headers is sent base64-encoded.
+func (o *options) isBinary(h http.Header) bool {
+	if ce := h["Content-Encoding"]; len(ce) > 0 && ce[0] != "" && !strings.EqualFold(ce[0], "identity") {
+		return true
+	}
+	var ct string
+	if v := h["Content-Type"]; len(v) > 0 {
+		ct = v[0]
+	}
+	mt, params, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	if o.binaryTypes != nil {
+		for _, t := range o.binaryTypes {
+			if matchMediaType(t, mt) {
+				return true
+			}
+		}
+		return false
+	}
+	return !isText(mt, params)
+}
+
+// matchMediaType reports whether media type mt matches pattern ("*/*",
+// "image/*" or an exact lower-case type), ignoring case.
+func matchMediaType(pattern, mt string) bool {
+	if pattern == "*/*" {
+		return true
+	}
+	if prefix, ok := strings.CutSuffix(pattern, "/*"); ok {
+		return len(mt) > len(prefix) && mt[len(prefix)] == '/' && strings.EqualFold(mt[:len(prefix)], prefix)
+	}
+	return strings.EqualFold(pattern, mt)
+}
+
+// isText reports whether a body of media type mt with the given parameters
+// is UTF-8 text that can travel as a JSON string.
+func isText(mt, params string) bool {
+	if mt == "" {
+		return false
+	}
+	text := false
+	switch {
+	case len(mt) > 5 && strings.EqualFold(mt[:5], "text/"):
+		text = true
+	case hasSuffixFold(mt, "+json"), hasSuffixFold(mt, "+xml"):
+		text = true
+	default:
+		for _, t := range [...]string{"application/json", "application/xml", "application/javascript",
+			"application/ecmascript", "application/x-www-form-urlencoded", "application/graphql",
+			"application/x-ndjson", "application/ld+json", "application/yaml", "application/x-yaml"} {
+			if strings.EqualFold(mt, t) {
+				text = true
+				break
+			}
+		}
+	}
+	if !text || params == "" {
+		return text
+	}
+	// A charset other than UTF-8 (or its subset US-ASCII) is not carried
+	// as a JSON string.
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "charset") {
+			v = strings.Trim(strings.TrimSpace(v), `"`)
+			return strings.EqualFold(v, "utf-8") || strings.EqualFold(v, "utf8") || strings.EqualFold(v, "us-ascii")
+		}
+	}
+	return true
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}

@@ -1,0 +1,826 @@
+package awslambda
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// Shape is the kind of HTTP event an invocation carried.
+type Shape uint8
+
+// The HTTP event shapes the adapter understands.
+const (
+	// ShapeUnknown is the zero Shape: the event was not decoded.
+	ShapeUnknown Shape = iota
+	// ShapeAPIGatewayV1 is an API Gateway REST API proxy event (payload
+	// format 1.0, also used by HTTP APIs configured for 1.0).
+	ShapeAPIGatewayV1
+	// ShapeAPIGatewayV2 is an API Gateway HTTP API event, payload format 2.0.
+	ShapeAPIGatewayV2
+	// ShapeFunctionURL is a Lambda Function URL event.
+	ShapeFunctionURL
+	// ShapeALB is an Application Load Balancer target group event without
+	// multi-value headers.
+	ShapeALB
+	// ShapeALBMultiValue is an Application Load Balancer target group event
+	// with multi-value headers enabled.
+	ShapeALBMultiValue
+)
+
+var shapeNames = [...]string{"unknown", "API Gateway REST (v1)", "API Gateway HTTP API (v2)",
+	"Lambda Function URL", "ALB", "ALB (multi-value headers)"}
+
+// String names the shape.
+func (s Shape) String() string {
+	if int(s) < len(shapeNames) {
+		return shapeNames[s]
+	}
+	return "Shape(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ErrNotHTTPEvent is wrapped by the error Invoke returns for an event that
+// is valid JSON but not an HTTP event (SQS, S3, a WebSocket message, an
+// authorizer request, ...). The message names what the adapter saw.
+var ErrNotHTTPEvent = errors.New("awslambda: not an HTTP event")
+
+// ErrMalformedEvent is wrapped by the error Invoke returns for an event that
+// cannot be decoded: invalid JSON, a member of the wrong type, invalid
+// base64, a required member missing, or headers over the limit.
+var ErrMalformedEvent = errors.New("awslambda: malformed event")
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformedEvent, fmt.Sprintf(format, args...))
+}
+
+// kv is one header or query pair as it appeared in the event.
+type kv struct {
+	k, v string
+	// kstart/kend locate the canonical key in the key buffer when it had
+	// to be rewritten; kstart < 0 means k is already canonical.
+	kstart, kend int32
+}
+
+// rawEvent collects the members of an event the adapter uses. It is pooled:
+// its slices are reused across invocations.
+type rawEvent struct {
+	version    string
+	rawPath    string
+	rawQuery   string
+	hasRawPath bool
+	httpMethod string
+	path       string
+	isBase64   bool
+	bodyStart  int
+	bodyEnd    int
+	bodyEsc    bool
+	hasBody    bool
+
+	headers   []kv
+	mvHeaders []kv
+	hasMVH    bool
+	query     []kv
+	mvQuery   []kv
+	hasMVQ    bool
+	cookies   []string
+
+	// requestContext
+	hasRC        bool
+	elb          bool
+	hasHTTP      bool
+	rcMethod     string
+	rcPath       string
+	sourceIP     string
+	requestID    string
+	domainName   string
+	stage        string
+	connectionID string
+	eventType    string
+	authorizer   map[string]any
+	v1Identity   map[string]any
+
+	// hints for naming a non-HTTP event
+	typ         string
+	authArn     string
+	eventSource string
+	source      string
+	keys        []string
+	keyBuf      []byte
+}
+
+var eventPool = sync.Pool{New: func() any { return new(rawEvent) }}
+
+func (e *rawEvent) reset() {
+	clear(e.headers)
+	clear(e.mvHeaders)
+	clear(e.query)
+	clear(e.mvQuery)
+	clear(e.cookies)
+	clear(e.keys)
+	*e = rawEvent{
+		headers: e.headers[:0], mvHeaders: e.mvHeaders[:0], query: e.query[:0],
+		mvQuery: e.mvQuery[:0], cookies: e.cookies[:0], keys: e.keys[:0], keyBuf: e.keyBuf[:0],
+	}
+}
+
+// parse reads the top level of the event.
+func (e *rawEvent) parse(d *scanner) error {
+	if c := d.peek(); c != '{' {
+		if c == 0 {
+			return malformed("empty event")
+		}
+		return fmt.Errorf("%w: the event is a JSON %s, not an object", ErrNotHTTPEvent, d.kind())
+	}
+	it, _ := d.object("")
+	for {
+		key, ok, err := it.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if len(e.keys) < 8 {
+			e.keys = append(e.keys, key)
+		}
+		switch key {
+		case "version":
+			e.version, err = d.stringField(key)
+		case "rawPath":
+			e.hasRawPath = true
+			e.rawPath, err = d.stringField(key)
+		case "rawQueryString":
+			e.rawQuery, err = d.stringField(key)
+		case "httpMethod":
+			e.httpMethod, err = d.stringField(key)
+		case "path":
+			e.path, err = d.stringField(key)
+		case "isBase64Encoded":
+			e.isBase64, err = d.boolField(key)
+		case "body":
+			err = e.parseBody(d)
+		case "headers":
+			e.headers, err = d.stringMap(key, e.headers)
+		case "multiValueHeaders":
+			e.hasMVH = d.peek() == '{'
+			e.mvHeaders, err = d.multiMap(key, e.mvHeaders)
+		case "queryStringParameters":
+			e.query, err = d.stringMap(key, e.query)
+		case "multiValueQueryStringParameters":
+			e.hasMVQ = d.peek() == '{'
+			e.mvQuery, err = d.multiMap(key, e.mvQuery)
+		case "cookies":
+			err = e.parseCookies(d)
+		case "requestContext":
+			err = e.parseRequestContext(d)
+		case "type":
+			if d.peek() == '"' {
+				e.typ, err = d.str()
+			} else {
+				err = d.skip()
+			}
+		case "methodArn", "routeArn":
+			if d.peek() == '"' {
+				e.authArn, err = d.str()
+			} else {
+				err = d.skip()
+			}
+		case "Records":
+			err = e.parseRecords(d)
+		case "source":
+			if d.peek() == '"' {
+				e.source, err = d.str()
+			} else {
+				err = d.skip()
+			}
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if d.peek() != 0 {
+		return d.errorf("data after the top-level value")
+	}
+	return nil
+}
+
+func (e *rawEvent) parseBody(d *scanner) error {
+	switch d.peek() {
+	case 'n':
+		return d.literal("null")
+	case '"':
+	default:
+		return d.typeError("body", "string")
+	}
+	start, end, esc, err := d.strSpan()
+	if err != nil {
+		return err
+	}
+	e.bodyStart, e.bodyEnd, e.bodyEsc, e.hasBody = start, end, esc, end > start
+	return nil
+}
+
+func (e *rawEvent) parseCookies(d *scanner) error {
+	it, err := d.array("cookies")
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := it.next()
+		if err != nil || !ok {
+			return err
+		}
+		c, err := d.stringField("cookies[]")
+		if err != nil {
+			return err
+		}
+		e.cookies = append(e.cookies, c)
+	}
+}
+
+// parseRecords keeps the event source of the first record, to name the
+// event in the error.
+func (e *rawEvent) parseRecords(d *scanner) error {
+	if d.peek() != '[' {
+		return d.skip()
+	}
+	it, _ := d.array("Records")
+	for {
+		ok, err := it.next()
+		if err != nil || !ok {
+			return err
+		}
+		if e.eventSource != "" || d.peek() != '{' {
+			if err := d.skip(); err != nil {
+				return err
+			}
+			continue
+		}
+		rec, _ := d.object("")
+		for {
+			k, ok, err := rec.next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			if (k == "eventSource" || k == "EventSource") && d.peek() == '"' {
+				if e.eventSource, err = d.str(); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := d.skip(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (e *rawEvent) parseRequestContext(d *scanner) error {
+	it, err := d.object("requestContext")
+	if err != nil {
+		return err
+	}
+	e.hasRC = d.pos > 0 && d.s[d.pos-1] == '{'
+	for {
+		key, ok, err := it.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		switch key {
+		case "requestId":
+			e.requestID, err = d.stringField("requestContext.requestId")
+		case "domainName":
+			e.domainName, err = d.stringField("requestContext.domainName")
+		case "stage":
+			e.stage, err = d.stringField("requestContext.stage")
+		case "connectionId":
+			e.connectionID, err = d.stringField("requestContext.connectionId")
+		case "eventType":
+			e.eventType, err = d.stringField("requestContext.eventType")
+		case "elb":
+			e.elb = d.peek() == '{'
+			err = d.skip()
+		case "http":
+			err = e.parseHTTP(d)
+		case "identity":
+			err = e.parseV1Identity(d)
+		case "authorizer":
+			err = e.parseAuthorizer(d)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (e *rawEvent) parseHTTP(d *scanner) error {
+	it, err := d.object("requestContext.http")
+	if err != nil {
+		return err
+	}
+	e.hasHTTP = d.s[d.pos-1] == '{'
+	for {
+		key, ok, err := it.next()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "method":
+			e.rcMethod, err = d.stringField("requestContext.http.method")
+		case "path":
+			e.rcPath, err = d.stringField("requestContext.http.path")
+		case "sourceIp":
+			e.sourceIP, err = d.stringField("requestContext.http.sourceIp")
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// parseV1Identity reads requestContext.identity of a v1 event: the source IP
+// and, for IAM-authorized requests, the caller.
+func (e *rawEvent) parseV1Identity(d *scanner) error {
+	it, err := d.object("requestContext.identity")
+	if err != nil {
+		return err
+	}
+	for {
+		key, ok, err := it.next()
+		if err != nil || !ok {
+			return err
+		}
+		switch key {
+		case "sourceIp":
+			e.sourceIP, err = d.stringField("requestContext.identity.sourceIp")
+		case "userArn", "user", "caller", "accessKey", "accountId", "principalOrgId",
+			"cognitoIdentityId", "cognitoIdentityPoolId", "cognitoAuthenticationType", "cognitoAuthenticationProvider":
+			var v string
+			if v, err = d.stringField("requestContext.identity." + key); err == nil && v != "" {
+				if e.v1Identity == nil {
+					e.v1Identity = make(map[string]any, 4)
+				}
+				e.v1Identity[key] = v
+			}
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (e *rawEvent) parseAuthorizer(d *scanner) error {
+	if isNull, err := d.null(); isNull || err != nil {
+		return err
+	}
+	if d.peek() != '{' {
+		return d.typeError("requestContext.authorizer", "object")
+	}
+	v, err := d.value(0)
+	if err != nil {
+		return err
+	}
+	e.authorizer = v.(map[string]any)
+	return nil
+}
+
+// stringMap reads an object of strings (headers, query parameters) into dst.
+func (d *scanner) stringMap(field string, dst []kv) ([]kv, error) {
+	it, err := d.object(field)
+	if err != nil {
+		return dst, err
+	}
+	for {
+		k, ok, err := it.next()
+		if err != nil || !ok {
+			return dst, err
+		}
+		var v string
+		switch d.peek() {
+		case '"':
+			v, err = d.str()
+		case 'n':
+			err = d.literal("null")
+		default:
+			err = d.typeError(field+"."+k, "string")
+		}
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, kv{k: k, v: v, kstart: -1})
+	}
+}
+
+// multiMap reads an object of string arrays into dst, one pair per value.
+func (d *scanner) multiMap(field string, dst []kv) ([]kv, error) {
+	it, err := d.object(field)
+	if err != nil {
+		return dst, err
+	}
+	for {
+		k, ok, err := it.next()
+		if err != nil || !ok {
+			return dst, err
+		}
+		vals, err := d.array(field + "." + k)
+		if err != nil {
+			return dst, err
+		}
+		for {
+			ok, err := vals.next()
+			if err != nil {
+				return dst, err
+			}
+			if !ok {
+				break
+			}
+			v, err := d.stringField(field + "." + k + "[]")
+			if err != nil {
+				return dst, err
+			}
+			dst = append(dst, kv{k: k, v: v, kstart: -1})
+		}
+	}
+}
+
+// shape decides the event's shape, or says what the event is instead.
+func (e *rawEvent) shape() (Shape, error) {
+	switch {
+	case e.authArn != "" || ((e.typ == "REQUEST" || e.typ == "TOKEN") && !e.hasBody):
+		return 0, fmt.Errorf("%w: saw an API Gateway Lambda authorizer request (type %q); an authorizer is a separate function", ErrNotHTTPEvent, e.typ)
+	case e.connectionID != "" || e.eventType != "":
+		return 0, fmt.Errorf("%w: saw an API Gateway WebSocket event (eventType %q)", ErrNotHTTPEvent, e.eventType)
+	case e.elb:
+		if e.httpMethod == "" {
+			return 0, malformed("ALB event without httpMethod")
+		}
+		if e.hasMVH || e.hasMVQ {
+			return ShapeALBMultiValue, nil
+		}
+		return ShapeALB, nil
+	case e.version == "2.0" || e.hasRawPath || e.hasHTTP:
+		if !e.hasRC {
+			return 0, malformed("payload format 2.0 event without requestContext")
+		}
+		if !e.hasHTTP || e.rcMethod == "" {
+			return 0, malformed("payload format 2.0 event without requestContext.http.method")
+		}
+		if strings.Contains(e.domainName, ".lambda-url.") {
+			return ShapeFunctionURL, nil
+		}
+		return ShapeAPIGatewayV2, nil
+	case e.httpMethod != "":
+		if !e.hasRC {
+			return 0, malformed("API Gateway REST event (httpMethod %q) without requestContext", e.httpMethod)
+		}
+		return ShapeAPIGatewayV1, nil
+	case e.eventSource != "":
+		return 0, fmt.Errorf("%w: saw an event from %q (Records[0].eventSource)", ErrNotHTTPEvent, e.eventSource)
+	case e.source != "":
+		return 0, fmt.Errorf("%w: saw an EventBridge/CloudWatch event from source %q", ErrNotHTTPEvent, e.source)
+	}
+	return 0, fmt.Errorf("%w: saw an object with members %q; an HTTP event has httpMethod (API Gateway REST, ALB) or requestContext.http (HTTP API, Function URL)", ErrNotHTTPEvent, e.keys)
+}
+
+// decodeEvent decodes payload into r. It returns the shape; a non-nil
+// *handler.Error to answer instead of calling the handler (a request the
+// handler must not see, such as a body over the limit); or an error wrapping
+// ErrMalformedEvent or ErrNotHTTPEvent.
+func decodeEvent(payload []byte, r *handler.Request, o *options) (Shape, *handler.Error, error) {
+	e := eventPool.Get().(*rawEvent)
+	defer func() {
+		e.reset()
+		eventPool.Put(e)
+	}()
+	d := &scanner{s: string(payload)}
+	if err := e.parse(d); err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) {
+			return 0, nil, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
+		}
+		return 0, nil, err
+	}
+	shape, err := e.shape()
+	if err != nil {
+		return 0, nil, err
+	}
+	herr, err := e.build(payload, shape, r, o)
+	return shape, herr, err
+}
+
+func (e *rawEvent) build(payload []byte, shape Shape, r *handler.Request, o *options) (*handler.Error, error) {
+	// Method and path.
+	switch shape {
+	case ShapeAPIGatewayV2, ShapeFunctionURL:
+		r.Method = e.rcMethod
+		p := e.rawPath
+		if !e.hasRawPath {
+			p = e.rcPath
+		}
+		if p == "" {
+			p = "/"
+		}
+		if p[0] != '/' {
+			return nil, malformed("rawPath %q does not start with /", p)
+		}
+		r.Path = p // payload 2.0 delivers the path decoded
+		r.RawQuery = e.rawQuery
+	default:
+		r.Method = e.httpMethod
+		path, rawPath, err := handler.ParsePath(e.path)
+		if err != nil {
+			return handler.AsError(err), nil
+		}
+		r.Path, r.RawPath = path, rawPath
+		r.RawQuery = e.buildQuery(shape)
+	}
+	if !validMethod(r.Method) {
+		return nil, malformed("invalid HTTP method %q", r.Method)
+	}
+	if o.basePath != "" {
+		stripPrefix(r, o.basePath)
+	} else if o.stripStage && e.stage != "" && e.stage != "$default" {
+		stripPrefix(r, "/"+e.stage)
+	}
+
+	// Headers.
+	pairs := e.headers
+	if shape == ShapeAPIGatewayV1 || shape == ShapeALBMultiValue {
+		if e.hasMVH {
+			pairs = e.mvHeaders
+		}
+	}
+	if err := e.buildHeader(r, pairs, shape, o); err != nil {
+		return nil, err
+	}
+
+	// Context.
+	r.Host = r.Header.Get("Host")
+	if r.Host == "" {
+		r.Host = e.domainName
+	}
+	r.RequestID = e.requestID
+	switch shape {
+	case ShapeALB, ShapeALBMultiValue:
+		// The load balancer appends the address of the peer it accepted
+		// the connection from as the last X-Forwarded-For entry.
+		if xff := r.Header["X-Forwarded-For"]; len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			r.RemoteAddr = strings.TrimSpace(last)
+		}
+	default:
+		r.RemoteAddr = e.sourceIP
+	}
+	r.Identity = e.identity(shape)
+
+	// Body.
+	if e.hasBody {
+		return e.buildBody(payload, r, o)
+	}
+	return nil, nil
+}
+
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if !isTokenByte(m[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// stripPrefix removes base from the request path once, on a segment boundary.
+func stripPrefix(r *handler.Request, base string) {
+	rest, ok := strings.CutPrefix(r.Path, base)
+	if !ok || (rest != "" && rest[0] != '/') {
+		return
+	}
+	if rest == "" {
+		rest = "/"
+	}
+	r.Path = rest
+	if r.RawPath != "" {
+		ebase := (&url.URL{Path: base}).EscapedPath()
+		if raw, ok := strings.CutPrefix(r.RawPath, ebase); ok && (raw == "" || raw[0] == '/') {
+			if raw == "" {
+				raw = "/"
+			}
+			r.RawPath = raw
+		} else {
+			r.RawPath = ""
+		}
+		if r.RawPath != "" && !strings.Contains(r.RawPath, "%") {
+			r.RawPath = ""
+		}
+	}
+}
+
+// buildQuery returns the raw query of a v1 or ALB event. v1 delivers decoded
+// keys and values, which are escaped again; an ALB delivers them as the
+// client sent them, which are kept.
+func (e *rawEvent) buildQuery(shape Shape) string {
+	pairs := e.query
+	if e.hasMVQ {
+		pairs = e.mvQuery
+	}
+	if len(pairs) == 0 {
+		return ""
+	}
+	escape := shape == ShapeAPIGatewayV1
+	n := 0
+	for _, p := range pairs {
+		n += len(p.k) + len(p.v) + 2
+	}
+	if escape {
+		n += n / 2
+	}
+	b := make([]byte, 0, n)
+	for i, p := range pairs {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		if escape {
+			b = appendQueryEscape(b, p.k)
+			b = append(b, '=')
+			b = appendQueryEscape(b, p.v)
+		} else {
+			b = append(b, p.k...)
+			b = append(b, '=')
+			b = append(b, p.v...)
+		}
+	}
+	return string(b)
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hexDigits = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return b
+}
+
+func (e *rawEvent) buildHeader(r *handler.Request, pairs []kv, shape Shape, o *options) error {
+	total := 0
+	for _, p := range pairs {
+		total += len(p.k) + len(p.v) + 4
+	}
+	for _, c := range e.cookies {
+		total += len(c) + 2
+	}
+	if total > o.maxHeaderBytes {
+		return malformed("the headers are %d bytes; the adapter accepts at most %d (WithMaxHeaderBytes)", total, o.maxHeaderBytes)
+	}
+	nvals := len(pairs)
+	cookieJoin := (shape == ShapeAPIGatewayV2 || shape == ShapeFunctionURL) && len(e.cookies) > 0
+	if cookieJoin {
+		nvals++
+	}
+	if nvals == 0 {
+		r.Header = http.Header{}
+		return nil
+	}
+	// Canonical keys that are neither canonical already nor common are
+	// written to one buffer and become substrings of one string.
+	buf := e.keyBuf[:0]
+	for i := range pairs {
+		p := &pairs[i]
+		if isCanonical(p.k) {
+			continue
+		}
+		if c, ok := commonHeader[p.k]; ok {
+			p.k = c
+			continue
+		}
+		if !validHeaderKey(p.k) {
+			return malformed("invalid header name %q", p.k)
+		}
+		p.kstart = int32(len(buf))
+		buf = appendCanonical(buf, p.k)
+		p.kend = int32(len(buf))
+	}
+	var keys string
+	if len(buf) > 0 {
+		keys = string(buf)
+	}
+	e.keyBuf = buf
+	h := make(http.Header, nvals)
+	vals := make([]string, nvals)
+	for i, p := range pairs {
+		k := p.k
+		if p.kstart >= 0 {
+			k = keys[p.kstart:p.kend]
+		}
+		if cookieJoin && k == "Cookie" {
+			// cookies[] is the platform's parsed list; a Function URL
+			// also keeps the header, with repeated lines comma-joined.
+			continue
+		}
+		vals[i] = p.v
+		if old, ok := h[k]; ok {
+			h[k] = append(old, p.v)
+		} else {
+			h[k] = vals[i : i+1 : i+1]
+		}
+	}
+	if cookieJoin {
+		vals[nvals-1] = strings.Join(e.cookies, "; ")
+		h["Cookie"] = vals[nvals-1 : nvals : nvals]
+	}
+	r.Header = h
+	return nil
+}
+
+func (e *rawEvent) buildBody(payload []byte, r *handler.Request, o *options) (*handler.Error, error) {
+	raw := payload[e.bodyStart:e.bodyEnd]
+	var scratch []byte
+	if e.bodyEsc {
+		b, err := unescape(make([]byte, 0, len(raw)), string(raw))
+		if err != nil {
+			return nil, malformed("body: %v", err)
+		}
+		scratch = b
+	}
+	if e.isBase64 {
+		enc := base64.StdEncoding
+		src := raw
+		if scratch != nil {
+			src = scratch
+		}
+		if len(src)%4 != 0 && bytes.IndexByte(src, '=') < 0 {
+			enc = base64.RawStdEncoding
+		}
+		n := enc.DecodedLen(len(src))
+		if o.maxBodyBytes > 0 && n-2 > o.maxBodyBytes {
+			return tooLarge(o.maxBodyBytes), nil
+		}
+		dst := make([]byte, n)
+		m, err := enc.Decode(dst, src)
+		if err != nil {
+			return nil, malformed("body: invalid base64: %v", err)
+		}
+		if o.maxBodyBytes > 0 && m > o.maxBodyBytes {
+			return tooLarge(o.maxBodyBytes), nil
+		}
+		if m > 0 {
+			r.Body = dst[:m]
+		}
+		return nil, nil
+	}
+	if scratch == nil {
+		if o.maxBodyBytes > 0 && len(raw) > o.maxBodyBytes {
+			return tooLarge(o.maxBodyBytes), nil
+		}
+		r.Body = bytes.Clone(raw)
+		return nil, nil
+	}
+	if o.maxBodyBytes > 0 && len(scratch) > o.maxBodyBytes {
+		return tooLarge(o.maxBodyBytes), nil
+	}
+	if len(scratch) > 0 {
+		r.Body = scratch
+	}
+	return nil, nil
+}
+
+func tooLarge(limit int) *handler.Error {
+	return handler.BodyTooLargeError(int64(limit))
+}

@@ -1,0 +1,123 @@
+package awslambda
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// StreamContentType is the content type of a response in Lambda's
+// streaming HTTP integration format: a JSON prelude, eight NUL bytes, then
+// the body.
+const StreamContentType = "application/vnd.awslambda.http-integration-response"
+
+// InvokeStream is Invoke for a Function URL in RESPONSE_STREAM mode. For a
+// Function URL event it returns a reader of the streaming integration
+// format (a JSON prelude with statusCode, headers and cookies, eight NUL
+// bytes, then the body) whose ContentType method returns
+// [StreamContentType]; a Response.Stream body is read only as the returned
+// reader is read, so each chunk the handler produces is passed on as it
+// comes. For other shapes it returns the buffered response event.
+//
+// The returned reader is an io.Closer; closing it closes the handler's
+// stream. A panic inside the handler's stream ends the stream with an error
+// instead of ending the process.
+func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reader, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rd, err = nil, h.internalPanic(ctx, v)
+		}
+	}()
+	shape, r, resp, err := h.serve(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	if shape != ShapeFunctionURL {
+		return &bufferedReply{Reader: bytes.NewReader(h.encode(ctx, shape, r, resp))}, nil
+	}
+	prelude := append(appendPrelude(nil, resp.StatusCode(), resp.Header), 0, 0, 0, 0, 0, 0, 0, 0)
+	s := &streamReply{ctx: ctx, requestID: r.RequestID, prelude: prelude}
+	switch {
+	case r.Method == http.MethodHead:
+		if c, ok := resp.Stream.(io.Closer); ok {
+			c.Close()
+		}
+	case resp.Stream != nil:
+		s.body = resp.Stream
+	default:
+		s.body = bytes.NewReader(resp.Body)
+	}
+	return s, nil
+}
+
+// appendPrelude appends the JSON prelude of a streamed response.
+func appendPrelude(b []byte, status int, header http.Header) []byte {
+	b = append(b, `{"statusCode":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = appendSingleHeaders(b, header, true)
+	return append(b, '}')
+}
+
+// errNotJSON makes aws-lambda-go's reflective handler pass the replies on
+// as readers instead of encoding them.
+var errNotJSON = errors.New("awslambda: a reply is a reader, not JSON")
+
+// streamReply is a Function URL response in the streaming format.
+type streamReply struct {
+	ctx       context.Context
+	requestID string
+	prelude   []byte
+	body      io.Reader
+	failed    bool
+}
+
+// Read returns the prelude, then the body as the handler produces it.
+func (s *streamReply) Read(p []byte) (n int, err error) {
+	if len(s.prelude) > 0 {
+		n = copy(p, s.prelude)
+		s.prelude = s.prelude[n:]
+		return n, nil
+	}
+	if s.body == nil || s.failed {
+		return 0, io.EOF
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			s.failed = true
+			handler.Logger(s.ctx).LogAttrs(s.ctx, slog.LevelError, "awslambda: panic in the response stream",
+				slog.String("requestId", s.requestID), slog.String("panic", fmt.Sprint(v)))
+			n, err = 0, fmt.Errorf("awslambda: the response stream panicked: %v", v)
+		}
+	}()
+	return s.body.Read(p)
+}
+
+// Close closes the handler's stream if it is an io.Closer.
+func (s *streamReply) Close() error {
+	if c, ok := s.body.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// ContentType returns [StreamContentType].
+func (s *streamReply) ContentType() string { return StreamContentType }
+
+// MarshalJSON fails: the reply is sent as the bytes it reads.
+func (s *streamReply) MarshalJSON() ([]byte, error) { return nil, errNotJSON }
+
+// bufferedReply is a buffered response event returned on the streaming path.
+type bufferedReply struct{ io.Reader }
+
+// ContentType returns application/json.
+func (bufferedReply) ContentType() string { return "application/json" }
+
+// MarshalJSON fails: the reply is sent as the bytes it reads.
+func (bufferedReply) MarshalJSON() ([]byte, error) { return nil, errNotJSON }
