@@ -1,0 +1,242 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultMaxJSONBytes is the body limit of [DecodeJSON] and [JSON] unless
+// [WithMaxBytes] says otherwise.
+const DefaultMaxJSONBytes = 1 << 20
+
+// JSONOption configures [DecodeJSON], [JSON] and [JSONWithRequest].
+type JSONOption func(*jsonOptions)
+
+type jsonOptions struct {
+	maxBytes int64
+	strict   bool
+	status   int
+}
+
+// WithMaxBytes sets the largest request body accepted; a larger one is
+// refused with 413. The default is [DefaultMaxJSONBytes].
+func WithMaxBytes(n int64) JSONOption {
+	return func(o *jsonOptions) { o.maxBytes = n }
+}
+
+// WithDisallowUnknownFields refuses, with 400, a JSON object that has a
+// member the destination struct does not declare.
+func WithDisallowUnknownFields() JSONOption {
+	return func(o *jsonOptions) { o.strict = true }
+}
+
+// WithStatus sets the status [JSON] and [JSONWithRequest] answer on success
+// (default 200); with 204 the output is not written.
+func WithStatus(status int) JSONOption {
+	return func(o *jsonOptions) { o.status = status }
+}
+
+func newJSONOptions(opts []JSONOption) jsonOptions {
+	o := jsonOptions{maxBytes: DefaultMaxJSONBytes, status: http.StatusOK}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// DecodeJSON decodes the JSON body of r into v, a non-nil pointer.
+//
+// It answers the client precisely when the body is not what a JSON route
+// expects, returning an *Error: 413 for a body over the limit (see
+// [WithMaxBytes]), 415 for a Content-Type other than application/json or
+// application/*+json (a charset other than UTF-8 included), and 400 for an
+// empty body, invalid UTF-8, malformed JSON (the message names the byte
+// offset), data after the JSON value, a value of the wrong type (naming the
+// field and the expected type, with a JSON pointer in Fields), or, with
+// [WithDisallowUnknownFields], an unknown field.
+func DecodeJSON(r *Request, v any, opts ...JSONOption) error {
+	return decodeJSON(r, v, newJSONOptions(opts))
+}
+
+func decodeJSON(r *Request, v any, o jsonOptions) error {
+	if o.maxBytes > 0 && int64(len(r.Body)) > o.maxBytes {
+		return BodyTooLargeError(o.maxBytes)
+	}
+	if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(r.Body)) == 0 {
+		return &Error{Status: http.StatusBadRequest, Code: "empty_body",
+			Message: "The request body is empty; a JSON value is required."}
+	}
+	if !utf8.Valid(r.Body) {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_json",
+			Message: "The request body is not valid UTF-8."}
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	if o.strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, len(r.Body))
+	}
+	rest := r.Body[dec.InputOffset():]
+	if trailing := bytes.TrimLeft(rest, " \t\r\n"); len(trailing) > 0 {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_json",
+			Message: fmt.Sprintf("The request body has data after the JSON value, at byte offset %d.", len(r.Body)-len(trailing))}
+	}
+	return nil
+}
+
+// checkJSONContentType refuses a Content-Type that is not JSON with 415.
+func checkJSONContentType(ct string) error {
+	bad := &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+		Message: "The request body must be JSON, sent with Content-Type: application/json."}
+	if ct == "" {
+		return bad
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return bad
+	}
+	if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return bad
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Message: "The request body must be JSON encoded as UTF-8."}
+	}
+	return nil
+}
+
+// jsonError maps a decoding error to a 400 *Error a client can act on.
+func jsonError(err error, size int) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var inv *json.InvalidUnmarshalError
+	switch {
+	case errors.As(err, &syn):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_json", Err: err,
+			Message: fmt.Sprintf("The request body is not valid JSON: %s at byte offset %d.", strings.TrimPrefix(syn.Error(), "json: "), syn.Offset)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_json", Err: err,
+			Message: fmt.Sprintf("The request body is not valid JSON: it ends early, at byte offset %d.", size)}
+	case errors.As(err, &typ):
+		want := jsonTypeName(typ.Type)
+		if typ.Field == "" {
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_type", Err: err,
+				Message: fmt.Sprintf("The request body must be %s, not %s.", want, article(typ.Value))}
+		}
+		ptr := "/" + strings.ReplaceAll(typ.Field, ".", "/")
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_type", Err: err,
+			Message: fmt.Sprintf("The field %q must be %s, not %s.", typ.Field, want, article(typ.Value)),
+			Fields:  []FieldError{{Pointer: ptr, Detail: "must be " + want}}}
+	case errors.As(err, &inv):
+		return fmt.Errorf("handler: DecodeJSON needs a non-nil pointer: %w", err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return &Error{Status: http.StatusBadRequest, Code: "unknown_field", Err: err,
+			Message: fmt.Sprintf("The field %q is not allowed.", name),
+			Fields:  []FieldError{{Pointer: "/" + name, Detail: "is not allowed"}}}
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "invalid_json", Err: err,
+		Message: "The request body could not be decoded as the expected JSON value."}
+}
+
+// jsonTypeName names a Go type as the JSON a client must send.
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.String()
+}
+
+// article puts "a"/"an" before a JSON value kind reported by encoding/json
+// ("string", "number", "number -1", "object", ...).
+func article(v string) string {
+	kind, _, _ := strings.Cut(v, " ")
+	switch kind {
+	case "array", "object":
+		return "an " + kind
+	case "number":
+		if v != "number" {
+			return "the number " + strings.TrimPrefix(v, "number ")
+		}
+	}
+	return "a " + kind
+}
+
+// JSONResponse returns a Response with status and v encoded as JSON, with
+// Content-Type application/json. It fails only if v cannot be encoded.
+func JSONResponse(status int, v any) (*Response, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("handler: encoding the JSON response: %w", err)
+	}
+	return &Response{Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}, nil
+}
+
+// JSON returns a Handler that decodes the request body into an In with
+// [DecodeJSON], calls f, and answers its Out as JSON with [JSONResponse]
+// (200, or the status of [WithStatus]). A GET, HEAD, DELETE or OPTIONS
+// request with an empty body gets the zero In without decoding. An error
+// from f is returned as is, for [Serve] to map.
+func JSON[In, Out any](f func(ctx context.Context, in In) (Out, error), opts ...JSONOption) Handler {
+	return JSONWithRequest(func(ctx context.Context, _ *Request, in In) (Out, error) { return f(ctx, in) }, opts...)
+}
+
+// JSONWithRequest is [JSON] for a function that also needs the Request (its
+// path values, headers or identity).
+func JSONWithRequest[In, Out any](f func(ctx context.Context, r *Request, in In) (Out, error), opts ...JSONOption) Handler {
+	o := newJSONOptions(opts)
+	return HandlerFunc(func(ctx context.Context, r *Request) (*Response, error) {
+		var in In
+		if len(r.Body) > 0 || !bodyless(r.Method) {
+			if err := decodeJSON(r, &in, o); err != nil {
+				return nil, err
+			}
+		}
+		out, err := f(ctx, r, in)
+		if err != nil {
+			return nil, err
+		}
+		if o.status == http.StatusNoContent {
+			return &Response{Status: o.status}, nil
+		}
+		return JSONResponse(o.status, out)
+	})
+}
+
+// bodyless reports whether requests with method usually carry no body.
+func bodyless(method string) bool {
+	switch method {
+	case "", http.MethodGet, http.MethodHead, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
