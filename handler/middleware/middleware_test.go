@@ -3,6 +3,7 @@ package middleware
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"testing"
 
@@ -14,8 +15,12 @@ func serve(h handler.Handler, r *handler.Request) *handler.Response {
 	if r.Header == nil {
 		r.Header = http.Header{}
 	}
-	return handler.Serve(context.Background(), h, r)
+	return handler.Serve(quiet, h, r)
 }
+
+// quiet is a context whose logger discards: refusals the tests provoke
+// are not news.
+var quiet = handler.WithLogger(context.Background(), slog.New(slog.DiscardHandler))
 
 // ok is a handler that counts its calls and answers 200 "ok".
 type ok struct{ calls int }

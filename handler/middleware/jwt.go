@@ -1,0 +1,353 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// JWTOption configures [JWT].
+type JWTOption func(*jwtConfig)
+
+type jwtConfig struct {
+	static      []staticJWTKey
+	jwksURL     string
+	oidcIssuer  string
+	issuers     []string
+	audiences   []string
+	leeway      time.Duration
+	now         func() time.Time
+	client      *http.Client
+	minInterval time.Duration
+	maxAge      time.Duration
+	trusted     []string
+	scopeClaims []string
+	realm       string
+}
+
+type staticJWTKey struct {
+	kid  string
+	key  any
+	algs []string
+}
+
+// JWTKey adds a static verification key: an HMAC secret ([]byte), an
+// *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey (or the matching
+// private key, whose public half is used), or a jose.JSONWebKey. kid, when
+// not empty, must equal the token's "kid" header. algs is the key's
+// allow-list ("RS256", "ES256", ...); empty means every algorithm of the
+// key's type (HS256, and HS384 and HS512 for secrets of at least 48 and 64
+// bytes; RS256/384/512 and PS256/384/512
+// for RSA; ES256, ES384 or ES512 by curve; EdDSA). An algorithm that does
+// not fit the key's type is a construction error, so a token cannot make an
+// RSA public key serve as an HMAC secret.
+func JWTKey(kid string, key any, algs ...string) JWTOption {
+	return func(c *jwtConfig) { c.static = append(c.static, staticJWTKey{kid, key, algs}) }
+}
+
+// JWTSecret adds an HS256 secret, as read from an environment variable. It
+// must be at least MinHMACKeyLen bytes.
+func JWTSecret(secret string) JWTOption { return JWTKey("", []byte(secret), "HS256") }
+
+// JWKSURL verifies tokens with the keys published at url (https, or http
+// on a loopback host). The set is fetched on first use, kept for the
+// JWKSMaxAge, refetched when a token names an unknown "kid" (at most once
+// per JWKSRefreshInterval), and served stale when a refetch fails. Each
+// key may verify only its own "alg", or the algorithms its type allows
+// when it names none; symmetric keys in a JWKS are ignored.
+func JWKSURL(url string) JWTOption { return func(c *jwtConfig) { c.jwksURL = url } }
+
+// OIDCIssuer finds the JWKS by OpenID Connect discovery
+// (issuer + "/.well-known/openid-configuration", fetched on first use) and
+// requires the tokens' "iss" to be issuer.
+func OIDCIssuer(issuer string) JWTOption { return func(c *jwtConfig) { c.oidcIssuer = issuer } }
+
+// Issuer requires the "iss" claim to be one of issuers. Each argument may
+// hold several, separated by commas.
+func Issuer(issuers ...string) JWTOption {
+	return func(c *jwtConfig) { c.issuers = append(c.issuers, splitList(issuers)...) }
+}
+
+// Audience requires the "aud" claim to contain one of audiences. Each
+// argument may hold several, separated by commas.
+func Audience(audiences ...string) JWTOption {
+	return func(c *jwtConfig) { c.audiences = append(c.audiences, splitList(audiences)...) }
+}
+
+// Leeway sets the clock skew tolerated on "exp", "nbf" and "iat"; the
+// default is 30 seconds.
+func Leeway(d time.Duration) JWTOption { return func(c *jwtConfig) { c.leeway = d } }
+
+// JWTClock sets the clock used for token times and the JWKS cache; the
+// default is time.Now.
+func JWTClock(now func() time.Time) JWTOption { return func(c *jwtConfig) { c.now = now } }
+
+// JWTHTTPClient sets the client that fetches JWKS and discovery documents;
+// the default is a client with a 10-second timeout.
+func JWTHTTPClient(client *http.Client) JWTOption { return func(c *jwtConfig) { c.client = client } }
+
+// JWKSRefreshInterval sets the shortest time between two JWKS fetches
+// (after the first); the default is one minute.
+func JWKSRefreshInterval(d time.Duration) JWTOption { return func(c *jwtConfig) { c.minInterval = d } }
+
+// JWKSMaxAge sets how long a fetched JWKS is used before it is fetched
+// again; the default is one hour.
+func JWKSMaxAge(d time.Duration) JWTOption { return func(c *jwtConfig) { c.maxAge = d } }
+
+// TrustIdentity accepts, instead of a token, a Request.Identity whose
+// Source is one of sources: an identity the platform has verified already,
+// such as "aws-jwt" (an API Gateway JWT authorizer), "aws-lambda-authorizer"
+// or "azure". Such requests pass unchanged; the platform's authorizer is
+// then responsible for the issuer, audience and expiry checks.
+func TrustIdentity(sources ...string) JWTOption {
+	return func(c *jwtConfig) { c.trusted = append(c.trusted, splitList(sources)...) }
+}
+
+// ScopeClaims sets the claims Identity.Scopes are read from, in order; the
+// default is "scope" (space-separated, RFC 8693) then "scp" (a string or an
+// array, as Azure AD and Okta issue).
+func ScopeClaims(names ...string) JWTOption { return func(c *jwtConfig) { c.scopeClaims = names } }
+
+// JWTRealm sets the realm named in WWW-Authenticate; the default is "api".
+func JWTRealm(realm string) JWTOption { return func(c *jwtConfig) { c.realm = realm } }
+
+// JWT returns middleware that authenticates the caller by a bearer token
+// (Authorization: Bearer <JWT>) signed with one of HS256/384/512,
+// RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA.
+//
+// The token's key is chosen by its "kid" and must allow its "alg"; the
+// signature is verified with go-jose; "exp" is required and, with "nbf" and
+// "iat", checked with the Leeway; "iss" and "aud" are checked when Issuer,
+// OIDCIssuer or Audience are set. On success Request.Identity becomes
+// Source "jwt", Subject the "sub" claim, Scopes from the ScopeClaims and
+// Claims every claim (read them with [ClaimsOf]); the handler is then
+// called.
+//
+// A missing token is answered 401 with WWW-Authenticate: Bearer; a token
+// that fails any check 401 with error="invalid_token" and a description
+// of what failed. When no key set could ever be fetched the answer is 503.
+//
+// JWT returns an error when no key source is configured, a static key is
+// unusable, a URL is not https (or loopback http), or both JWKSURL and
+// OIDCIssuer are set.
+func JWT(opts ...JWTOption) (handler.Middleware, error) {
+	c := jwtConfig{
+		leeway:      30 * time.Second,
+		now:         time.Now,
+		minInterval: time.Minute,
+		maxAge:      time.Hour,
+		scopeClaims: []string{"scope", "scp"},
+		realm:       "api",
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	v := &jwtVerifier{cfg: c}
+	if len(c.static) > 0 {
+		v.static = &keySet{}
+		for i, sk := range c.static {
+			k, err := newVerifyKey(sk.kid, sk.key, sk.algs)
+			if err != nil {
+				return nil, fmt.Errorf("middleware: JWT: key %d: %w", i, err)
+			}
+			v.static.keys = append(v.static.keys, k)
+		}
+	}
+	if c.jwksURL != "" && c.oidcIssuer != "" {
+		return nil, errors.New("middleware: JWT: set JWKSURL or OIDCIssuer, not both")
+	}
+	if u := firstNonEmpty(c.jwksURL, c.oidcIssuer); u != "" {
+		if err := checkKeyURL(u); err != nil {
+			return nil, fmt.Errorf("middleware: JWT: %w", err)
+		}
+		client := c.client
+		if client == nil {
+			client = &http.Client{Timeout: 10 * time.Second}
+		}
+		v.remote = &remoteKeys{jwksURL: c.jwksURL, issuer: c.oidcIssuer, client: client, now: c.now,
+			minInterval: c.minInterval, maxAge: c.maxAge}
+		if c.oidcIssuer != "" {
+			v.cfg.issuers = append(v.cfg.issuers, c.oidcIssuer)
+		}
+	}
+	if v.static == nil && v.remote == nil {
+		return nil, errors.New("middleware: JWT: no key: use JWTKey, JWTSecret, JWKSURL or OIDCIssuer")
+	}
+	if c.leeway < 0 || c.minInterval < 0 || c.maxAge <= 0 {
+		return nil, errors.New("middleware: JWT: Leeway and JWKSRefreshInterval must not be negative, JWKSMaxAge must be positive")
+	}
+	v.challenge = `Bearer realm="` + strings.ReplaceAll(c.realm, `"`, `'`) + `"`
+	v.missing = &handler.Error{Status: http.StatusUnauthorized, Code: "missing_token",
+		Message: "A bearer token is required.", Header: http.Header{"Www-Authenticate": {v.challenge}}}
+	return v.middleware, nil
+}
+
+type jwtVerifier struct {
+	cfg       jwtConfig
+	static    *keySet
+	remote    *remoteKeys
+	challenge string
+	missing   *handler.Error
+}
+
+func (v *jwtVerifier) middleware(next handler.Handler) handler.Handler {
+	return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		if r.Identity != nil && v.trusts(r.Identity.Source) {
+			return next.ServeRequest(ctx, r)
+		}
+		token, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok {
+			return nil, v.missing
+		}
+		id, err := v.verify(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		r.Identity = id
+		return next.ServeRequest(ctx, r)
+	})
+}
+
+func (v *jwtVerifier) trusts(source string) bool {
+	for _, s := range v.cfg.trusted {
+		if s == source {
+			return true
+		}
+	}
+	return false
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer" header.
+func bearerToken(h string) (string, bool) {
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	t := strings.TrimSpace(h[len(prefix):])
+	return t, t != ""
+}
+
+// invalid returns the 401 for a token that failed a check.
+func (v *jwtVerifier) invalid(desc string, cause error) error {
+	return &handler.Error{Status: http.StatusUnauthorized, Code: "invalid_token",
+		Message: "The bearer token is not valid: " + desc + ".",
+		Header:  http.Header{"Www-Authenticate": {v.challenge + `, error="invalid_token", error_description="` + desc + `"`}},
+		Err:     cause}
+}
+
+// verify checks token and returns the identity it proves, or a 401 (503)
+// *handler.Error.
+func (v *jwtVerifier) verify(ctx context.Context, token string) (*handler.Identity, error) {
+	tok, err := jwt.ParseSigned(token, jwtAlgorithms)
+	if err != nil {
+		return nil, v.invalid("malformed token or unsupported algorithm", err)
+	}
+	if len(tok.Headers) != 1 {
+		return nil, v.invalid("malformed token", nil)
+	}
+	alg, kid := jose.SignatureAlgorithm(tok.Headers[0].Algorithm), tok.Headers[0].KeyID
+	var buf [4]*verifyKey
+	keys := v.static.candidates(buf[:0], kid, alg)
+	var remote *keySet
+	if v.remote != nil {
+		if remote, err = v.remote.current(ctx); err != nil {
+			return nil, err
+		}
+		n := len(keys)
+		keys = remote.candidates(keys, kid, alg)
+		if len(keys) == n && v.remote.unknown(remote, kid) {
+			// A key we have not seen: the issuer may have rotated.
+			if remote, err = v.remote.refresh(ctx, remote); err != nil {
+				return nil, err
+			}
+			keys = remote.candidates(keys, kid, alg)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, v.invalid("no key for this kid and alg", nil)
+	}
+	var std jwt.Claims
+	var all map[string]any
+	verified := false
+	for _, k := range keys {
+		if err = tok.Claims(k.key, &std, &all); err == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return nil, v.invalid("signature or claims malformed", err)
+	}
+	if std.Expiry == nil {
+		return nil, v.invalid("token has no expiry", nil)
+	}
+	if len(v.cfg.issuers) > 0 && !contains1(v.cfg.issuers, std.Issuer) {
+		return nil, v.invalid("wrong issuer", nil)
+	}
+	exp := jwt.Expected{AnyAudience: v.cfg.audiences, Time: v.cfg.now()}
+	if err := std.ValidateWithLeeway(exp, v.cfg.leeway); err != nil {
+		switch {
+		case errors.Is(err, jwt.ErrExpired):
+			return nil, v.invalid("token expired", err)
+		case errors.Is(err, jwt.ErrNotValidYet):
+			return nil, v.invalid("token not valid yet", err)
+		case errors.Is(err, jwt.ErrIssuedInTheFuture):
+			return nil, v.invalid("token issued in the future", err)
+		case errors.Is(err, jwt.ErrInvalidAudience):
+			return nil, v.invalid("wrong audience", err)
+		}
+		return nil, v.invalid("claims rejected", err)
+	}
+	return &handler.Identity{Source: "jwt", Subject: std.Subject, Scopes: scopesFrom(all, v.cfg.scopeClaims), Claims: all}, nil
+}
+
+// unknown reports whether kid names no key of s; a token without kid counts
+// as unknown when s had nothing for it.
+func (rk *remoteKeys) unknown(s *keySet, kid string) bool {
+	if kid == "" {
+		return true
+	}
+	for i := range s.keys {
+		if s.keys[i].kid == kid {
+			return false
+		}
+	}
+	return true
+}
+
+func contains1(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// scopesFrom reads scopes from the first present claim of names: a
+// space-separated string or an array of strings.
+func scopesFrom(claims map[string]any, names []string) []string {
+	for _, n := range names {
+		switch v := claims[n].(type) {
+		case string:
+			return strings.Fields(v)
+		case []any:
+			out := make([]string, 0, len(v))
+			for _, x := range v {
+				if s, ok := x.(string); ok {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+	}
+	return nil
+}

@@ -1,0 +1,501 @@
+package middleware
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// fakeClock is a settable clock for tests: no test sleeps.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var (
+	rsaOnce      sync.Once
+	rsaA, rsaB   *rsa.PrivateKey
+	hmacSecret   = []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	ecP256, _    = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ecP384, _    = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	_, edKey, _  = ed25519.GenerateKey(rand.Reader)
+	testIssuer   = "https://issuer.example"
+	testAudience = "todo-api"
+)
+
+func rsaKeys(t testing.TB) (*rsa.PrivateKey, *rsa.PrivateKey) {
+	rsaOnce.Do(func() {
+		var err error
+		if rsaA, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			t.Fatal(err)
+		}
+		if rsaB, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return rsaA, rsaB
+}
+
+// claimsAt returns valid claims for a token issued at now.
+func claimsAt(now time.Time) map[string]any {
+	return map[string]any{
+		"sub":   "user-1",
+		"iss":   testIssuer,
+		"aud":   []string{testAudience},
+		"iat":   now.Unix(),
+		"nbf":   now.Unix(),
+		"exp":   now.Add(time.Hour).Unix(),
+		"scope": "todos:read todos:write",
+		"roles": []string{"admin", "dev"},
+	}
+}
+
+func sign(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	if kid != "" {
+		opts = opts.WithHeader("kid", kid)
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.Signed(s).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func bearer(token string) *handler.Request {
+	return &handler.Request{Header: http.Header{"Authorization": {"Bearer " + token}}}
+}
+
+func mustJWT(t testing.TB, opts ...JWTOption) handler.Middleware {
+	t.Helper()
+	mw, err := JWT(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mw
+}
+
+func TestJWTAlgorithms(t *testing.T) {
+	ra, _ := rsaKeys(t)
+	clock := newFakeClock()
+	h := mustJWT(t, JWTClock(clock.Now), Issuer(testIssuer), Audience(testAudience),
+		JWTKey("hs", hmacSecret),
+		JWTKey("rs", &ra.PublicKey),
+		JWTKey("es256", &ecP256.PublicKey),
+		JWTKey("es384", &ecP384.PublicKey),
+		JWTKey("ed", edKey.Public()),
+	)(whoami)
+	for _, tc := range []struct {
+		alg jose.SignatureAlgorithm
+		kid string
+		key any
+	}{
+		{jose.HS256, "hs", hmacSecret}, {jose.HS384, "hs", hmacSecret}, {jose.HS512, "hs", hmacSecret},
+		{jose.RS256, "rs", ra}, {jose.RS384, "rs", ra}, {jose.RS512, "rs", ra}, {jose.PS256, "rs", ra},
+		{jose.ES256, "es256", ecP256}, {jose.ES384, "es384", ecP384}, {jose.EdDSA, "ed", edKey},
+		{jose.RS256, "", ra}, // no kid: every key allowing RS256 is tried
+	} {
+		resp := serve(h, bearer(sign(t, tc.alg, tc.key, tc.kid, claimsAt(clock.Now()))))
+		if resp.StatusCode() != 200 || string(resp.Body) != "jwt:user-1 todos:read todos:write" {
+			t.Errorf("%s kid %q: %d %s", tc.alg, tc.kid, resp.StatusCode(), resp.Body)
+		}
+	}
+}
+
+func TestJWTRejects(t *testing.T) {
+	ra, rb := rsaKeys(t)
+	clock := newFakeClock()
+	now := clock.Now()
+	h := mustJWT(t, JWTClock(clock.Now), Issuer(testIssuer), Audience(testAudience),
+		JWTKey("rs", &ra.PublicKey, "RS256"), JWTKey("hs", hmacSecret, "HS256"))(whoami)
+
+	with := func(k string, v any) map[string]any {
+		c := claimsAt(now)
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		return c
+	}
+	pubDER, _ := x509.MarshalPKIXPublicKey(&ra.PublicKey)
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	b64 := base64.RawURLEncoding.EncodeToString
+	payload, _ := json.Marshal(claimsAt(now))
+	algNone := b64([]byte(`{"alg":"none","typ":"JWT","kid":"rs"}`)) + "." + b64(payload) + "."
+	// Re-sign a valid RS256 token's content with alg "none" but keep a signature.
+	algNoneSig := b64([]byte(`{"alg":"none","kid":"rs"}`)) + "." + b64(payload) + "." + b64([]byte("sig"))
+
+	for name, tc := range map[string]struct {
+		token string
+		desc  string
+	}{
+		"wrong key":                  {sign(t, jose.RS256, rb, "rs", claimsAt(now)), "signature"},
+		"wrong key no kid":           {sign(t, jose.RS256, rb, "", claimsAt(now)), "signature"},
+		"wrong hmac secret":          {sign(t, jose.HS256, []byte("another-secret-another-secret-123"), "hs", claimsAt(now)), "signature"},
+		"expired":                    {sign(t, jose.RS256, ra, "rs", with("exp", now.Add(-31*time.Second).Unix())), "token expired"},
+		"not yet valid":              {sign(t, jose.RS256, ra, "rs", with("nbf", now.Add(31*time.Second).Unix())), "token not valid yet"},
+		"issued in the future":       {sign(t, jose.RS256, ra, "rs", with("iat", now.Add(time.Hour).Unix())), "issued in the future"},
+		"wrong issuer":               {sign(t, jose.RS256, ra, "rs", with("iss", "https://evil.example")), "wrong issuer"},
+		"no issuer":                  {sign(t, jose.RS256, ra, "rs", with("iss", nil)), "wrong issuer"},
+		"wrong audience":             {sign(t, jose.RS256, ra, "rs", with("aud", "other-api")), "wrong audience"},
+		"no expiry":                  {sign(t, jose.RS256, ra, "rs", with("exp", nil)), "no expiry"},
+		"alg none":                   {algNone, "malformed token or unsupported algorithm"},
+		"alg none with signature":    {algNoneSig, "malformed token or unsupported algorithm"},
+		"RS256 key as HS256 PEM":     {sign(t, jose.HS256, pubPEM, "rs", claimsAt(now)), "no key for this kid and alg"},
+		"RS256 key as HS256 DER":     {sign(t, jose.HS256, pubDER, "rs", claimsAt(now)), "no key for this kid and alg"},
+		"RS256 key as HS256, no kid": {sign(t, jose.HS256, pubPEM, "", claimsAt(now)), "signature"},
+		"HS384 not allowed":          {sign(t, jose.HS384, hmacSecret, "hs", claimsAt(now)), "no key for this kid and alg"},
+		"unknown kid":                {sign(t, jose.RS256, ra, "nope", claimsAt(now)), "no key for this kid and alg"},
+		"garbage":                    {"not.a.jwt", "malformed"},
+	} {
+		resp := serve(h, bearer(tc.token))
+		if resp.StatusCode() != http.StatusUnauthorized {
+			t.Errorf("%s: status %d %s", name, resp.StatusCode(), resp.Body)
+			continue
+		}
+		wa := resp.Header.Get("WWW-Authenticate")
+		if !strings.HasPrefix(wa, `Bearer realm="api", error="invalid_token"`) || !strings.Contains(wa, tc.desc) {
+			t.Errorf("%s: WWW-Authenticate = %s, want description with %q", name, wa, tc.desc)
+		}
+	}
+
+	// Within the leeway, the same times pass.
+	for name, c := range map[string]map[string]any{
+		"expired 29s ago": with("exp", now.Add(-29*time.Second).Unix()),
+		"nbf in 29s":      with("nbf", now.Add(29*time.Second).Unix()),
+	} {
+		wantStatusNamed(t, name, serve(h, bearer(sign(t, jose.RS256, ra, "rs", c))), 200)
+	}
+
+	// No token at all.
+	for _, r := range []*handler.Request{
+		{Header: http.Header{}},
+		{Header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}},
+		{Header: http.Header{"Authorization": {"Bearer "}}},
+	} {
+		resp := serve(h, r)
+		wantStatus(t, resp, http.StatusUnauthorized)
+		if got := resp.Header.Get("WWW-Authenticate"); got != `Bearer realm="api"` {
+			t.Errorf("missing token: WWW-Authenticate = %q", got)
+		}
+	}
+}
+
+func wantStatusNamed(t *testing.T, name string, resp *handler.Response, status int) {
+	t.Helper()
+	if resp.StatusCode() != status {
+		t.Errorf("%s: status %d, want %d; body %s", name, resp.StatusCode(), status, resp.Body)
+	}
+}
+
+// jwksServer serves a JWKS that tests can replace or make fail, counting
+// fetches.
+type jwksServer struct {
+	*httptest.Server
+	mu      sync.Mutex
+	keys    jose.JSONWebKeySet
+	fail    bool
+	fetches atomic.Int32
+	issuer  string // for discovery; "" means the server's URL
+}
+
+func newJWKSServer(t testing.TB, keys ...jose.JSONWebKey) *jwksServer {
+	s := &jwksServer{keys: jose.JSONWebKeySet{Keys: keys}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			iss := s.issuer
+			if iss == "" {
+				iss = s.URL
+			}
+			json.NewEncoder(w).Encode(map[string]string{"issuer": iss, "jwks_uri": s.URL + "/jwks"})
+		case "/jwks":
+			s.fetches.Add(1)
+			if s.fail {
+				http.Error(w, "down", http.StatusInternalServerError)
+				return
+			}
+			json.NewEncoder(w).Encode(s.keys)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *jwksServer) set(fail bool, keys ...jose.JSONWebKey) {
+	s.mu.Lock()
+	s.fail = fail
+	if keys != nil {
+		s.keys = jose.JSONWebKeySet{Keys: keys}
+	}
+	s.mu.Unlock()
+}
+
+func publicJWK(kid string, key any, alg jose.SignatureAlgorithm) jose.JSONWebKey {
+	return jose.JSONWebKey{Key: key, KeyID: kid, Algorithm: string(alg), Use: "sig"}
+}
+
+func TestJWKSRotation(t *testing.T) {
+	ra, rb := rsaKeys(t)
+	clock := newFakeClock()
+	srv := newJWKSServer(t, publicJWK("k1", &ra.PublicKey, jose.RS256))
+	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now), Issuer(testIssuer), Audience(testAudience))(whoami)
+	tok := func(key *rsa.PrivateKey, kid string) *handler.Request {
+		return bearer(sign(t, jose.RS256, key, kid, claimsAt(clock.Now())))
+	}
+	fetches := func(want int32) {
+		t.Helper()
+		if got := srv.fetches.Load(); got != want {
+			t.Fatalf("JWKS fetched %d times, want %d", got, want)
+		}
+	}
+
+	wantStatus(t, serve(h, tok(ra, "k1")), 200)
+	wantStatus(t, serve(h, tok(ra, "k1")), 200)
+	fetches(1)
+
+	// The issuer rotates to k2. Within the refresh interval an unknown kid
+	// does not cause a fetch.
+	srv.set(false, publicJWK("k2", &rb.PublicKey, jose.RS256))
+	clock.Advance(30 * time.Second)
+	wantStatus(t, serve(h, tok(rb, "k2")), http.StatusUnauthorized)
+	wantStatus(t, serve(h, tok(rb, "k2")), http.StatusUnauthorized)
+	fetches(1)
+	// A minute after the last fetch the unknown kid triggers one.
+	clock.Advance(31 * time.Second)
+	wantStatus(t, serve(h, tok(rb, "k2")), 200)
+	fetches(2)
+	wantStatus(t, serve(h, tok(rb, "k2")), 200)
+	fetches(2)
+	// k1 is gone now, and asking for it again within the minute fetches
+	// nothing.
+	wantStatus(t, serve(h, tok(ra, "k1")), http.StatusUnauthorized)
+	fetches(2)
+	// A key of the set cannot be used with another algorithm than its own.
+	wantStatus(t, serve(h, bearer(sign(t, jose.PS256, rb, "k2", claimsAt(clock.Now())))), http.StatusUnauthorized)
+
+	// The set ages out while the endpoint is down: the stale keys keep
+	// working, and the failed fetch is not retried within the minute.
+	srv.set(true)
+	clock.Advance(2 * time.Hour)
+	wantStatus(t, serve(h, tok(rb, "k2")), 200)
+	fetches(3)
+	wantStatus(t, serve(h, tok(rb, "k2")), 200)
+	fetches(3)
+	// Back up: the next allowed attempt succeeds.
+	srv.set(false)
+	clock.Advance(time.Minute)
+	wantStatus(t, serve(h, tok(rb, "k2")), 200)
+	fetches(4)
+}
+
+func TestJWKSConcurrentRefreshFetchesOnce(t *testing.T) {
+	ra, _ := rsaKeys(t)
+	clock := newFakeClock()
+	srv := newJWKSServer(t, publicJWK("k1", &ra.PublicKey, jose.RS256))
+	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now))(whoami)
+	tok := sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp := serve(h, bearer(tok)); resp.StatusCode() != 200 {
+				t.Errorf("status %d %s", resp.StatusCode(), resp.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := srv.fetches.Load(); n != 1 {
+		t.Errorf("JWKS fetched %d times by 20 concurrent first requests, want 1", n)
+	}
+}
+
+func TestJWKSUnavailable(t *testing.T) {
+	ra, _ := rsaKeys(t)
+	clock := newFakeClock()
+	srv := newJWKSServer(t)
+	srv.set(true)
+	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now))(whoami)
+	resp := serve(h, bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))))
+	wantStatus(t, resp, http.StatusServiceUnavailable)
+	if contains(resp.Body, "500") || contains(resp.Body, srv.URL) {
+		t.Errorf("internal detail leaked: %s", resp.Body)
+	}
+	// A JWKS of only symmetric keys offers nothing usable.
+	srv.set(false, jose.JSONWebKey{Key: hmacSecret, KeyID: "k1", Algorithm: "HS256"})
+	clock.Advance(time.Minute)
+	wantStatus(t, serve(h, bearer(sign(t, jose.HS256, hmacSecret, "k1", claimsAt(clock.Now())))), http.StatusServiceUnavailable)
+}
+
+func TestOIDCDiscovery(t *testing.T) {
+	_, rb := rsaKeys(t)
+	clock := newFakeClock()
+	srv := newJWKSServer(t, publicJWK("k1", &rb.PublicKey, ""), publicJWK("ec", &ecP256.PublicKey, ""))
+	h := mustJWT(t, OIDCIssuer(srv.URL), JWTClock(clock.Now))(whoami)
+	c := claimsAt(clock.Now())
+	c["iss"] = srv.URL
+	wantStatus(t, serve(h, bearer(sign(t, jose.PS256, rb, "k1", c))), 200)
+	wantStatus(t, serve(h, bearer(sign(t, jose.ES256, ecP256, "ec", c))), 200)
+	wantStatus(t, serve(h, bearer(sign(t, jose.RS256, rb, "k1", claimsAt(clock.Now())))), http.StatusUnauthorized) // iss differs
+
+	// A discovery document naming another issuer is refused.
+	bad := newJWKSServer(t, publicJWK("k1", &rb.PublicKey, ""))
+	bad.issuer = "https://elsewhere.example"
+	h = mustJWT(t, OIDCIssuer(bad.URL), JWTClock(clock.Now))(whoami)
+	c["iss"] = bad.URL
+	wantStatus(t, serve(h, bearer(sign(t, jose.RS256, rb, "k1", c))), http.StatusServiceUnavailable)
+}
+
+func TestJWTTrustIdentity(t *testing.T) {
+	h := mustJWT(t, JWTSecret(string(hmacSecret)), TrustIdentity("aws-jwt,azure"))(whoami)
+	r := &handler.Request{Header: http.Header{}, Identity: &handler.Identity{Source: "aws-jwt", Subject: "u9", Scopes: []string{"s"}}}
+	resp := serve(h, r)
+	if resp.StatusCode() != 200 || string(resp.Body) != "aws-jwt:u9 s" {
+		t.Errorf("trusted identity: %d %s", resp.StatusCode(), resp.Body)
+	}
+	r = &handler.Request{Header: http.Header{}, Identity: &handler.Identity{Source: "aws-lambda-authorizer", Subject: "u9"}}
+	wantStatus(t, serve(h, r), http.StatusUnauthorized)
+}
+
+func TestJWTBadConfig(t *testing.T) {
+	ra, _ := rsaKeys(t)
+	for name, opts := range map[string][]JWTOption{
+		"no key":            nil,
+		"short secret":      {JWTSecret("short")},
+		"HS256 on RSA key":  {JWTKey("", &ra.PublicKey, "HS256")},
+		"RS256 on secret":   {JWTKey("", hmacSecret, "RS256")},
+		"ES384 on P-256":    {JWTKey("", &ecP256.PublicKey, "ES384")},
+		"none":              {JWTKey("", hmacSecret, "none")},
+		"HS512 on 48 bytes": {JWTKey("", hmacSecret[:48], "HS512")},
+		"string key":        {JWTKey("", "secret-as-string-secret-as-string")},
+		"http JWKS":         {JWKSURL("http://keys.example.com/jwks")},
+		"relative JWKS":     {JWKSURL("/jwks")},
+		"JWKS and OIDC":     {JWKSURL("https://a.example/jwks"), OIDCIssuer("https://a.example")},
+		"zero max age":      {JWTSecret(string(hmacSecret)), JWKSMaxAge(0)},
+	} {
+		if _, err := JWT(opts...); err == nil {
+			t.Errorf("%s: JWT accepted the configuration", name)
+		}
+	}
+}
+
+func TestRequireScopeAndClaim(t *testing.T) {
+	clock := newFakeClock()
+	auth := mustJWT(t, JWTSecret(string(hmacSecret)), JWTClock(clock.Now))
+	tok := bearer(sign(t, jose.HS256, hmacSecret, "", claimsAt(clock.Now())))
+	for name, tc := range map[string]struct {
+		mw     handler.Middleware
+		status int
+	}{
+		"scope ok":        {RequireScope("todos:read"), 200},
+		"scopes ok":       {RequireScope("todos:read", "todos:write"), 200},
+		"scope missing":   {RequireScope("todos:read", "admin"), 403},
+		"claim present":   {RequireClaim("roles"), 200},
+		"claim in list":   {RequireClaim("roles", "viewer", "admin"), 200},
+		"claim not in":    {RequireClaim("roles", "viewer"), 403},
+		"claim equal":     {RequireClaim("sub", "user-1"), 200},
+		"claim not equal": {RequireClaim("sub", "user-2"), 403},
+		"claim absent":    {RequireClaim("tenant"), 403},
+	} {
+		h := auth(tc.mw(whoami))
+		r := *tok
+		r.Header = tok.Header.Clone()
+		resp := serve(h, &r)
+		wantStatusNamed(t, name, resp, tc.status)
+		if tc.status == 403 && strings.HasPrefix(name, "scope") &&
+			resp.Header.Get("WWW-Authenticate") != `Bearer error="insufficient_scope", scope="todos:read admin"` {
+			t.Errorf("%s: WWW-Authenticate = %q", name, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	wantStatus(t, serve(RequireScope("x")(whoami), &handler.Request{}), 401)
+	wantStatus(t, serve(RequireClaim("x")(whoami), &handler.Request{}), 401)
+}
+
+func TestClaimsAccessors(t *testing.T) {
+	c := Claims{"sub": "u", "iss": "i", "aud": "a", "exp": float64(1700000000), "n": "42", "b": "true",
+		"list": []any{"x", "y"}, "mixed": []any{"x", 1.0}, "frac": 1.5}
+	if c.Subject() != "u" || c.Issuer() != "i" || len(c.Audience()) != 1 {
+		t.Errorf("registered claims wrong")
+	}
+	if exp, ok := c.Expiry(); !ok || exp.Unix() != 1700000000 {
+		t.Errorf("Expiry = %v %v", exp, ok)
+	}
+	if n, ok := c.Int("n"); !ok || n != 42 {
+		t.Errorf("Int(n) = %v %v", n, ok)
+	}
+	if _, ok := c.Int("frac"); ok {
+		t.Errorf("Int(frac) accepted 1.5")
+	}
+	if b, ok := c.Bool("b"); !ok || !b {
+		t.Errorf("Bool(b) = %v %v", b, ok)
+	}
+	if got := c.Strings("list"); len(got) != 2 || !c.Has("list", "y") {
+		t.Errorf("Strings(list) = %v", got)
+	}
+	if c.Strings("mixed") != nil || c.Strings("missing") != nil {
+		t.Errorf("Strings accepted a mixed or missing list")
+	}
+	if ClaimsOf(nil).Subject() != "" {
+		t.Errorf("nil identity has a subject")
+	}
+}
+
+func BenchmarkJWT(b *testing.B) {
+	ra, _ := rsaKeys(b)
+	srv := newJWKSServer(b, publicJWK("k1", &ra.PublicKey, jose.RS256))
+	h := mustJWT(b, JWKSURL(srv.URL+"/jwks"), Issuer(testIssuer), Audience(testAudience))(whoami)
+	tok := sign(b, jose.RS256, ra, "k1", claimsAt(time.Now()))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := &handler.Request{Header: http.Header{"Authorization": {"Bearer " + tok}}}
+		if _, err := h.ServeRequest(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
