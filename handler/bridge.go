@@ -1,13 +1,16 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
@@ -191,3 +194,217 @@ func WriteHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *
 func bodyAllowed(status int) bool {
 	return !(status >= 100 && status < 200) && status != http.StatusNoContent && status != http.StatusNotModified
 }
+
+// NewHTTPRequest returns a server-side *http.Request for r, as net/http
+// would hand it to an http.Handler: method, URL (Path, RawPath, RawQuery),
+// RequestURI, Host, headers (shared with r, not copied), body, RemoteAddr
+// (r's IP without a port), and the router's pattern and path values.
+func NewHTTPRequest(ctx context.Context, r *Request) *http.Request {
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	path := r.Path
+	if path == "" {
+		path = "/"
+	}
+	u := &url.URL{Path: path, RawPath: r.RawPath, RawQuery: r.RawQuery}
+	uri := r.EscapedPath()
+	if uri == "" {
+		uri = "/"
+	}
+	if r.RawQuery != "" {
+		uri += "?" + r.RawQuery
+	}
+	header := r.Header
+	if header == nil {
+		header = http.Header{}
+	}
+	hr := &http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     header,
+		Body:       http.NoBody,
+		Host:       r.Host,
+		RemoteAddr: r.RemoteAddr,
+		RequestURI: uri,
+		Pattern:    r.Pattern,
+	}
+	if len(r.Body) > 0 {
+		hr.Body = io.NopCloser(bytes.NewReader(r.Body))
+		hr.ContentLength = int64(len(r.Body))
+	}
+	for _, p := range r.pathParams {
+		hr.SetPathValue(p.name, p.value)
+	}
+	return hr.WithContext(ctx)
+}
+
+// FromHTTP returns a Handler that serves requests with the net/http
+// handler h, faithfully: the status of the first WriteHeader (200 if h
+// writes nothing or only a body), the headers as they were when the status
+// was written (every value, several Set-Cookie included), a Content-Type
+// sniffed as net/http does when h sets none, and the body; writes after a
+// 204 or 304 fail with http.ErrBodyNotAllowed. A body written for a HEAD
+// request is kept; the adapter leaves it out, as net/http does.
+//
+// If h flushes (http.Flusher or http.ResponseController), the Response is
+// returned at the first flush with a Stream that delivers what h writes
+// next, as it writes it; closing the Stream cancels h's context. A panic in
+// h before its first flush propagates to the caller (so [Serve] answers
+// 500); after it, the stream fails and the panic is logged.
+func FromHTTP(h http.Handler) Handler {
+	return fromHTTP{h}
+}
+
+type fromHTTP struct{ h http.Handler }
+
+// httpPanic carries a panic from h's goroutine to the caller's, with the
+// original stack.
+type httpPanic struct {
+	value any
+	stack []byte
+}
+
+func (p httpPanic) String() string {
+	return fmt.Sprint(p.value) + "\n\npanicked in the net/http handler at:\n" + string(p.stack)
+}
+
+func (f fromHTTP) ServeRequest(ctx context.Context, r *Request) (*Response, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &responseWriter{header: http.Header{}, ready: make(chan any, 1), cancel: cancel}
+	hr := NewHTTPRequest(ctx, r)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				w.fail(ctx, httpPanic{v, debug.Stack()})
+				return
+			}
+			w.finish()
+		}()
+		f.h.ServeHTTP(w, hr)
+	}()
+	v := <-w.ready
+	if resp, ok := v.(*Response); ok {
+		return resp, nil
+	}
+	cancel()
+	panic(v)
+}
+
+// responseWriter is the http.ResponseWriter FromHTTP gives h. Until the
+// first flush it buffers; then it writes through a pipe to the Stream.
+type responseWriter struct {
+	header  http.Header
+	status  int         // 0 until the header is written
+	snap    http.Header // the header as it was at WriteHeader
+	buf     bytes.Buffer
+	pw      *io.PipeWriter // non-nil once streaming
+	ready   chan any       // receives the *Response or an httpPanic, once
+	sent    bool
+	cancel  context.CancelFunc
+	nowrite bool // the status allows no body
+}
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status != 0 || code < 200 && code >= 100 {
+		return // the first final status wins; 1xx cannot be carried
+	}
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	w.status = code
+	w.nowrite = !bodyAllowed(code)
+	w.snap = w.header.Clone()
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.nowrite {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if w.pw != nil {
+		return w.pw.Write(p)
+	}
+	return w.buf.Write(p)
+}
+
+// commit completes the header as net/http does when it first sends it:
+// without a Content-Type key, one is sniffed from the body written so far.
+func (w *responseWriter) commit() {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if _, ok := w.snap["Content-Type"]; !ok && w.buf.Len() > 0 && !w.nowrite {
+		w.snap.Set("Content-Type", http.DetectContentType(w.buf.Bytes()))
+	}
+}
+
+// Flush sends the header and what was written so far, and streams the rest.
+func (w *responseWriter) Flush() {
+	if w.pw != nil || w.sent {
+		return
+	}
+	w.commit()
+	pr, pw := io.Pipe()
+	w.pw = pw
+	buffered := bytes.NewReader(bytes.Clone(w.buf.Bytes()))
+	w.buf.Reset()
+	w.send(&Response{Status: w.status, Header: w.snap, Stream: &httpStream{
+		Reader: io.MultiReader(buffered, pr),
+		close: func() error {
+			w.cancel()
+			return pr.Close()
+		},
+	}})
+}
+
+func (w *responseWriter) send(v any) {
+	w.sent = true
+	w.ready <- v
+}
+
+// finish completes the response after h returned normally.
+func (w *responseWriter) finish() {
+	if w.pw != nil {
+		w.pw.Close()
+		return
+	}
+	w.commit()
+	var body []byte
+	if w.buf.Len() > 0 {
+		body = w.buf.Bytes()
+	}
+	w.cancel()
+	w.send(&Response{Status: w.status, Header: w.snap, Body: body})
+}
+
+// fail reports a panic in h.
+func (w *responseWriter) fail(ctx context.Context, p httpPanic) {
+	if !w.sent {
+		w.send(p)
+		return
+	}
+	if p.value != http.ErrAbortHandler {
+		Logger(ctx).LogAttrs(ctx, slog.LevelError, "handler panic while streaming",
+			slog.String("requestId", RequestIDFrom(ctx)),
+			slog.String("panic", fmt.Sprint(p.value)),
+			slog.String("stack", string(p.stack)))
+	}
+	w.pw.CloseWithError(errors.New("handler: the net/http handler panicked while streaming"))
+}
+
+// httpStream is the Stream of a flushed FromHTTP response.
+type httpStream struct {
+	io.Reader
+	close func() error
+}
+
+func (s *httpStream) Close() error { return s.close() }
