@@ -12,6 +12,14 @@ import (
 	"unicode/utf8"
 )
 
+// Non-integral numbers must lie within DynamoDB's range: a magnitude of at
+// least MinFloat and below MaxFloat (or be integral and fit int64).
+// Others are ErrInvalidArgument.
+const (
+	MaxFloat = 1e126
+	MinFloat = 1e-130
+)
+
 // MaxAtomicSize is the largest total size of the items and keys one Atomic
 // call may write (Cosmos DB's 2 MB transactional batch); a larger call fails
 // with ErrTooLarge.
@@ -197,7 +205,8 @@ func checkFieldName(name string) string {
 }
 
 // normMap returns a normalised deep copy of m and its JSON size; depth is
-// the number of maps and lists that contain m (0 for a document).
+// m's level: 1 for a document, which counts as the first of the MaxDepth
+// levels of maps and lists.
 func normMap(m map[string]any, depth int) (map[string]any, int, *pathError) {
 	out := make(map[string]any, len(m))
 	n := 2
@@ -219,7 +228,7 @@ func normMap(m map[string]any, depth int) (map[string]any, int, *pathError) {
 }
 
 // normValue returns the normalised deep copy of v and its JSON size; depth
-// is the number of maps and lists that contain v.
+// is the number of maps and lists that contain v, the document included.
 func normValue(v any, depth int) (any, int, *pathError) {
 	switch v := v.(type) {
 	case nil:
@@ -357,6 +366,9 @@ func floatValue(f float64) (any, int, *pathError) {
 	if i, ok := floatToInt(f); ok {
 		return intValue(i)
 	}
+	if a := math.Abs(f); a >= MaxFloat || a < MinFloat {
+		return nil, 0, invalidf("%v is outside the range every backend stores (%g to %g in magnitude, or 0)", f, MinFloat, MaxFloat)
+	}
 	return f, floatSize(f), nil
 }
 
@@ -413,7 +425,7 @@ func prepareItem(it *Item) (*Item, error) {
 	if err := checkKey(it.Key); err != nil {
 		return nil, err
 	}
-	data, n, perr := normMap(it.Data, 0)
+	data, n, perr := normMap(it.Data, 1) // the document is the first level
 	if perr != nil {
 		return nil, perr.toError("")
 	}
@@ -463,7 +475,7 @@ func prepareOps(ops []FieldOp) ([]FieldOp, error) {
 		o := FieldOp{Kind: op.Kind, Path: slices.Clone(op.Path)}
 		switch op.Kind {
 		case OpSet:
-			v, n, perr := normValue(op.Value, len(op.Path)-1)
+			v, n, perr := normValue(op.Value, len(op.Path)) // in the document and len-1 maps
 			if perr != nil {
 				return nil, perr.toError(fmt.Sprintf("Set %q", p))
 			}
