@@ -1,0 +1,279 @@
+// Package azurefunctions runs a [handler.Handler] as an Azure Functions
+// custom handler: a small web server the Functions host starts next to
+// itself and calls over HTTP on the port named by FUNCTIONS_CUSTOMHANDLER_PORT.
+//
+//	func main() {
+//		if err := azurefunctions.Start(todo.NewHandler()); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
+//
+// The app needs a host.json naming the executable and one HTTP-triggered
+// function with a catch-all route; `go run
+// github.com/anyfunc/anyfunc/adapters/azurefunctions/cmd/azfunc-init` writes
+// both.
+//
+// # Modes
+//
+// The host talks to a custom handler in one of two ways, chosen in host.json,
+// which [Start] reads from the working directory (the host starts the handler
+// in the app's root, where host.json is):
+//
+//   - Proxy mode, when customHandler.enableProxyingHttpRequest (current) or
+//     customHandler.enableForwardingHttpRequest (legacy) is true: the original
+//     HTTP request arrives as it is, its path still starting with the route
+//     prefix (extensions.http.routePrefix, default "api"), which the adapter
+//     strips once. The answer is a normal HTTP response: any body, several
+//     Set-Cookie headers and streaming all work. This is the recommended mode.
+//   - Payload mode, otherwise: the host POSTs a JSON envelope
+//     {"Data":{"req":{...}},"Metadata":{...}} to /{FunctionName} and the
+//     adapter answers {"Outputs":{"res":{...}},"Logs":[...],"ReturnValue":null}.
+//     The host joins repeated query keys with commas in Query (the adapter
+//     uses the raw query of Url instead), sends bodies as strings (base64 for
+//     application/octet-stream and multipart/*), and can only answer a text
+//     body and one value per header: a binary response body (by Content-Type
+//     or Content-Encoding) or several Set-Cookie headers are refused with a
+//     500 problem that names the setting that lifts the limit,
+//     enableProxyingHttpRequest.
+//
+// [WithMode] forces a mode. A host.json that cannot be read or parsed, or
+// that enables both forwarding and proxying, is an error from [Start] and
+// [NewHandler], so a misconfigured app fails at start-up rather than on its
+// first request. As in the host, the app settings
+// AzureFunctionsJobHost__customHandler__enableProxyingHttpRequest,
+// ..._enableForwardingHttpRequest, AzureFunctionsJobHost__extensions__http__routePrefix
+// and AzureFunctionsJobHost__functionTimeout override host.json.
+//
+// # Requests
+//
+// Every request is served through [handler.Serve]. The request ID is the
+// host's invocation ID (the X-Azure-Functions-InvocationId header of the
+// host's call; in proxy mode x-ms-invocation-id, which the host sets, comes
+// first). The context's deadline is host.json's functionTimeout, or
+// [WithTimeout]. In payload mode the identities the host verified
+// (App Service authentication, function keys) are available through
+// [IdentitiesFrom], and the first authenticated one becomes
+// [handler.Request.Identity] with Source "azure".
+package azurefunctions
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// PortEnv is the environment variable in which the host passes the port the
+// custom handler must listen on.
+const PortEnv = "FUNCTIONS_CUSTOMHANDLER_PORT"
+
+// InvocationIDHeader is the header carrying the host's invocation ID on the
+// host's call to the custom handler.
+const InvocationIDHeader = "X-Azure-Functions-InvocationId"
+
+// ProxyInvocationIDHeader is the header in which the host, proxying a
+// request, passes the invocation ID (overriding any value a client sent).
+const ProxyInvocationIDHeader = "X-Ms-Invocation-Id"
+
+// Mode is how the host delivers HTTP requests to the custom handler.
+type Mode int
+
+const (
+	// ModeAuto reads the mode from host.json (the default).
+	ModeAuto Mode = iota
+	// ModePayload is the JSON envelope protocol.
+	ModePayload
+	// ModeProxy is plain HTTP: enableProxyingHttpRequest or
+	// enableForwardingHttpRequest.
+	ModeProxy
+)
+
+// String returns "auto", "payload" or "proxy".
+func (m Mode) String() string {
+	switch m {
+	case ModeAuto:
+		return "auto"
+	case ModePayload:
+		return "payload"
+	case ModeProxy:
+		return "proxy"
+	}
+	return "Mode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Option configures the adapter.
+type Option func(*options)
+
+type options struct {
+	mode        Mode
+	dir         string
+	prefix      *string
+	timeout     *time.Duration
+	maxBody     int64
+	hostJSONErr error
+}
+
+// WithMode forces the mode instead of reading it from host.json. With a
+// forced mode, host.json is still read for the route prefix and the
+// function timeout when it exists, but its absence is not an error.
+func WithMode(m Mode) Option {
+	return func(o *options) { o.mode = m }
+}
+
+// WithDir names the directory holding host.json; the default is the
+// working directory, where the host starts the handler.
+func WithDir(dir string) Option {
+	return func(o *options) { o.dir = dir }
+}
+
+// WithRoutePrefix sets the route prefix stripped from paths in proxy mode
+// and from Url in payload mode, instead of host.json's
+// extensions.http.routePrefix. "" means no prefix.
+func WithRoutePrefix(prefix string) Option {
+	return func(o *options) { o.prefix = &prefix }
+}
+
+// WithTimeout gives every request's context a deadline d after it arrives,
+// instead of host.json's functionTimeout; d <= 0 means no deadline.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.timeout = &d }
+}
+
+// WithMaxBodyBytes refuses request bodies larger than n bytes with a 413
+// problem response before the handler runs. n <= 0 means no limit beyond the
+// host's (100 MB by default).
+func WithMaxBodyBytes(n int64) Option {
+	return func(o *options) { o.maxBody = n }
+}
+
+// Start serves h on 127.0.0.1 at the port in FUNCTIONS_CUSTOMHANDLER_PORT,
+// in the mode host.json (or [WithMode]) selects. It returns an error at
+// once when the port is missing or host.json is unusable, and otherwise only
+// when the server fails.
+func Start(h handler.Handler, opts ...Option) error {
+	port := os.Getenv(PortEnv)
+	if port == "" {
+		return errors.New("azurefunctions: " + PortEnv + " is not set; the Functions host sets it when it starts a custom handler")
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("azurefunctions: %s=%q is not a port number", PortEnv, port)
+	}
+	hh, err := NewHandler(h, opts...)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              net.JoinHostPort("127.0.0.1", port),
+		Handler:           hh,
+		ReadHeaderTimeout: 30 * time.Second,
+	}
+	return srv.ListenAndServe()
+}
+
+// NewHandler returns the http.Handler that [Start] serves: h behind the
+// protocol of the configured mode. It reads host.json now and returns an
+// error if the configuration is unusable.
+func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := loadConfig(o.dir, o.mode != ModeAuto)
+	if err != nil {
+		return nil, err
+	}
+	a := &adapter{h: h, maxBody: o.maxBody, prefix: cfg.routePrefix, timeout: cfg.timeout, mode: cfg.mode}
+	if o.mode != ModeAuto {
+		a.mode = o.mode
+	}
+	if o.prefix != nil {
+		a.prefix = *o.prefix
+	}
+	if o.timeout != nil {
+		a.timeout = *o.timeout
+	}
+	a.prefix = trimSlashes(a.prefix)
+	switch a.mode {
+	case ModePayload:
+		return payloadHandler{a}, nil
+	case ModeProxy:
+		return proxyHandler{a}, nil
+	}
+	return nil, fmt.Errorf("azurefunctions: unknown mode %v", a.mode)
+}
+
+type adapter struct {
+	h       handler.Handler
+	mode    Mode
+	prefix  string // without slashes; "" for none
+	timeout time.Duration
+	maxBody int64
+}
+
+// served is set by the first request this process serves.
+var served atomic.Bool
+
+func (a *adapter) invocation(id, function string) *handler.Invocation {
+	return &handler.Invocation{
+		Platform:  "azure-functions",
+		ID:        id,
+		Function:  function,
+		ColdStart: served.CompareAndSwap(false, true),
+	}
+}
+
+// stripPrefix removes the route prefix from escaped, a path as received,
+// once and on a segment boundary, comparing case-insensitively as the
+// host's router does. A path outside the prefix is returned unchanged.
+func (a *adapter) stripPrefix(escaped string) string {
+	p := a.prefix
+	if p == "" || len(escaped) < len(p)+1 || escaped[0] != '/' {
+		return escaped
+	}
+	if !equalFoldASCII(escaped[1:1+len(p)], p) {
+		return escaped
+	}
+	rest := escaped[1+len(p):]
+	switch {
+	case rest == "":
+		return "/"
+	case rest[0] == '/':
+		return rest
+	}
+	return escaped
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func trimSlashes(s string) string {
+	for len(s) > 0 && s[0] == '/' {
+		s = s[1:]
+	}
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

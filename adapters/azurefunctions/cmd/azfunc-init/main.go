@@ -1,0 +1,139 @@
+// Command azfunc-init writes the files the Azure Functions host needs to run
+// an anyfunc handler as a custom handler: host.json, naming the executable
+// and the mode, and one function folder whose function.json has a catch-all
+// HTTP route, so every request reaches the handler and its own router.
+//
+//	go run github.com/anyfunc/anyfunc/adapters/azurefunctions/cmd/azfunc-init -dir deploy/azure -exe handler
+//
+// Flags:
+//
+//	-dir          app directory to write to (default ".")
+//	-exe          the handler executable, relative to the app directory (default "handler")
+//	-function     name of the catch-all function folder (default "anyfunc")
+//	-mode         "proxy" (enableProxyingHttpRequest, recommended) or "payload" (default "proxy")
+//	-route-prefix extensions.http.routePrefix (default "api"; "" for none)
+//	-auth-level   "anonymous", "function" or "admin" (default "function")
+//	-timeout      functionTimeout, e.g. "00:05:00" (default: the plan's)
+//	-force        overwrite existing files
+//
+// Build the executable for the platform the app runs on, for example
+// GOOS=linux GOARCH=amd64 go build -o deploy/azure/handler ./cmd/azure.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "azfunc-init:", err)
+		os.Exit(2)
+	}
+}
+
+var functionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,127}$`)
+
+func run(args []string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("azfunc-init", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	dir := flags.String("dir", ".", "app directory")
+	exe := flags.String("exe", "handler", "handler executable")
+	function := flags.String("function", "anyfunc", "function folder name")
+	mode := flags.String("mode", "proxy", `"proxy" or "payload"`)
+	prefix := flags.String("route-prefix", "api", "route prefix")
+	auth := flags.String("auth-level", "function", `"anonymous", "function" or "admin"`)
+	timeout := flags.String("timeout", "", "functionTimeout")
+	force := flags.Bool("force", false, "overwrite existing files")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flags.Args())
+	}
+	if *mode != "proxy" && *mode != "payload" {
+		return fmt.Errorf(`-mode must be "proxy" or "payload", not %q`, *mode)
+	}
+	switch *auth {
+	case "anonymous", "function", "admin":
+	default:
+		return fmt.Errorf(`-auth-level must be "anonymous", "function" or "admin", not %q`, *auth)
+	}
+	if !functionName.MatchString(*function) {
+		return fmt.Errorf("-function %q is not a valid function name (a letter, then letters, digits, _ or -)", *function)
+	}
+	if *exe == "" {
+		return errors.New("-exe must not be empty")
+	}
+
+	customHandler := map[string]any{
+		"description": map[string]any{
+			"defaultExecutablePath": *exe,
+			"workingDirectory":      "",
+			"arguments":             []string{},
+		},
+		"enableProxyingHttpRequest": *mode == "proxy",
+	}
+	host := map[string]any{
+		"version":       "2.0",
+		"customHandler": customHandler,
+		"extensionBundle": map[string]any{
+			"id":      "Microsoft.Azure.Functions.ExtensionBundle",
+			"version": "[4.*, 5.0.0)",
+		},
+		"extensions": map[string]any{"http": map[string]any{"routePrefix": *prefix}},
+	}
+	if *timeout != "" {
+		host["functionTimeout"] = *timeout
+	}
+	fn := map[string]any{
+		"bindings": []any{
+			map[string]any{
+				"type":      "httpTrigger",
+				"direction": "in",
+				"name":      "req",
+				"authLevel": *auth,
+				"methods":   []string{"get", "post", "put", "patch", "delete", "head", "options"},
+				"route":     "{*path}",
+			},
+			map[string]any{"type": "http", "direction": "out", "name": "res"},
+		},
+	}
+	files := []struct {
+		path string
+		v    any
+	}{
+		{filepath.Join(*dir, "host.json"), host},
+		{filepath.Join(*dir, *function, "function.json"), fn},
+	}
+	if !*force {
+		for _, f := range files {
+			if _, err := os.Stat(f.path); err == nil {
+				return fmt.Errorf("%s exists; use -force to overwrite it", f.path)
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	for _, f := range files {
+		b, err := json.MarshalIndent(f.v, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.path, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "wrote", f.path)
+	}
+	return nil
+}

@@ -1,0 +1,739 @@
+package azurefunctions
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// maxAnswerBytes bounds a streamed response body buffered for payload mode;
+// the host would refuse a larger answer anyway.
+const maxAnswerBytes = 100 << 20
+
+// payloadHandler serves the JSON envelope protocol.
+type payloadHandler struct{ a *adapter }
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	if hr.URL.Path == "/" && (hr.Method == http.MethodGet || hr.Method == http.MethodHead) {
+		// The host's readiness probe: any answer means ready.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	id := hr.Header.Get(InvocationIDHeader)
+	if id == "" {
+		id = handler.NewRequestID()
+	}
+	ctx := hr.Context()
+	if hr.Method != http.MethodPost {
+		handler.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(&handler.Error{
+			Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: "The Functions host invokes a function with POST /{FunctionName}.",
+			Header:  http.Header{"Allow": {"POST"}},
+		}, id))
+		return
+	}
+	function := strings.TrimPrefix(hr.URL.Path, "/")
+	if p.a.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.a.timeout)
+		defer cancel()
+	}
+	ctx = handler.WithInvocation(ctx, p.a.invocation(id, function))
+
+	in := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(in)
+	var resp *handler.Response
+	var logs []string
+	env, err := p.a.readEnvelope(in, hr)
+	if err == nil {
+		var req *handler.Request
+		var ids []ClaimsIdentity
+		req, ids, err = p.a.decodeEnvelope(env)
+		if err == nil {
+			req.RequestID = id
+			if ids != nil {
+				ctx = context.WithValue(ctx, identitiesKey{}, ids)
+			}
+			resp = handler.Serve(ctx, p.a.h, req)
+		}
+	}
+	if err != nil {
+		logs = append(logs, "anyfunc: cannot serve the invocation: "+handler.AsError(err).Message)
+		resp = handler.ErrorResponse(err, id)
+	}
+
+	out := outPool.Get().(*[]byte)
+	b, rerr := appendAnswer((*out)[:0], resp, logs)
+	if rerr != nil {
+		handler.Logger(ctx).LogAttrs(ctx, slog.LevelError, "azurefunctions: response cannot be carried in payload mode",
+			slog.String("requestId", id), slog.String("reason", handler.AsError(rerr).Message))
+		b, _ = appendAnswer((*out)[:0], handler.ErrorResponse(rerr, id),
+			[]string{"anyfunc: " + handler.AsError(rerr).Message})
+	}
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json; charset=utf-8"}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	if cap(b) <= 4<<20 {
+		*out = b
+		outPool.Put(out)
+	}
+}
+
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 {
+		return // let a rare huge buffer go
+	}
+	b.Reset()
+	bufPool.Put(b)
+}
+
+// readEnvelope reads the host's POST body into buf. With a body limit, the
+// envelope is bounded generously (escaping and base64 inflate the body) and
+// the decoded body is checked exactly afterwards.
+func (a *adapter) readEnvelope(buf *bytes.Buffer, hr *http.Request) ([]byte, error) {
+	var src io.Reader = hr.Body
+	var limit int64
+	if a.maxBody > 0 {
+		limit = 6*a.maxBody + 1<<20
+		src = io.LimitReader(hr.Body, limit+1)
+	}
+	if hr.ContentLength > 0 && (limit == 0 || hr.ContentLength <= limit) {
+		buf.Grow(int(hr.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(src); err != nil {
+		return nil, &handler.Error{Status: http.StatusBadRequest, Code: "unreadable_body",
+			Message: "The invocation request could not be read.", Err: err}
+	}
+	if limit > 0 && int64(buf.Len()) > limit {
+		return nil, handler.BodyTooLargeError(a.maxBody)
+	}
+	return buf.Bytes(), nil
+}
+
+// envelopeError is the 400 answer to an envelope the adapter cannot use.
+func envelopeError(msg string, err error) error {
+	return &handler.Error{Status: http.StatusBadRequest, Code: "invalid_invocation", Message: msg, Err: err}
+}
+
+// decodeEnvelope reads {"Data":{"req":{...}},"Metadata":{...}}.
+func (a *adapter) decodeEnvelope(b []byte) (*handler.Request, []ClaimsIdentity, error) {
+	s := &scanner{b: b}
+	var req *handler.Request
+	var ids []ClaimsIdentity
+	var scratch [64]byte
+	if err := s.open('{'); err != nil {
+		return nil, nil, envelopeError("The invocation is not a JSON object.", err)
+	}
+	for first := true; ; first = false {
+		more, err := s.more('}', first)
+		if err != nil {
+			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+		}
+		if !more {
+			break
+		}
+		k, err := s.key(scratch[:])
+		if err != nil {
+			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+		}
+		if !equalFoldASCII(string(k), "Data") {
+			if err := s.skip(); err != nil {
+				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			}
+			continue
+		}
+		if isNull, err := s.null(); err != nil || isNull {
+			if err != nil {
+				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			}
+			continue
+		}
+		if err := s.open('{'); err != nil {
+			return nil, nil, envelopeError("The invocation's Data must be an object, found "+s.kind()+".", err)
+		}
+		for dfirst := true; ; dfirst = false {
+			more, err := s.more('}', dfirst)
+			if err != nil {
+				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			}
+			if !more {
+				break
+			}
+			k, err := s.key(scratch[:])
+			if err != nil {
+				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			}
+			if !equalFoldASCII(string(k), "req") {
+				if err := s.skip(); err != nil {
+					return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+				}
+				continue
+			}
+			if req, ids, err = a.decodeReq(s); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if err := s.end(); err != nil {
+		return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+	}
+	if req == nil {
+		return nil, nil, envelopeError("The invocation has no Data.req: the function's HTTP trigger binding must be named \"req\" (azfunc-init writes such a function.json).", nil)
+	}
+	return req, ids, nil
+}
+
+// rawReq is Data.req as the host sends it.
+type rawReq struct {
+	url, method string
+	hasQuery    bool
+	query       []string // name, value pairs in document order
+	header      http.Header
+	params      []string // name, value pairs
+	body        []byte
+	hasBody     bool
+}
+
+func fieldError(field string, err error) error {
+	return envelopeError("The invocation's Data.req."+field+" is not valid.", err)
+}
+
+func typeError(field, want string, s *scanner) error {
+	return envelopeError("The invocation's Data.req."+field+" must be "+want+", found "+s.kind()+".", nil)
+}
+
+func (a *adapter) decodeReq(s *scanner) (*handler.Request, []ClaimsIdentity, error) {
+	if isNull, err := s.null(); err != nil || isNull {
+		return nil, nil, typeError("", "an object", s)
+	}
+	if s.peek() != '{' {
+		return nil, nil, envelopeError("The invocation's Data.req must be an object, found "+s.kind()+".", nil)
+	}
+	s.i++
+	var rr rawReq
+	var ids []ClaimsIdentity
+	var scratch [64]byte
+	for first := true; ; first = false {
+		more, err := s.more('}', first)
+		if err != nil {
+			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+		}
+		if !more {
+			break
+		}
+		k, err := s.key(scratch[:])
+		if err != nil {
+			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+		}
+		switch key := string(k); {
+		case equalFoldASCII(key, "Url"):
+			if rr.url, err = optString(s); err != nil {
+				return nil, nil, typeErr("Url", "a string", s, err)
+			}
+		case equalFoldASCII(key, "Method"):
+			if rr.method, err = optString(s); err != nil {
+				return nil, nil, typeErr("Method", "a string", s, err)
+			}
+		case equalFoldASCII(key, "Query"):
+			if err := decodeQuery(s, &rr); err != nil {
+				return nil, nil, err
+			}
+		case equalFoldASCII(key, "Headers"):
+			if rr.header, err = decodeHeaders(s); err != nil {
+				return nil, nil, err
+			}
+		case equalFoldASCII(key, "Params"):
+			if rr.params, err = stringPairs(s, "Params", nil); err != nil {
+				return nil, nil, err
+			}
+		case equalFoldASCII(key, "Identities"):
+			if ids, err = decodeIdentities(s); err != nil {
+				return nil, nil, err
+			}
+		case equalFoldASCII(key, "Body"):
+			switch s.peek() {
+			case 'n':
+				if err := s.literal("null"); err != nil {
+					return nil, nil, fieldError("Body", err)
+				}
+			case '"':
+				if rr.body, err = s.strBytes(nil, false); err != nil {
+					return nil, nil, fieldError("Body", err)
+				}
+				rr.hasBody = true
+			default:
+				return nil, nil, typeError("Body", "a string (base64 for application/octet-stream and multipart/*)", s)
+			}
+		default:
+			if err := s.skip(); err != nil {
+				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			}
+		}
+	}
+	req, err := a.buildRequest(&rr)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Identity = primaryIdentity(ids)
+	return req, ids, nil
+}
+
+// typeErr reports a field of the wrong type, or malformed JSON inside it.
+func typeErr(field, want string, s *scanner, err error) error {
+	if errors.Is(err, errWrongType) {
+		return typeError(field, want, s)
+	}
+	return fieldError(field, err)
+}
+
+var errWrongType = errors.New("wrong JSON type")
+
+// optString reads a string or null ("").
+func optString(s *scanner) (string, error) {
+	switch s.peek() {
+	case '"':
+		return s.str()
+	case 'n':
+		return "", s.literal("null")
+	}
+	return "", errWrongType
+}
+
+// decodeQuery reads Query as an object of strings or, as older hosts sent
+// it, a string holding that object's JSON.
+func decodeQuery(s *scanner, rr *rawReq) error {
+	switch s.peek() {
+	case 'n':
+		return s.literal("null")
+	case '"':
+		inner, err := s.strBytes(nil, true)
+		if err != nil {
+			return fieldError("Query", err)
+		}
+		is := &scanner{b: inner}
+		if is.peek() == 0 {
+			return nil
+		}
+		if rr.query, err = stringPairs(is, "Query", rr.query[:0]); err != nil {
+			return err
+		}
+		if err := is.end(); err != nil {
+			return fieldError("Query", err)
+		}
+		rr.hasQuery = true
+		return nil
+	case '{':
+		var err error
+		rr.query, err = stringPairs(s, "Query", rr.query[:0])
+		rr.hasQuery = err == nil
+		return err
+	}
+	return typeError("Query", "an object of strings (or its JSON as a string)", s)
+}
+
+// stringPairs reads an object whose values are strings (or null, read as
+// ""), appending name, value pairs to dst.
+func stringPairs(s *scanner, field string, dst []string) ([]string, error) {
+	if isNull, err := s.null(); err != nil || isNull {
+		if err != nil {
+			return nil, fieldError(field, err)
+		}
+		return dst, nil
+	}
+	if s.peek() != '{' {
+		return nil, typeError(field, "an object of strings", s)
+	}
+	s.i++
+	for first := true; ; first = false {
+		more, err := s.more('}', first)
+		if err != nil {
+			return nil, fieldError(field, err)
+		}
+		if !more {
+			return dst, nil
+		}
+		if s.peek() != '"' {
+			return nil, fieldError(field, s.errorf("expected an object key"))
+		}
+		k, err := s.str()
+		if err != nil {
+			return nil, fieldError(field, err)
+		}
+		if s.peek() != ':' {
+			return nil, fieldError(field, s.errorf("expected ':'"))
+		}
+		s.i++
+		v, err := optString(s)
+		if err != nil {
+			return nil, typeErr(field+"."+k, "a string", s, err)
+		}
+		dst = append(dst, k, v)
+	}
+}
+
+// decodeHeaders reads Headers: each name maps to a list of strings (a
+// single string is accepted too).
+func decodeHeaders(s *scanner) (http.Header, error) {
+	if isNull, err := s.null(); err != nil || isNull {
+		if err != nil {
+			return nil, fieldError("Headers", err)
+		}
+		return http.Header{}, nil
+	}
+	if s.peek() != '{' {
+		return nil, typeError("Headers", "an object of string lists", s)
+	}
+	s.i++
+	h := make(http.Header, 16)
+	var scratch [64]byte
+	for first := true; ; first = false {
+		more, err := s.more('}', first)
+		if err != nil {
+			return nil, fieldError("Headers", err)
+		}
+		if !more {
+			return h, nil
+		}
+		k, err := s.key(scratch[:])
+		if err != nil {
+			return nil, fieldError("Headers", err)
+		}
+		name := canonicalKey(k)
+		switch s.peek() {
+		case '"':
+			v, err := s.str()
+			if err != nil {
+				return nil, fieldError("Headers", err)
+			}
+			h[name] = append(h[name], v)
+		case 'n':
+			if err := s.literal("null"); err != nil {
+				return nil, fieldError("Headers", err)
+			}
+		case '[':
+			s.i++
+			vs := h[name]
+			for vfirst := true; ; vfirst = false {
+				more, err := s.more(']', vfirst)
+				if err != nil {
+					return nil, fieldError("Headers", err)
+				}
+				if !more {
+					break
+				}
+				v, err := optString(s)
+				if err != nil {
+					return nil, typeErr("Headers."+name, "a list of strings", s, err)
+				}
+				vs = append(vs, v)
+			}
+			if len(vs) > 0 {
+				h[name] = vs
+			}
+		default:
+			return nil, typeError("Headers."+name, "a list of strings", s)
+		}
+	}
+}
+
+// canonicalKey returns the canonical header name for k without allocating
+// when k is already canonical and common.
+func canonicalKey(k []byte) string {
+	return http.CanonicalHeaderKey(string(k))
+}
+
+// buildRequest turns Data.req into a Request.
+func (a *adapter) buildRequest(rr *rawReq) (*handler.Request, error) {
+	if rr.method == "" {
+		return nil, envelopeError("The invocation's Data.req.Method is missing.", nil)
+	}
+	if !validMethod(rr.method) {
+		return nil, envelopeError("The invocation's Data.req.Method is not an HTTP method.", nil)
+	}
+	if rr.url == "" {
+		return nil, envelopeError("The invocation's Data.req.Url is missing.", nil)
+	}
+	host, escaped, rawQuery, ok := splitURL(rr.url)
+	if !ok {
+		return nil, envelopeError("The invocation's Data.req.Url is not an absolute http(s) URL.", nil)
+	}
+	path, rawPath, err := handler.ParsePath(a.stripPrefix(escaped))
+	if err != nil {
+		return nil, err
+	}
+	if rawQuery == "" && len(rr.query) > 0 {
+		// The Url carries the query as received; Query, with repeated keys
+		// joined by commas, only stands in when the Url has none.
+		var b strings.Builder
+		for i := 0; i+1 < len(rr.query); i += 2 {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(rr.query[i]))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(rr.query[i+1]))
+		}
+		rawQuery = b.String()
+	}
+	if rr.header == nil {
+		rr.header = http.Header{}
+	}
+	req := &handler.Request{
+		Method:   rr.method,
+		Path:     path,
+		RawPath:  rawPath,
+		RawQuery: rawQuery,
+		Header:   rr.header,
+		Host:     host,
+	}
+	if rr.hasBody && len(rr.body) > 0 {
+		body := rr.body
+		if isOctetOrMultipart(rr.header.Get("Content-Type")) {
+			n, err := base64.StdEncoding.Decode(body, body)
+			if err != nil {
+				return nil, envelopeError("The invocation's Data.req.Body is not valid base64, which the host uses for application/octet-stream and multipart/* bodies.", err)
+			}
+			body = body[:n]
+		}
+		if a.maxBody > 0 && int64(len(body)) > a.maxBody {
+			return nil, handler.BodyTooLargeError(a.maxBody)
+		}
+		if len(body) > 0 {
+			req.Body = body
+		}
+	}
+	for i := 0; i+1 < len(rr.params); i += 2 {
+		req.SetPathValue(rr.params[i], rr.params[i+1])
+	}
+	return req, nil
+}
+
+// splitURL splits an absolute URL into host, escaped path and raw query,
+// keeping the path exactly as received.
+func splitURL(u string) (host, path, query string, ok bool) {
+	rest, found := cutSchemePrefix(u)
+	if !found {
+		return "", "", "", false
+	}
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		rest, query = rest[:i], rest[i+1:]
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		host, path = rest[:i], rest[i:]
+	} else {
+		host, path = rest, "/"
+	}
+	if host == "" {
+		return "", "", "", false
+	}
+	return host, path, query, true
+}
+
+func cutSchemePrefix(u string) (string, bool) {
+	if len(u) > 8 && equalFoldASCII(u[:8], "https://") {
+		return u[8:], true
+	}
+	if len(u) > 7 && equalFoldASCII(u[:7], "http://") {
+		return u[7:], true
+	}
+	return "", false
+}
+
+// validMethod reports whether m is an HTTP token.
+func validMethod(m string) bool {
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isOctetOrMultipart reports whether the host sends a body of this type as
+// base64: application/octet-stream and multipart/*.
+func isOctetOrMultipart(ct string) bool {
+	mt := mediaType(ct)
+	return mt == "application/octet-stream" || strings.HasPrefix(mt, "multipart/")
+}
+
+// mediaType returns the lower-cased media type of a Content-Type value.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// isText reports whether a body of media type mt is text that the JSON
+// answer can carry as a string.
+func isText(mt string) bool {
+	switch {
+	case mt == "", strings.HasPrefix(mt, "text/"),
+		strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "+xml"):
+		return true
+	}
+	switch mt {
+	case "application/json", "application/xml", "application/javascript", "application/ecmascript",
+		"application/x-www-form-urlencoded", "application/x-ndjson", "application/graphql",
+		"application/yaml", "application/x-yaml", "application/sql", "application/csv":
+		return true
+	}
+	return false
+}
+
+// binaryError is the 500 answer for a response payload mode cannot carry.
+func binaryError(why string) error {
+	return &handler.Error{Status: http.StatusInternalServerError, Code: "payload_mode_limit",
+		Message: "Azure Functions payload mode cannot carry " + why +
+			`; set "enableProxyingHttpRequest": true in the customHandler section of host.json.`}
+}
+
+// appendAnswer appends the envelope answer for resp to dst. It refuses,
+// with a *handler.Error, a response the envelope cannot carry.
+func appendAnswer(dst []byte, resp *handler.Response, logs []string) ([]byte, error) {
+	status := resp.StatusCode()
+	body := resp.Body
+	if resp.Stream != nil {
+		if c, ok := resp.Stream.(io.Closer); ok {
+			defer c.Close()
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Stream, maxAnswerBytes+1))
+		if err != nil {
+			return dst, &handler.Error{Status: http.StatusInternalServerError, Code: "internal",
+				Message: "An internal error occurred.", Err: err}
+		}
+		if len(b) > maxAnswerBytes {
+			return dst, binaryError("a response body larger than 100 MB")
+		}
+		body = b
+	}
+	if status < 100 || status > 999 {
+		return dst, &handler.Error{Status: http.StatusInternalServerError, Code: "internal",
+			Message: "An internal error occurred.", Err: errors.New("invalid status " + strconv.Itoa(status))}
+	}
+	if status == http.StatusNoContent || status == http.StatusNotModified || status < 200 {
+		body = nil
+	}
+	if len(body) > 0 {
+		if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+			return dst, binaryError("a " + ce + "-encoded response body")
+		}
+		if mt := mediaType(resp.Header.Get("Content-Type")); !isText(mt) {
+			return dst, binaryError("a binary (" + mt + ") response body")
+		}
+		if !utf8.Valid(body) {
+			return dst, binaryError("a response body that is not valid UTF-8 text")
+		}
+	}
+	if len(resp.Header["Set-Cookie"]) > 1 {
+		return dst, binaryError("more than one Set-Cookie header")
+	}
+	dst = append(dst, `{"Outputs":{"res":{"statusCode":"`...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, `","status":"`...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, `","headers":{`...)
+	n := 0
+	for k, vs := range resp.Header {
+		if len(vs) == 0 || k == "Content-Length" || k == "Transfer-Encoding" || k == "Connection" {
+			continue
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		if len(vs) == 1 {
+			dst = appendString(dst, vs[0])
+		} else {
+			dst = appendString(dst, strings.Join(vs, ", "))
+		}
+	}
+	dst = append(dst, `},"body":`...)
+	dst = appendString(dst, unsafe.String(unsafe.SliceData(body), len(body)))
+	dst = append(dst, `}},"Logs":[`...)
+	for i, l := range logs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, l)
+	}
+	dst = append(dst, `],"ReturnValue":null}`...)
+	return dst, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. s must be valid UTF-8 or is
+// repaired byte by byte with U+FFFD.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
+			i++
+			continue
+		}
+		if c >= 0x80 {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, "\ufffd"...)
+				i++
+				start = i
+				continue
+			}
+			if r == '\u2028' || r == '\u2029' {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\u202`...)
+				dst = append(dst, hexDigits[r&0xf])
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

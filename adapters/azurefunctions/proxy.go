@@ -1,0 +1,42 @@
+package azurefunctions
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// proxyHandler serves forwarding/proxying mode: plain HTTP with the route
+// prefix stripped once.
+type proxyHandler struct{ a *adapter }
+
+func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	ctx := hr.Context()
+	if p.a.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.a.timeout)
+		defer cancel()
+	}
+	id := hr.Header.Get(ProxyInvocationIDHeader)
+	if id == "" {
+		id = hr.Header.Get(InvocationIDHeader)
+	}
+	ctx = handler.WithInvocation(ctx, p.a.invocation(id, ""))
+	if id == "" {
+		id = handler.NewRequestID()
+	}
+	if p.a.maxBody > 0 {
+		hr.Body = http.MaxBytesReader(w, hr.Body, p.a.maxBody)
+	}
+	r, err := handler.RequestFromHTTP(hr)
+	if err == nil {
+		r.Path, r.RawPath, err = handler.ParsePath(p.a.stripPrefix(hr.URL.EscapedPath()))
+	}
+	if err != nil {
+		handler.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
+		return
+	}
+	r.RequestID = id
+	handler.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, p.a.h, r))
+}
