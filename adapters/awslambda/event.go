@@ -153,7 +153,11 @@ func (e *rawEvent) parse(d *scanner) error {
 		}
 		switch key {
 		case "version":
-			e.version, err = d.stringField(key)
+			if d.peek() == '"' {
+				e.version, err = d.str()
+			} else {
+				err = d.skip() // other event types number their versions
+			}
 		case "rawPath":
 			e.hasRawPath = true
 			e.rawPath, err = d.stringField(key)
@@ -195,6 +199,12 @@ func (e *rawEvent) parse(d *scanner) error {
 			}
 		case "Records":
 			err = e.parseRecords(d)
+		case "eventSource":
+			if d.peek() == '"' {
+				e.eventSource, err = d.str()
+			} else {
+				err = d.skip()
+			}
 		case "source":
 			if d.peek() == '"' {
 				e.source, err = d.str()
@@ -497,7 +507,7 @@ func (e *rawEvent) shape() (Shape, error) {
 		}
 		return ShapeAPIGatewayV1, nil
 	case e.eventSource != "":
-		return 0, fmt.Errorf("%w: saw an event from %q (Records[0].eventSource)", ErrNotHTTPEvent, e.eventSource)
+		return 0, fmt.Errorf("%w: saw an event from %q (eventSource)", ErrNotHTTPEvent, e.eventSource)
 	case e.source != "":
 		return 0, fmt.Errorf("%w: saw an EventBridge/CloudWatch event from source %q", ErrNotHTTPEvent, e.source)
 	}

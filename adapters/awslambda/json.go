@@ -265,7 +265,22 @@ func (d *scanner) strSpan() (start, end int, escaped bool, err error) {
 			return start, i, escaped, nil
 		case c == '\\':
 			escaped = true
-			i++
+			if i+1 >= len(s) {
+				break
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if _, ok := hex4(s, i+2); !ok {
+					d.pos = i
+					return 0, 0, false, d.errorf(`invalid \u escape in string`)
+				}
+				i += 5
+			default:
+				d.pos = i
+				return 0, 0, false, d.errorf("invalid escape %q in string", s[i:i+2])
+			}
 		case c < 0x20:
 			d.pos = i
 			return 0, 0, false, d.errorf("control character %#x in string", c)

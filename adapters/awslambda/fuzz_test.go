@@ -1,0 +1,114 @@
+package awslambda
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// FuzzDecodeEvent checks that decoding never panics, refuses what
+// encoding/json refuses, and agrees with encoding/json on the members it
+// reads. It is seeded with every fixture of aws-lambda-go.
+func FuzzDecodeEvent(f *testing.F) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := strings.TrimSpace(string(out))
+	var files []string
+	for _, pat := range []string{"events/testdata/*.json", "lambdaurl/testdata/*.json"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			f.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 60 {
+		f.Fatalf("found only %d fixtures in %s", len(files), dir)
+	}
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"version":"2.0","rawPath":"/a\u00e9\ud83d\ude00","requestContext":{"http":{"method":"GET"}},"body":"aGk=","isBase64Encoded":true}`))
+	f.Add([]byte(`{"httpMethod":"GET","path":"/%2F%zz","requestContext":{"elb":{}},"multiValueQueryStringParameters":{"a":["1","2"]}}`))
+	o := newOptions([]Option{WithMaxBodyBytes(1 << 20)})
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var r handler.Request
+		shape, herr, err := decodeEvent(payload, &r, &o)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedEvent) && !errors.Is(err, ErrNotHTTPEvent) {
+				t.Fatalf("error %v wraps neither ErrMalformedEvent nor ErrNotHTTPEvent", err)
+			}
+			return
+		}
+		if !json.Valid(payload) {
+			t.Fatalf("accepted invalid JSON as %v", shape)
+		}
+		if herr != nil {
+			if herr.Status < 400 || herr.Status > 499 {
+				t.Fatalf("refusal with status %d", herr.Status)
+			}
+			return
+		}
+		if !validMethod(r.Method) || !strings.HasPrefix(r.Path, "/") || r.Header == nil {
+			t.Fatalf("decoded an invalid request: %+v", r)
+		}
+		if !utf8.Valid(payload) {
+			return // encoding/json replaces invalid UTF-8; the adapter keeps the bytes
+		}
+		switch shape {
+		case ShapeAPIGatewayV2, ShapeFunctionURL:
+			var ev events.APIGatewayV2HTTPRequest
+			if json.Unmarshal(payload, &ev) != nil {
+				return
+			}
+			if r.Method != ev.RequestContext.HTTP.Method || r.RawQuery != ev.RawQueryString {
+				t.Fatalf("method/query %q %q, encoding/json says %q %q", r.Method, r.RawQuery, ev.RequestContext.HTTP.Method, ev.RawQueryString)
+			}
+			if ev.RawPath != "" && r.Path != ev.RawPath {
+				t.Fatalf("path %q, encoding/json says %q", r.Path, ev.RawPath)
+			}
+			checkBody(t, r.Body, ev.Body, ev.IsBase64Encoded)
+		case ShapeAPIGatewayV1:
+			var ev events.APIGatewayProxyRequest
+			if json.Unmarshal(payload, &ev) != nil {
+				return
+			}
+			if r.Method != ev.HTTPMethod {
+				t.Fatalf("method %q, encoding/json says %q", r.Method, ev.HTTPMethod)
+			}
+			checkBody(t, r.Body, ev.Body, ev.IsBase64Encoded)
+		}
+	})
+}
+
+func checkBody(t *testing.T, got []byte, body string, b64 bool) {
+	t.Helper()
+	want := []byte(body)
+	if b64 {
+		var err error
+		if want, err = base64.StdEncoding.DecodeString(body); err != nil {
+			if want, err = base64.RawStdEncoding.DecodeString(body); err != nil {
+				return
+			}
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("body %q, encoding/json says %q", got, want)
+	}
+}
