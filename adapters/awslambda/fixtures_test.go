@@ -65,10 +65,10 @@ func capture(t *testing.T, payload []byte, opts ...awslambda.Option) (captured, 
 
 type wantRequest struct {
 	method, path, rawPath, rawQuery, host, remoteAddr, requestID string
-	nHeaders                                                      int
-	header                                                        map[string][]string
-	body                                                          string
-	identity                                                      *handler.Identity
+	nHeaders                                                     int
+	header                                                       map[string][]string
+	body                                                         string
+	identity                                                     *handler.Identity
 	// response lists the members the encoded response must have besides
 	// statusCode, body and isBase64Encoded.
 	response []string
@@ -178,8 +178,8 @@ var httpFixtures = map[string]wantRequest{
 	"lambdaurl/testdata/function-url-request-with-headers-and-cookies-and-text-body.json": {
 		method: "POST", path: "/hello", rawQuery: "hello=world&foo=bar", host: "lambda-url-id.lambda-url.us-west-2.on.aws",
 		remoteAddr: "127.0.0.1", requestID: "5bbd0e3e-fe7a-4299-9076-32d4de45391b", nHeaders: 19,
-		header: map[string][]string{"Header2": {"h1,h2"}, "Cookie": {"foo=bar; hello=hello"}, "Content-Type": {"application/json"}},
-		body:   `{"hello": "world"}`,
+		header:   map[string][]string{"Header2": {"h1,h2"}, "Cookie": {"foo=bar; hello=hello"}, "Content-Type": {"application/json"}},
+		body:     `{"hello": "world"}`,
 		response: []string{"headers"},
 	},
 }
