@@ -1,0 +1,356 @@
+// Package todo is the to-do API of anyfunc's example: one handler, written
+// against package handler and package store only, that runs unchanged on
+// AWS Lambda, Google Cloud Functions, Azure Functions or a plain HTTP server,
+// on DynamoDB, Firestore, Cosmos DB or the in-memory store.
+//
+// # API
+//
+//	GET    /healthz       {"status":"ok"}
+//	POST   /todos         {"title","due"?} -> 201, Location, ETag
+//	GET    /todos         ?limit=&cursor=&done= -> {"items":[...],"next":cursor|null}
+//	GET    /todos/{id}    200 + ETag; 404 when missing or another user's
+//	PATCH  /todos/{id}    {"title"?,"done"?}, optional If-Match (stale -> 412)
+//	DELETE /todos/{id}    204; 404 when missing
+//
+// Todos are partitioned by user: the partition key is the caller's
+// verified identity (Request.Identity.Subject), so one user can never see
+// another's todos. A request without an identity is answered 401.
+package todo
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// Limits of the API.
+const (
+	// MaxBodyBytes is the largest request body: 64 KB.
+	MaxBodyBytes = 64 << 10
+	// MaxTitleLen is the longest title, in characters.
+	MaxTitleLen = 200
+	// DefaultPageSize and MaxPageSize bound GET /todos?limit=.
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// Todo is one to-do item as the API shows it.
+type Todo struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Due       *string   `json:"due"`
+	Done      bool      `json:"done"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// List is the answer of GET /todos.
+type List struct {
+	Items []Todo  `json:"items"`
+	Next  *string `json:"next"`
+}
+
+// Option configures New.
+type Option func(*api)
+
+// WithClock sets the clock used for timestamps and IDs (tests).
+func WithClock(now func() time.Time) Option {
+	return func(a *api) { a.now = now; a.ids.now = now }
+}
+
+type api struct {
+	todos *store.Collection[Todo]
+	now   func() time.Time
+	ids   idGen
+}
+
+// New returns the to-do API over s.
+func New(s store.Store, opts ...Option) handler.Handler {
+	a := &api{todos: store.NewCollection[Todo](s), now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
+	r := handler.NewRouter()
+	r.HandleFunc("GET /healthz", func(context.Context, *handler.Request) (*handler.Response, error) {
+		return handler.JSONResponse(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.HandleFunc("POST /todos", a.create)
+	r.HandleFunc("GET /todos", a.list)
+	r.HandleFunc("GET /todos/{id}", a.get)
+	r.HandleFunc("PATCH /todos/{id}", a.patch)
+	r.HandleFunc("DELETE /todos/{id}", a.delete)
+	return r
+}
+
+// user returns the caller's partition, or a 401.
+func user(r *handler.Request) (string, error) {
+	if r.Identity == nil || r.Identity.Subject == "" {
+		return "", &handler.Error{Status: http.StatusUnauthorized, Code: "unauthenticated",
+			Message: "Authentication is required.", Header: http.Header{"Www-Authenticate": {"Bearer"}}}
+	}
+	return r.Identity.Subject, nil
+}
+
+// key returns the key of the todo named in the path, or a 404 for an ID
+// that cannot exist.
+func key(r *handler.Request) (store.Key, error) {
+	u, err := user(r)
+	if err != nil {
+		return store.Key{}, err
+	}
+	id := r.PathValue("id")
+	if !validID(id) {
+		return store.Key{}, notFound()
+	}
+	return store.Key{Partition: u, Sort: id}, nil
+}
+
+func notFound() error {
+	return handler.NewError(http.StatusNotFound, "not_found", "The todo does not exist.")
+}
+
+type createInput struct {
+	Title *string `json:"title"`
+	Due   *string `json:"due"`
+}
+
+func (a *api) create(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	u, err := user(r)
+	if err != nil {
+		return nil, err
+	}
+	var in createInput
+	if err := handler.DecodeJSON(r, &in, handler.WithMaxBytes(MaxBodyBytes), handler.WithDisallowUnknownFields()); err != nil {
+		return nil, err
+	}
+	var fields []handler.FieldError
+	fields = checkTitle(in.Title, true, fields)
+	fields = checkDue(in.Due, fields)
+	if len(fields) > 0 {
+		return nil, invalid(fields)
+	}
+	now := a.now().UTC()
+	t := Todo{ID: a.ids.next(), Title: *in.Title, Due: in.Due, CreatedAt: now, UpdatedAt: now}
+	rev, err := a.todos.Put(ctx, store.Entry[Todo]{Key: store.Key{Partition: u, Sort: t.ID}, Value: t}, store.IfNotExists())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := jsonWithETag(http.StatusCreated, t, rev)
+	if err != nil {
+		return nil, err
+	}
+	resp.Header.Set("Location", "/todos/"+t.ID)
+	return resp, nil
+}
+
+func (a *api) list(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	u, err := user(r)
+	if err != nil {
+		return nil, err
+	}
+	qv := r.Query()
+	q := store.Query{Partition: u, Limit: DefaultPageSize, Cursor: qv.Get("cursor")}
+	if s := qv.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxPageSize {
+			return nil, handler.NewError(http.StatusBadRequest, "invalid_parameter",
+				"The limit parameter must be an integer from 1 to "+strconv.Itoa(MaxPageSize)+".")
+		}
+		q.Limit = n
+	}
+	if s := qv.Get("done"); s != "" {
+		done, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, handler.NewError(http.StatusBadRequest, "invalid_parameter", "The done parameter must be true or false.")
+		}
+		q.Filters = []store.Filter{store.Equal("done", done)}
+	}
+	entries, next, err := a.todos.Query(ctx, q)
+	if err != nil {
+		if errors.Is(err, store.ErrInvalidArgument) && q.Cursor != "" {
+			return nil, &handler.Error{Status: http.StatusBadRequest, Code: "invalid_cursor",
+				Message: "The cursor parameter is not a cursor of this list.", Err: err}
+		}
+		return nil, err
+	}
+	out := List{Items: make([]Todo, len(entries))}
+	for i, e := range entries {
+		out.Items[i] = e.Value
+	}
+	if next != "" {
+		out.Next = &next
+	}
+	return handler.JSONResponse(http.StatusOK, out)
+}
+
+func (a *api) get(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	k, err := key(r)
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.todos.Get(ctx, k)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return jsonWithETag(http.StatusOK, e.Value, e.Revision)
+}
+
+type patchInput struct {
+	Title *string `json:"title"`
+	Done  *bool   `json:"done"`
+}
+
+func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	k, err := key(r)
+	if err != nil {
+		return nil, err
+	}
+	var in patchInput
+	if err := handler.DecodeJSON(r, &in, handler.WithMaxBytes(MaxBodyBytes), handler.WithDisallowUnknownFields()); err != nil {
+		return nil, err
+	}
+	if in.Title == nil && in.Done == nil {
+		return nil, invalid([]handler.FieldError{{Pointer: "", Detail: "Give at least one of title and done."}})
+	}
+	if fields := checkTitle(in.Title, false, nil); len(fields) > 0 {
+		return nil, invalid(fields)
+	}
+	e, err := a.current(ctx, r, k)
+	if err != nil {
+		return nil, err
+	}
+	t := e.Value
+	if in.Title != nil {
+		t.Title = *in.Title
+	}
+	if in.Done != nil {
+		t.Done = *in.Done
+	}
+	t.UpdatedAt = a.now().UTC()
+	rev, err := a.todos.Put(ctx, store.Entry[Todo]{Key: k, Value: t}, store.IfRevision(e.Revision))
+	if errors.Is(err, store.ErrRevisionMismatch) {
+		return nil, stale()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return jsonWithETag(http.StatusOK, t, rev)
+}
+
+func (a *api) delete(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	k, err := key(r)
+	if err != nil {
+		return nil, err
+	}
+	cond := store.IfExists()
+	if r.Header.Get("If-Match") != "" {
+		e, err := a.current(ctx, r, k)
+		if err != nil {
+			return nil, err
+		}
+		cond = store.IfRevision(e.Revision)
+	}
+	err = a.todos.Delete(ctx, k, cond)
+	switch {
+	case errors.Is(err, store.ErrRevisionMismatch) && cond.Kind() == store.CondExists:
+		return nil, notFound()
+	case errors.Is(err, store.ErrRevisionMismatch):
+		return nil, stale()
+	case err != nil:
+		return nil, err
+	}
+	return &handler.Response{Status: http.StatusNoContent}, nil
+}
+
+// current reads the todo at k and checks the request's If-Match against it.
+func (a *api) current(ctx context.Context, r *handler.Request, k store.Key) (*store.Entry[Todo], error) {
+	e, err := a.todos.Get(ctx, k)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if im := r.Header.Get("If-Match"); im != "" && !matchETag(im, e.Revision) {
+		return nil, stale()
+	}
+	return e, nil
+}
+
+func stale() error {
+	return handler.NewError(http.StatusPreconditionFailed, "precondition_failed",
+		"The todo was changed since the ETag given in If-Match.")
+}
+
+func invalid(fields []handler.FieldError) error {
+	return &handler.Error{Status: http.StatusBadRequest, Code: "invalid_field",
+		Message: "The request has invalid fields.", Fields: fields}
+}
+
+func checkTitle(title *string, required bool, fields []handler.FieldError) []handler.FieldError {
+	switch {
+	case title == nil && required:
+		return append(fields, handler.FieldError{Pointer: "/title", Detail: "title is required."})
+	case title == nil:
+		return fields
+	}
+	n := utf8.RuneCountInString(*title)
+	if strings.TrimSpace(*title) == "" || n > MaxTitleLen || !utf8.ValidString(*title) {
+		return append(fields, handler.FieldError{Pointer: "/title",
+			Detail: "title must have 1 to " + strconv.Itoa(MaxTitleLen) + " characters."})
+	}
+	return fields
+}
+
+func checkDue(due *string, fields []handler.FieldError) []handler.FieldError {
+	if due == nil {
+		return fields
+	}
+	if _, err := time.Parse(time.DateOnly, *due); err == nil {
+		return fields
+	}
+	if _, err := time.Parse(time.RFC3339, *due); err == nil {
+		return fields
+	}
+	return append(fields, handler.FieldError{Pointer: "/due",
+		Detail: "due must be a date (2006-01-02) or an RFC 3339 time."})
+}
+
+// etag encodes a revision as a strong entity tag; revisions are opaque and
+// may hold characters an ETag cannot.
+func etag(rev store.Revision) string {
+	return `"` + base64.RawURLEncoding.EncodeToString([]byte(rev)) + `"`
+}
+
+// matchETag reports whether an If-Match value names rev ("*" matches any).
+func matchETag(ifMatch string, rev store.Revision) bool {
+	want := etag(rev)
+	for _, t := range strings.Split(ifMatch, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || t == want {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonWithETag answers v as JSON with the ETag of rev.
+func jsonWithETag(status int, v any, rev store.Revision) (*handler.Response, error) {
+	resp, err := handler.JSONResponse(status, v)
+	if err != nil {
+		return nil, err
+	}
+	resp.Header.Set("ETag", etag(rev))
+	return resp, nil
+}
