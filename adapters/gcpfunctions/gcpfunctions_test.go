@@ -1,0 +1,198 @@
+package gcpfunctions_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anyfunc/anyfunc/adapters/adaptertest"
+	"github.com/anyfunc/anyfunc/adapters/gcpfunctions"
+	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/internal/emulator"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildDir  string
+	buildErr  error
+
+	procsMu sync.Mutex
+	procs   = map[string]string{} // name -> endpoint
+	stops   []func()
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, stop := range stops {
+		stop()
+	}
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// server builds testdata/gcfmain once and starts it (once per name) on a
+// free port with env, returning its base URL.
+func server(t *testing.T, name string, env ...string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "gcfmain-*"); buildErr != nil {
+			return
+		}
+		binary = filepath.Join(buildDir, "gcfmain")
+		if out, err := exec.Command("go", "build", "-o", binary, "./testdata/gcfmain").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./testdata/gcfmain: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	procsMu.Lock()
+	defer procsMu.Unlock()
+	if ep, ok := procs[name]; ok {
+		return ep
+	}
+	ep, stop, err := emulator.Launch(emulator.Spec{
+		Name: "functions-framework " + name,
+		Command: func(port int) (*exec.Cmd, error) {
+			cmd := exec.Command(binary)
+			cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
+			cmd.Env = append(cmd.Env, env...)
+			return cmd, nil
+		},
+		Endpoint:     func(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) },
+		Ready:        emulator.DialReady,
+		StartTimeout: 30 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	procs[name], stops = ep, append(stops, stop)
+	return ep
+}
+
+// The buildpack way: Register in init, the framework's own main, the
+// function picked by FUNCTION_TARGET and the deadline set by
+// CLOUD_RUN_TIMEOUT_SECONDS.
+func TestAdaptertestRegister(t *testing.T) {
+	adaptertest.Run(t, adaptertest.Harness{
+		Name: "gcf-register",
+		Transport: func(t *testing.T) http.RoundTripper {
+			return adaptertest.ServerTransport(server(t, "register",
+				"FUNCTION_TARGET=AdapterTest", "CLOUD_RUN_TIMEOUT_SECONDS="+strconv.Itoa(int(adaptertest.Deadline/time.Second))))
+		},
+	})
+}
+
+// The local-run way: gcpfunctions.Start with WithTimeout, no FUNCTION_TARGET.
+func TestAdaptertestStart(t *testing.T) {
+	adaptertest.Run(t, adaptertest.Harness{
+		Name: "gcf-start",
+		Transport: func(t *testing.T) http.RoundTripper {
+			return adaptertest.ServerTransport(server(t, "start", "GCFMAIN_START=1", "FUNCTION_TARGET=", "CLOUD_RUN_TIMEOUT_SECONDS="))
+		},
+	})
+}
+
+func TestExecutionIDIsRequestID(t *testing.T) {
+	base := server(t, "register", "FUNCTION_TARGET=AdapterTest", "CLOUD_RUN_TIMEOUT_SECONDS=2")
+	req, _ := http.NewRequest(http.MethodGet, base+"/adaptertest/panic", nil)
+	req.Header.Set(gcpfunctions.ExecutionIDHeader, "exec-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(body), `"requestId":"exec-123"`) {
+		t.Fatalf("got %d %s, want a 500 problem with requestId exec-123", resp.StatusCode, body)
+	}
+	if resp.Header.Get("X-Google-Status") != "" {
+		t.Errorf("the framework's crash handling answered (X-Google-Status %q), not the core", resp.Header.Get("X-Google-Status"))
+	}
+}
+
+func TestInvocation(t *testing.T) {
+	var got []handler.Invocation
+	var mu sync.Mutex
+	h := gcpfunctions.Handler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		inv, ok := handler.InvocationFrom(ctx)
+		if !ok {
+			return nil, fmt.Errorf("no invocation")
+		}
+		mu.Lock()
+		got = append(got, *inv)
+		mu.Unlock()
+		return nil, nil
+	}))
+	for i := 0; i < 2; i++ {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set(gcpfunctions.ExecutionIDHeader, "e"+strconv.Itoa(i))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("status %d", rec.Code)
+		}
+	}
+	if len(got) != 2 || got[0].Platform != "gcp-functions" || got[0].ID != "e0" || got[1].ID != "e1" {
+		t.Fatalf("invocations = %+v", got)
+	}
+	if got[1].ColdStart {
+		t.Errorf("second invocation reports a cold start")
+	}
+}
+
+func TestTimeoutEnv(t *testing.T) {
+	for _, tc := range []struct {
+		env     string
+		opt     time.Duration
+		wantMax time.Duration // the deadline is at most this far; 0: no deadline
+	}{
+		{"", 0, 0},
+		{"3", 0, 3 * time.Second},
+		{"3", time.Second, time.Second},
+		{"1", time.Minute, time.Second},
+		{"junk", time.Minute, time.Minute},
+		{"junk", 0, 0},
+	} {
+		t.Run(tc.env+"/"+tc.opt.String(), func(t *testing.T) {
+			t.Setenv(gcpfunctions.TimeoutEnv, tc.env)
+			var left time.Duration
+			var has bool
+			h := gcpfunctions.Handler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+				var dl time.Time
+				dl, has = ctx.Deadline()
+				left = time.Until(dl)
+				return nil, nil
+			}), gcpfunctions.WithTimeout(tc.opt))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+			if tc.wantMax == 0 {
+				if has {
+					t.Fatalf("deadline set, want none")
+				}
+				return
+			}
+			if !has || left > tc.wantMax {
+				t.Fatalf("deadline in %v (set %v), want at most %v", left, has, tc.wantMax)
+			}
+		})
+	}
+}
+
+func TestStartHostPortInvalidPort(t *testing.T) {
+	if err := gcpfunctions.StartHostPort("127.0.0.1", "http", adaptertest.Handler()); err == nil {
+		t.Fatal("StartHostPort accepted port \"http\"")
+	}
+}
