@@ -183,6 +183,8 @@ func article(v string) string {
 	switch kind {
 	case "array", "object":
 		return "an " + kind
+	case "bool":
+		return "a boolean"
 	case "number":
 		if v != "number" {
 			return "the number " + strings.TrimPrefix(v, "number ")

@@ -1,0 +1,285 @@
+// Package httpserver runs an anyfunc Handler as a plain net/http server: for
+// local runs, containers, Cloud Run and Kubernetes.
+//
+// [Start] is the one-line main: it listens on PORT (default 8080), serves
+// until SIGTERM or SIGINT, then drains in-flight requests for up to the
+// drain timeout. [ListenAndServe] and [Serve] do the same under a context
+// the caller controls, and [Handler] gives the http.Handler alone, to mount
+// in a server of one's own.
+//
+// Every request goes through [handler.Serve] (request IDs, panic recovery,
+// the problem+json error mapping). Bodies over the limit ([WithMaxBodyBytes])
+// get a 413 problem; the handler's context carries the deadline of
+// [WithTimeout] (or of CLOUD_RUN_TIMEOUT_SECONDS on Cloud Run). The server
+// has read-header, read and idle timeouts against slow clients, and no
+// write timeout, so that streamed responses are not cut.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// Defaults of the options.
+const (
+	DefaultPort              = "8080"
+	DefaultMaxBodyBytes      = 10 << 20
+	DefaultDrainTimeout      = 10 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+)
+
+// TimeoutEnv is the environment variable Cloud Run sets to the request
+// timeout in seconds; when it is set and [WithTimeout] is not given, it is
+// the handler's deadline.
+const TimeoutEnv = "CLOUD_RUN_TIMEOUT_SECONDS"
+
+// Option configures the server.
+type Option func(*options)
+
+type options struct {
+	maxBody    int64
+	timeout    time.Duration
+	timeoutSet bool
+	drain      time.Duration
+	readHeader time.Duration
+	read       time.Duration
+	idle       time.Duration
+	logger     *slog.Logger
+	configure  func(*http.Server)
+	signals    []os.Signal
+}
+
+// WithMaxBodyBytes refuses request bodies larger than n bytes with a 413
+// problem (default [DefaultMaxBodyBytes]; n <= 0 means no limit).
+func WithMaxBodyBytes(n int64) Option {
+	return func(o *options) { o.maxBody = n }
+}
+
+// WithTimeout gives every handler a context deadline d after the request
+// arrives (0 means none). A handler that returns ctx.Err() then answers 504.
+// Without this option, CLOUD_RUN_TIMEOUT_SECONDS sets it when present.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.timeout, o.timeoutSet = d, true }
+}
+
+// WithDrainTimeout bounds the graceful shutdown: in-flight requests get this
+// long to finish after the signal (or the context's end) before their
+// connections are closed (default [DefaultDrainTimeout]).
+func WithDrainTimeout(d time.Duration) Option {
+	return func(o *options) { o.drain = d }
+}
+
+// WithReadHeaderTimeout bounds reading a request's header (default
+// [DefaultReadHeaderTimeout]).
+func WithReadHeaderTimeout(d time.Duration) Option {
+	return func(o *options) { o.readHeader = d }
+}
+
+// WithReadTimeout bounds reading a whole request, body included (default
+// [DefaultReadTimeout]).
+func WithReadTimeout(d time.Duration) Option {
+	return func(o *options) { o.read = d }
+}
+
+// WithIdleTimeout bounds how long a keep-alive connection waits for its
+// next request (default [DefaultIdleTimeout]).
+func WithIdleTimeout(d time.Duration) Option {
+	return func(o *options) { o.idle = d }
+}
+
+// WithLogger sets the logger for the server's own messages and the
+// handler's context ([handler.Logger]); default slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+// WithServer lets f adjust the *http.Server after the defaults are set
+// (TLS, MaxHeaderBytes, ErrorLog, ...). f must not set Handler.
+func WithServer(f func(*http.Server)) Option {
+	return func(o *options) { o.configure = f }
+}
+
+// WithSignals sets the signals [Start] shuts down on (default SIGTERM and
+// SIGINT).
+func WithSignals(sigs ...os.Signal) Option {
+	return func(o *options) { o.signals = sigs }
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{
+		maxBody:    DefaultMaxBodyBytes,
+		drain:      DefaultDrainTimeout,
+		readHeader: DefaultReadHeaderTimeout,
+		read:       DefaultReadTimeout,
+		idle:       DefaultIdleTimeout,
+		signals:    []os.Signal{syscall.SIGTERM, os.Interrupt},
+	}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if !o.timeoutSet {
+		if v := os.Getenv(TimeoutEnv); v != "" {
+			s, err := strconv.Atoi(v)
+			if err != nil || s <= 0 {
+				return nil, fmt.Errorf("httpserver: %s=%q is not a positive number of seconds", TimeoutEnv, v)
+			}
+			o.timeout = time.Duration(s) * time.Second
+		}
+	}
+	if o.timeout < 0 || o.drain < 0 {
+		return nil, errors.New("httpserver: negative timeout")
+	}
+	return o, nil
+}
+
+// Handler returns the http.Handler that serves h with the options' body
+// limit and timeout (the server timeouts and shutdown options do not apply
+// to it). It panics if an option or CLOUD_RUN_TIMEOUT_SECONDS is invalid.
+func Handler(h handler.Handler, opts ...Option) http.Handler {
+	o, err := newOptions(opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	return newAdapter(h, o)
+}
+
+func newAdapter(h handler.Handler, o *options) *adapter {
+	return &adapter{inner: handler.HTTP(h), o: o}
+}
+
+type adapter struct {
+	inner  http.Handler
+	o      *options
+	served atomic.Bool
+}
+
+func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	if a.o.maxBody > 0 {
+		if hr.ContentLength > a.o.maxBody {
+			handler.WriteHTTP(hr.Context(), w, hr.Method,
+				handler.ErrorResponse(handler.BodyTooLargeError(a.o.maxBody), handler.NewRequestID()))
+			return
+		}
+		if hr.Body != nil && hr.Body != http.NoBody {
+			hr.Body = http.MaxBytesReader(w, hr.Body, a.o.maxBody)
+		}
+	}
+	ctx := hr.Context()
+	if a.o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.o.timeout)
+		defer cancel()
+	}
+	ctx = handler.WithInvocation(ctx, &handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)})
+	if a.o.logger != slog.Default() {
+		ctx = handler.WithLogger(ctx, a.o.logger)
+	}
+	a.inner.ServeHTTP(w, hr.WithContext(ctx))
+}
+
+// Addr returns the address to listen on: ":" + PORT, or ":8080" when PORT
+// is unset. It fails if PORT is not a port number.
+func Addr() (string, error) {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = DefaultPort
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("httpserver: PORT=%q is not a port number", port)
+	}
+	return ":" + port, nil
+}
+
+// Start serves h on PORT (default 8080) until SIGTERM or SIGINT, then
+// shuts down gracefully (see [WithDrainTimeout]) and returns. It logs and
+// exits the process with status 1 if the server cannot start or the drain
+// times out.
+func Start(h handler.Handler, opts ...Option) {
+	o, err := newOptions(opts)
+	if err == nil {
+		ctx, stop := signal.NotifyContext(context.Background(), o.signals...)
+		defer stop()
+		err = ListenAndServe(ctx, "", h, opts...)
+	}
+	if err != nil {
+		slog.Error("httpserver: " + err.Error())
+		os.Exit(1)
+	}
+}
+
+// ListenAndServe listens on addr ("" means [Addr]) and serves h until ctx
+// ends, then shuts down gracefully: it stops accepting connections, lets
+// in-flight requests finish for up to the drain timeout, and returns nil,
+// or an error wrapping context.DeadlineExceeded if requests were still
+// running when the drain timeout expired (their connections are closed and
+// their contexts canceled).
+func ListenAndServe(ctx context.Context, addr string, h handler.Handler, opts ...Option) error {
+	if addr == "" {
+		var err error
+		if addr, err = Addr(); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("httpserver: %w", err)
+	}
+	return Serve(ctx, ln, h, opts...)
+}
+
+// Serve is [ListenAndServe] on a listener the caller opened (for example on
+// "127.0.0.1:0" in tests). It closes ln.
+func Serve(ctx context.Context, ln net.Listener, h handler.Handler, opts ...Option) error {
+	o, err := newOptions(opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newAdapter(h, o),
+		ReadHeaderTimeout: o.readHeader,
+		ReadTimeout:       o.read,
+		IdleTimeout:       o.idle,
+		ErrorLog:          slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
+	}
+	if o.configure != nil {
+		o.configure(srv)
+		srv.Handler = newAdapter(h, o)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	o.logger.Info("httpserver: listening", slog.String("addr", ln.Addr().String()))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("httpserver: %w", err)
+	case <-ctx.Done():
+	}
+	o.logger.Info("httpserver: shutting down", slog.Duration("drainTimeout", o.drain))
+	drainCtx, cancel := context.WithTimeout(context.Background(), o.drain)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		srv.Close()
+		<-errc
+		return fmt.Errorf("httpserver: requests still running after the drain timeout of %v: %w", o.drain, err)
+	}
+	<-errc // http.ErrServerClosed
+	return nil
+}
