@@ -1,0 +1,294 @@
+package awslambda_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/anyfunc/anyfunc/adapters/adaptertest"
+	"github.com/anyfunc/anyfunc/adapters/awslambda"
+	"github.com/anyfunc/anyfunc/adapters/awslambda/internal/lambdatest"
+	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
+)
+
+// function is a real function process driven through a fake Runtime API.
+type function struct {
+	srv    *lambdaruntime.Server
+	cmd    *exec.Cmd
+	exited chan struct{}
+	mu     sync.Mutex
+	out    bytes.Buffer
+}
+
+func (f *function) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out.Write(p)
+}
+
+// startFunction runs the binary with AWS_LAMBDA_RUNTIME_API pointing at a
+// new fake Runtime API.
+func startFunction(t *testing.T, bin string, env ...string) *function {
+	t.Helper()
+	srv, err := lambdaruntime.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &function{srv: srv, exited: make(chan struct{})}
+	f.cmd = exec.Command(bin)
+	f.cmd.Env = append(os.Environ(), append(env, "AWS_LAMBDA_RUNTIME_API="+srv.Addr(), "AWS_LAMBDA_FUNCTION_NAME=e2efunc")...)
+	f.cmd.Stdout, f.cmd.Stderr = f, f
+	if err := f.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f.cmd.Wait()
+		close(f.exited)
+	}()
+	t.Cleanup(func() {
+		f.cmd.Process.Kill()
+		<-f.exited
+		srv.Close()
+		if t.Failed() {
+			f.mu.Lock()
+			t.Logf("function output:\n%s", f.out.String())
+			f.mu.Unlock()
+		}
+	})
+	return f
+}
+
+// invoke sends payload and waits for the answer, failing fast if the
+// process exits.
+func (f *function) invoke(ctx context.Context, payload []byte, opts lambdaruntime.Options) (*lambdaruntime.Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-f.exited:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	res, err := f.srv.Invoke(ctx, payload, opts)
+	select {
+	case <-f.exited:
+		return nil, fmt.Errorf("the function process exited (%v)", f.cmd.ProcessState)
+	default:
+	}
+	return res, err
+}
+
+func (f *function) alive(t *testing.T) {
+	t.Helper()
+	select {
+	case <-f.exited:
+		t.Fatalf("the function process exited: %v", f.cmd.ProcessState)
+	default:
+	}
+}
+
+// processTransport carries requests as events of one shape to the process.
+type processTransport struct {
+	f     *function
+	shape lambdatest.Shape
+}
+
+func (p *processTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+	}
+	payload, err := lambdatest.Event(p.shape, req, body, "apigw-req")
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.f.invoke(req.Context(), payload, lambdaruntime.Options{Deadline: adaptertest.Deadline})
+	if err != nil {
+		return nil, err
+	}
+	if res.Error != nil {
+		return nil, fmt.Errorf("invocation failed: %s: %s", res.Error.Type, res.Error.Body)
+	}
+	if res.ContentType == awslambda.StreamContentType {
+		return lambdatest.StreamResponse(req, res.Payload)
+	}
+	return lambdatest.Response(p.shape, req, res.Payload)
+}
+
+func buildFunction(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs a function binary")
+	}
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./internal/e2efunc")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func get(t *testing.T, f *function, shape lambdatest.Shape, target string, opts lambdaruntime.Options) *lambdaruntime.Result {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "http://e2e.invalid"+target, nil)
+	payload, err := lambdatest.Event(shape, req, nil, "apigw-req")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.invoke(context.Background(), payload, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestEndToEnd builds a real function binary with awslambda.Start and runs
+// it under aws-lambda-go's runtime loop against internal/lambdaruntime.
+func TestEndToEnd(t *testing.T) {
+	bin := buildFunction(t)
+
+	t.Run("buffered", func(t *testing.T) {
+		f := startFunction(t, bin)
+
+		// The first invocation of the process is a cold start; the
+		// adapter hands the handler the runtime's invocation context.
+		for i, cold := range []bool{true, false} {
+			res := get(t, f, lambdatest.V2, "/e2e/invocation", lambdaruntime.Options{TraceID: "Root=1-e2e", FunctionARN: "arn:aws:lambda:us-east-1:1:function:e2efunc"})
+			resp, err := lambdatest.Response(lambdatest.V2, nil, res.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var report struct {
+				Invocation   map[string]any `json:"invocation"`
+				HasDeadline  bool           `json:"hasDeadline"`
+				AwsRequestID string         `json:"awsRequestId"`
+				FunctionArn  string         `json:"functionArn"`
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if err := json.Unmarshal(b, &report); err != nil {
+				t.Fatalf("invocation %d: %v: %s", i, err, b)
+			}
+			inv := report.Invocation
+			if inv["ColdStart"] != cold || inv["ID"] != res.RequestID || inv["Platform"] != "aws-lambda" ||
+				inv["TraceHeader"] != "Root=1-e2e" || inv["Function"] != "e2efunc" || !report.HasDeadline ||
+				report.AwsRequestID != res.RequestID || report.FunctionArn != "arn:aws:lambda:us-east-1:1:function:e2efunc" {
+				t.Errorf("invocation %d: report %s, runtime request ID %s, want cold start %v", i, b, res.RequestID, cold)
+			}
+		}
+
+		// A non-HTTP event fails its invocation with a clear error, and
+		// the process keeps serving.
+		res, err := f.invoke(context.Background(), []byte(`{"Records":[{"eventSource":"aws:sqs"}]}`), lambdaruntime.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Error == nil || !strings.Contains(res.Error.Message, `not an HTTP event: saw an event from "aws:sqs"`) {
+			t.Errorf("SQS event: result %+v, error %+v", res, res.Error)
+		}
+		f.alive(t)
+
+		for _, shape := range []lambdatest.Shape{lambdatest.V1, lambdatest.V2, lambdatest.FunctionURL, lambdatest.ALBMultiValue} {
+			skip := map[string]string{}
+			if shape == lambdatest.V2 || shape == lambdatest.FunctionURL {
+				skip["escaped-slash"] = decodedPath
+			}
+			adaptertest.Run(t, adaptertest.Harness{
+				Name:      shape.String(),
+				Transport: func(*testing.T) http.RoundTripper { return &processTransport{f: f, shape: shape} },
+				Skip:      skip,
+			})
+		}
+		// The panic cases above ran in this same process.
+		f.alive(t)
+	})
+
+	t.Run("streaming", func(t *testing.T) {
+		f := startFunction(t, bin, "E2E_STREAMING=1")
+
+		// Each chunk reaches the Runtime API as the handler writes it:
+		// the handler writes its second chunk only after the test has
+		// seen the first one arrive and released it.
+		released := make(chan struct{})
+		seen := make(chan struct{})
+		rel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-seen:
+				io.WriteString(w, "release")
+			case <-r.Context().Done():
+			}
+			close(released)
+		}))
+		defer rel.Close()
+		req := httptest.NewRequest(http.MethodGet, "http://e2e.invalid/e2e/flush?release="+url.QueryEscape(rel.URL), nil)
+		payload, err := lambdatest.Event(lambdatest.FunctionURL, req, nil, "apigw-req")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.srv.InvokeStream(context.Background(), payload, lambdaruntime.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ContentType != awslambda.StreamContentType {
+			t.Fatalf("content type %q, want %q", st.ContentType, awslambda.StreamContentType)
+		}
+		var got bytes.Buffer
+		want1 := `{"statusCode":200,"headers":{"Content-Type":"text/plain"}}` + "\x00\x00\x00\x00\x00\x00\x00\x00chunk-1\n"
+		p := make([]byte, 4096)
+		for got.Len() < len(want1) {
+			n, err := st.Body.Read(p)
+			got.Write(p[:n])
+			if err != nil {
+				t.Fatalf("stream ended after %q: %v", got.Bytes(), err)
+			}
+		}
+		if got.String() != want1 {
+			t.Fatalf("first part = %q, want %q", got.Bytes(), want1)
+		}
+		close(seen)
+		rest, err := io.ReadAll(st.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-released
+		if string(rest) != "chunk-2 after release\n" {
+			t.Errorf("rest = %q", rest)
+		}
+
+		// A panic inside the stream ends that response with error
+		// trailers; the process keeps serving.
+		res := get(t, f, lambdatest.FunctionURL, "/e2e/stream-panic", lambdaruntime.Options{})
+		if !bytes.HasSuffix(res.Payload, []byte("\x00part-1\n")) || res.Error == nil {
+			t.Errorf("stream panic: payload %q, error %+v", res.Payload, res.Error)
+		}
+		f.alive(t)
+
+		adaptertest.Run(t, adaptertest.Harness{
+			Name:      "function-url-stream",
+			Transport: func(*testing.T) http.RoundTripper { return &processTransport{f: f, shape: lambdatest.FunctionURL} },
+			Skip:      map[string]string{"escaped-slash": decodedPath},
+		})
+		// Other shapes are answered buffered by a streaming function.
+		adaptertest.Run(t, adaptertest.Harness{
+			Name:      "v2-on-streaming-function",
+			Transport: func(*testing.T) http.RoundTripper { return &processTransport{f: f, shape: lambdatest.V2} },
+			Skip:      map[string]string{"escaped-slash": decodedPath},
+		})
+		f.alive(t)
+	})
+}
+
