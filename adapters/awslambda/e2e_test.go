@@ -291,4 +291,3 @@ func TestEndToEnd(t *testing.T) {
 		f.alive(t)
 	})
 }
-
