@@ -60,8 +60,8 @@ func TestAPIKey(t *testing.T) {
 			r.Header.Set("X-Api-Key", tc.header)
 		}
 		resp := serve(h, r)
-		if resp.StatusCode() != tc.status {
-			t.Errorf("%s: status %d, want %d", tc.name, resp.StatusCode(), tc.status)
+		if resp.Status != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, resp.Status, tc.status)
 			continue
 		}
 		if tc.status == 200 && string(resp.Body) != tc.body {

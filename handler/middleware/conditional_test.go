@@ -57,7 +57,7 @@ func TestConditionalGETRevisionAndStream(t *testing.T) {
 	}))
 	resp := serve(h, &handler.Request{Header: http.Header{"If-None-Match": {RevisionETag(rev)}}})
 	wantStatus(t, resp, http.StatusNotModified)
-	if resp.Stream != nil || !stream.closed {
+	if resp.Response.Stream != nil || !stream.closed {
 		t.Errorf("304 kept the stream open")
 	}
 	if got, ok := RevisionFromETag(RevisionETag(rev)); !ok || got != rev {

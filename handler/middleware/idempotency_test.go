@@ -68,8 +68,8 @@ func TestIdempotencyReplaysExactly(t *testing.T) {
 	wantStatus(t, first, http.StatusCreated)
 	for i := 0; i < 3; i++ {
 		again := serve(h, post("k1", "milk"))
-		if again.StatusCode() != first.StatusCode() || !reflect.DeepEqual(again.Header, first.Header) || !bytes.Equal(again.Body, first.Body) {
-			t.Fatalf("replay differs:\n%d %v %s\n%d %v %s", first.StatusCode(), first.Header, first.Body, again.StatusCode(), again.Header, again.Body)
+		if again.Status != first.Status || !reflect.DeepEqual(again.Header, first.Header) || !bytes.Equal(again.Body, first.Body) {
+			t.Fatalf("replay differs:\n%d %v %s\n%d %v %s", first.Status, first.Header, first.Body, again.Status, again.Header, again.Body)
 		}
 	}
 	if app.calls.Load() != 1 || app.count(t) != 1 {
@@ -115,8 +115,8 @@ func TestIdempotencyConcurrentRepeatsRunOnce(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			resp := serve(h, post("same-key", "buy milk"))
-			statuses[i], bodies[i] = resp.StatusCode(), resp.Body
-			if resp.StatusCode() == http.StatusConflict {
+			statuses[i], bodies[i] = resp.Status, resp.Body
+			if resp.Status == http.StatusConflict {
 				if resp.Header.Get("Retry-After") == "" {
 					t.Errorf("409 without Retry-After")
 				}
@@ -159,7 +159,7 @@ func TestIdempotencyConcurrentUnblocked(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if st := serve(h, post("k", "x")).StatusCode(); st != http.StatusCreated && st != http.StatusConflict {
+			if st := serve(h, post("k", "x")).Status; st != http.StatusCreated && st != http.StatusConflict {
 				bad.Add(1)
 			}
 		}()

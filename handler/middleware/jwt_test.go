@@ -23,6 +23,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/handlertest"
 )
 
 // fakeClock is a settable clock for tests: no test sleeps.
@@ -134,8 +135,8 @@ func TestJWTAlgorithms(t *testing.T) {
 		{jose.RS256, "", ra}, // no kid: every key allowing RS256 is tried
 	} {
 		resp := serve(h, bearer(sign(t, tc.alg, tc.key, tc.kid, claimsAt(clock.Now()))))
-		if resp.StatusCode() != 200 || string(resp.Body) != "jwt:user-1 todos:read todos:write" {
-			t.Errorf("%s kid %q: %d %s", tc.alg, tc.kid, resp.StatusCode(), resp.Body)
+		if resp.Status != 200 || string(resp.Body) != "jwt:user-1 todos:read todos:write" {
+			t.Errorf("%s kid %q: %d %s", tc.alg, tc.kid, resp.Status, resp.Body)
 		}
 	}
 }
@@ -188,8 +189,8 @@ func TestJWTRejects(t *testing.T) {
 		"garbage":                    {"not.a.jwt", "malformed"},
 	} {
 		resp := serve(h, bearer(tc.token))
-		if resp.StatusCode() != http.StatusUnauthorized {
-			t.Errorf("%s: status %d %s", name, resp.StatusCode(), resp.Body)
+		if resp.Status != http.StatusUnauthorized {
+			t.Errorf("%s: status %d %s", name, resp.Status, resp.Body)
 			continue
 		}
 		wa := resp.Header.Get("WWW-Authenticate")
@@ -220,10 +221,10 @@ func TestJWTRejects(t *testing.T) {
 	}
 }
 
-func wantStatusNamed(t *testing.T, name string, resp *handler.Response, status int) {
+func wantStatusNamed(t *testing.T, name string, resp *handlertest.Result, status int) {
 	t.Helper()
-	if resp.StatusCode() != status {
-		t.Errorf("%s: status %d, want %d; body %s", name, resp.StatusCode(), status, resp.Body)
+	if resp.Status != status {
+		t.Errorf("%s: status %d, want %d; body %s", name, resp.Status, status, resp.Body)
 	}
 }
 
@@ -343,8 +344,8 @@ func TestJWKSConcurrentRefreshFetchesOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if resp := serve(h, bearer(tok)); resp.StatusCode() != 200 {
-				t.Errorf("status %d %s", resp.StatusCode(), resp.Body)
+			if resp := serve(h, bearer(tok)); resp.Status != 200 {
+				t.Errorf("status %d %s", resp.Status, resp.Body)
 			}
 		}()
 	}
@@ -394,8 +395,8 @@ func TestJWTTrustIdentity(t *testing.T) {
 	h := mustJWT(t, JWTSecret(string(hmacSecret)), TrustIdentity("aws-jwt,azure"))(whoami)
 	r := &handler.Request{Header: http.Header{}, Identity: &handler.Identity{Source: "aws-jwt", Subject: "u9", Scopes: []string{"s"}}}
 	resp := serve(h, r)
-	if resp.StatusCode() != 200 || string(resp.Body) != "aws-jwt:u9 s" {
-		t.Errorf("trusted identity: %d %s", resp.StatusCode(), resp.Body)
+	if resp.Status != 200 || string(resp.Body) != "aws-jwt:u9 s" {
+		t.Errorf("trusted identity: %d %s", resp.Status, resp.Body)
 	}
 	r = &handler.Request{Header: http.Header{}, Identity: &handler.Identity{Source: "aws-lambda-authorizer", Subject: "u9"}}
 	wantStatus(t, serve(h, r), http.StatusUnauthorized)

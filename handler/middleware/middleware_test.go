@@ -8,14 +8,16 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/handlertest"
 )
 
-// serve runs h for r through handler.Serve, as every adapter does.
-func serve(h handler.Handler, r *handler.Request) *handler.Response {
+// serve runs h for r through handler.Serve, as every adapter does, with
+// a quiet logger.
+func serve(h handler.Handler, r *handler.Request) *handlertest.Result {
 	if r.Header == nil {
 		r.Header = http.Header{}
 	}
-	return handler.Serve(quiet, h, r)
+	return handlertest.ServeContext(quiet, h, r)
 }
 
 // quiet is a context whose logger discards: refusals the tests provoke
@@ -30,10 +32,10 @@ func (o *ok) ServeRequest(ctx context.Context, r *handler.Request) (*handler.Res
 	return &handler.Response{Body: []byte("ok")}, nil
 }
 
-func wantStatus(t *testing.T, resp *handler.Response, status int) {
+func wantStatus(t *testing.T, resp *handlertest.Result, status int) {
 	t.Helper()
-	if resp.StatusCode() != status {
-		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode(), status, resp.Body)
+	if resp.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", resp.Status, status, resp.Body)
 	}
 }
 

@@ -92,13 +92,13 @@ func TestStoreLimiterExactUnderConcurrency(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			resp := serve(instances[i%2], &handler.Request{RemoteAddr: "192.0.2.7", Header: http.Header{}})
-			switch resp.StatusCode() {
+			switch resp.Status {
 			case 200:
 				passed.Add(1)
 			case 429:
 				limited.Add(1)
 			default:
-				t.Errorf("status %d %s", resp.StatusCode(), resp.Body)
+				t.Errorf("status %d %s", resp.Status, resp.Body)
 			}
 		}(i)
 	}
