@@ -58,8 +58,10 @@ func (s *scanner) kind() string {
 		return "null"
 	case 0:
 		return "nothing"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
 	}
-	return "a number"
+	return "invalid JSON"
 }
 
 // null consumes a null and reports whether there was one.

@@ -329,8 +329,12 @@ func decodeQuery(s *scanner, rr *rawReq) error {
 			return fieldError("Query", err)
 		}
 		is := &scanner{b: inner}
-		if is.peek() == 0 {
+		switch is.peek() {
+		case 0:
 			return nil
+		case '{':
+		default:
+			return fieldError("Query", is.errorf("a string Query must hold a JSON object"))
 		}
 		if rr.query, err = stringPairs(is, "Query", rr.query[:0]); err != nil {
 			return err

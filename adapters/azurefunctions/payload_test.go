@@ -1,0 +1,286 @@
+package azurefunctions_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anyfunc/anyfunc/adapters/adaptertest"
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// payloadServer returns adaptertest.Handler (or h) behind the payload
+// protocol, in-process, with no host.json.
+func payloadServer(t testing.TB, h handler.Handler, opts ...azurefunctions.Option) http.Handler {
+	t.Helper()
+	if h == nil {
+		h = adaptertest.Handler()
+	}
+	opts = append([]azurefunctions.Option{azurefunctions.WithMode(azurefunctions.ModePayload), azurefunctions.WithDir(t.TempDir())}, opts...)
+	hh, err := azurefunctions.NewHandler(h, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hh
+}
+
+type answer struct {
+	Outputs struct {
+		Res struct {
+			StatusCode string            `json:"statusCode"`
+			Status     string            `json:"status"`
+			Headers    map[string]string `json:"headers"`
+			Body       string            `json:"body"`
+		} `json:"res"`
+	} `json:"Outputs"`
+	Logs        []string `json:"Logs"`
+	ReturnValue any      `json:"ReturnValue"`
+}
+
+// invoke POSTs envelope and decodes the answer, failing unless the handler
+// answered HTTP 200 with a well-formed answer.
+func invoke(t testing.TB, h http.Handler, envelope string) answer {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/anyfunc", strings.NewReader(envelope))
+	req.Header.Set(azurefunctions.InvocationIDHeader, "inv-1")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("HTTP %d, want 200 (the answer carries the status): %s", rec.Code, rec.Body)
+	}
+	var a answer
+	dec := json.NewDecoder(rec.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		t.Fatalf("the answer is not the envelope answer: %v: %s", err, rec.Body)
+	}
+	if a.Outputs.Res.StatusCode == "" || a.Outputs.Res.Status != a.Outputs.Res.StatusCode || a.Logs == nil || a.ReturnValue != nil {
+		t.Fatalf("malformed answer %+v", a)
+	}
+	return a
+}
+
+func TestMalformedEnvelopes(t *testing.T) {
+	h := payloadServer(t, nil)
+	for _, tc := range []struct{ name, env, detail string }{
+		{"not json", `hello`, "not a JSON object"},
+		{"array", `[]`, "not a JSON object"},
+		{"truncated", `{"Data":{"req":{"Method":"GET"`, "not valid JSON"},
+		{"trailing data", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x"}}} {}`, "not valid JSON"},
+		{"missing Data", `{"Metadata":{}}`, "no Data.req"},
+		{"missing req", `{"Data":{"other":{"Method":"GET"}}}`, "no Data.req"},
+		{"Data not object", `{"Data":"x"}`, "Data must be an object"},
+		{"req not object", `{"Data":{"req":[1]}}`, "Data.req must be an object"},
+		{"no Method", `{"Data":{"req":{"Url":"http://h/api/x"}}}`, "Method is missing"},
+		{"Method number", `{"Data":{"req":{"Method":7,"Url":"http://h/api/x"}}}`, "Method must be a string"},
+		{"Method not a token", `{"Data":{"req":{"Method":"GE T","Url":"http://h/api/x"}}}`, "not an HTTP method"},
+		{"no Url", `{"Data":{"req":{"Method":"GET"}}}`, "Url is missing"},
+		{"relative Url", `{"Data":{"req":{"Method":"GET","Url":"/api/x"}}}`, "absolute http(s) URL"},
+		{"bad escape in Url", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/%zz"}}}`, "invalid percent-escape"},
+		{"bad base64", `{"Data":{"req":{"Method":"POST","Url":"http://h/api/adaptertest/echo/x","Headers":{"Content-Type":["application/octet-stream"]},"Body":"!!!"}}}`, "not valid base64"},
+		{"Body number", `{"Data":{"req":{"Method":"POST","Url":"http://h/api/x","Body":12}}}`, "Body must be a string"},
+		{"Body object", `{"Data":{"req":{"Method":"POST","Url":"http://h/api/x","Body":{"a":1}}}}`, "Body must be a string"},
+		{"Headers list", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Headers":["a"]}}}`, "Headers must be an object"},
+		{"Header value number", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Headers":{"A":[1]}}}}`, "Headers.A must be a list of strings"},
+		{"Query number", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Query":3}}}`, "Query must be an object"},
+		{"Query string not json", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Query":"a=b"}}}`, "Query is not valid"},
+		{"Query value object", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Query":{"a":{}}}}}`, "Query.a must be a string"},
+		{"Identities object", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":{}}}}`, "Identities must be a list"},
+		{"IsAuthenticated string", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":[{"IsAuthenticated":"yes"}]}}}`, "IsAuthenticated must be a boolean"},
+		{"deep nesting", `{"Metadata":` + strings.Repeat("[", 100000) + `}`, "not valid JSON"},
+		{"control char", "{\"Data\":{\"req\":{\"Method\":\"GET\",\"Url\":\"http://h/api/\x01\"}}}", "not valid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := invoke(t, h, tc.env)
+			res := a.Outputs.Res
+			if res.StatusCode != "400" {
+				t.Fatalf("status %s, want 400: %s", res.StatusCode, res.Body)
+			}
+			if res.Headers["Content-Type"] != "application/problem+json" {
+				t.Errorf("Content-Type %q", res.Headers["Content-Type"])
+			}
+			if !strings.Contains(res.Body, tc.detail) {
+				t.Errorf("problem %s does not say %q", res.Body, tc.detail)
+			}
+			if !strings.Contains(res.Body, `"requestId":"inv-1"`) {
+				t.Errorf("problem %s lacks the invocation ID", res.Body)
+			}
+			if len(a.Logs) != 1 || !strings.Contains(a.Logs[0], tc.detail) {
+				t.Errorf("Logs = %q", a.Logs)
+			}
+		})
+	}
+	// The handler still serves after all of that.
+	a := invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api/adaptertest/echo/ok"}}}`)
+	if a.Outputs.Res.StatusCode != "200" {
+		t.Fatalf("after malformed envelopes: %+v", a)
+	}
+}
+
+func TestPayloadRefusals(t *testing.T) {
+	h := payloadServer(t, handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		switch r.Path {
+		case "/png":
+			return &handler.Response{Header: http.Header{"Content-Type": {"image/png"}}, Body: []byte{0x89, 'P', 'N', 'G'}}, nil
+		case "/gzip":
+			return &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}, "Content-Encoding": {"gzip"}}, Body: []byte("x")}, nil
+		case "/cookies":
+			return &handler.Response{Header: http.Header{"Set-Cookie": {"a=1", "b=2"}}}, nil
+		case "/latin1":
+			return &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte{'c', 0xe9}}, nil
+		case "/png-empty":
+			return &handler.Response{Header: http.Header{"Content-Type": {"image/png"}}}, nil
+		}
+		return &handler.Response{Status: 201, Header: http.Header{"Content-Type": {"application/json"}, "X-Multi": {"a", "b"}},
+			Stream: strings.NewReader("{\"ok\":true,\"s\":\"é\u2028\"}")}, nil
+	}))
+	for _, tc := range []struct{ path, why string }{
+		{"/png", "binary (image/png)"},
+		{"/gzip", "gzip-encoded"},
+		{"/cookies", "more than one Set-Cookie"},
+		{"/latin1", "not valid UTF-8"},
+	} {
+		a := invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api`+tc.path+`"}}}`)
+		res := a.Outputs.Res
+		if res.StatusCode != "500" || !strings.Contains(res.Body, tc.why) || !strings.Contains(res.Body, "enableProxyingHttpRequest") {
+			t.Errorf("%s: got %s %s, want a 500 problem naming %q and enableProxyingHttpRequest", tc.path, res.StatusCode, res.Body, tc.why)
+		}
+		if len(a.Logs) != 1 {
+			t.Errorf("%s: Logs = %q", tc.path, a.Logs)
+		}
+	}
+	if a := invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api/png-empty"}}}`); a.Outputs.Res.StatusCode != "200" {
+		t.Errorf("an empty image/png response was refused: %+v", a)
+	}
+	a := invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api/stream"}}}`)
+	res := a.Outputs.Res
+	if res.StatusCode != "201" || res.Body != `{"ok":true,"s":"é`+"\u2028"+`"}` || res.Headers["X-Multi"] != "a, b" || len(a.Logs) != 0 {
+		t.Errorf("streamed JSON answer = %+v", a)
+	}
+}
+
+func TestPayloadRequest(t *testing.T) {
+	var got *handler.Request
+	var inv *handler.Invocation
+	var ids []azurefunctions.ClaimsIdentity
+	h := payloadServer(t, handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got = r
+		inv, _ = handler.InvocationFrom(ctx)
+		ids = azurefunctions.IdentitiesFrom(ctx)
+		return nil, nil
+	}), azurefunctions.WithRoutePrefix("/base/"))
+	env := `{"Data":{"req":{
+		"Url":"https://app.azurewebsites.net/BASE/items/a%2Fb",
+		"Method":"POST",
+		"Query":"{\"x\":\"1,2\",\"y\":\"a b\"}",
+		"Headers":{"content-type":["application/octet-stream"],"x-multi":["one","two"],"X-Single":"s","X-Null":null},
+		"Params":{"path":"items/a/b"},
+		"Identities":[
+			{"AuthenticationType":"WebJobsAuthLevel","IsAuthenticated":true,"Claims":[
+				{"Type":"http://schemas.microsoft.com/2017/07/functions/claims/keyid","Value":"default","Properties":{},"Subject":null}]},
+			{"AuthenticationType":"aad","IsAuthenticated":true,"Name":"Ann","Actor":null,"BootstrapContext":null,"Label":null,
+			 "NameClaimType":"name","RoleClaimType":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role","Claims":[
+				{"Type":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier","Value":"user-1","ValueType":"string","Issuer":"iss","OriginalIssuer":"iss"},
+				{"Type":"scp","Value":"read write"},
+				{"Type":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role","Value":"admin"},
+				{"Type":"groups","Value":"g1"},{"Type":"groups","Value":"g2"}]}],
+		"Body":"AAEC/w=="}},
+	 "Metadata":{"sys":{"MethodName":"anyfunc"},"Headers":"{}"}}`
+	a := invoke(t, h, env)
+	if a.Outputs.Res.StatusCode != "200" {
+		t.Fatalf("answer %+v", a)
+	}
+	if got.Method != "POST" || got.Path != "/items/a/b" || got.RawPath != "/items/a%2Fb" || got.Host != "app.azurewebsites.net" {
+		t.Errorf("request line: %s %q %q %q", got.Method, got.Path, got.RawPath, got.Host)
+	}
+	if got.RawQuery != "x=1%2C2&y=a+b" {
+		t.Errorf("RawQuery %q (from Query, the Url having none)", got.RawQuery)
+	}
+	if string(got.Body) != "\x00\x01\x02\xff" {
+		t.Errorf("Body %q, want the base64-decoded bytes", got.Body)
+	}
+	if v := got.Header["X-Multi"]; len(v) != 2 || v[1] != "two" || got.Header.Get("X-Single") != "s" || got.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Errorf("Header %v", got.Header)
+	}
+	if got.PathValue("path") != "items/a/b" || got.RequestID != "inv-1" {
+		t.Errorf("PathValue %q RequestID %q", got.PathValue("path"), got.RequestID)
+	}
+	if inv.Platform != "azure-functions" || inv.ID != "inv-1" || inv.Function != "anyfunc" {
+		t.Errorf("invocation %+v", inv)
+	}
+	id := got.Identity
+	if id == nil || id.Source != "azure" || id.Subject != "user-1" || strings.Join(id.Scopes, " ") != "read write admin" {
+		t.Fatalf("Identity %+v", id)
+	}
+	if g, ok := id.Claims["groups"].([]any); !ok || len(g) != 2 || id.Claims["scp"] != "read write" {
+		t.Errorf("Claims %v", id.Claims)
+	}
+	if len(ids) != 2 || ids[1].Name != "Ann" || ids[1].Claims[0].Issuer != "iss" || ids[0].Value("http://schemas.microsoft.com/2017/07/functions/claims/keyid") != "default" {
+		t.Errorf("IdentitiesFrom %+v", ids)
+	}
+}
+
+func TestPayloadAnonymousAndKeyIdentity(t *testing.T) {
+	var got *handler.Identity
+	h := payloadServer(t, handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got = r.Identity
+		return nil, nil
+	}))
+	invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":[{"AuthenticationType":null,"IsAuthenticated":false,"Claims":[]}]}}}`)
+	if got != nil {
+		t.Errorf("anonymous request has Identity %+v", got)
+	}
+	invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":[{"AuthenticationType":"WebJobsAuthLevel","IsAuthenticated":true,"Claims":[{"Type":"http://schemas.microsoft.com/2017/07/functions/claims/keyid","Value":"k1"}]}]}}}`)
+	if got == nil || got.Subject != "k1" {
+		t.Errorf("function-key request has Identity %+v", got)
+	}
+}
+
+func TestPayloadProbeAndMethod(t *testing.T) {
+	h := payloadServer(t, nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("readiness probe: %d", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/anyfunc", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "POST" {
+		t.Errorf("GET /anyfunc: %d %v", rec.Code, rec.Header())
+	}
+}
+
+func TestPayloadBodyLimit(t *testing.T) {
+	h := payloadServer(t, nil, azurefunctions.WithMaxBodyBytes(4))
+	a := invoke(t, h, `{"Data":{"req":{"Method":"POST","Url":"http://h/api/adaptertest/echo/x","Body":"12345"}}}`)
+	if a.Outputs.Res.StatusCode != "413" {
+		t.Errorf("5-byte body with a 4-byte limit: %+v", a.Outputs.Res)
+	}
+	a = invoke(t, h, `{"Data":{"req":{"Method":"POST","Url":"http://h/api/adaptertest/echo/x","Body":"1234"}}}`)
+	if a.Outputs.Res.StatusCode != "200" {
+		t.Errorf("4-byte body with a 4-byte limit: %+v", a.Outputs.Res)
+	}
+	big := `{"Data":{"req":{"Method":"POST","Url":"http://h/api/x","Body":"` + strings.Repeat("a", 2<<20) + `"}}}`
+	if a := invoke(t, h, big); a.Outputs.Res.StatusCode != "413" {
+		t.Errorf("2 MiB envelope with a 4-byte limit: %s", a.Outputs.Res.StatusCode)
+	}
+}
+
+func jsonDecode(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func deadlineProbe(left *time.Duration, has *bool) handler.Handler {
+	return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		var dl time.Time
+		dl, *has = ctx.Deadline()
+		*left = time.Until(dl)
+		return nil, nil
+	})
+}
