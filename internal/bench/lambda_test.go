@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/anyfunc/anyfunc/adapters/awslambda"
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// v2Event returns the bytes of aws-lambda-go's
+// events/testdata/apigw-v2-request-no-authorizer.json.
+func v2Event(tb testing.TB) []byte {
+	tb.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	if err != nil {
+		tb.Fatalf("locating aws-lambda-go: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "events/testdata/apigw-v2-request-no-authorizer.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// The handlers all do the same work: read the method, path and User-Agent,
+// answer 200 with a small JSON body naming them and a Content-Type.
+
+func body(method, path, ua string) string {
+	return `{"method":"` + method + `","path":"` + path + `","userAgent":"` + ua + `"}`
+}
+
+// lambdaHandlers returns the three contenders as lambda.Handlers, the
+// interface aws-lambda-go's runtime loop calls with the event bytes.
+func lambdaHandlers() map[string]lambda.Handler {
+	anyfunc := awslambda.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{
+			Header: http.Header{"Content-Type": {"application/json"}},
+			Body:   []byte(body(r.Method, r.Path, r.Header.Get("User-Agent"))),
+		}, nil
+	}))
+
+	raw := lambda.NewHandler(func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{
+			StatusCode: http.StatusOK,
+			Headers:    map[string]string{"Content-Type": "application/json"},
+			Body:       body(req.RequestContext.HTTP.Method, req.RawPath, req.Headers["user-agent"]),
+		}, nil
+	})
+
+	proxy := httpadapter.NewV2(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(body(r.Method, r.URL.Path, r.Header.Get("User-Agent"))))
+	}))
+	apiproxy := lambda.NewHandler(func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return proxy.ProxyWithContext(ctx, req)
+	})
+
+	return map[string]lambda.Handler{"anyfunc": anyfunc, "raw": raw, "apiproxy": apiproxy}
+}
+
+// invokeContext is the context aws-lambda-go's runtime loop gives a handler.
+func invokeContext() context.Context {
+	return lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
+		AwsRequestID:       "c6af9ac6-7b61-11e6-9a41-93e812345678",
+		InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:bench",
+	})
+}
+
+// TestLambdaV2SameAnswer checks that the contenders give the same answer, so
+// the benchmark compares the same work.
+func TestLambdaV2SameAnswer(t *testing.T) {
+	payload := v2Event(t)
+	want := events.APIGatewayV2HTTPResponse{
+		StatusCode: 200,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       body("GET", "/", "curl/7.58.0"),
+	}
+	for name, h := range lambdaHandlers() {
+		out, err := h.Invoke(invokeContext(), bytes.Clone(payload))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%s: %v: %s", name, err, out)
+		}
+		// api-proxy also sends an empty multiValueHeaders and cookies.
+		got.MultiValueHeaders = nil
+		if len(got.Cookies) == 0 {
+			got.Cookies = nil
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s answered %s, want %+v", name, out, want)
+		}
+	}
+}
+
+// BenchmarkLambdaV2 invokes each contender with the bytes of an HTTP API
+// (payload 2.0) event and produces the response bytes, as the runtime loop
+// does for every invocation.
+func BenchmarkLambdaV2(b *testing.B) {
+	payload := v2Event(b)
+	hs := lambdaHandlers()
+	for _, name := range []string{"anyfunc", "raw", "apiproxy"} {
+		h := hs[name]
+		b.Run(name, func(b *testing.B) {
+			ctx := invokeContext()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				if _, err := h.Invoke(ctx, payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
