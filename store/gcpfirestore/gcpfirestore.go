@@ -1,0 +1,355 @@
+// Package gcpfirestore is the Firestore backend of package store: a
+// [store.Store] kept in one Firestore collection (native mode), through
+// the Firestore API client of cloud.google.com/go/firestore (its apiv1
+// package).
+//
+//	s, err := gcpfirestore.Open(ctx,
+//		gcpfirestore.WithProject("my-project"),
+//		gcpfirestore.WithCollection("todos"))
+//
+// or, with this package imported, store.Open(ctx, "firestore://my-project/todos").
+//
+// When FIRESTORE_EMULATOR_HOST is set (host:port), the client talks to the
+// Firestore emulator at that address, without TLS and with the emulator's
+// owner credentials, as the Firestore SDK does.
+//
+// # Layout
+//
+// Each item is one document of the collection.
+//
+//   - The document ID spells out the key: the partition, ':', the sort key,
+//     with '%', '/', ':', control characters and a leading '_' of the
+//     partition percent-encoded (so an ID never contains '/' and never has
+//     the reserved form __name__). "user-1:todo/7" is stored under
+//     "user-1:todo%2F7". When that would exceed Firestore's 1500-byte limit
+//     on IDs (long keys), the ID is "sha256-" and the base64url SHA-256 of
+//     partition, NUL, sort key instead; such IDs never contain ':'.
+//   - _pk (string) and _sk (bytes) hold the partition and sort key for
+//     queries; the sort key is stored as bytes so that Firestore orders it
+//     bytewise, as the store contract requires, in production and in the
+//     emulator alike.
+//   - _expires (timestamp, microsecond precision) holds Item.ExpiresAt when
+//     it is set. Reads hide expired items at once; configure a TTL policy on
+//     _expires to have Firestore delete them later (see
+//     firestore.indexes.json, whose fieldOverrides entry does that).
+//   - _w holds a random tag that changes on every write: Firestore keeps the
+//     update_time of a write that changes nothing, and every write must get
+//     a new revision.
+//   - The item's fields are the document's other fields, as they are; a
+//     top-level field whose name begins with "_" is stored with "_u" in
+//     front, so no item field can collide with the fields above. A list
+//     that directly contains a list (which Firestore cannot store) is stored
+//     as bytes holding its JSON encoding; user data never holds bytes, so
+//     this is unambiguous. Integers are Firestore integers (all of int64),
+//     other numbers doubles.
+//
+// The revision of an item is its document's update_time (in nanoseconds),
+// followed by its expiry when it has one. IfRevision is a Firestore
+// update_time precondition on the write itself; IfNotExists an exists=false
+// precondition (an expired document still present is replaced under an
+// update_time precondition instead); IfExists reads the document and then
+// writes under an update_time precondition on what it read.
+//
+// Update reads the document (one BatchGetDocuments), applies the field
+// operations with [store.ApplyFieldOps] and writes the result back in one
+// Commit under an update_time precondition, retrying if another writer got
+// there first. It does not use Firestore's field transforms: Increment
+// would replace a string with a number and saturate on int64 overflow,
+// and a nested Set would create missing parent maps, where the store
+// contract asks for an error or a float; no precondition can test for
+// those, so an exact Update costs one read.
+//
+// Get is one BatchGetDocuments call; GetMany one per 100 keys. Put and
+// Delete are one Commit each (IfExists adds a read). Atomic is one Commit,
+// after one read when a write needs the current document. WriteMany sends
+// batched commits of up to 500 writes with distinct keys; when a commit
+// fails, its writes are retried one by one so that each gets its own error.
+// A Query page is one RunQuery call: _pk equal to the partition, the sort
+// condition as a range on _sk (a prefix p as p <= _sk < p+"\xff"), filters
+// as equalities on the item's fields, ordered by _sk, limited, and starting
+// after the sort key of the last item of the previous page (a Firestore
+// cursor on _sk). The store's cursor seals that sort key, so a cursor
+// resumes exactly after the last item returned, whatever was inserted or
+// deleted in between.
+//
+// Queries need composite indexes in production (the emulator needs none):
+// (_pk ASC, _sk ASC) and (_pk ASC, _sk DESC), and for each field f used in
+// an equality filter (f ASC, _sk ASC) and (f ASC, _sk DESC) (Firestore
+// merges them with the equality on _pk), or one (_pk, f, _sk) index per
+// direction. The file firestore.indexes.json next to this package declares
+// them for the collection "todos" with the filter field "done"; deploy it
+// with `firebase deploy --only firestore:indexes` after changing the
+// collection and field names, or create the same indexes with `gcloud
+// firestore indexes composite create`.
+//
+// # URLs
+//
+// For store.Open, firestore://PROJECT/COLLECTION opens the collection of
+// the project's (default) database; COLLECTION may be a path to a
+// subcollection ("users/alice/todos"). The query parameter database names
+// another database: firestore://my-project/todos?database=prod. The URL
+// opener shares one API client per project and database in the process and
+// creates it on first use, so importing this package costs nothing at
+// start-up.
+//
+// # Errors
+//
+// Errors are *store.Error values wrapping the gRPC status error, mapped from
+// its code: NotFound is store.ErrNotFound, AlreadyExists
+// store.ErrAlreadyExists, FailedPrecondition of a write
+// store.ErrRevisionMismatch (of a query, a missing index: store.ErrNotSupported),
+// ResourceExhausted store.ErrThrottled (retried by the client first, then
+// by the portable store), InvalidArgument store.ErrInvalidArgument or, for a
+// size limit, store.ErrTooLarge, and Unavailable, Aborted, DeadlineExceeded
+// and the rest store.ErrUnavailable. Commits that fail with Aborted or a
+// precondition another writer broke are read and planned again, up to a
+// bound, after which the error is store.ErrThrottled.
+package gcpfirestore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	vkit "cloud.google.com/go/firestore/apiv1"
+	"github.com/anyfunc/anyfunc/store"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+)
+
+// DefaultDatabase is the ID of a project's default Firestore database.
+const DefaultDatabase = "(default)"
+
+// Option configures Open and NewDriver.
+type Option func(*options)
+
+type options struct {
+	project    string
+	database   string
+	collection string
+	clientOpts []option.ClientOption
+	dialOpts   []grpc.DialOption
+	storeOpts  []store.Option
+	client     *vkit.Client
+}
+
+// WithProject sets the Google Cloud project. Without it, the variables
+// GOOGLE_CLOUD_PROJECT and GCLOUD_PROJECT are tried, in that order.
+func WithProject(id string) Option { return func(o *options) { o.project = id } }
+
+// WithDatabase sets the Firestore database ID (DefaultDatabase by default).
+func WithDatabase(id string) Option { return func(o *options) { o.database = id } }
+
+// WithCollection sets the collection that holds the items (required): a
+// collection ID, or a path to a subcollection ("users/alice/todos").
+func WithCollection(path string) Option { return func(o *options) { o.collection = path } }
+
+// WithClientOptions adds options for the Firestore API client
+// (credentials, endpoint, ...). The store then has its own client, which
+// Close closes.
+func WithClientOptions(opts ...option.ClientOption) Option {
+	return func(o *options) { o.clientOpts = append(o.clientOpts, opts...) }
+}
+
+// WithGRPCDialOptions adds gRPC dial options (interceptors, ...) to the
+// client's connection, in production and with the emulator alike. The
+// store then has its own client, which Close closes.
+func WithGRPCDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
+}
+
+// WithClient makes the store use c, which the caller keeps and closes; c
+// must have been created for the same project and database.
+func WithClient(c *vkit.Client) Option { return func(o *options) { o.client = c } }
+
+// WithStoreOptions passes options to store.NewStore (clock, cursor secret,
+// retries).
+func WithStoreOptions(opts ...store.Option) Option {
+	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
+}
+
+// Open returns a Store over a Firestore collection. Without
+// WithClientOptions, WithGRPCDialOptions or WithClient, it uses the
+// process's shared API client for the project and database, created on
+// first use; see the package documentation for the layout and costs.
+func Open(ctx context.Context, opts ...Option) (store.Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	d, err := newDriver(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return store.NewStore(d, o.storeOpts...), nil
+}
+
+// NewDriver returns the bare store.Driver that Open wraps with
+// store.NewStore, for conformance tests (storetest.Run) and for callers
+// that build the Store themselves. WithStoreOptions is ignored.
+func NewDriver(ctx context.Context, opts ...Option) (store.Driver, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return newDriver(ctx, o)
+}
+
+// driver implements store.Driver on the Firestore API.
+type driver struct {
+	dbPath string // projects/P/databases/D
+	parent string // the collection's parent: dbPath+"/documents"[/...]
+	collID string
+	prefix string // parent/collID/
+
+	mu    sync.Mutex
+	c     *vkit.Client
+	newC  func(ctx context.Context) (*vkit.Client, error)
+	owned bool // Close closes c
+}
+
+func newDriver(ctx context.Context, o options) (*driver, error) {
+	if o.project == "" {
+		o.project = firstEnv("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT")
+	}
+	if o.project == "" {
+		return nil, store.Errorf(store.ErrInvalidArgument, "gcpfirestore: no project: use WithProject or set GOOGLE_CLOUD_PROJECT")
+	}
+	if o.database == "" {
+		o.database = DefaultDatabase
+	}
+	segs := strings.Split(o.collection, "/")
+	if o.collection == "" || len(segs)%2 == 0 {
+		return nil, store.Errorf(store.ErrInvalidArgument, "gcpfirestore: %q is not a collection path (an ID, or ID/doc/ID...)", o.collection)
+	}
+	for _, s := range segs {
+		if s == "" || s == "." || s == ".." || (len(s) >= 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__")) {
+			return nil, store.Errorf(store.ErrInvalidArgument, "gcpfirestore: collection path %q has an invalid segment %q", o.collection, s)
+		}
+	}
+	d := &driver{dbPath: fmt.Sprintf("projects/%s/databases/%s", o.project, o.database)}
+	d.parent = d.dbPath + "/documents"
+	if len(segs) > 1 {
+		d.parent += "/" + strings.Join(segs[:len(segs)-1], "/")
+	}
+	d.collID = segs[len(segs)-1]
+	d.prefix = d.parent + "/" + d.collID + "/"
+	switch {
+	case o.client != nil:
+		d.c = o.client
+	case len(o.clientOpts) > 0 || len(o.dialOpts) > 0:
+		d.owned = true
+		d.newC = func(ctx context.Context) (*vkit.Client, error) { return newClient(ctx, o.clientOpts, o.dialOpts) }
+	default:
+		d.newC = func(ctx context.Context) (*vkit.Client, error) { return sharedClient(ctx, d.dbPath) }
+	}
+	return d, nil
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// client returns the API client, creating it on first use.
+func (d *driver) client(ctx context.Context) (*vkit.Client, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.c == nil {
+		c, err := d.newC(ctx)
+		if err != nil {
+			return nil, &store.Error{Kind: store.ErrUnavailable, Msg: "creating the Firestore client", Err: err}
+		}
+		d.c = c
+	}
+	return d.c, nil
+}
+
+// withHeaders adds the routing header the Firestore SDK sends.
+func (d *driver) withHeaders(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "google-cloud-resource-prefix", d.dbPath)
+}
+
+func (d *driver) docName(k store.Key) string { return d.prefix + docID(k) }
+
+// Capabilities implements store.Driver.
+func (d *driver) Capabilities() store.Capabilities {
+	return store.Capabilities{Backend: "gcpfirestore"}
+}
+
+// Close implements store.Driver: it closes the client if the store
+// created it for itself.
+func (d *driver) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.owned && d.c != nil {
+		err := d.c.Close()
+		d.c = nil
+		return err
+	}
+	return nil
+}
+
+// newClient creates an API client, for the emulator when
+// FIRESTORE_EMULATOR_HOST is set.
+func newClient(ctx context.Context, copts []option.ClientOption, dopts []grpc.DialOption) (*vkit.Client, error) {
+	if host := os.Getenv("FIRESTORE_EMULATOR_HOST"); host != "" {
+		host = strings.TrimPrefix(strings.TrimPrefix(host, "http://"), "https://")
+		conn, err := grpc.NewClient("passthrough:///"+host, append([]grpc.DialOption{
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(emulatorCreds{}),
+		}, dopts...)...)
+		if err != nil {
+			return nil, fmt.Errorf("dialing FIRESTORE_EMULATOR_HOST %s: %w", host, err)
+		}
+		copts = append([]option.ClientOption{option.WithGRPCConn(conn)}, copts...)
+	} else {
+		for _, o := range dopts {
+			copts = append(copts, option.WithGRPCDialOption(o))
+		}
+	}
+	return vkit.NewClient(ctx, copts...)
+}
+
+// emulatorCreds authenticates to the emulator as its owner, as the
+// Firestore SDK does.
+type emulatorCreds struct{}
+
+func (emulatorCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer owner"}, nil
+}
+
+func (emulatorCreds) RequireTransportSecurity() bool { return false }
+
+var shared struct {
+	mu      sync.Mutex
+	clients map[string]*vkit.Client
+}
+
+// sharedClient returns the process's client for dbPath, creating it on
+// first use.
+func sharedClient(ctx context.Context, dbPath string) (*vkit.Client, error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	key := dbPath + "|" + os.Getenv("FIRESTORE_EMULATOR_HOST")
+	if c := shared.clients[key]; c != nil {
+		return c, nil
+	}
+	c, err := newClient(ctx, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if shared.clients == nil {
+		shared.clients = make(map[string]*vkit.Client)
+	}
+	shared.clients[key] = c
+	return c, nil
+}
