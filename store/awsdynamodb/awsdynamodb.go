@@ -1,0 +1,452 @@
+package awsdynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// Option configures Open, OpenDriver, EnsureTable and NewClient.
+type Option func(*options)
+
+type options struct {
+	client     *dynamodb.Client
+	region     string
+	endpoint   string
+	httpClient aws.HTTPClient
+	creds      aws.CredentialsProvider
+	storeOpts  []store.Option
+}
+
+// WithClient uses c instead of building a client from the AWS default
+// configuration; the other client options are then ignored.
+func WithClient(c *dynamodb.Client) Option { return func(o *options) { o.client = c } }
+
+// WithRegion sets the AWS region, overriding AWS_REGION and the shared
+// configuration.
+func WithRegion(region string) Option { return func(o *options) { o.region = region } }
+
+// WithEndpoint sends requests to endpoint (a URL such as
+// "http://127.0.0.1:5000") instead of the regional DynamoDB endpoint: for
+// emulators such as moto and DynamoDB Local.
+func WithEndpoint(endpoint string) Option { return func(o *options) { o.endpoint = endpoint } }
+
+// WithHTTPClient sends requests through c (an *http.Client or anything
+// with its Do method).
+func WithHTTPClient(c aws.HTTPClient) Option { return func(o *options) { o.httpClient = c } }
+
+// WithCredentials uses p instead of the default credential chain; for
+// example credentials.NewStaticCredentialsProvider for an emulator.
+func WithCredentials(p aws.CredentialsProvider) Option { return func(o *options) { o.creds = p } }
+
+// WithStoreOptions passes opts to store.NewStore in Open (a clock, a
+// cursor secret, retry settings).
+func WithStoreOptions(opts ...store.Option) Option {
+	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
+}
+
+func collect(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// NewClient returns the DynamoDB client that Open would build from opts:
+// the region, credentials and settings of config.LoadDefaultConfig, with
+// the options applied. The SDK retries throttled and failed requests up to
+// three times, without a client-side retry quota (the Store retries
+// further, with backoff).
+func NewClient(ctx context.Context, opts ...Option) (*dynamodb.Client, error) {
+	o := collect(opts)
+	return o.newClient(ctx)
+}
+
+func (o *options) newClient(ctx context.Context) (*dynamodb.Client, error) {
+	if o.client != nil {
+		return o.client, nil
+	}
+	var lo []func(*config.LoadOptions) error
+	if o.region != "" {
+		lo = append(lo, config.WithRegion(o.region))
+	}
+	if o.creds != nil {
+		lo = append(lo, config.WithCredentialsProvider(o.creds))
+	}
+	lo = append(lo, config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 3
+			so.RateLimiter = ratelimit.None
+		})
+	}))
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return nil, fmt.Errorf("awsdynamodb: loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "no AWS region: set AWS_REGION or use WithRegion"}
+	}
+	endpoint, hc := o.endpoint, o.httpClient
+	return dynamodb.NewFromConfig(cfg, func(do *dynamodb.Options) {
+		if endpoint != "" {
+			do.BaseEndpoint = aws.String(endpoint)
+		}
+		if hc != nil {
+			// Set on the client, not through config.WithHTTPClient,
+			// which cannot apply AWS_CA_BUNDLE to an arbitrary client.
+			do.HTTPClient = hc
+		}
+	}), nil
+}
+
+// Open returns the Store of the DynamoDB table named table, which must
+// exist (see EnsureTable): the portable store.Store around the Driver.
+func Open(ctx context.Context, table string, opts ...Option) (store.Store, error) {
+	d, err := OpenDriver(ctx, table, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return store.NewStore(d, collect(opts).storeOpts...), nil
+}
+
+// OpenDriver returns the bare Driver of table, for store.NewStore and the
+// conformance suite. Applications use Open.
+func OpenDriver(ctx context.Context, table string, opts ...Option) (*Driver, error) {
+	if table == "" {
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "no table name"}
+	}
+	o := collect(opts)
+	c, err := o.newClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{client: c, table: table, batchAttempts: 10, batchDelay: 25 * time.Millisecond}, nil
+}
+
+// Driver implements store.Driver on one DynamoDB table. Use it through
+// store.NewStore (Open does that).
+type Driver struct {
+	client *dynamodb.Client
+	table  string
+	// batchAttempts bounds the requests in a row that leave keys or
+	// writes unprocessed; batchDelay is the first backoff between them.
+	batchAttempts int
+	batchDelay    time.Duration
+}
+
+var _ store.Driver = (*Driver)(nil)
+
+// Client returns the DynamoDB client the driver uses.
+func (d *Driver) Client() *dynamodb.Client { return d.client }
+
+// Table returns the name of the driver's table.
+func (d *Driver) Table() string { return d.table }
+
+// Get implements store.Driver.
+func (d *Driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
+	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &d.table,
+		Key:            keyAttrs(key),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, mapError("get", err)
+	}
+	if out.Item == nil {
+		return nil, &store.Error{Kind: store.ErrNotFound, Op: "get"}
+	}
+	return decodeStored("get", out.Item)
+}
+
+// decodeStored decodes an item read from the table; an item this package
+// did not write is ErrUnavailable.
+func decodeStored(op string, av map[string]types.AttributeValue) (*store.Item, error) {
+	it, err := decodeItem(av)
+	if err != nil {
+		return nil, &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: "undecodable item in the table", Err: err}
+	}
+	return it, nil
+}
+
+// Put implements store.Driver.
+func (d *Driver) Put(ctx context.Context, item *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
+	in, rev, err := d.putInput(item, cond, now)
+	if err != nil {
+		return "", mapError("put", err)
+	}
+	if _, err := d.client.PutItem(ctx, in); err != nil {
+		if ok, _ := condFailed(err); ok {
+			return "", condError("put", store.WritePut, cond, nil, now, err)
+		}
+		return "", mapError("put", err)
+	}
+	return rev, nil
+}
+
+func (d *Driver) putInput(item *store.Item, cond store.Condition, now time.Time) (*dynamodb.PutItemInput, store.Revision, error) {
+	rev := newRevision()
+	av, err := encodeItem(item, rev)
+	if err != nil {
+		return nil, "", err
+	}
+	e := newExprs()
+	in := &dynamodb.PutItemInput{TableName: &d.table, Item: av}
+	if c := e.condition(cond, now); c != "" {
+		in.ConditionExpression = &c
+	}
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.attrNames(), e.attrValues()
+	return in, rev, nil
+}
+
+// condError returns the error of a write whose condition failed: old is
+// the item as it was (nil if DynamoDB did not return it).
+func condError(op string, kind store.WriteKind, cond store.Condition, old map[string]types.AttributeValue, now time.Time, err error) error {
+	e := &store.Error{Kind: store.ErrRevisionMismatch, Op: op, Err: err}
+	switch {
+	case cond.Kind() == store.CondNotExists:
+		e.Kind = store.ErrAlreadyExists
+	case kind == store.WriteUpdate && (old == nil || expiredAt(old, now)):
+		e.Kind = store.ErrNotFound
+	}
+	return e
+}
+
+// Update implements store.Driver: one UpdateItem whose condition requires
+// the item to exist and not to have expired, and holds the conditions the
+// ops need (see exprs.update). When one of those fails, or DynamoDB
+// refuses the update as invalid (it cannot remove a field below a missing
+// parent, which Update defines as doing nothing), updateSlow settles it.
+func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
+	const op = "update"
+	in, rev, err := d.updateInput(key, ops, cond, now)
+	if err != nil {
+		return "", mapError(op, err)
+	}
+	_, err = d.client.UpdateItem(ctx, in)
+	if err == nil {
+		return rev, nil
+	}
+	if ok, old := condFailed(err); ok {
+		if cerr := updateCondError(op, cond, old, now, err); cerr != nil {
+			return "", cerr
+		}
+		return d.updateSlow(ctx, key, ops, cond, now, old)
+	}
+	err = mapError(op, err)
+	if errors.Is(err, store.ErrInvalidArgument) || errors.Is(err, store.ErrTooLarge) {
+		return d.updateSlow(ctx, key, ops, cond, now, nil)
+	}
+	return "", err
+}
+
+// updateCondError returns the error of an update whose condition failed
+// on old (the item as DynamoDB returned it, nil if absent) because the
+// item is missing or expired (ErrNotFound) or has another revision
+// (ErrRevisionMismatch); nil means the item is there and one of the ops'
+// own conditions failed.
+func updateCondError(op string, cond store.Condition, old map[string]types.AttributeValue, now time.Time, err error) error {
+	if old == nil || expiredAt(old, now) {
+		return &store.Error{Kind: store.ErrNotFound, Op: op, Err: err}
+	}
+	if r, _ := old[attrRevision].(*types.AttributeValueMemberS); cond.Kind() == store.CondRevision && (r == nil || store.Revision(r.Value) != cond.Revision()) {
+		return &store.Error{Kind: store.ErrRevisionMismatch, Op: op, Err: err}
+	}
+	return nil
+}
+
+func (d *Driver) updateInput(key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*dynamodb.UpdateItemInput, store.Revision, error) {
+	rev := newRevision()
+	e := newExprs()
+	upd, conds, err := e.update(ops, rev)
+	if err != nil {
+		return nil, "", err
+	}
+	c := e.live(now)
+	if cond.Kind() == store.CondRevision {
+		c += " AND " + e.name(attrRevision) + " = " + e.str(string(cond.Revision()))
+	}
+	for _, oc := range conds {
+		c += " AND " + oc
+	}
+	return &dynamodb.UpdateItemInput{
+		TableName:                           &d.table,
+		Key:                                 keyAttrs(key),
+		UpdateExpression:                    &upd,
+		ConditionExpression:                 &c,
+		ExpressionAttributeNames:            e.attrNames(),
+		ExpressionAttributeValues:           e.attrValues(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, rev, nil
+}
+
+// applyOps returns old with ops applied, as store.ApplyFieldOps defines
+// them, or the error that makes them inapplicable (ErrInvalidArgument, or
+// ErrTooLarge when the result exceeds store.MaxItemSize).
+func applyOps(old *store.Item, ops []store.FieldOp) (*store.Item, error) {
+	data := store.CloneData(old.Data)
+	if err := store.ApplyFieldOps(data, ops); err != nil {
+		return nil, err
+	}
+	if n := store.ItemSize(old.Key, data); n > store.MaxItemSize {
+		return nil, store.Errorf(store.ErrTooLarge, "the updated item is %d bytes (JSON and key); the limit is %d", n, store.MaxItemSize)
+	}
+	return &store.Item{Key: old.Key, Data: data, ExpiresAt: old.ExpiresAt}, nil
+}
+
+// updateSlow applies ops by reading the item (or starting from old, when
+// DynamoDB returned it), applying them in Go (so an inapplicable op gets
+// the same error as on every backend) and writing the result back under
+// the revision it read, reading again if another write came in between.
+func (d *Driver) updateSlow(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time, old map[string]types.AttributeValue) (store.Revision, error) {
+	const op = "update"
+	for attempt := 0; attempt < d.batchAttempts; attempt++ {
+		var it *store.Item
+		var err error
+		if old != nil && attempt == 0 {
+			it, err = decodeStored(op, old)
+		} else {
+			it, err = d.Get(ctx, key)
+		}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return "", &store.Error{Kind: store.ErrNotFound, Op: op}
+		case err != nil:
+			return "", withOp(op, err)
+		case it.Expired(now):
+			return "", &store.Error{Kind: store.ErrNotFound, Op: op}
+		case cond.Kind() == store.CondRevision && it.Revision != cond.Revision():
+			return "", &store.Error{Kind: store.ErrRevisionMismatch, Op: op}
+		}
+		next, err := applyOps(it, ops)
+		if err != nil {
+			return "", withOp(op, err)
+		}
+		rev, err := d.Put(ctx, next, store.IfRevision(it.Revision), now)
+		if !errors.Is(err, store.ErrRevisionMismatch) {
+			return rev, withOp(op, err)
+		}
+	}
+	return "", &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "the item kept changing during the update"}
+}
+
+// withOp returns err as a *store.Error of operation op.
+func withOp(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *store.Error
+	if errors.As(err, &se) {
+		c := *se
+		c.Op = op
+		return &c
+	}
+	return mapError(op, err)
+}
+
+// Delete implements store.Driver.
+func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
+	in := d.deleteInput(key, cond, now)
+	if _, err := d.client.DeleteItem(ctx, in); err != nil {
+		if ok, _ := condFailed(err); ok {
+			return condError("delete", store.WriteDelete, cond, nil, now, err)
+		}
+		return mapError("delete", err)
+	}
+	return nil
+}
+
+func (d *Driver) deleteInput(key store.Key, cond store.Condition, now time.Time) *dynamodb.DeleteItemInput {
+	e := newExprs()
+	in := &dynamodb.DeleteItemInput{TableName: &d.table, Key: keyAttrs(key)}
+	if c := e.condition(cond, now); c != "" {
+		in.ConditionExpression = &c
+	}
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.attrNames(), e.attrValues()
+	return in
+}
+
+// Capabilities implements store.Driver.
+func (d *Driver) Capabilities() store.Capabilities {
+	return store.Capabilities{Backend: "awsdynamodb"}
+}
+
+// Close implements store.Driver; the client holds nothing to release.
+func (d *Driver) Close() error { return nil }
+
+// EnsureTable creates the table in the layout this package uses (string
+// partition and sort keys, on-demand capacity), waits until it is active,
+// and enables DynamoDB's TTL on the expiry attribute. A table that exists
+// already is left as it is, TTL aside. It is meant for local runs and
+// tests: production tables belong in infrastructure code, and nothing in
+// this package calls EnsureTable by itself.
+func EnsureTable(ctx context.Context, table string, opts ...Option) error {
+	o := collect(opts)
+	c, err := o.newClient(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: &table,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrPartition), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrSort), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPartition), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSort), KeyType: types.KeyTypeRange},
+		},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("awsdynamodb: creating table %q: %w", table, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(c, func(wo *dynamodb.TableExistsWaiterOptions) {
+		wo.MinDelay = 100 * time.Millisecond
+		wo.MaxDelay = 2 * time.Second
+	})
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 5*time.Minute); err != nil {
+		return fmt.Errorf("awsdynamodb: waiting for table %q: %w", table, err)
+	}
+	ttl, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &table})
+	if err == nil && ttl.TimeToLiveDescription != nil &&
+		aws.ToString(ttl.TimeToLiveDescription.AttributeName) == attrTTL &&
+		(ttl.TimeToLiveDescription.TimeToLiveStatus == types.TimeToLiveStatusEnabled ||
+			ttl.TimeToLiveDescription.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: &table,
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(attrTTL),
+			Enabled:       aws.Bool(true),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("awsdynamodb: enabling TTL on table %q: %w", table, err)
+	}
+	return nil
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,227 @@
+package awsdynamodb
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// DynamoDB's batch limits.
+const (
+	maxBatchGet   = 100
+	maxBatchWrite = 25
+)
+
+// backoff waits before batch request number attempt (counted from 1) that
+// follows one leaving work unprocessed: a random delay up to
+// batchDelay·2^(attempt-1), capped at one second.
+func (d *Driver) backoff(ctx context.Context, attempt int) error {
+	ceil := min(d.batchDelay<<min(attempt-1, 20), time.Second)
+	return sleep(ctx, ceil/2+time.Duration(rand.Int64N(int64(ceil/2)+1)))
+}
+
+// stored identifies an item of the table by its stored key attributes.
+type stored struct{ p, s string }
+
+func storedKey(av map[string]types.AttributeValue) stored {
+	var k stored
+	if p, ok := av[attrPartition].(*types.AttributeValueMemberS); ok {
+		k.p = p.Value
+	}
+	if s, ok := av[attrSort].(*types.AttributeValueMemberS); ok {
+		k.s = s.Value
+	}
+	return k
+}
+
+func storedOf(key store.Key) stored { return stored{key.Partition, encodeSort(key.Sort)} }
+
+// GetMany implements store.Driver with BatchGetItem, up to 100 keys a
+// request. Keys DynamoDB leaves unprocessed go back to the front of the
+// queue and are asked again after a backoff; when requests keep leaving
+// keys unprocessed, GetMany gives up with ErrThrottled.
+func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
+	const op = "getmany"
+	out := make([]*store.Item, len(keys))
+	index := make(map[stored]int, len(keys))
+	queue := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		index[storedOf(k)] = i
+		queue[i] = keyAttrs(k)
+	}
+	for failures := 0; len(queue) > 0; {
+		n := min(len(queue), maxBatchGet)
+		res, err := d.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+			RequestItems: map[string]types.KeysAndAttributes{
+				d.table: {Keys: queue[:n], ConsistentRead: aws.Bool(true)},
+			},
+		})
+		if err != nil {
+			return nil, mapError(op, err)
+		}
+		queue = queue[n:]
+		for _, av := range res.Responses[d.table] {
+			i, ok := index[storedKey(av)]
+			if !ok {
+				continue
+			}
+			it, err := decodeStored(op, av)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = it
+		}
+		left := res.UnprocessedKeys[d.table].Keys
+		if len(left) == 0 {
+			failures = 0
+			continue
+		}
+		failures++
+		if failures >= d.batchAttempts {
+			return nil, &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "DynamoDB kept keys unprocessed"}
+		}
+		queue = append(left, queue...)
+		if err := d.backoff(ctx, failures); err != nil {
+			return nil, mapError(op, err)
+		}
+	}
+	return out, nil
+}
+
+// batchable reports whether w can go through BatchWriteItem, which takes
+// no conditions and no updates.
+func batchable(w store.Write) bool {
+	return w.Condition.Kind() == store.CondNone && (w.Kind == store.WritePut || w.Kind == store.WriteDelete)
+}
+
+// WriteMany implements store.Driver. Unconditional puts and deletes go
+// through BatchWriteItem, 25 a request; the others go one by one. Writes
+// to one key keep their order: a batch is sent before a later write to one
+// of its keys.
+func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
+	errs := make([]error, len(writes))
+	var batch []int
+	inBatch := map[stored]bool{}
+	flush := func() {
+		d.batchWrite(ctx, writes, batch, errs, now)
+		batch = batch[:0]
+		clear(inBatch)
+	}
+	for i, w := range writes {
+		k := storedOf(w.Key)
+		if inBatch[k] || (batchable(w) && len(batch) == maxBatchWrite) {
+			flush()
+		}
+		if batchable(w) {
+			batch = append(batch, i)
+			inBatch[k] = true
+			continue
+		}
+		errs[i] = d.writeOne(ctx, w, now)
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+	for _, err := range errs {
+		if err != nil {
+			return errs
+		}
+	}
+	return nil
+}
+
+// writeOne applies one write of WriteMany or Atomic by itself.
+func (d *Driver) writeOne(ctx context.Context, w store.Write, now time.Time) error {
+	var err error
+	switch w.Kind {
+	case store.WritePut:
+		_, err = d.Put(ctx, w.Item, w.Condition, now)
+	case store.WriteUpdate:
+		_, err = d.Update(ctx, w.Key, w.Ops, w.Condition, now)
+	case store.WriteDelete:
+		err = d.Delete(ctx, w.Key, w.Condition, now)
+	default:
+		err = store.Errorf(store.ErrInvalidArgument, "unknown write kind %d", w.Kind)
+	}
+	return err
+}
+
+// batchWrite sends writes[idx] (distinct keys, at most 25) with
+// BatchWriteItem, setting errs[i] for each that fails. Unprocessed writes
+// are sent again after a backoff, then fail with ErrThrottled. When
+// DynamoDB refuses the whole request as invalid, the writes are sent one
+// by one, so that each gets its own error rather than its neighbour's.
+func (d *Driver) batchWrite(ctx context.Context, writes []store.Write, idx []int, errs []error, now time.Time) {
+	const op = "writemany"
+	byKey := make(map[stored]int, len(idx))
+	reqs := make([]types.WriteRequest, 0, len(idx))
+	for _, i := range idx {
+		w := writes[i]
+		byKey[storedOf(w.Key)] = i
+		if w.Kind == store.WriteDelete {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: keyAttrs(w.Key)}})
+			continue
+		}
+		av, err := encodeItem(w.Item, newRevision())
+		if err != nil {
+			errs[i] = mapError(op, err)
+			delete(byKey, storedOf(w.Key))
+			continue
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+	}
+	for failures := 0; len(reqs) > 0; {
+		res, err := d.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{d.table: reqs},
+		})
+		if err != nil {
+			err = mapError(op, err)
+			if errors.Is(err, store.ErrInvalidArgument) || errors.Is(err, store.ErrTooLarge) {
+				for _, r := range reqs {
+					if i, ok := byKey[requestKey(r)]; ok {
+						errs[i] = d.writeOne(ctx, writes[i], now)
+					}
+				}
+				return
+			}
+			setErrs(errs, byKey, reqs, err)
+			return
+		}
+		reqs = res.UnprocessedItems[d.table]
+		if len(reqs) == 0 {
+			return
+		}
+		failures++
+		if failures >= d.batchAttempts {
+			break
+		}
+		if err := d.backoff(ctx, failures); err != nil {
+			setErrs(errs, byKey, reqs, mapError(op, err))
+			return
+		}
+	}
+	setErrs(errs, byKey, reqs, &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "DynamoDB kept the write unprocessed"})
+}
+
+// setErrs sets err for the write of each request.
+func setErrs(errs []error, byKey map[stored]int, reqs []types.WriteRequest, err error) {
+	for _, r := range reqs {
+		if i, ok := byKey[requestKey(r)]; ok {
+			errs[i] = err
+		}
+	}
+}
+
+func requestKey(r types.WriteRequest) stored {
+	if r.PutRequest != nil {
+		return storedKey(r.PutRequest.Item)
+	}
+	return storedKey(r.DeleteRequest.Key)
+}

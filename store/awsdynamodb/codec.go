@@ -1,0 +1,298 @@
+package awsdynamodb
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// The attributes of an item in the table. They are short because DynamoDB
+// counts attribute names in the 400 KB item size.
+const (
+	attrPartition = "p" // partition key (HASH), S
+	attrSort      = "s" // sort key (RANGE), S, see encodeSort
+	attrData      = "d" // the document, M
+	attrRevision  = "r" // revision, S
+	attrTTL       = "t" // expiry in whole epoch seconds, rounded up: DynamoDB's TTL attribute
+	attrExpires   = "e" // exact expiry in epoch seconds with nanoseconds, N
+	attrSize      = "z" // at least the item's size as store.ItemSize counts it, N
+)
+
+// emptySort stands for the empty sort key, which DynamoDB refuses as a key
+// value. Keys contain no NUL character, so "\x00" is never a real sort key,
+// and it sorts before every non-empty one, as "" does.
+const emptySort = "\x00"
+
+// encodeSort returns the stored form of a sort key (or of a sort-key
+// operand: the mapping preserves order).
+func encodeSort(s string) string {
+	if s == "" {
+		return emptySort
+	}
+	return s
+}
+
+// decodeSort reverses encodeSort.
+func decodeSort(s string) string {
+	if s == emptySort {
+		return ""
+	}
+	return s
+}
+
+// keyAttrs returns the primary key of key.
+func keyAttrs(key store.Key) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPartition: &types.AttributeValueMemberS{Value: key.Partition},
+		attrSort:      &types.AttributeValueMemberS{Value: encodeSort(key.Sort)},
+	}
+}
+
+// newRevision returns a fresh random revision: 96 bits in 16 characters.
+func newRevision() store.Revision {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return store.Revision(base64.RawURLEncoding.EncodeToString(b[:]))
+}
+
+// encodeItem returns the stored form of it with revision rev.
+func encodeItem(it *store.Item, rev store.Revision) (map[string]types.AttributeValue, error) {
+	data, err := encodeMap(it.Data, 0)
+	if err != nil {
+		return nil, err
+	}
+	av := keyAttrs(it.Key)
+	av[attrData] = data
+	av[attrRevision] = &types.AttributeValueMemberS{Value: string(rev)}
+	av[attrSize] = &types.AttributeValueMemberN{Value: strconv.Itoa(store.ItemSize(it.Key, it.Data))}
+	if !it.ExpiresAt.IsZero() {
+		av[attrTTL] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ttlSeconds(it.ExpiresAt), 10)}
+		av[attrExpires] = encodeTime(it.ExpiresAt)
+	}
+	return av, nil
+}
+
+// decodeItem reverses encodeItem.
+func decodeItem(av map[string]types.AttributeValue) (*store.Item, error) {
+	p, ok1 := av[attrPartition].(*types.AttributeValueMemberS)
+	s, ok2 := av[attrSort].(*types.AttributeValueMemberS)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("awsdynamodb: item without string key attributes %q and %q", attrPartition, attrSort)
+	}
+	it := &store.Item{Key: store.Key{Partition: p.Value, Sort: decodeSort(s.Value)}}
+	if r, ok := av[attrRevision].(*types.AttributeValueMemberS); ok {
+		it.Revision = store.Revision(r.Value)
+	}
+	switch d := av[attrData].(type) {
+	case nil:
+		it.Data = map[string]any{}
+	case *types.AttributeValueMemberM:
+		v, err := decodeValue(d)
+		if err != nil {
+			return nil, err
+		}
+		it.Data = v.(map[string]any)
+	default:
+		return nil, fmt.Errorf("awsdynamodb: item attribute %q is %T, not a map", attrData, d)
+	}
+	if e, ok := av[attrExpires].(*types.AttributeValueMemberN); ok {
+		t, err := decodeTime(e.Value)
+		if err != nil {
+			return nil, err
+		}
+		it.ExpiresAt = t
+	}
+	return it, nil
+}
+
+// expiredAt reports whether the stored item av has expired at now.
+func expiredAt(av map[string]types.AttributeValue, now time.Time) bool {
+	e, ok := av[attrExpires].(*types.AttributeValueMemberN)
+	if !ok {
+		return false
+	}
+	t, err := decodeTime(e.Value)
+	return err == nil && !t.After(now)
+}
+
+// ttlSeconds is t in whole epoch seconds, rounded up, so that DynamoDB's
+// own TTL never deletes an item before it has expired.
+func ttlSeconds(t time.Time) int64 {
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
+}
+
+// encodeTime returns t as a number of epoch seconds with nine decimals,
+// exact, comparable by DynamoDB as a number.
+func encodeTime(t time.Time) *types.AttributeValueMemberN {
+	sec, nsec := t.Unix(), int64(t.Nanosecond())
+	sign := ""
+	if sec < 0 {
+		sign = "-"
+		if nsec > 0 {
+			sec++
+			nsec = 1e9 - nsec
+		}
+		sec = -sec
+	}
+	return &types.AttributeValueMemberN{Value: fmt.Sprintf("%s%d.%09d", sign, sec, nsec)}
+}
+
+// decodeTime reverses encodeTime, accepting any decimal form DynamoDB may
+// normalise the number to.
+func decodeTime(s string) (time.Time, error) {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return time.Time{}, fmt.Errorf("awsdynamodb: bad expiry number %q", s)
+	}
+	ns := new(big.Int).Mul(r.Num(), big.NewInt(1e9))
+	ns.Quo(ns, r.Denom())
+	sec, nsec := new(big.Int).DivMod(ns, big.NewInt(1e9), new(big.Int))
+	if !sec.IsInt64() {
+		return time.Time{}, fmt.Errorf("awsdynamodb: expiry %q out of range", s)
+	}
+	return time.Unix(sec.Int64(), nsec.Int64()), nil
+}
+
+// DynamoDB numbers hold 38 significant digits between 1E-130 and
+// 9.99...E+125 in magnitude. Every int64 fits; a float64 outside that range
+// is stored as the 8 bytes of its IEEE 754 bits in a binary (B) value,
+// which nothing else uses.
+const (
+	minNumber = 1e-130
+	maxNumber = 1e126
+)
+
+func encodeMap(m map[string]any, depth int) (*types.AttributeValueMemberM, error) {
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, v := range m {
+		av, err := encodeValueDepth(v, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = av
+	}
+	return &types.AttributeValueMemberM{Value: out}, nil
+}
+
+// encodeValue returns the DynamoDB form of a normalised data value.
+func encodeValue(v any) (types.AttributeValue, error) { return encodeValueDepth(v, 0) }
+
+func encodeValueDepth(v any, depth int) (types.AttributeValue, error) {
+	if depth > store.MaxDepth+1 {
+		return nil, store.Errorf(store.ErrInvalidArgument, "value nested deeper than %d", store.MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		return &types.AttributeValueMemberNULL{Value: true}, nil
+	case bool:
+		return &types.AttributeValueMemberBOOL{Value: x}, nil
+	case string:
+		return &types.AttributeValueMemberS{Value: x}, nil
+	case int64:
+		return &types.AttributeValueMemberN{Value: strconv.FormatInt(x, 10)}, nil
+	case int:
+		return &types.AttributeValueMemberN{Value: strconv.Itoa(x)}, nil
+	case float64:
+		return encodeFloat(x)
+	case []any:
+		out := make([]types.AttributeValue, len(x))
+		for i, e := range x {
+			av, err := encodeValueDepth(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = av
+		}
+		return &types.AttributeValueMemberL{Value: out}, nil
+	case map[string]any:
+		return encodeMap(x, depth)
+	}
+	return nil, store.Errorf(store.ErrInvalidArgument, "unsupported value type %T", v)
+}
+
+func encodeFloat(f float64) (types.AttributeValue, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, store.Errorf(store.ErrInvalidArgument, "number %v is not valid JSON", f)
+	}
+	if a := math.Abs(f); a != 0 && (a < minNumber || a >= maxNumber) {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], math.Float64bits(f))
+		return &types.AttributeValueMemberB{Value: b[:]}, nil
+	}
+	// Plain decimal notation: DynamoDB and moto both accept it, and it
+	// has no exponent for moto's arithmetic to stumble on.
+	return &types.AttributeValueMemberN{Value: strconv.FormatFloat(f, 'f', -1, 64)}, nil
+}
+
+// decodeValue returns the data value of av.
+func decodeValue(av types.AttributeValue) (any, error) {
+	switch x := av.(type) {
+	case *types.AttributeValueMemberNULL:
+		return nil, nil
+	case *types.AttributeValueMemberBOOL:
+		return x.Value, nil
+	case *types.AttributeValueMemberS:
+		return x.Value, nil
+	case *types.AttributeValueMemberN:
+		return decodeNumber(x.Value)
+	case *types.AttributeValueMemberB:
+		if len(x.Value) != 8 {
+			return nil, fmt.Errorf("awsdynamodb: binary value of %d bytes is not a stored number", len(x.Value))
+		}
+		return math.Float64frombits(binary.BigEndian.Uint64(x.Value)), nil
+	case *types.AttributeValueMemberL:
+		out := make([]any, len(x.Value))
+		for i, e := range x.Value {
+			v, err := decodeValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case *types.AttributeValueMemberM:
+		out := make(map[string]any, len(x.Value))
+		for k, e := range x.Value {
+			v, err := decodeValue(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = v
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("awsdynamodb: unsupported attribute value %T", av)
+}
+
+// decodeNumber returns an int64 when s is integral and fits, a float64
+// otherwise.
+func decodeNumber(s string) (any, error) {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, nil
+	}
+	if strings.ContainsAny(s, ".eE") {
+		// "2.0", "2E+1": integral values in another notation.
+		if r, ok := new(big.Rat).SetString(s); ok && r.IsInt() && r.Num().IsInt64() {
+			return r.Num().Int64(), nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, fmt.Errorf("awsdynamodb: bad number %q: %w", s, err)
+	}
+	return f, nil
+}

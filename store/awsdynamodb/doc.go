@@ -1,0 +1,94 @@
+// Package awsdynamodb is the DynamoDB backend of package store: a
+// store.Store on one DynamoDB table, through aws-sdk-go-v2.
+//
+// Open returns the portable store (validation, limits, cursors, expiry
+// hiding and retries are done once, in store.NewStore, as on every
+// backend); OpenDriver returns the bare store.Driver for store.NewStore and
+// the conformance suite. The client comes from config.LoadDefaultConfig
+// (region, credentials and settings of the standard AWS chain) and is built
+// once, when the store is opened, then reused; WithEndpoint points it at an
+// emulator such as moto.
+//
+//	s, err := awsdynamodb.Open(ctx, "todos")
+//
+// # Layout
+//
+// One table holds one store. EnsureTable creates it for local runs and
+// tests; production tables belong in infrastructure code:
+//
+//	attribute  type  meaning
+//	p          S     partition key (HASH): Key.Partition
+//	s          S     sort key (RANGE): Key.Sort; the empty sort key, which
+//	                 DynamoDB refuses as a key value, is stored as "\x00"
+//	                 (keys never contain NUL, and it sorts first, as "" does)
+//	d          M     the item's data, so no field name can collide with the
+//	                 attributes below
+//	r          S     the revision: 96 random bits, new on every write
+//	t          N     expiry in epoch seconds, rounded up: the table's TTL
+//	                 attribute, so DynamoDB deletes expired items later
+//	e          N     exact expiry, epoch seconds with nine decimals
+//
+// Attribute names are one letter because DynamoDB counts them in its 400 KB
+// item limit. Data values map to NULL, BOOL, S, N, L and M; numbers keep
+// their exact value (every int64, and floats as their shortest decimal).
+// A float64 outside DynamoDB's number range (magnitude below 1E-130 or from
+// 1E+126) is stored as a B value holding its 8 IEEE 754 bytes.
+//
+// Every read filters on e, so an expired item is invisible at once, before
+// DynamoDB's TTL deletes it (which may take days). Every conditional write
+// checks e too: IfNotExists succeeds over an expired item, IfExists and
+// IfRevision fail on one.
+//
+// Operations map to DynamoDB as follows. Get, GetMany and Query read
+// consistently.
+//
+//   - Get, Put, Delete: one GetItem, PutItem or DeleteItem; conditions are
+//     a ConditionExpression on p, r and e.
+//   - Update: one UpdateItem with SET (Set; Increment as
+//     if_not_exists(field, 0) + delta) and REMOVE, under a condition that
+//     the item exists and has not expired (and has the revision asked for).
+//     DynamoDB refuses to remove a nested field whose parent is missing;
+//     only then does Update read the item and write it back under its
+//     revision.
+//   - GetMany: BatchGetItem, 100 keys a request; UnprocessedKeys are asked
+//     again after a jittered, growing backoff.
+//   - WriteMany: BatchWriteItem, 25 writes a request, for unconditional puts
+//     and deletes (UnprocessedItems retried with backoff); conditional
+//     writes and updates go one by one. Writes to one key keep their order.
+//   - Atomic: one TransactWriteItems; the cancellation reasons name the
+//     write that failed.
+//   - Query: one Query with KeyConditionExpression, FilterExpression and
+//     Limit. DynamoDB applies Limit before the filter, so a short page is
+//     completed by further requests from LastEvaluatedKey. Cursors (sealed
+//     by the portable store) hold the sort key of the last item returned,
+//     which the next page passes as ExclusiveStartKey: resuming is exact
+//     under inserts and deletes, and a tampered cursor is refused.
+//
+// # URLs
+//
+// Importing the package registers the "dynamodb" scheme with store.Open:
+//
+//	dynamodb://TABLE?region=eu-west-1&endpoint=http://127.0.0.1:5000
+//
+// Both parameters are optional; the client is built on the first Open and
+// shared by the tables opened with the same parameters.
+//
+// # Errors
+//
+// Every error is a *store.Error wrapping the SDK's error (reachable with
+// errors.As, for example as *types.ConditionalCheckFailedException):
+//
+//   - a failed condition: ErrAlreadyExists for IfNotExists,
+//     ErrRevisionMismatch for IfExists and IfRevision, and ErrNotFound for an
+//     Update of a missing or expired item;
+//   - ProvisionedThroughputExceeded, ThrottlingException,
+//     RequestLimitExceeded and TransactionConflict: ErrThrottled, which the
+//     SDK (three attempts) and then the store retry with backoff; keys or
+//     writes that batches keep unprocessed are ErrThrottled too;
+//   - an item over 400 KB, or an item collection over its size limit:
+//     ErrTooLarge; other ValidationExceptions: ErrInvalidArgument;
+//   - network failures, server errors and a missing table: ErrUnavailable.
+//
+// Atomic returns a *store.OpError with the index of the write DynamoDB
+// names in its cancellation reasons.
+package awsdynamodb

@@ -1,0 +1,441 @@
+package awsdynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/anyfunc/anyfunc/store"
+)
+
+var ctx = context.Background()
+
+func put(t *testing.T, s store.Store, p, sk string, data map[string]any) store.Revision {
+	t.Helper()
+	rev, err := s.Put(ctx, &store.Item{Key: store.Key{Partition: p, Sort: sk}, Data: data})
+	if err != nil {
+		t.Fatalf("put %s/%s: %v", p, sk, err)
+	}
+	return rev
+}
+
+// TestRoundTrips counts the HTTP requests each operation makes.
+func TestRoundTrips(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d)
+	k := store.Key{Partition: "p", Sort: "a"}
+	check := func(what, op string, want int) {
+		t.Helper()
+		if got, all := ft.count(op), ft.count(""); got != want || all != want {
+			t.Errorf("%s: %d %s requests (%d in all), want %d", what, got, op, all, want)
+		}
+		ft.reset()
+	}
+	ft.reset()
+	rev, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 1}}, store.IfNotExists())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Put", "PutItem", 1)
+	if _, err := s.Get(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	check("Get", "GetItem", 1)
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Increment("n", 1), store.Set("m", "x"), store.Remove("z")}, store.IfRevision(rev)); err != nil {
+		t.Fatal(err)
+	}
+	check("Update", "UpdateItem", 1)
+	if err := s.Delete(ctx, k, store.IfExists()); err != nil {
+		t.Fatal(err)
+	}
+	check("Delete", "DeleteItem", 1)
+
+	var writes []store.Write
+	var keys []store.Key
+	for i := range 250 {
+		k := store.Key{Partition: "p", Sort: fmt.Sprintf("%03d", i)}
+		keys = append(keys, k)
+		writes = append(writes, store.PutOp(&store.Item{Key: k, Data: map[string]any{"i": i, "even": i%2 == 0}}))
+	}
+	if err := s.WriteMany(ctx, writes); err != nil {
+		t.Fatal(err)
+	}
+	check("WriteMany of 250 puts", "BatchWriteItem", 10)
+	items, err := s.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("GetMany of 250 keys", "BatchGetItem", 3)
+	for i, it := range items {
+		if it == nil || it.Data["i"] != int64(i) {
+			t.Fatalf("GetMany[%d] = %+v", i, it)
+		}
+	}
+	page, err := s.Query(ctx, store.Query{Partition: "p", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Query page of 100", "Query", 1)
+	if len(page.Items) != 100 || page.Next == "" {
+		t.Fatalf("query page: %d items, next %q", len(page.Items), page.Next)
+	}
+	atomicWrites := []store.Write{
+		store.UpdateOp(keys[0], []store.FieldOp{store.Set("x", 1)}),
+		store.DeleteOp(keys[1]),
+		store.PutOp(&store.Item{Key: store.Key{Partition: "p", Sort: "new"}}, store.IfNotExists()),
+	}
+	if err := s.Atomic(ctx, atomicWrites); err != nil {
+		t.Fatal(err)
+	}
+	check("Atomic of 3", "TransactWriteItems", 1)
+}
+
+// TestQueryShortPages checks that a filter that leaves DynamoDB's pages
+// short still yields full pages that resume exactly.
+func TestQueryShortPages(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d)
+	var writes []store.Write
+	for i := range 200 {
+		writes = append(writes, store.PutOp(&store.Item{Key: store.Key{Partition: "q", Sort: fmt.Sprintf("%03d", i)}, Data: map[string]any{"tenth": i%10 == 0}}))
+	}
+	if err := s.WriteMany(ctx, writes); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	cursor := ""
+	pages := 0
+	ft.reset()
+	for {
+		page, err := s.Query(ctx, store.Query{Partition: "q", Filters: []store.Filter{store.Equal("tenth", true)}, Limit: 3, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if page.Next != "" && len(page.Items) != 3 {
+			t.Errorf("page %d has %d items and more to come", pages, len(page.Items))
+		}
+		for _, it := range page.Items {
+			got = append(got, it.Key.Sort)
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	want := []string{}
+	for i := 0; i < 200; i += 10 {
+		want = append(want, fmt.Sprintf("%03d", i))
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+	if n := ft.count("Query"); n < pages {
+		t.Errorf("%d Query requests for %d pages", n, pages)
+	}
+}
+
+// TestUnprocessedKeys makes DynamoDB leave keys unprocessed in the first
+// BatchGetItem answers: every item still comes back at its index.
+func TestUnprocessedKeys(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d)
+	var keys []store.Key
+	var writes []store.Write
+	for i := range 250 {
+		k := store.Key{Partition: "g", Sort: fmt.Sprintf("%03d", i)}
+		keys = append(keys, k)
+		if i%7 != 3 { // some keys stay missing
+			writes = append(writes, store.PutOp(&store.Item{Key: k, Data: map[string]any{"i": i}}))
+		}
+	}
+	if err := s.WriteMany(ctx, writes); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		if op != "BatchGetItem" {
+			return send(body)
+		}
+		calls++
+		if calls > 4 {
+			return send(body)
+		}
+		// Hold back the last 30 keys (all of them if fewer), as DynamoDB
+		// does when it runs out of capacity or response size.
+		req := jsonMap(t, body)
+		ri := req["RequestItems"].(map[string]any)[d.table].(map[string]any)
+		ks := ri["Keys"].([]any)
+		n := max(len(ks)-30, 0)
+		held := ks[n:]
+		ri["Keys"] = ks[:n]
+		resp := map[string]any{"Responses": map[string]any{d.table: []any{}}}
+		if n > 0 {
+			status, out, err := send(mustJSON(t, req))
+			if err != nil || status != 200 {
+				return status, out, err
+			}
+			resp = jsonMap(t, out)
+		}
+		resp["UnprocessedKeys"] = map[string]any{d.table: map[string]any{"Keys": held, "ConsistentRead": true}}
+		return 200, mustJSON(t, resp), nil
+	})
+	items, err := s.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		switch {
+		case i%7 == 3 && it != nil:
+			t.Errorf("GetMany[%d]: got %+v for a missing key", i, it.Key)
+		case i%7 != 3 && (it == nil || it.Key != keys[i] || it.Data["i"] != int64(i)):
+			t.Errorf("GetMany[%d] = %+v, want key %+v", i, it, keys[i])
+		}
+	}
+	if n := ft.count("BatchGetItem"); n < 4 {
+		t.Errorf("%d BatchGetItem requests; the hook held keys back 4 times", n)
+	}
+
+	// Keys that stay unprocessed end in ErrThrottled, never in a wrong
+	// or partial answer.
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		req := jsonMap(t, body)
+		ri := req["RequestItems"].(map[string]any)[d.table].(map[string]any)
+		return 200, mustJSON(t, map[string]any{"Responses": map[string]any{d.table: []any{}}, "UnprocessedKeys": map[string]any{d.table: ri}}), nil
+	})
+	if _, err := d.GetMany(ctx, keys[:5]); !errors.Is(err, store.ErrThrottled) {
+		t.Errorf("GetMany with keys always unprocessed: %v, want ErrThrottled", err)
+	}
+	if n := ft.count("BatchGetItem"); n != d.batchAttempts {
+		t.Errorf("%d requests, want %d", n, d.batchAttempts)
+	}
+}
+
+// TestUnprocessedItems makes DynamoDB leave writes unprocessed: they are
+// retried and none is lost; those that stay unprocessed fail at their own
+// index with ErrThrottled.
+func TestUnprocessedItems(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	held := 0
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		if op != "BatchWriteItem" || held >= 3 {
+			return send(body)
+		}
+		held++
+		req := jsonMap(t, body)
+		ri := req["RequestItems"].(map[string]any)
+		ws := ri[d.table].([]any)
+		n := max(len(ws)-5, 0)
+		ri[d.table] = ws[:n]
+		status, out, err := send(mustJSON(t, req))
+		if err != nil || status != 200 {
+			return status, out, err
+		}
+		resp := jsonMap(t, out)
+		resp["UnprocessedItems"] = map[string]any{d.table: ws[n:]}
+		return 200, mustJSON(t, resp), nil
+	})
+	var writes []store.Write
+	var keys []store.Key
+	for i := range 60 {
+		k := store.Key{Partition: "w", Sort: fmt.Sprintf("%02d", i)}
+		keys = append(keys, k)
+		writes = append(writes, store.PutOp(&store.Item{Key: k, Data: map[string]any{"i": i}}))
+	}
+	if errs := d.WriteMany(ctx, writes, time.Now()); errs != nil {
+		t.Fatalf("WriteMany: %v", errs)
+	}
+	ft.setHook(nil)
+	items, err := d.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		if it == nil || it.Data["i"] != int64(i) {
+			t.Errorf("item %d after WriteMany: %+v", i, it)
+		}
+	}
+
+	// One key is never processed: only its write fails.
+	stuck := `"` + keys[7].Sort + `"`
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		if op != "BatchWriteItem" {
+			return send(body)
+		}
+		req := jsonMap(t, body)
+		ri := req["RequestItems"].(map[string]any)
+		var keep, hold []any
+		for _, w := range ri[d.table].([]any) {
+			if strings.Contains(string(mustJSON(t, w)), stuck) {
+				hold = append(hold, w)
+			} else {
+				keep = append(keep, w)
+			}
+		}
+		resp := map[string]any{"UnprocessedItems": map[string]any{}}
+		if len(keep) > 0 {
+			ri[d.table] = keep
+			status, out, err := send(mustJSON(t, req))
+			if err != nil || status != 200 {
+				return status, out, err
+			}
+			resp = jsonMap(t, out)
+		}
+		if len(hold) > 0 {
+			resp["UnprocessedItems"] = map[string]any{d.table: hold}
+		}
+		return 200, mustJSON(t, resp), nil
+	})
+	for i := range writes {
+		writes[i] = store.DeleteOp(keys[i])
+	}
+	errs := d.WriteMany(ctx, writes, time.Now())
+	for i, err := range errs {
+		if (i == 7) != (err != nil) || (i == 7 && !errors.Is(err, store.ErrThrottled)) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	if errs == nil {
+		t.Error("WriteMany reported no error for the stuck write")
+	}
+	ft.setHook(nil)
+	items, err = d.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		if (i == 7) != (it != nil) {
+			t.Errorf("item %d after the deletes: %+v", i, it)
+		}
+	}
+}
+
+// TestThrottling answers requests with ProvisionedThroughputExceeded:
+// the SDK and the store retry, and a throttle that lasts is ErrThrottled
+// wrapping the SDK's error.
+func TestThrottling(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d, store.WithRetry(3, time.Millisecond, time.Millisecond))
+	left := 4 // more than the SDK's three attempts: the store retries too
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		if op == "PutItem" && left > 0 {
+			left--
+			return throttle()
+		}
+		return send(body)
+	})
+	k := store.Key{Partition: "t", Sort: "x"}
+	rev, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"v": 1}}, store.IfNotExists())
+	if err != nil {
+		t.Fatalf("Put after 4 throttles: %v", err)
+	}
+	if n := ft.count("PutItem"); n != 5 {
+		t.Errorf("%d PutItem requests, want 5 (4 throttled)", n)
+	}
+	it, err := s.Get(ctx, k)
+	if err != nil || it.Revision != rev {
+		t.Fatalf("Get after throttled put: %+v, %v", it, err)
+	}
+
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		return throttle()
+	})
+	_, err = s.Get(ctx, k)
+	var pte *types.ProvisionedThroughputExceededException
+	if !errors.Is(err, store.ErrThrottled) || !errors.As(err, &pte) {
+		t.Errorf("Get always throttled: %v, want ErrThrottled wrapping ProvisionedThroughputExceededException", err)
+	}
+	if n := ft.count(""); n != 9 {
+		t.Errorf("%d requests, want 3 store attempts × 3 SDK attempts", n)
+	}
+	if _, err := s.GetMany(ctx, []store.Key{k}); !errors.Is(err, store.ErrThrottled) {
+		t.Errorf("GetMany always throttled: %v", err)
+	}
+	err = s.WriteMany(ctx, []store.Write{store.PutOp(&store.Item{Key: k}), store.UpdateOp(k, []store.FieldOp{store.Set("a", 1)})})
+	var be *store.BatchError
+	if !errors.As(err, &be) || !errors.Is(be.Errs[0], store.ErrThrottled) || !errors.Is(be.Errs[1], store.ErrThrottled) {
+		t.Errorf("WriteMany always throttled: %v", err)
+	}
+	if err := s.Atomic(ctx, []store.Write{store.PutOp(&store.Item{Key: k})}); !errors.Is(err, store.ErrThrottled) {
+		t.Errorf("Atomic always throttled: %v", err)
+	}
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		if op == "TransactWriteItems" {
+			return 400, []byte(`{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}`), nil
+		}
+		return send(body)
+	})
+	err = d.Atomic(ctx, []store.Write{store.PutOp(&store.Item{Key: k}), store.PutOp(&store.Item{Key: store.Key{Partition: "t", Sort: "y"}})}, time.Now())
+	if !errors.Is(err, store.ErrThrottled) {
+		t.Errorf("Atomic cancelled by a transaction conflict: %v, want ErrThrottled", err)
+	}
+}
+
+// TestConditionErrors checks the kinds of failed conditions, single and
+// in a transaction, and that the SDK error stays reachable.
+func TestConditionErrors(t *testing.T) {
+	s := store.NewStore(newDriver(t))
+	rev := put(t, s, "c", "a", map[string]any{"n": 1})
+	put(t, s, "c", "b", nil)
+	k := store.Key{Partition: "c", Sort: "a"}
+	_, err := s.Put(ctx, &store.Item{Key: k}, store.IfNotExists())
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.Is(err, store.ErrAlreadyExists) || !errors.As(err, &ccf) {
+		t.Errorf("IfNotExists on an existing item: %v", err)
+	}
+	if _, err := s.Update(ctx, store.Key{Partition: "c", Sort: "zz"}, []store.FieldOp{store.Set("a", 1)}, store.IfRevision(rev)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Update IfRevision of a missing item: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Set("a", 1)}, store.IfRevision("nope")); !errors.Is(err, store.ErrRevisionMismatch) {
+		t.Errorf("Update with a stale revision: %v, want ErrRevisionMismatch", err)
+	}
+	err = s.Atomic(ctx, []store.Write{
+		store.UpdateOp(k, []store.FieldOp{store.Increment("n", 1)}),
+		store.DeleteOp(store.Key{Partition: "c", Sort: "b"}),
+		store.PutOp(&store.Item{Key: store.Key{Partition: "c", Sort: "b2"}}),
+		store.UpdateOp(store.Key{Partition: "c", Sort: "missing"}, []store.FieldOp{store.Set("a", 1)}),
+	})
+	var oe *store.OpError
+	if !errors.As(err, &oe) || oe.Index != 3 || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Atomic with a missing item at index 3: %v", err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Data["n"] != int64(1) || it.Revision != rev {
+		t.Errorf("after the failed Atomic: %+v, %v (nothing may change)", it, err)
+	}
+	err = s.Atomic(ctx, []store.Write{
+		store.PutOp(&store.Item{Key: store.Key{Partition: "c", Sort: "b3"}}, store.IfNotExists()),
+		store.PutOp(&store.Item{Key: k}, store.IfNotExists()),
+	})
+	if !errors.As(err, &oe) || oe.Index != 1 || !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("Atomic with an existing item at index 1: %v", err)
+	}
+}
+
+// TestNestedRemove covers the one Update DynamoDB refuses but the store
+// contract allows: removing a field below a missing parent.
+func TestNestedRemove(t *testing.T) {
+	s := store.NewStore(newDriver(t))
+	put(t, s, "n", "", map[string]any{"a": map[string]any{"b": 1, "c": 2}, "s": "x"})
+	k := store.Key{Partition: "n"}
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Remove("a.b"), store.Remove("x.y"), store.Remove("s.t"), store.Set("z", true)}); err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(it.Data) != "map[a:map[c:2] s:x z:true]" {
+		t.Errorf("after the update: %v", it.Data)
+	}
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Remove("x.y"), store.Set("q.r", 1)}); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("Set below a missing parent: %v, want ErrInvalidArgument", err)
+	}
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Increment("s", 1)}); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("Increment of a string: %v, want ErrInvalidArgument", err)
+	}
+}

@@ -1,0 +1,88 @@
+package awsdynamodb
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// Scheme is the URL scheme this package registers with store.Register.
+const Scheme = "dynamodb"
+
+func init() {
+	store.Register(Scheme, new(URLOpener))
+}
+
+// URLOpener opens "dynamodb://TABLE?region=REGION&endpoint=URL" URLs.
+// Both parameters are optional: region defaults to the AWS configuration
+// (AWS_REGION, the shared config file), endpoint to the regional DynamoDB
+// endpoint. Other parameters are refused. Clients are built on the first
+// Open, not at import, and shared by every table opened with the same
+// region and endpoint. The zero value is ready to use.
+type URLOpener struct {
+	// Options are applied before those of the URL.
+	Options []Option
+
+	mu      sync.Mutex
+	clients map[[2]string]*dynamodb.Client
+}
+
+// OpenStoreURL implements store.URLOpener.
+func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, error) {
+	table := u.Host
+	if u.Path != "" && u.Path != "/" {
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: a DynamoDB URL names a table as its host, without a path", u.Redacted())}
+	}
+	if table == "" {
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: no table name (dynamodb://TABLE)", u.Redacted())}
+	}
+	q := u.Query()
+	var bad []string
+	for k := range q {
+		if k != "region" && k != "endpoint" {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: unknown parameters %q (known: region, endpoint)", u.Redacted(), bad)}
+	}
+	region, endpoint := q.Get("region"), q.Get("endpoint")
+	c, err := o.client(ctx, region, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	opts := append(append([]Option(nil), o.Options...), WithClient(c))
+	return Open(ctx, table, opts...)
+}
+
+func (o *URLOpener) client(ctx context.Context, region, endpoint string) (*dynamodb.Client, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := [2]string{region, endpoint}
+	if c := o.clients[k]; c != nil {
+		return c, nil
+	}
+	opts := append([]Option(nil), o.Options...)
+	if region != "" {
+		opts = append(opts, WithRegion(region))
+	}
+	if endpoint != "" {
+		opts = append(opts, WithEndpoint(endpoint))
+	}
+	c, err := NewClient(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if o.clients == nil {
+		o.clients = map[[2]string]*dynamodb.Client{}
+	}
+	o.clients[k] = c
+	return c, nil
+}
