@@ -180,30 +180,34 @@ func (p *corsPolicy) middleware(next handler.Handler) handler.Handler {
 		if r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 			return p.preflight(r, origin), nil
 		}
-		h := make(http.Header, 4)
-		h["Vary"] = []string{"Origin"}
-		if origin != "" && p.allowed(origin) {
-			p.allowOrigin(h, origin)
-			if p.expose != "" {
-				h["Access-Control-Expose-Headers"] = []string{p.expose}
-			}
-		}
+		allowed := origin != "" && p.allowed(origin)
 		resp, err := next.ServeRequest(ctx, r)
 		if err != nil {
+			h := make(http.Header, 4)
+			p.actualHeaders(h, allowed, origin)
 			return nil, withHeader(err, h)
 		}
 		if resp == nil {
 			resp = &handler.Response{}
 		}
 		if resp.Header == nil {
-			resp.Header = h
-			return resp, nil
+			resp.Header = make(http.Header, 4)
 		}
-		for k, v := range h {
-			resp.Header[k] = append(resp.Header[k], v...)
-		}
+		p.actualHeaders(resp.Header, allowed, origin)
 		return resp, nil
 	})
+}
+
+// actualHeaders adds the CORS headers of a non-preflight answer to h.
+func (p *corsPolicy) actualHeaders(h http.Header, allowed bool, origin string) {
+	h["Vary"] = append(h["Vary"], "Origin")
+	if !allowed {
+		return
+	}
+	p.allowOrigin(h, origin)
+	if p.expose != "" {
+		h["Access-Control-Expose-Headers"] = []string{p.expose}
+	}
 }
 
 func (p *corsPolicy) allowOrigin(h http.Header, origin string) {

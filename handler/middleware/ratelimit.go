@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
@@ -112,47 +113,78 @@ func RateLimit(l Limiter, key KeyFunc, opts ...RateLimitOption) handler.Middlewa
 	if c.policy == "" || strings.ContainsAny(c.policy, "\";\\, ") {
 		panic(fmt.Sprintf("middleware: RateLimit: invalid policy name %q", c.policy))
 	}
-	quoted := `"` + c.policy + `"`
-	return func(next handler.Handler) handler.Handler {
-		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
-			k := key(r)
-			if k == "" {
+	rl := &rateLimiter{l: l, key: key, failOpen: c.failOpen, quoted: `"` + c.policy + `"`}
+	return rl.middleware
+}
+
+type rateLimiter struct {
+	l        Limiter
+	key      KeyFunc
+	failOpen bool
+	quoted   string
+	policy   atomic.Pointer[policyHeader] // the last RateLimit-Policy value
+}
+
+type policyHeader struct {
+	limit  int
+	window time.Duration
+	value  string
+}
+
+func (rl *rateLimiter) middleware(next handler.Handler) handler.Handler {
+	return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		k := rl.key(r)
+		if k == "" {
+			return next.ServeRequest(ctx, r)
+		}
+		d, err := rl.l.Allow(ctx, k)
+		if err != nil {
+			if rl.failOpen {
+				handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "rate limiter failed; request let through",
+					slog.String("error", err.Error()))
 				return next.ServeRequest(ctx, r)
 			}
-			d, err := l.Allow(ctx, k)
-			if err != nil {
-				if c.failOpen {
-					handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "rate limiter failed; request let through",
-						slog.String("error", err.Error()))
-					return next.ServeRequest(ctx, r)
-				}
-				return nil, fmt.Errorf("middleware: rate limiter: %w", err)
-			}
+			return nil, fmt.Errorf("middleware: rate limiter: %w", err)
+		}
+		if !d.Allowed {
 			h := make(http.Header, 3)
-			h["Ratelimit-Policy"] = []string{quoted + ";q=" + strconv.Itoa(d.Limit) + ";w=" + ceilSeconds(d.Window)}
-			h["Ratelimit"] = []string{quoted + ";r=" + strconv.Itoa(max(d.Remaining, 0)) + ";t=" + ceilSeconds(d.Reset)}
-			if !d.Allowed {
-				h["Retry-After"] = []string{ceilSeconds(max(d.RetryAfter, time.Second))}
-				return nil, &handler.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
-					Message: "Too many requests; retry later.", Header: h}
-			}
-			resp, err := next.ServeRequest(ctx, r)
-			if err != nil {
-				return nil, withHeader(err, h)
-			}
-			if resp == nil {
-				resp = &handler.Response{}
-			}
-			if resp.Header == nil {
-				resp.Header = h
-				return resp, nil
-			}
-			for k, v := range h {
-				resp.Header[k] = v
-			}
-			return resp, nil
-		})
+			rl.headers(h, d)
+			h["Retry-After"] = []string{ceilSeconds(max(d.RetryAfter, time.Second))}
+			return nil, &handler.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+				Message: "Too many requests; retry later.", Header: h}
+		}
+		resp, err := next.ServeRequest(ctx, r)
+		if err != nil {
+			h := make(http.Header, 2)
+			rl.headers(h, d)
+			return nil, withHeader(err, h)
+		}
+		if resp == nil {
+			resp = &handler.Response{}
+		}
+		if resp.Header == nil {
+			resp.Header = make(http.Header, 2)
+		}
+		rl.headers(resp.Header, d)
+		return resp, nil
+	})
+}
+
+// headers sets RateLimit and RateLimit-Policy for d.
+func (rl *rateLimiter) headers(h http.Header, d Decision) {
+	p := rl.policy.Load()
+	if p == nil || p.limit != d.Limit || p.window != d.Window {
+		p = &policyHeader{d.Limit, d.Window, rl.quoted + ";q=" + strconv.Itoa(d.Limit) + ";w=" + ceilSeconds(d.Window)}
+		rl.policy.Store(p)
 	}
+	h["Ratelimit-Policy"] = []string{p.value}
+	buf := make([]byte, 0, len(rl.quoted)+24)
+	buf = append(buf, rl.quoted...)
+	buf = append(buf, ";r="...)
+	buf = strconv.AppendInt(buf, int64(max(d.Remaining, 0)), 10)
+	buf = append(buf, ";t="...)
+	buf = append(buf, ceilSeconds(d.Reset)...)
+	h["Ratelimit"] = []string{string(buf)}
 }
 
 // ceilSeconds formats d as whole seconds, rounded up.

@@ -1,0 +1,64 @@
+package middleware
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// BenchmarkStack measures the gateway stack a to-do API puts in front of a
+// GET: CORS, BodyLimit, Timeout, authentication (an API key, or a JWT
+// already verified by the platform's authorizer, so no signature check),
+// and an in-process rate limit per caller.
+func BenchmarkStack(b *testing.B) {
+	final := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`[]`)}, nil
+	})
+	cors, err := CORS(AllowOrigins("https://app.example.com,https://*.example.org"), AllowCredentials(), ExposeHeaders("ETag"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := ParseKeys("alice:" + aliceKey + ",bob:" + bobKey + ",ci:ci-0123456789abcdef0123")
+	if err != nil {
+		b.Fatal(err)
+	}
+	jwtTrusted := mustJWT(b, JWKSURL("https://auth.example.com/jwks"), TrustIdentity("aws-jwt"))
+	stack := func(auth handler.Middleware) handler.Handler {
+		return handler.Chain(final,
+			cors,
+			BodyLimit(1<<20),
+			Timeout(10*time.Second),
+			auth,
+			RateLimit(NewTokenBucket(1<<30, time.Second), ByIdentity),
+		)
+	}
+	for _, bc := range []struct {
+		name string
+		h    handler.Handler
+		req  func() *handler.Request
+	}{
+		{"apikey", stack(mustAPIKey(b, keys)), func() *handler.Request {
+			return &handler.Request{Method: "GET", Path: "/todos", RemoteAddr: "192.0.2.1",
+				Header: http.Header{"Origin": {"https://app.example.com"}, "X-Api-Key": {bobKey}}}
+		}},
+		{"jwt-trusted", stack(jwtTrusted), func() *handler.Request {
+			return &handler.Request{Method: "GET", Path: "/todos", RemoteAddr: "192.0.2.1",
+				Header:   http.Header{"Origin": {"https://app.example.com"}},
+				Identity: &handler.Identity{Source: "aws-jwt", Subject: "user-1"}}
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				resp, err := bc.h.ServeRequest(ctx, bc.req())
+				if err != nil || resp.StatusCode() != 200 {
+					b.Fatal(resp, err)
+				}
+			}
+		})
+	}
+}
