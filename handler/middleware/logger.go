@@ -1,0 +1,258 @@
+package middleware
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// LogFormat selects the field names of log lines.
+type LogFormat int
+
+// The log formats. LogAuto picks, for each request, the format of the
+// platform its adapter reports (handler.Invocation.Platform).
+const (
+	// LogAuto: LogLambda on AWS Lambda, LogGCP on Google Cloud Functions,
+	// LogAzure on Azure Functions, LogJSON elsewhere.
+	LogAuto LogFormat = iota
+	// LogJSON: slog's JSON fields (time, level, msg) plus requestId,
+	// traceId and spanId.
+	LogJSON
+	// LogGCP: Google Cloud Logging's structured fields: severity, message,
+	// logging.googleapis.com/trace (and spanId, trace_sampled) and
+	// httpRequest.
+	LogGCP
+	// LogLambda: the shape of Lambda's JSON log format: timestamp, level,
+	// message, requestId (the Lambda invocation's request ID).
+	LogLambda
+	// LogAzure: fields Application Insights picks up from a custom
+	// handler's output: timestamp, severityLevel, message, operation_Id
+	// (the trace ID), InvocationId.
+	LogAzure
+)
+
+// LoggerOption configures Logger.
+type LoggerOption func(*loggerConfig)
+
+type loggerConfig struct {
+	w       io.Writer
+	format  LogFormat
+	level   slog.Leveler
+	project string
+}
+
+// LogTo sets where log lines go; the default is os.Stdout, which every
+// platform collects.
+func LogTo(w io.Writer) LoggerOption { return func(c *loggerConfig) { c.w = w } }
+
+// WithLogFormat overrides the automatic choice of format.
+func WithLogFormat(f LogFormat) LoggerOption { return func(c *loggerConfig) { c.format = f } }
+
+// LogLevel sets the minimum level of the request-scoped logger; the access
+// line is logged at Info (Error for 5xx answers).
+func LogLevel(l slog.Leveler) LoggerOption { return func(c *loggerConfig) { c.level = l } }
+
+// LogGCPProject sets the Google Cloud project used in
+// logging.googleapis.com/trace; the default is GOOGLE_CLOUD_PROJECT.
+func LogGCPProject(id string) LoggerOption { return func(c *loggerConfig) { c.project = id } }
+
+// Logger writes one JSON line per request — method, route pattern, path,
+// status, duration, bytes in and out, request ID, trace ID, user (the
+// verified identity's subject) and the cold-start flag — and gives the
+// handler a request-scoped *slog.Logger carrying the request and trace IDs
+// (handler.Logger(ctx)).
+//
+// Field names follow the platform's own tooling (see LogFormat). Header
+// values are never logged, and attributes named authorization, cookie,
+// set-cookie, x-api-key or proxy-authorization are redacted from every
+// line, so secrets do not reach the logs. Place Logger inside Tracing to
+// get trace IDs of spans it starts; without Tracing the trace ID is taken
+// from the inbound trace headers.
+func Logger(opts ...LoggerOption) handler.Middleware {
+	c := loggerConfig{w: os.Stdout, level: slog.LevelInfo, project: os.Getenv("GOOGLE_CLOUD_PROJECT")}
+	for _, o := range opts {
+		o(&c)
+	}
+	var loggers [LogAzure + 1]*slog.Logger
+	for f := LogJSON; f <= LogAzure; f++ {
+		loggers[f] = slog.New(slog.NewJSONHandler(c.w, &slog.HandlerOptions{Level: c.level, ReplaceAttr: replacer(f)}))
+	}
+	return func(next handler.Handler) handler.Handler {
+		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
+			start := time.Now()
+			inv, _ := handler.InvocationFrom(ctx)
+			format := c.format
+			if format == LogAuto {
+				format = formatFor(inv)
+			}
+			sc := trace.SpanContextFromContext(ctx)
+			if !sc.IsValid() {
+				sc = inboundSpanContext(ctx, r)
+			}
+			l := loggers[format].With(idAttrs(format, r, inv, sc, c.project)...)
+			ctx = handler.WithLogger(ctx, l)
+			status := 500 // a panic is answered 500
+			defer func() {
+				accessLine(ctx, l, format, r, inv, status, resp, time.Since(start))
+			}()
+			resp, err = next.ServeRequest(ctx, r)
+			status = statusOf(resp, err)
+			return resp, err
+		})
+	}
+}
+
+func formatFor(inv *handler.Invocation) LogFormat {
+	if inv != nil {
+		switch inv.Platform {
+		case "aws-lambda":
+			return LogLambda
+		case "gcp-functions":
+			return LogGCP
+		case "azure-functions":
+			return LogAzure
+		}
+	}
+	return LogJSON
+}
+
+// idAttrs are the attributes every line of the request carries.
+func idAttrs(f LogFormat, r *handler.Request, inv *handler.Invocation, sc trace.SpanContext, project string) []any {
+	traceID := ""
+	if sc.IsValid() {
+		traceID = sc.TraceID().String()
+	}
+	invID := ""
+	if inv != nil {
+		invID = inv.ID
+	}
+	switch f {
+	case LogGCP:
+		attrs := []any{slog.String("requestId", r.RequestID)}
+		if traceID != "" {
+			t := traceID
+			if project != "" {
+				t = "projects/" + project + "/traces/" + traceID
+			}
+			attrs = append(attrs, slog.String("logging.googleapis.com/trace", t),
+				slog.String("logging.googleapis.com/spanId", sc.SpanID().String()),
+				slog.Bool("logging.googleapis.com/trace_sampled", sc.IsSampled()))
+		}
+		return attrs
+	case LogLambda:
+		id := invID
+		if id == "" {
+			id = r.RequestID
+		}
+		return []any{slog.String("requestId", id), slog.String("httpRequestId", r.RequestID), slog.String("traceId", traceID)}
+	case LogAzure:
+		return []any{slog.String("InvocationId", invID), slog.String("requestId", r.RequestID), slog.String("operation_Id", traceID)}
+	}
+	attrs := []any{slog.String("requestId", r.RequestID)}
+	if traceID != "" {
+		attrs = append(attrs, slog.String("traceId", traceID), slog.String("spanId", sc.SpanID().String()))
+	}
+	return attrs
+}
+
+// accessLine logs the one line that describes the request.
+func accessLine(ctx context.Context, l *slog.Logger, f LogFormat, r *handler.Request, inv *handler.Invocation, status int, resp *handler.Response, d time.Duration) {
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	user := ""
+	if r.Identity != nil {
+		user = r.Identity.Subject
+	}
+	out := -1 // unknown for a stream
+	if resp != nil && resp.Stream == nil {
+		out = len(resp.Body)
+	}
+	cold := inv != nil && inv.ColdStart
+	if f == LogGCP {
+		l.LogAttrs(ctx, level, "request",
+			slog.Group("httpRequest",
+				slog.String("requestMethod", r.Method),
+				slog.String("requestUrl", r.EscapedPath()),
+				slog.Int("status", status),
+				slog.String("requestSize", strconv.Itoa(len(r.Body))),
+				slog.String("responseSize", strconv.Itoa(max(out, 0))),
+				slog.String("latency", strconv.FormatFloat(d.Seconds(), 'f', 9, 64)+"s"),
+				slog.String("remoteIp", r.RemoteAddr),
+				slog.String("userAgent", r.Header.Get("User-Agent"))),
+			slog.String("route", routeOf(r)), slog.String("user", user), slog.Bool("coldStart", cold))
+		return
+	}
+	l.LogAttrs(ctx, level, "request",
+		slog.String("method", r.Method),
+		slog.String("route", routeOf(r)),
+		slog.String("path", r.EscapedPath()),
+		slog.Int("status", status),
+		slog.Float64("durationMs", float64(d.Microseconds())/1000),
+		slog.Int("bytesIn", len(r.Body)),
+		slog.Int("bytesOut", out),
+		slog.String("user", user),
+		slog.Bool("coldStart", cold))
+}
+
+// replacer renames slog's built-in keys for f and redacts secrets.
+func replacer(f LogFormat) func([]string, slog.Attr) slog.Attr {
+	return func(groups []string, a slog.Attr) slog.Attr {
+		if isSecretKey(a.Key) {
+			return slog.String(a.Key, "[REDACTED]")
+		}
+		if len(groups) > 0 {
+			return a
+		}
+		switch a.Key {
+		case slog.TimeKey:
+			if f == LogLambda || f == LogAzure {
+				a.Key = "timestamp"
+			}
+		case slog.MessageKey:
+			if f != LogJSON {
+				a.Key = "message"
+			}
+		case slog.LevelKey:
+			lv, _ := a.Value.Any().(slog.Level)
+			switch f {
+			case LogGCP:
+				return slog.String("severity", levelName(lv, "DEBUG", "INFO", "WARNING", "ERROR"))
+			case LogAzure:
+				return slog.String("severityLevel", levelName(lv, "Verbose", "Information", "Warning", "Error"))
+			case LogLambda:
+				return slog.String("level", levelName(lv, "DEBUG", "INFO", "WARN", "ERROR"))
+			}
+		}
+		return a
+	}
+}
+
+func levelName(l slog.Level, debug, info, warn, err string) string {
+	switch {
+	case l >= slog.LevelError:
+		return err
+	case l >= slog.LevelWarn:
+		return warn
+	case l >= slog.LevelInfo:
+		return info
+	}
+	return debug
+}
+
+func isSecretKey(k string) bool {
+	switch strings.ToLower(k) {
+	case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,82 @@
+package middleware
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// MetricsOption configures Metrics and InstrumentStore.
+type MetricsOption func(*metricsConfig)
+
+type metricsConfig struct {
+	mp metric.MeterProvider
+}
+
+// WithMeterProvider sets the meter provider; the default is the global one
+// (otel.GetMeterProvider()), which does nothing until the program installs
+// an SDK.
+func WithMeterProvider(mp metric.MeterProvider) MetricsOption {
+	return func(c *metricsConfig) { c.mp = mp }
+}
+
+func newMeter(opts []MetricsOption) metric.Meter {
+	c := metricsConfig{}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.mp == nil {
+		c.mp = otel.GetMeterProvider()
+	}
+	return c.mp.Meter(instrumentationName)
+}
+
+// Metrics records OpenTelemetry metrics for each request:
+//
+//   - http.server.request.duration (histogram, seconds; its count is the
+//     request count and its buckets give p50/p95), with http.request.method,
+//     http.route and http.response.status_code;
+//   - http.server.errors (counter of answers of 500 and above);
+//   - http.server.active_requests (in-flight requests);
+//   - faas.coldstarts (counter of first invocations of a process).
+//
+// No exporter is installed: bring your own OpenTelemetry SDK (see the
+// package documentation for each cloud's exporter).
+func Metrics(opts ...MetricsOption) handler.Middleware {
+	m := newMeter(opts)
+	duration, _ := m.Float64Histogram("http.server.request.duration", metric.WithUnit("s"),
+		metric.WithDescription("Duration of HTTP server requests."),
+		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
+	errs, _ := m.Int64Counter("http.server.errors", metric.WithDescription("Requests answered with a 5xx status."))
+	active, _ := m.Int64UpDownCounter("http.server.active_requests", metric.WithDescription("Requests in flight."))
+	cold, _ := m.Int64Counter("faas.coldstarts", metric.WithDescription("First invocations of a process."))
+	return func(next handler.Handler) handler.Handler {
+		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
+			start := time.Now()
+			active.Add(ctx, 1)
+			if inv, ok := handler.InvocationFrom(ctx); ok && inv.ColdStart {
+				cold.Add(ctx, 1)
+			}
+			status := 500 // a panic is answered 500
+			defer func() {
+				set := metric.WithAttributeSet(attribute.NewSet(
+					attribute.String("http.request.method", r.Method),
+					attribute.String("http.route", routeOf(r)),
+					attribute.Int("http.response.status_code", status)))
+				duration.Record(ctx, time.Since(start).Seconds(), set)
+				if status >= 500 {
+					errs.Add(ctx, 1, set)
+				}
+				active.Add(ctx, -1)
+			}()
+			resp, err = next.ServeRequest(ctx, r)
+			status = statusOf(resp, err)
+			return resp, err
+		})
+	}
+}

@@ -1,0 +1,293 @@
+package middleware_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/handlertest"
+	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/memstore"
+)
+
+// obsApp is a small app with a route that reads the store, one that
+// fails, and one that logs secrets through the request-scoped logger.
+func obsApp(s store.Store) handler.Handler {
+	r := handler.NewRouter()
+	r.HandleFunc("GET /items/{id}", func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
+		_, err := s.Get(ctx, store.Key{Partition: "p", Sort: req.PathValue("id")})
+		if err != nil {
+			return nil, err
+		}
+		return handler.JSONResponse(200, map[string]string{"ok": "yes"})
+	})
+	r.HandleFunc("GET /boom", func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
+		return nil, errors.New("database password=hunter2 rejected")
+	})
+	r.HandleFunc("GET /chatty", func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
+		handler.Logger(ctx).Info("handling", "authorization", req.Header.Get("Authorization"),
+			"x-api-key", req.Header.Get("X-Api-Key"), "cookie", req.Header.Get("Cookie"))
+		return &handler.Response{Status: 204}, nil
+	})
+	return r
+}
+
+func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestLoggerPlatformFields(t *testing.T) {
+	s := memstore.New()
+	s.Put(context.Background(), &store.Item{Key: store.Key{Partition: "p", Sort: "a"}, Data: map[string]any{"x": int64(1)}})
+	cases := []struct {
+		platform string
+		want     []string // top-level keys every access line must have
+		check    func(t *testing.T, m map[string]any)
+	}{
+		{"aws-lambda", []string{"timestamp", "level", "message", "requestId", "traceId"}, func(t *testing.T, m map[string]any) {
+			if m["requestId"] != "inv-123" || m["level"] != "INFO" || m["message"] != "request" {
+				t.Errorf("lambda line %v", m)
+			}
+			if m["traceId"] != "5759e988bd862e3fe1be46a994272793" {
+				t.Errorf("lambda traceId = %v", m["traceId"])
+			}
+		}},
+		{"gcp-functions", []string{"time", "severity", "message", "httpRequest", "logging.googleapis.com/trace", "logging.googleapis.com/spanId"}, func(t *testing.T, m map[string]any) {
+			hr, _ := m["httpRequest"].(map[string]any)
+			if m["severity"] != "INFO" || hr["status"] != float64(200) || hr["requestMethod"] != "GET" || !strings.HasSuffix(hr["latency"].(string), "s") {
+				t.Errorf("gcp line %v", m)
+			}
+			if m["logging.googleapis.com/trace"] != "projects/proj-1/traces/5759e988bd862e3fe1be46a994272793" {
+				t.Errorf("gcp trace = %v", m["logging.googleapis.com/trace"])
+			}
+		}},
+		{"azure-functions", []string{"timestamp", "severityLevel", "message", "operation_Id", "InvocationId"}, func(t *testing.T, m map[string]any) {
+			if m["severityLevel"] != "Information" || m["InvocationId"] != "inv-123" || m["operation_Id"] != "5759e988bd862e3fe1be46a994272793" {
+				t.Errorf("azure line %v", m)
+			}
+		}},
+		{"http", []string{"time", "level", "msg", "requestId", "traceId", "method", "route", "status", "durationMs", "bytesIn", "bytesOut", "coldStart", "user"}, func(t *testing.T, m map[string]any) {
+			if m["route"] != "/items/{id}" || m["status"] != float64(200) || m["coldStart"] != true || m["user"] != "ann" {
+				t.Errorf("json line %v", m)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.platform, func(t *testing.T) {
+			var buf bytes.Buffer
+			h := handler.Chain(obsApp(s), middleware.Logger(middleware.LogTo(&buf), middleware.LogGCPProject("proj-1")))
+			ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: c.platform, ID: "inv-123", ColdStart: true})
+			req := handlertest.NewRequest("GET", "/items/a", nil,
+				handlertest.Header("X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
+				handlertest.Identity(&handler.Identity{Subject: "ann"}))
+			if res := handlertest.ServeContext(ctx, h, req); res.Status != 200 {
+				t.Fatalf("status %d %s", res.Status, res.Body)
+			}
+			lines := logLines(t, &buf)
+			if len(lines) != 1 {
+				t.Fatalf("%d lines, want 1: %s", len(lines), buf.String())
+			}
+			for _, k := range c.want {
+				if _, ok := lines[0][k]; !ok {
+					t.Errorf("missing field %q in %v", k, lines[0])
+				}
+			}
+			c.check(t, lines[0])
+		})
+	}
+}
+
+func TestLoggerNeverLogsSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	h := handler.Chain(obsApp(memstore.New()), middleware.Logger(middleware.LogTo(&buf)))
+	for _, target := range []string{"/chatty?api_key=query-secret-1", "/boom", "/items/missing"} {
+		req := handlertest.NewRequest("GET", target, nil,
+			handlertest.Header("Authorization", "Bearer tok-secret-2"),
+			handlertest.Header("X-Api-Key", "key-secret-3"),
+			handlertest.Header("Cookie", "session=cookie-secret-4"))
+		res := handlertest.Serve(h, req)
+		if strings.Contains(string(res.Body), "hunter2") {
+			t.Errorf("%s: internal error text reached the client: %s", target, res.Body)
+		}
+	}
+	out := buf.String()
+	for _, secret := range []string{"query-secret-1", "tok-secret-2", "key-secret-3", "cookie-secret-4"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("secret %q logged:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "[REDACTED]") {
+		t.Errorf("the handler's secret attributes were not redacted:\n%s", out)
+	}
+	var levels []string
+	for _, l := range logLines(t, &buf) {
+		if l["msg"] == "request" {
+			levels = append(levels, l["level"].(string)+":"+strings.TrimSuffix(strings.TrimPrefix(l["route"].(string), "/"), "/"))
+		}
+	}
+	if strings.Join(levels, ",") != "INFO:chatty,ERROR:boom,INFO:items/{id}" {
+		t.Errorf("access lines = %v", levels)
+	}
+}
+
+func newTracing(t *testing.T) (*tracetest.SpanRecorder, trace.TracerProvider) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { tp.Shutdown(context.Background()) })
+	return rec, tp
+}
+
+func TestTracingParents(t *testing.T) {
+	const tid = "4bf92f3577b34da6a3ce929d0e0e4736"
+	cases := []struct {
+		name   string
+		header [2]string
+		inv    *handler.Invocation
+		trace  string
+		parent string
+	}{
+		{"traceparent", [2]string{"Traceparent", "00-" + tid + "-00f067aa0ba902b7-01"}, nil, tid, "00f067aa0ba902b7"},
+		{"x-amzn-trace-id", [2]string{"X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}, nil, "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"},
+		{"lambda-context", [2]string{}, &handler.Invocation{Platform: "aws-lambda", TraceHeader: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}, "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"},
+		{"x-cloud-trace-context", [2]string{"X-Cloud-Trace-Context", tid + "/1234567890;o=1"}, nil, tid, "00000000499602d2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec, tp := newTracing(t)
+			s := middleware.InstrumentStore(memstore.New(), "items", tp, nil)
+			var logs bytes.Buffer
+			h := handler.Chain(obsApp(s), middleware.Tracing(middleware.WithTracerProvider(tp)), middleware.Logger(middleware.LogTo(&logs), middleware.WithLogFormat(middleware.LogJSON)))
+			var opts []handlertest.Option
+			if c.header[0] != "" {
+				opts = append(opts, handlertest.Header(c.header[0], c.header[1]))
+			}
+			ctx := context.Background()
+			if c.inv != nil {
+				ctx = handler.WithInvocation(ctx, c.inv)
+			}
+			res := handlertest.ServeContext(ctx, h, handlertest.NewRequest("GET", "/items/nope", nil, opts...))
+			if res.Status != 404 {
+				t.Fatalf("status %d", res.Status)
+			}
+			spans := rec.Ended()
+			if len(spans) != 2 {
+				t.Fatalf("%d spans, want store.get and the server span", len(spans))
+			}
+			child, server := spans[0], spans[1]
+			if server.Name() != "GET /items/{id}" || server.SpanKind() != trace.SpanKindServer {
+				t.Errorf("server span %q kind %v", server.Name(), server.SpanKind())
+			}
+			if got := server.Parent().TraceID().String(); got != c.trace || server.SpanContext().TraceID().String() != c.trace {
+				t.Errorf("trace = %s, want %s", got, c.trace)
+			}
+			if got := server.Parent().SpanID().String(); got != c.parent || !server.Parent().IsRemote() {
+				t.Errorf("parent span = %s (remote %v), want %s", got, server.Parent().IsRemote(), c.parent)
+			}
+			if child.Name() != "store.get" || child.Parent().SpanID() != server.SpanContext().SpanID() {
+				t.Errorf("store span %q parent %s, want child of %s", child.Name(), child.Parent().SpanID(), server.SpanContext().SpanID())
+			}
+			attrs := map[string]string{}
+			for _, kv := range append(server.Attributes(), child.Attributes()...) {
+				attrs[string(kv.Key)] = kv.Value.Emit()
+			}
+			for k, v := range map[string]string{"http.route": "/items/{id}", "http.response.status_code": "404",
+				"http.request.method": "GET", "db.operation.name": "get", "db.collection.name": "items", "error.type": "not_found"} {
+				if attrs[k] != v {
+					t.Errorf("attribute %s = %q, want %q", k, attrs[k], v)
+				}
+			}
+			if !strings.Contains(logs.String(), `"traceId":"`+c.trace+`"`) {
+				t.Errorf("log line lacks the trace ID: %s", logs.String())
+			}
+		})
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	h := handler.Chain(obsApp(memstore.New()), middleware.Metrics(middleware.WithMeterProvider(mp)))
+	cold := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "http", ColdStart: true})
+	warm := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "http"})
+	handlertest.ServeContext(cold, h, handlertest.NewRequest("GET", "/chatty", nil))
+	handlertest.ServeContext(warm, h, handlertest.NewRequest("GET", "/chatty", nil))
+	handlertest.ServeContext(warm, h, handlertest.NewRequest("GET", "/boom", nil))
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]int64{}
+	var requests uint64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					sums[m.Name] += p.Value
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range d.DataPoints {
+					requests += p.Count
+				}
+			}
+		}
+	}
+	if requests != 3 || sums["http.server.errors"] != 1 || sums["faas.coldstarts"] != 1 || sums["http.server.active_requests"] != 0 {
+		t.Errorf("requests=%d metrics=%v", requests, sums)
+	}
+}
+
+func BenchmarkObservability(b *testing.B) {
+	app := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ok":true}`)}, nil
+	})
+	r := handler.NewRouter()
+	r.Handle("GET /items/{id}", app)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "aws-lambda", ID: "inv"})
+	for _, bc := range []struct {
+		name string
+		h    handler.Handler
+	}{
+		{"bare", r},
+		{"observed", handler.Chain(r, middleware.Tracing(middleware.WithTracerProvider(tp)),
+			middleware.Metrics(middleware.WithMeterProvider(mp)), middleware.Logger(middleware.LogTo(io.Discard)))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := &handler.Request{Method: "GET", Path: "/items/42", Header: http.Header{}, RequestID: "req-1"}
+			b.ReportAllocs()
+			for b.Loop() {
+				req.Pattern = ""
+				if _, err := bc.h.ServeRequest(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,112 @@
+package middleware
+
+import (
+	"context"
+	"strings"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// instrumentationName names this package's tracer and meter.
+const instrumentationName = "github.com/anyfunc/anyfunc/handler/middleware"
+
+// TracingOption configures Tracing.
+type TracingOption func(*tracingConfig)
+
+type tracingConfig struct {
+	tp trace.TracerProvider
+}
+
+// WithTracerProvider sets the tracer provider; the default is the global
+// one (otel.GetTracerProvider()), which does nothing until the program
+// installs an SDK.
+func WithTracerProvider(tp trace.TracerProvider) TracingOption {
+	return func(c *tracingConfig) { c.tp = tp }
+}
+
+// Tracing starts an OpenTelemetry server span for each request, named by
+// the matched route ("GET /todos/{id}"), with HTTP semantic-convention
+// attributes, and puts it in the handler's context so that store calls and
+// logs join the trace.
+//
+// The span's parent is the caller's trace as the platform delivers it: a
+// W3C traceparent header, else X-Amzn-Trace-Id (header, or the Lambda
+// invocation's trace ID), else X-Cloud-Trace-Context. Responses of 500 and
+// above mark the span as an error. Place Tracing outside Logger and Metrics
+// so that they see the span.
+func Tracing(opts ...TracingOption) handler.Middleware {
+	c := tracingConfig{}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.tp == nil {
+		c.tp = otel.GetTracerProvider()
+	}
+	tracer := c.tp.Tracer(instrumentationName)
+	return func(next handler.Handler) handler.Handler {
+		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
+			if sc := inboundSpanContext(ctx, r); sc.IsValid() {
+				ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
+			}
+			method := r.Method
+			if method == "" {
+				method = "GET"
+			}
+			ctx, span := tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(
+					attribute.String("http.request.method", method),
+					attribute.String("url.path", r.Path),
+					attribute.String("client.address", r.RemoteAddr),
+					attribute.String("user_agent.original", r.Header.Get("User-Agent")),
+				))
+			defer func() {
+				if v := recover(); v != nil {
+					span.SetStatus(codes.Error, "panic")
+					span.SetAttributes(attribute.Int("http.response.status_code", 500))
+					span.End()
+					panic(v)
+				}
+				status := statusOf(resp, err)
+				if route := routeOf(r); route != "" {
+					span.SetName(method + " " + route)
+					span.SetAttributes(attribute.String("http.route", route))
+				}
+				span.SetAttributes(attribute.Int("http.response.status_code", status))
+				if status >= 500 {
+					span.SetStatus(codes.Error, "")
+					if err != nil {
+						span.RecordError(err)
+					}
+				}
+				span.End()
+			}()
+			return next.ServeRequest(ctx, r)
+		})
+	}
+}
+
+// statusOf returns the status a response or error will be answered with.
+func statusOf(resp *handler.Response, err error) int {
+	if err != nil {
+		if s := handler.AsError(err).Status; s != 0 {
+			return s
+		}
+		return 500
+	}
+	return resp.StatusCode()
+}
+
+// routeOf returns the path part of the matched pattern ("/todos/{id}"), or
+// "" when no route matched.
+func routeOf(r *handler.Request) string {
+	p := r.Pattern
+	if i := strings.IndexByte(p, '/'); i > 0 {
+		p = p[i:]
+	}
+	return p
+}
