@@ -258,14 +258,15 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (*handler.Identi
 	keys := v.static.candidates(buf[:0], kid, alg)
 	var remote *keySet
 	if v.remote != nil {
-		if remote, err = v.remote.current(ctx); err != nil {
+		remote, err = v.remote.current(ctx)
+		if err != nil && len(keys) == 0 {
 			return nil, err
 		}
 		n := len(keys)
 		keys = remote.candidates(keys, kid, alg)
-		if len(keys) == n && v.remote.unknown(remote, kid) {
+		if err == nil && len(keys) == n && v.remote.unknown(remote, kid) {
 			// A key we have not seen: the issuer may have rotated.
-			if remote, err = v.remote.refresh(ctx, remote); err != nil {
+			if remote, err = v.remote.refresh(ctx, remote); err != nil && len(keys) == 0 {
 				return nil, err
 			}
 			keys = remote.candidates(keys, kid, alg)

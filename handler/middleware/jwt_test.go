@@ -366,6 +366,10 @@ func TestJWKSUnavailable(t *testing.T) {
 	if contains(resp.Body, "500") || contains(resp.Body, srv.URL) {
 		t.Errorf("internal detail leaked: %s", resp.Body)
 	}
+	// Static keys keep working while the JWKS is unreachable.
+	both := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTKey("static", hmacSecret), JWTClock(clock.Now))(whoami)
+	wantStatus(t, serve(both, bearer(sign(t, jose.HS256, hmacSecret, "static", claimsAt(clock.Now())))), 200)
+	wantStatus(t, serve(both, bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now())))), http.StatusServiceUnavailable)
 	// A JWKS of only symmetric keys offers nothing usable.
 	srv.set(false, jose.JSONWebKey{Key: hmacSecret, KeyID: "k1", Algorithm: "HS256"})
 	clock.Advance(time.Minute)
