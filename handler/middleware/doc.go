@@ -15,17 +15,37 @@
 // Refusals are returned as *handler.Error values, so [handler.Serve] answers
 // them as application/problem+json with the request ID.
 //
+// # What is here
+//
+//   - Authentication: [APIKey] (keys from [ParseKeys], [StaticKeys] or any
+//     [KeySource]) and [JWT] (static keys, a JWKS URL or OIDC discovery;
+//     claims through [ClaimsOf]). Both set Request.Identity.
+//   - Authorization: [RequireScope] and [RequireClaim] (403).
+//   - [CORS], answering preflights itself.
+//   - [RateLimit] with a [Limiter]: [NewTokenBucket] (per process) or
+//     [NewStoreLimiter] (one budget shared through a store.Store).
+//   - [Idempotency]: Idempotency-Key replays, 409 and 422, in a store.Store.
+//   - [Validate], [ValidateJSON] and [ValidatedJSON]: 422 problems listing
+//     each invalid field by JSON pointer.
+//   - [BodyLimit] (413), [Timeout] (504), [ConditionalGET] (ETag, 304) and
+//     [CacheControl].
+//
+// Constructors that read configuration accept it in the form an
+// environment variable holds: ParseKeys takes "name:key,...", AllowOrigins,
+// Issuer and Audience take comma-separated lists, JWTSecret takes the
+// secret as a string.
+//
 // # Order
 //
 // A typical stack, outermost first:
 //
 //	h = handler.Chain(h,
-//		middleware.CORS(...),         // answers preflights before anything else
-//		middleware.BodyLimit(1<<20),  // 413
+//		cors,                          // answers preflights before anything else
+//		middleware.BodyLimit(1<<20),   // 413
 //		middleware.Timeout(10*time.Second),
-//		auth,                         // APIKey or JWT: 401
-//		middleware.RateLimit(...),    // 429, keyed by the identity
-//		middleware.Idempotency(...),  // replays, 409, 422
+//		auth,                          // APIKey or JWT: 401
+//		middleware.RateLimit(limiter, middleware.ByIdentity), // 429
+//		middleware.Idempotency(s),     // replays, 409, 422
 //	)
 //
 // Authorization (RequireScope, RequireClaim) usually wraps single routes or
