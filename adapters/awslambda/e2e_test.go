@@ -202,9 +202,16 @@ func TestEndToEnd(t *testing.T) {
 		}
 		f.alive(t)
 
-		for _, shape := range []lambdatest.Shape{lambdatest.V1, lambdatest.V2, lambdatest.FunctionURL, lambdatest.ALBMultiValue} {
+	})
+
+	// adaptertest through the binary, one process per shape, in parallel;
+	// each process serves the panic case and the cases after it.
+	for _, shape := range []lambdatest.Shape{lambdatest.V1, lambdatest.V2, lambdatest.ALBMultiValue} {
+		t.Run("adaptertest-"+shape.String(), func(t *testing.T) {
+			t.Parallel()
+			f := startFunction(t, bin)
 			skip := map[string]string{}
-			if shape == lambdatest.V2 || shape == lambdatest.FunctionURL {
+			if shape == lambdatest.V2 {
 				skip["escaped-slash"] = decodedPath
 			}
 			adaptertest.Run(t, adaptertest.Harness{
@@ -212,12 +219,12 @@ func TestEndToEnd(t *testing.T) {
 				Transport: func(*testing.T) http.RoundTripper { return &processTransport{f: f, shape: shape} },
 				Skip:      skip,
 			})
-		}
-		// The panic cases above ran in this same process.
-		f.alive(t)
-	})
+			f.alive(t)
+		})
+	}
 
 	t.Run("streaming", func(t *testing.T) {
+		t.Parallel()
 		f := startFunction(t, bin, "E2E_STREAMING=1")
 
 		// Each chunk reaches the Runtime API as the handler writes it:

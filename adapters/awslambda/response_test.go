@@ -162,8 +162,8 @@ func TestResponseSizeLimits(t *testing.T) {
 		problem(t, respond(t, v2Fixture, &handler.Response{Header: text, Body: []byte(strings.Repeat("a", awslambda.MaxResponseBytes+1))}))
 	})
 	t.Run("escaping-pushes-over", func(t *testing.T) {
-		// 4 MB of control bytes escape to 24 MB of JSON.
-		problem(t, respond(t, v2Fixture, &handler.Response{Header: text, Body: make([]byte, 4<<20)}))
+		// 200 KB of control bytes escape to 1.2 MB of JSON, over the ALB's 1 MB.
+		problem(t, respond(t, albMVFixture, &handler.Response{Header: text, Body: make([]byte, 200<<10)}))
 	})
 	t.Run("base64-pushes-over", func(t *testing.T) {
 		// 5 MB of binary is 6.67 MB in base64.
