@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/anyfunc/anyfunc/store"
@@ -438,4 +440,90 @@ func TestNestedRemove(t *testing.T) {
 	if _, err := s.Update(ctx, k, []store.FieldOp{store.Increment("s", 1)}); !errors.Is(err, store.ErrInvalidArgument) {
 		t.Errorf("Increment of a string: %v, want ErrInvalidArgument", err)
 	}
+}
+
+// TestCompressedItems covers items stored with compressed data (those
+// DynamoDB would count above compressAbove): they round-trip, Query
+// filters them, and Update applies to them by read and conditional write.
+func TestCompressedItems(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d)
+	big := strings.Repeat("abc", 135000)
+	k := store.Key{Partition: "z", Sort: "big"}
+	rev := put(t, s, "z", "big", map[string]any{"s": big, "n": 1, "tag": "x", "f": 1.5, "m": map[string]any{"l": []any{nil, true}}})
+	put(t, s, "z", "small", map[string]any{"tag": "x"})
+	put(t, s, "z", "other", map[string]any{"s": big, "tag": "y"})
+	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: keyAttrs(k)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := out.Item[attrData].(*types.AttributeValueMemberB); !ok {
+		t.Fatalf("a %d-byte item is stored as %T, not compressed", len(big), out.Item[attrData])
+	}
+	it, err := s.Get(ctx, k)
+	if err != nil || it.Revision != rev || it.Data["s"] != big || it.Data["n"] != int64(1) || it.Data["f"] != 1.5 || fmt.Sprint(it.Data["m"]) != "map[l:[<nil> true]]" {
+		t.Fatalf("Get of a compressed item: %v", err)
+	}
+	page, err := s.Query(ctx, store.Query{Partition: "z", Filters: []store.Filter{store.Equal("tag", "x")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(keysOf(page.Items)); got != "[big small]" {
+		t.Errorf("Query tag=x: %s, want [big small]", got)
+	}
+	ft.reset()
+	rev2, err := s.Update(ctx, k, []store.FieldOp{store.Increment("n", 2), store.Remove("m.l")}, store.IfRevision(rev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := ft.count(""); n != 2 {
+		t.Errorf("Update of a compressed item: %d requests, want 2 (the refused UpdateItem returns the item; a PutItem writes it)", n)
+	}
+	it, err = s.Get(ctx, k)
+	if err != nil || it.Revision != rev2 || it.Data["n"] != int64(3) || fmt.Sprint(it.Data["m"]) != "map[]" || it.Data["s"] != big {
+		t.Errorf("after Update: %v %v", it, err)
+	}
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Set("more", big)}); !errors.Is(err, store.ErrTooLarge) {
+		t.Errorf("Update past the size limit: %v, want ErrTooLarge", err)
+	}
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Increment("s", 1)}, store.IfRevision(rev)); !errors.Is(err, store.ErrRevisionMismatch) {
+		t.Errorf("Update with an old revision: %v, want ErrRevisionMismatch", err)
+	}
+}
+
+// TestSizeBound checks the item size the update conditions rely on: after
+// many small updates the bound reaches the limit, and Update recomputes
+// it exactly instead of refusing.
+func TestSizeBound(t *testing.T) {
+	d := newDriver(t)
+	s := store.NewStore(d)
+	k := store.Key{Partition: "b", Sort: "k"}
+	half := strings.Repeat("y", store.MaxItemSize/2-100)
+	put(t, s, "b", "k", map[string]any{"a": half})
+	// Each Set of b may add its size in the bound, though it replaces b.
+	for i := range 3 {
+		if _, err := s.Update(ctx, k, []store.FieldOp{store.Set("b", strings.Repeat("z", store.MaxItemSize/4))}); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: keyAttrs(k)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := decodeItem(out.Item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := out.Item[attrSize].(*types.AttributeValueMemberN).Value
+	if n, _ := strconv.Atoi(z); n < store.ItemSize(k, it.Data) || n > store.MaxItemSize {
+		t.Errorf("size bound %s; the item is %d bytes and the limit %d", z, store.ItemSize(k, it.Data), store.MaxItemSize)
+	}
+}
+
+func keysOf(items []*store.Item) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.Key.Sort)
+	}
+	return out
 }

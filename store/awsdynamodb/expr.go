@@ -115,16 +115,16 @@ func (e *exprs) update(ops []store.FieldOp, rev store.Revision) (upd string, con
 			conds = append(conds, c)
 		}
 	}
-	var mapType, numType string
+	// The data must be a map, not compressed (see encodeItem).
+	mapType := e.str("M")
+	cond("attribute_type(" + e.name(attrData) + ", " + mapType + ")")
+	var numType string
 	added := 0
 	for _, op := range ops {
 		p := e.dataPath(op.Path)
 		last := op.Path[len(op.Path)-1]
 		if op.Kind == store.OpSet || op.Kind == store.OpIncrement {
 			for i := 1; i < len(op.Path); i++ {
-				if mapType == "" {
-					mapType = e.str("M")
-				}
 				cond("attribute_type(" + e.dataPath(op.Path[:i]) + ", " + mapType + ")")
 			}
 		}

@@ -40,7 +40,9 @@ func (d *Driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item
 			if err != nil {
 				return nil, false, err
 			}
-			items = append(items, it)
+			if matchFilters(it.Data, q.Filters) {
+				items = append(items, it)
+			}
 		}
 		if len(items) >= q.Limit {
 			more := len(items) > q.Limit || out.LastEvaluatedKey != nil
@@ -84,7 +86,7 @@ func (d *Driver) queryInput(q *store.DriverQuery) (*dynamodb.QueryInput, error) 
 	default:
 		return nil, store.Errorf(store.ErrInvalidArgument, "unknown sort operator %d", sc.Op)
 	}
-	filters := []string{e.unexpired(q.Now)}
+	var filters []string
 	for _, f := range q.Filters {
 		if f.Value == nil {
 			// The same as "= NULL" on DynamoDB; moto matches every item
@@ -98,7 +100,12 @@ func (d *Driver) queryInput(q *store.DriverQuery) (*dynamodb.QueryInput, error) 
 		}
 		filters = append(filters, e.dataPath(f.Path)+" = "+e.value(av))
 	}
-	filter := strings.Join(filters, " AND ")
+	filter := e.unexpired(q.Now)
+	if len(filters) > 0 {
+		// Compressed data cannot be filtered by DynamoDB: Query filters
+		// those items itself.
+		filter += " AND (attribute_type(" + e.name(attrData) + ", " + e.str("B") + ") OR (" + strings.Join(filters, " AND ") + "))"
+	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &d.table,
 		KeyConditionExpression:    &key,
