@@ -84,12 +84,17 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 
 // serve decodes payload and answers it.
 func (h *Handler) serve(ctx context.Context, payload []byte) (Shape, *handler.Request, *handler.Response, error) {
-	r := new(handler.Request)
+	// One allocation for both; the handler may keep neither past its return.
+	st := new(struct {
+		r   handler.Request
+		inv handler.Invocation
+	})
+	r, inv := &st.r, &st.inv
 	shape, herr, err := decodeEvent(payload, r, &h.o)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	inv := &handler.Invocation{Platform: Platform, Function: lambdacontext.FunctionName, ColdStart: !started.Swap(true)}
+	*inv = handler.Invocation{Platform: Platform, Function: lambdacontext.FunctionName, ColdStart: !started.Swap(true)}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		inv.ID = lc.AwsRequestID
 	}

@@ -386,7 +386,12 @@ func (e *rawEvent) parseV1Identity(d *scanner) error {
 		case "userArn", "user", "caller", "accessKey", "accountId", "principalOrgId",
 			"cognitoIdentityId", "cognitoIdentityPoolId", "cognitoAuthenticationType", "cognitoAuthenticationProvider":
 			var v string
-			if v, err = d.stringField("requestContext.identity." + key); err == nil && v != "" {
+			if d.peek() == '"' {
+				v, err = d.str()
+			} else {
+				err = d.skip() // only strings identify a caller
+			}
+			if err == nil && v != "" {
 				if e.v1Identity == nil {
 					e.v1Identity = make(map[string]any, 4)
 				}
@@ -454,7 +459,10 @@ func (d *scanner) multiMap(field string, dst []kv) ([]kv, error) {
 		if err != nil || !ok {
 			return dst, err
 		}
-		vals, err := d.array(field + "." + k)
+		if c := d.peek(); c != '[' && c != 'n' {
+			return dst, d.typeError(field+"."+k, "array")
+		}
+		vals, err := d.array("")
 		if err != nil {
 			return dst, err
 		}
@@ -466,7 +474,15 @@ func (d *scanner) multiMap(field string, dst []kv) ([]kv, error) {
 			if !ok {
 				break
 			}
-			v, err := d.stringField(field + "." + k + "[]")
+			var v string
+			switch d.peek() {
+			case '"':
+				v, err = d.str()
+			case 'n':
+				err = d.literal("null")
+			default:
+				err = d.typeError(field+"."+k+"[]", "string")
+			}
 			if err != nil {
 				return dst, err
 			}
