@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // scanner is a small pull parser over one JSON document, just enough to read
@@ -13,8 +14,15 @@ import (
 // request's headers and query as strings). Every method reports malformed
 // input as an error; none panics.
 type scanner struct {
-	b []byte
-	i int
+	b   []byte
+	src string // b as a string, when b is never modified: strings are cut from it
+	i   int
+}
+
+// newScanner returns a scanner over b, which must not be modified afterwards:
+// the strings it returns share b's memory.
+func newScanner(b []byte) *scanner {
+	return &scanner{b: b, src: unsafe.String(unsafe.SliceData(b), len(b))}
 }
 
 var errEnd = errors.New("unexpected end of JSON")
@@ -114,14 +122,21 @@ func (s *scanner) more(close byte, first bool) (bool, error) {
 }
 
 // key reads an object key and its colon. The result aliases the input when
-// the key has no escapes and is only valid until the next call.
+// the key has no escapes (it is then only valid while the input is) and is
+// otherwise decoded into scratch.
 func (s *scanner) key(scratch []byte) ([]byte, error) {
 	if s.peek() != '"' {
 		return nil, s.errorf("expected an object key")
 	}
-	k, err := s.strBytes(scratch[:0], true)
+	start, end, escaped, err := s.scanString()
 	if err != nil {
 		return nil, err
+	}
+	k := s.b[start:end]
+	if escaped {
+		if k, err = s.unescape(scratch[:0], k); err != nil {
+			return nil, err
+		}
 	}
 	if s.peek() != ':' {
 		return nil, s.errorf("expected ':'")
@@ -130,61 +145,90 @@ func (s *scanner) key(scratch []byte) ([]byte, error) {
 	return k, nil
 }
 
-// str reads a string value.
+// keyStr reads an object key and its colon as a string (a substring of src
+// when the key has no escapes).
+func (s *scanner) keyStr() (string, error) {
+	k, err := s.str()
+	if err != nil {
+		return "", err
+	}
+	if s.peek() != ':' {
+		return "", s.errorf("expected ':'")
+	}
+	s.i++
+	return k, nil
+}
+
+// str reads a string value. Without escapes it is a substring of src and
+// costs no allocation.
 func (s *scanner) str() (string, error) {
 	if s.peek() != '"' {
 		return "", s.errorf("expected a string, found %s", s.kind())
 	}
-	b, err := s.strBytes(nil, true)
+	start, end, escaped, err := s.scanString()
+	if err != nil {
+		return "", err
+	}
+	if !escaped {
+		if s.src != "" {
+			return s.src[start:end], nil
+		}
+		return string(s.b[start:end]), nil
+	}
+	b, err := s.unescape(make([]byte, 0, end-start), s.b[start:end])
 	return string(b), err
 }
 
-// strBytes reads the string at s.i. With alias set and no escapes in it, the
-// result is a subslice of the input; otherwise the decoded string is
-// appended to dst.
-func (s *scanner) strBytes(dst []byte, alias bool) ([]byte, error) {
-	s.i++ // opening quote
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			seg := s.b[start:s.i]
-			s.i++
-			if alias && dst == nil {
-				return seg, nil
-			}
-			return append(dst, seg...), nil
-		case c == '\\':
-			return s.unescape(append(dst, s.b[start:s.i]...))
-		case c < 0x20:
-			return nil, s.errorf("control character in string")
-		}
-		s.i++
+// strBytes reads a string value into a new byte slice.
+func (s *scanner) strBytes() ([]byte, error) {
+	start, end, escaped, err := s.scanString()
+	if err != nil {
+		return nil, err
 	}
-	return nil, errEnd
+	if !escaped {
+		return append([]byte(nil), s.b[start:end]...), nil
+	}
+	return s.unescape(make([]byte, 0, end-start), s.b[start:end])
 }
 
-// unescape continues a string that has escapes, at the first backslash.
-func (s *scanner) unescape(dst []byte) ([]byte, error) {
+// scanString consumes the string at s.i (which is at its opening quote) and
+// returns the span of its contents and whether it holds escapes.
+func (s *scanner) scanString() (start, end int, escaped bool, err error) {
+	s.i++
+	start = s.i
 	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
+		switch c := s.b[s.i]; {
 		case c == '"':
+			end = s.i
 			s.i++
-			return dst, nil
+			return start, end, escaped, nil
+		case c == '\\':
+			escaped = true
+			s.i += 2
 		case c < 0x20:
-			return nil, s.errorf("control character in string")
-		case c != '\\':
-			dst = append(dst, c)
+			return 0, 0, false, s.errorf("control character in string")
+		default:
 			s.i++
+		}
+	}
+	return 0, 0, false, errEnd
+}
+
+// unescape appends the decoded contents of seg, a string's span as
+// scanString found it, to dst.
+func (s *scanner) unescape(dst, seg []byte) ([]byte, error) {
+	for i := 0; i < len(seg); {
+		c := seg[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			i++
 			continue
 		}
-		if s.i+1 >= len(s.b) {
+		if i+1 >= len(seg) {
 			return nil, errEnd
 		}
-		e := s.b[s.i+1]
-		s.i += 2
+		e := seg[i+1]
+		i += 2
 		switch e {
 		case '"', '\\', '/':
 			dst = append(dst, e)
@@ -199,20 +243,21 @@ func (s *scanner) unescape(dst []byte) ([]byte, error) {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			r, ok := s.hex4()
+			r, ok := hex4(seg, i)
 			if !ok {
 				return nil, s.errorf("invalid \\u escape")
 			}
+			i += 4
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
-				if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
-					save := s.i
-					s.i += 2
-					if r2, ok = s.hex4(); !ok {
+				if i+1 < len(seg) && seg[i] == '\\' && seg[i+1] == 'u' {
+					if r2, ok = hex4(seg, i+2); !ok {
 						return nil, s.errorf("invalid \\u escape")
 					}
 					if utf16.DecodeRune(r, r2) == utf8.RuneError {
-						s.i, r2 = save, -1
+						r2 = -1 // leave the second escape for the next round
+					} else {
+						i += 6
 					}
 				}
 				r = utf16.DecodeRune(r, r2) // U+FFFD for a lone surrogate
@@ -222,15 +267,15 @@ func (s *scanner) unescape(dst []byte) ([]byte, error) {
 			return nil, s.errorf("invalid escape \\%c", e)
 		}
 	}
-	return nil, errEnd
+	return dst, nil
 }
 
-func (s *scanner) hex4() (rune, bool) {
-	if len(s.b)-s.i < 4 {
+func hex4(b []byte, i int) (rune, bool) {
+	if len(b)-i < 4 {
 		return 0, false
 	}
 	var r rune
-	for _, c := range s.b[s.i : s.i+4] {
+	for _, c := range b[i : i+4] {
 		switch {
 		case '0' <= c && c <= '9':
 			c -= '0'
@@ -243,7 +288,6 @@ func (s *scanner) hex4() (rune, bool) {
 		}
 		r = r<<4 | rune(c)
 	}
-	s.i += 4
 	return r, true
 }
 
@@ -260,7 +304,7 @@ func (s *scanner) boolean() (bool, error) {
 
 // skip consumes one value of any type, checking that it is well formed.
 func (s *scanner) skip() error {
-	var stack []byte // open brackets
+	stack := make([]byte, 0, 32) // open brackets
 	for {
 		switch c := s.peek(); c {
 		case 0:
@@ -280,7 +324,7 @@ func (s *scanner) skip() error {
 			}
 			continue
 		case '"':
-			if _, err := s.strBytes(nil, true); err != nil {
+			if _, _, _, err := s.scanString(); err != nil {
 				return err
 			}
 		case 't':

@@ -1,7 +1,6 @@
 package azurefunctions
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -24,8 +23,6 @@ const maxAnswerBytes = 100 << 20
 
 // payloadHandler serves the JSON envelope protocol.
 type payloadHandler struct{ a *adapter }
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if hr.URL.Path == "/" && (hr.Method == http.MethodGet || hr.Method == http.MethodHead) {
@@ -54,11 +51,9 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	ctx = handler.WithInvocation(ctx, p.a.invocation(id, function))
 
-	in := bufPool.Get().(*bytes.Buffer)
-	defer putBuf(in)
 	var resp *handler.Response
 	var logs []string
-	env, err := p.a.readEnvelope(in, hr)
+	env, err := p.a.readEnvelope(hr)
 	if err == nil {
 		var req *handler.Request
 		var ids []ClaimsIdentity
@@ -97,35 +92,40 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 
 var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-func putBuf(b *bytes.Buffer) {
-	if b.Cap() > 4<<20 {
-		return // let a rare huge buffer go
-	}
-	b.Reset()
-	bufPool.Put(b)
-}
-
-// readEnvelope reads the host's POST body into buf. With a body limit, the
-// envelope is bounded generously (escaping and base64 inflate the body) and
-// the decoded body is checked exactly afterwards.
-func (a *adapter) readEnvelope(buf *bytes.Buffer, hr *http.Request) ([]byte, error) {
+// readEnvelope reads the host's POST body into a new buffer, which the
+// decoded request's strings then share (so it is never reused). With a body
+// limit, the envelope is bounded generously (escaping and base64 inflate the
+// body) and the decoded body is checked exactly afterwards.
+func (a *adapter) readEnvelope(hr *http.Request) ([]byte, error) {
 	var src io.Reader = hr.Body
 	var limit int64
 	if a.maxBody > 0 {
 		limit = 6*a.maxBody + 1<<20
 		src = io.LimitReader(hr.Body, limit+1)
 	}
-	if hr.ContentLength > 0 && (limit == 0 || hr.ContentLength <= limit) {
-		buf.Grow(int(hr.ContentLength) + bytes.MinRead)
+	n := 512
+	if hr.ContentLength > 0 && (limit == 0 || hr.ContentLength <= limit) && hr.ContentLength < 1<<30 {
+		n = int(hr.ContentLength) + 1 // +1 so that reading EOF needs no growth
 	}
-	if _, err := buf.ReadFrom(src); err != nil {
-		return nil, &handler.Error{Status: http.StatusBadRequest, Code: "unreadable_body",
-			Message: "The invocation request could not be read.", Err: err}
+	b := make([]byte, 0, n)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := src.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &handler.Error{Status: http.StatusBadRequest, Code: "unreadable_body",
+				Message: "The invocation request could not be read.", Err: err}
+		}
 	}
-	if limit > 0 && int64(buf.Len()) > limit {
+	if limit > 0 && int64(len(b)) > limit {
 		return nil, handler.BodyTooLargeError(a.maxBody)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // envelopeError is the 400 answer to an envelope the adapter cannot use.
@@ -135,7 +135,7 @@ func envelopeError(msg string, err error) error {
 
 // decodeEnvelope reads {"Data":{"req":{...}},"Metadata":{...}}.
 func (a *adapter) decodeEnvelope(b []byte) (*handler.Request, []ClaimsIdentity, error) {
-	s := &scanner{b: b}
+	s := newScanner(b)
 	var req *handler.Request
 	var ids []ClaimsIdentity
 	var scratch [64]byte
@@ -275,7 +275,7 @@ func (a *adapter) decodeReq(s *scanner) (*handler.Request, []ClaimsIdentity, err
 					return nil, nil, fieldError("Body", err)
 				}
 			case '"':
-				if rr.body, err = s.strBytes(nil, false); err != nil {
+				if rr.body, err = s.strBytes(); err != nil {
 					return nil, nil, fieldError("Body", err)
 				}
 				rr.hasBody = true
@@ -324,11 +324,11 @@ func decodeQuery(s *scanner, rr *rawReq) error {
 	case 'n':
 		return s.literal("null")
 	case '"':
-		inner, err := s.strBytes(nil, true)
+		inner, err := s.strBytes()
 		if err != nil {
 			return fieldError("Query", err)
 		}
-		is := &scanner{b: inner}
+		is := newScanner(inner)
 		switch is.peek() {
 		case 0:
 			return nil
@@ -407,7 +407,9 @@ func decodeHeaders(s *scanner) (http.Header, error) {
 	}
 	s.i++
 	h := make(http.Header, 16)
-	var scratch [64]byte
+	// One backing array holds every header's values; each header gets a
+	// capacity-limited window of it, so appending to one copies.
+	slab := make([]string, 0, 20)
 	for first := true; ; first = false {
 		more, err := s.more('}', first)
 		if err != nil {
@@ -416,25 +418,25 @@ func decodeHeaders(s *scanner) (http.Header, error) {
 		if !more {
 			return h, nil
 		}
-		k, err := s.key(scratch[:])
+		k, err := s.keyStr()
 		if err != nil {
 			return nil, fieldError("Headers", err)
 		}
-		name := canonicalKey(k)
+		name := http.CanonicalHeaderKey(k)
+		start := len(slab)
 		switch s.peek() {
 		case '"':
 			v, err := s.str()
 			if err != nil {
 				return nil, fieldError("Headers", err)
 			}
-			h[name] = append(h[name], v)
+			slab = append(slab, v)
 		case 'n':
 			if err := s.literal("null"); err != nil {
 				return nil, fieldError("Headers", err)
 			}
 		case '[':
 			s.i++
-			vs := h[name]
 			for vfirst := true; ; vfirst = false {
 				more, err := s.more(']', vfirst)
 				if err != nil {
@@ -447,21 +449,20 @@ func decodeHeaders(s *scanner) (http.Header, error) {
 				if err != nil {
 					return nil, typeErr("Headers."+name, "a list of strings", s, err)
 				}
-				vs = append(vs, v)
-			}
-			if len(vs) > 0 {
-				h[name] = vs
+				slab = append(slab, v)
 			}
 		default:
 			return nil, typeError("Headers."+name, "a list of strings", s)
 		}
+		if len(slab) == start {
+			continue
+		}
+		if prev, ok := h[name]; ok { // the same name twice: keep both
+			h[name] = append(prev[:len(prev):len(prev)], slab[start:]...)
+			continue
+		}
+		h[name] = slab[start:len(slab):len(slab)]
 	}
-}
-
-// canonicalKey returns the canonical header name for k without allocating
-// when k is already canonical and common.
-func canonicalKey(k []byte) string {
-	return http.CanonicalHeaderKey(string(k))
 }
 
 // buildRequest turns Data.req into a Request.
