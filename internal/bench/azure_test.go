@@ -125,7 +125,7 @@ func handWrittenAzure(w http.ResponseWriter, r *http.Request) {
 	w.Write(answer)
 }
 
-func azureHandlers(b *testing.B) map[string]http.Handler {
+func azureHandlers(b testing.TB) map[string]http.Handler {
 	dir, err := os.MkdirTemp("", "bench-azure")
 	if err != nil {
 		b.Fatal(err)
@@ -168,7 +168,8 @@ func BenchmarkAzurePayload(b *testing.B) {
 	}
 }
 
-func checkAzure(b *testing.B, h http.Handler, env []byte) {
+func checkAzure(b testing.TB, h http.Handler, env []byte) {
+	b.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/anyfunc", bytes.NewReader(env)))
 	var ans struct {
@@ -198,3 +199,11 @@ type discardWriter struct {
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) WriteHeader(status int)      { d.status = status }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestAzureSameAnswer checks that the contenders of BenchmarkAzurePayload
+// answer the same invocation identically.
+func TestAzureSameAnswer(t *testing.T) {
+	for name, h := range azureHandlers(t) {
+		t.Run(name, func(t *testing.T) { checkAzure(t, h, []byte(azureEnvelope)) })
+	}
+}

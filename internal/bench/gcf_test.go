@@ -45,7 +45,7 @@ var (
 // gcfServer starts functions-framework-go's own server once in this process,
 // serving the anyfunc adapter under /anyfunc/ and the plain function under
 // /plain/, and returns its base URL.
-func gcfServer(b *testing.B) string {
+func gcfServer(b testing.TB) string {
 	gcfOnce.Do(func() {
 		ctx := context.Background()
 		if gcfErr = funcframework.RegisterHTTPFunctionContext(ctx, "/anyfunc/", gcpfunctions.Handler(anyfuncTodo).ServeHTTP); gcfErr != nil {
@@ -104,15 +104,42 @@ func BenchmarkGCF(b *testing.B) {
 				}
 				return out
 			}
-			var got todoOut
-			if err := json.Unmarshal(do(), &got); err != nil || got.Path != "/"+name+"/todos" || got.Title != "write the benchmark" {
-				b.Fatalf("answer %+v %v", got, err)
-			}
+			checkGCF(b, do(), name)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				do()
 			}
 		})
+	}
+}
+
+func checkGCF(tb testing.TB, answer []byte, name string) {
+	tb.Helper()
+	var got todoOut
+	if err := json.Unmarshal(answer, &got); err != nil || got.Path != "/"+name+"/todos" || got.Title != "write the benchmark" ||
+		got.UserAgent != "bench-client/1.0" || got.Method != http.MethodPost || len(got.Tags) != 3 {
+		tb.Fatalf("%s answered %+v (%v)", name, got, err)
+	}
+}
+
+// TestGCFSameAnswer checks that the contenders of BenchmarkGCF answer the
+// same request identically through functions-framework-go's server.
+func TestGCFSameAnswer(t *testing.T) {
+	base := gcfServer(t)
+	for _, name := range []string{"anyfunc", "plain"} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/"+name+"/todos", bytes.NewReader([]byte(todoBody)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "bench-client/1.0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("%s: %d %v", name, resp.StatusCode, resp.Header)
+		}
+		checkGCF(t, out, name)
 	}
 }
