@@ -37,6 +37,9 @@ func responseLimit(shape Shape) int {
 func (h *Handler) encode(ctx context.Context, shape Shape, r *handler.Request, resp *handler.Response) []byte {
 	limit := responseLimit(shape)
 	body, err := responseBody(resp, limit)
+	if status := resp.StatusCode(); err == nil && (status < 100 || status > 599) {
+		err = fmt.Errorf("awslambda: the handler answered the invalid status %d", status)
+	}
 	if err == nil {
 		if r.Method == http.MethodHead {
 			body = nil
@@ -50,12 +53,18 @@ func (h *Handler) encode(ctx context.Context, shape Shape, r *handler.Request, r
 			return out
 		}
 	}
-	handler.Logger(ctx).LogAttrs(ctx, slog.LevelError, "awslambda: the response cannot be sent",
-		slog.String("requestId", r.RequestID), slog.String("shape", shape.String()), slog.String("error", err.Error()))
-	p := handler.ErrorResponse(&handler.Error{Status: http.StatusInternalServerError, Code: "response_not_sendable",
-		Message: "The response could not be sent through the platform.", Err: err}, r.RequestID)
+	p := notSendable(ctx, shape, r, err)
 	out, _ := appendResponse(nil, shape, p.StatusCode(), p.Header, p.Body, false)
 	return out
+}
+
+// notSendable logs why the handler's response cannot be sent and returns
+// the 500 problem to send instead.
+func notSendable(ctx context.Context, shape Shape, r *handler.Request, err error) *handler.Response {
+	handler.Logger(ctx).LogAttrs(ctx, slog.LevelError, "awslambda: the response cannot be sent",
+		slog.String("requestId", r.RequestID), slog.String("shape", shape.String()), slog.String("error", err.Error()))
+	return handler.ErrorResponse(&handler.Error{Status: http.StatusInternalServerError, Code: "response_not_sendable",
+		Message: "The response could not be sent through the platform.", Err: err}, r.RequestID)
 }
 
 // responseBody returns the whole body of resp, reading (and closing) a

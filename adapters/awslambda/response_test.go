@@ -306,3 +306,12 @@ func TestDeadlineAndBodyLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidStatus(t *testing.T) {
+	for _, status := range []int{42, 600, -1} {
+		out := respond(t, v2Fixture, &handler.Response{Status: status, Body: []byte("x")})
+		if !strings.HasPrefix(out, `{"statusCode":500,`) || !strings.Contains(out, "response_not_sendable") {
+			t.Errorf("status %d: got %s", status, out)
+		}
+	}
+}

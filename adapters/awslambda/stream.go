@@ -42,6 +42,12 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 	if shape != ShapeFunctionURL {
 		return &bufferedReply{Reader: bytes.NewReader(h.encode(ctx, shape, r, resp))}, nil
 	}
+	if status := resp.StatusCode(); status < 100 || status > 599 {
+		if c, ok := resp.Stream.(io.Closer); ok {
+			c.Close()
+		}
+		resp = notSendable(ctx, shape, r, fmt.Errorf("awslambda: the handler answered the invalid status %d", status))
+	}
 	prelude := append(appendPrelude(nil, resp.StatusCode(), resp.Header), 0, 0, 0, 0, 0, 0, 0, 0)
 	s := &streamReply{ctx: ctx, requestID: r.RequestID, prelude: prelude}
 	switch {
