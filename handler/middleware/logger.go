@@ -81,9 +81,9 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 	for _, o := range opts {
 		o(&c)
 	}
-	var loggers [LogAzure + 1]*slog.Logger
+	var handlers [LogAzure + 1]slog.Handler
 	for f := LogJSON; f <= LogAzure; f++ {
-		loggers[f] = slog.New(slog.NewJSONHandler(c.w, &slog.HandlerOptions{Level: c.level, ReplaceAttr: replacer(f)}))
+		handlers[f] = slog.NewJSONHandler(c.w, &slog.HandlerOptions{Level: c.level, ReplaceAttr: replacer(f)})
 	}
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
@@ -97,7 +97,9 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 			if !sc.IsValid() {
 				sc = inboundSpanContext(ctx, r)
 			}
-			l := loggers[format].With(idAttrs(format, r, inv, sc, c.project)...)
+			rh := &requestHandler{inner: handlers[format]}
+			rh.n = idAttrs(&rh.ids, format, r, inv, sc, c.project)
+			l := slog.New(rh)
 			ctx = handler.WithLogger(ctx, l)
 			status := 500 // a panic is answered 500
 			defer func() {
@@ -124,8 +126,34 @@ func formatFor(inv *handler.Invocation) LogFormat {
 	return LogJSON
 }
 
-// idAttrs are the attributes every line of the request carries.
-func idAttrs(f LogFormat, r *handler.Request, inv *handler.Invocation, sc trace.SpanContext, project string) []any {
+// requestHandler adds the request's ID attributes to every record; it costs
+// one allocation where slog.Logger.With would pre-format them.
+type requestHandler struct {
+	inner slog.Handler
+	ids   [5]slog.Attr
+	n     int
+}
+
+func (h *requestHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.inner.Enabled(ctx, l)
+}
+
+func (h *requestHandler) Handle(ctx context.Context, rec slog.Record) error {
+	rec.AddAttrs(h.ids[:h.n]...)
+	return h.inner.Handle(ctx, rec)
+}
+
+func (h *requestHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return h.inner.WithAttrs(append(h.ids[:h.n:h.n], attrs...))
+}
+
+func (h *requestHandler) WithGroup(name string) slog.Handler {
+	return h.inner.WithAttrs(h.ids[:h.n]).WithGroup(name)
+}
+
+// idAttrs writes into ids the attributes every line of the request
+// carries, and returns how many.
+func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.Invocation, sc trace.SpanContext, project string) int {
 	traceID := ""
 	if sc.IsValid() {
 		traceID = sc.TraceID().String()
@@ -136,31 +164,35 @@ func idAttrs(f LogFormat, r *handler.Request, inv *handler.Invocation, sc trace.
 	}
 	switch f {
 	case LogGCP:
-		attrs := []any{slog.String("requestId", r.RequestID)}
-		if traceID != "" {
-			t := traceID
-			if project != "" {
-				t = "projects/" + project + "/traces/" + traceID
-			}
-			attrs = append(attrs, slog.String("logging.googleapis.com/trace", t),
-				slog.String("logging.googleapis.com/spanId", sc.SpanID().String()),
-				slog.Bool("logging.googleapis.com/trace_sampled", sc.IsSampled()))
+		ids[0] = slog.String("requestId", r.RequestID)
+		if traceID == "" {
+			return 1
 		}
-		return attrs
+		t := traceID
+		if project != "" {
+			t = "projects/" + project + "/traces/" + traceID
+		}
+		ids[1] = slog.String("logging.googleapis.com/trace", t)
+		ids[2] = slog.String("logging.googleapis.com/spanId", sc.SpanID().String())
+		ids[3] = slog.Bool("logging.googleapis.com/trace_sampled", sc.IsSampled())
+		return 4
 	case LogLambda:
 		id := invID
 		if id == "" {
 			id = r.RequestID
 		}
-		return []any{slog.String("requestId", id), slog.String("httpRequestId", r.RequestID), slog.String("traceId", traceID)}
+		ids[0], ids[1], ids[2] = slog.String("requestId", id), slog.String("httpRequestId", r.RequestID), slog.String("traceId", traceID)
+		return 3
 	case LogAzure:
-		return []any{slog.String("InvocationId", invID), slog.String("requestId", r.RequestID), slog.String("operation_Id", traceID)}
+		ids[0], ids[1], ids[2] = slog.String("InvocationId", invID), slog.String("requestId", r.RequestID), slog.String("operation_Id", traceID)
+		return 3
 	}
-	attrs := []any{slog.String("requestId", r.RequestID)}
-	if traceID != "" {
-		attrs = append(attrs, slog.String("traceId", traceID), slog.String("spanId", sc.SpanID().String()))
+	ids[0] = slog.String("requestId", r.RequestID)
+	if traceID == "" {
+		return 1
 	}
-	return attrs
+	ids[1], ids[2] = slog.String("traceId", traceID), slog.String("spanId", sc.SpanID().String())
+	return 3
 }
 
 // accessLine logs the one line that describes the request.
@@ -249,10 +281,13 @@ func levelName(l slog.Level, debug, info, warn, err string) string {
 	return debug
 }
 
+var secretKeys = [...]string{"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+
 func isSecretKey(k string) bool {
-	switch strings.ToLower(k) {
-	case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key":
-		return true
+	for _, s := range secretKeys {
+		if len(k) == len(s) && strings.EqualFold(k, s) {
+			return true
+		}
 	}
 	return false
 }

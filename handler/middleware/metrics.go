@@ -2,6 +2,8 @@ package middleware
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -55,6 +57,7 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 	errs, _ := m.Int64Counter("http.server.errors", metric.WithDescription("Requests answered with a 5xx status."))
 	active, _ := m.Int64UpDownCounter("http.server.active_requests", metric.WithDescription("Requests in flight."))
 	cold, _ := m.Int64Counter("faas.coldstarts", metric.WithDescription("First invocations of a process."))
+	var attrs attrCache
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
 			start := time.Now()
@@ -64,10 +67,7 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 			}
 			status := 500 // a panic is answered 500
 			defer func() {
-				set := metric.WithAttributeSet(attribute.NewSet(
-					attribute.String("http.request.method", r.Method),
-					attribute.String("http.route", routeOf(r)),
-					attribute.Int("http.response.status_code", status)))
+				set := attrs.get(r.Method, routeOf(r), status)
 				duration.Record(ctx, time.Since(start).Seconds(), set)
 				if status >= 500 {
 					errs.Add(ctx, 1, set)
@@ -79,4 +79,37 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 			return resp, err
 		})
 	}
+}
+
+// attrCache keeps the measurement option of each (method, route, status),
+// so that recording a request allocates nothing once its kind was seen.
+// Routes are the router's patterns and methods are validated tokens, so the
+// cache stays small; past maxCachedAttrSets kinds it stops growing.
+type attrCache struct {
+	m sync.Map // attrKey -> metric.MeasurementOption
+	n atomic.Int64
+}
+
+type attrKey struct {
+	method, route string
+	status        int
+}
+
+const maxCachedAttrSets = 1024
+
+func (c *attrCache) get(method, route string, status int) metric.MeasurementOption {
+	k := attrKey{method, route, status}
+	if v, ok := c.m.Load(k); ok {
+		return v.(metric.MeasurementOption)
+	}
+	opt := metric.WithAttributeSet(attribute.NewSet(
+		attribute.String("http.request.method", method),
+		attribute.String("http.route", route),
+		attribute.Int("http.response.status_code", status)))
+	if c.n.Load() < maxCachedAttrSets {
+		if _, loaded := c.m.LoadOrStore(k, opt); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return opt
 }

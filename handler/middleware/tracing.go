@@ -48,6 +48,7 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 		c.tp = otel.GetTracerProvider()
 	}
 	tracer := c.tp.Tracer(instrumentationName)
+	serverKind := trace.WithSpanKind(trace.SpanKindServer)
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
 			if sc := inboundSpanContext(ctx, r); sc.IsValid() {
@@ -57,26 +58,20 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 			if method == "" {
 				method = "GET"
 			}
-			ctx, span := tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer),
-				trace.WithAttributes(
+			ctx, span := tracer.Start(ctx, method, serverKind)
+			status := 500 // a panic is answered 500
+			defer func() {
+				route := routeOf(r)
+				if route != "" {
+					span.SetName(method + " " + route)
+				}
+				span.SetAttributes(
 					attribute.String("http.request.method", method),
+					attribute.String("http.route", route),
 					attribute.String("url.path", r.Path),
 					attribute.String("client.address", r.RemoteAddr),
 					attribute.String("user_agent.original", r.Header.Get("User-Agent")),
-				))
-			defer func() {
-				if v := recover(); v != nil {
-					span.SetStatus(codes.Error, "panic")
-					span.SetAttributes(attribute.Int("http.response.status_code", 500))
-					span.End()
-					panic(v)
-				}
-				status := statusOf(resp, err)
-				if route := routeOf(r); route != "" {
-					span.SetName(method + " " + route)
-					span.SetAttributes(attribute.String("http.route", route))
-				}
-				span.SetAttributes(attribute.Int("http.response.status_code", status))
+					attribute.Int("http.response.status_code", status))
 				if status >= 500 {
 					span.SetStatus(codes.Error, "")
 					if err != nil {
@@ -85,7 +80,9 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 				}
 				span.End()
 			}()
-			return next.ServeRequest(ctx, r)
+			resp, err = next.ServeRequest(ctx, r)
+			status = statusOf(resp, err)
+			return resp, err
 		})
 	}
 }
