@@ -53,7 +53,9 @@
 // [WithTimeout]. In payload mode the identities the host verified
 // (App Service authentication, function keys) are available through
 // [IdentitiesFrom], and the first authenticated one becomes
-// [handler.Request.Identity] with Source "azure".
+// [handler.Request.Identity] with Source "azure". Request.RemoteAddr is
+// empty in both modes: the handler's peer is the host, and the client
+// address headers the front end adds can also be sent by a client.
 package azurefunctions
 
 import (
@@ -78,7 +80,8 @@ const PortEnv = "FUNCTIONS_CUSTOMHANDLER_PORT"
 const InvocationIDHeader = "X-Azure-Functions-InvocationId"
 
 // ProxyInvocationIDHeader is the header in which the host, proxying a
-// request, passes the invocation ID (overriding any value a client sent).
+// request, passes the invocation ID (current hosts override any value a
+// client sent).
 const ProxyInvocationIDHeader = "X-Ms-Invocation-Id"
 
 // Mode is how the host delivers HTTP requests to the custom handler.

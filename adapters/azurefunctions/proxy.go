@@ -38,5 +38,7 @@ func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	r.RequestID = id
+	// The TCP peer is the Functions host, not the client.
+	r.RemoteAddr = ""
 	handler.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, p.a.h, r))
 }
