@@ -75,7 +75,7 @@ func sealCursor(aead cipher.AEAD, binding []byte, after string) string {
 }
 
 func openCursor(aead cipher.AEAD, binding []byte, cursor string) (string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor) // Strict: a changed padding bit is a changed cursor
 	if err != nil || len(raw) < aead.NonceSize()+aead.Overhead() {
 		return "", Errorf(ErrInvalidArgument, "the cursor is malformed")
 	}
