@@ -40,6 +40,12 @@ func BenchmarkStack(b *testing.B) {
 		h    handler.Handler
 		req  func() *handler.Request
 	}{
+		// The handler alone, with the same request: the stack's cost is the
+		// difference.
+		{"bare", final, func() *handler.Request {
+			return &handler.Request{Method: "GET", Path: "/todos", RemoteAddr: "192.0.2.1",
+				Header: http.Header{"Origin": {"https://app.example.com"}, "X-Api-Key": {bobKey}}}
+		}},
 		{"apikey", stack(mustAPIKey(b, keys)), func() *handler.Request {
 			return &handler.Request{Method: "GET", Path: "/todos", RemoteAddr: "192.0.2.1",
 				Header: http.Header{"Origin": {"https://app.example.com"}, "X-Api-Key": {bobKey}}}
