@@ -114,8 +114,8 @@ func NewRouter() *Router {
 // Use adds middleware. On the root Router it wraps every request, the 404,
 // 405 and redirect answers included, and may be called at any time before
 // serving. On a group it wraps the group's routes and must be called before
-// the group or its own groups register any route (it panics otherwise, so that no route
-// silently misses it).
+// the group or its own groups register any route (it panics otherwise, so
+// that no route silently misses it).
 func (r *Router) Use(mws ...Middleware) {
 	if r.parent != nil && r.routes > 0 {
 		panic("handler: Router.Use on group " + r.prefix + " after routes were registered on it; call Use first")
@@ -136,6 +136,7 @@ func (r *Router) Group(prefix string, fn func(g *Router)) {
 // Route returns a Router that registers its routes under prefix (for example
 // "/v1") on r's routes, with its own middleware added to r's. The prefix
 // must start with "/" and contain no wildcard; a trailing "/" is dropped.
+// Serving the returned Router serves the whole tree, as serving r does.
 func (r *Router) Route(prefix string) *Router {
 	prefix = strings.TrimSuffix(prefix, "/")
 	if prefix == "" || prefix[0] != '/' || strings.ContainsAny(prefix, "{} \t") {
@@ -182,7 +183,7 @@ func (r *Router) register(pattern string, h Handler, location string) {
 				rt.pattern, location, old.pattern, old.location, why))
 		}
 	}
-	// Group middleware, innermost group first.
+	// The groups' middleware, the outermost group's first (outermost).
 	var mws []Middleware
 	for g := r; g.parent != nil; g = g.parent {
 		mws = append(slices.Clone(g.mws), mws...)
@@ -370,16 +371,17 @@ func (r *Router) dispatch(ctx context.Context, req *Request) (*Response, error) 
 		path = "/"
 	}
 	if !isClean(path) {
-		return redirect(cleanPath(path), req.RawQuery), nil
+		clean := cleanPath(path)
+		var m matches
+		if r.t.slashRedirect(method, clean, escaped, r.t.match(method, clean, escaped, &m)) {
+			clean += "/"
+		}
+		return redirect(clean, req.RawQuery), nil
 	}
 	var m matches
 	rt := r.t.match(method, path, escaped, &m)
-	if !rt.exactly(path) && !strings.HasSuffix(path, "/") {
-		// "/tree" when only "/tree/" (or "/tree/{$}") matches it exactly.
-		var m2 matches
-		if rt2 := r.t.match(method, path+"/", escaped, &m2); rt2.exactly(path + "/") {
-			return redirect(path+"/", req.RawQuery), nil
-		}
+	if r.t.slashRedirect(method, path, escaped, rt) {
+		return redirect(path+"/", req.RawQuery), nil
 	}
 	if rt != nil {
 		req.Pattern = rt.pattern
@@ -429,7 +431,44 @@ func redirect(escapedPath, rawQuery string) *Response {
 	if rawQuery != "" {
 		loc += "?" + rawQuery
 	}
-	return &Response{Status: http.StatusTemporaryRedirect, Header: http.Header{"Location": {loc}}}
+	return &Response{Status: http.StatusTemporaryRedirect, Header: http.Header{"Location": {escapeLocation(loc)}}}
+}
+
+// escapeLocation percent-encodes the bytes of loc that may not appear in a
+// URI or a header value (controls, space, DEL and non-ASCII), so a raw
+// query or path received from a lenient platform stays a valid Location.
+func escapeLocation(loc string) string {
+	const hex = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(loc); i++ {
+		c := loc[i]
+		if c > ' ' && c < 0x7f {
+			if b != nil {
+				b = append(b, c)
+			}
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(loc)+8), loc[:i]...)
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	if b == nil {
+		return loc
+	}
+	return string(b)
+}
+
+// slashRedirect reports whether a request for path, which matched rt (or
+// nothing), should be redirected to path + "/": when rt does not match
+// path exactly and path + "/" is matched exactly ("/tree" when "/tree/" is
+// registered), as ServeMux does.
+func (t *tree) slashRedirect(method, path string, escaped bool, rt *route) bool {
+	if rt.exactly(path) || strings.HasSuffix(path, "/") {
+		return false
+	}
+	var m matches
+	return t.match(method, path+"/", escaped, &m).exactly(path + "/")
 }
 
 // exactly reports whether rt, matched for path, matches it without a
@@ -557,7 +596,8 @@ func isClean(p string) bool {
 	return len(p) > 0 && p[0] == '/'
 }
 
-// cleanPath returns the clean form of p, keeping a trailing slash.
+// cleanPath returns the clean form of p, keeping a trailing slash, as
+// ServeMux does (path.Clean, then the trailing slash if p had one).
 func cleanPath(p string) string {
 	if p == "" || p[0] != '/' {
 		p = "/" + p
@@ -575,7 +615,7 @@ func cleanPath(p string) string {
 		}
 	}
 	c := "/" + strings.Join(out, "/")
-	if c != "/" && (strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")) {
+	if c != "/" && strings.HasSuffix(p, "/") {
 		c += "/"
 	}
 	return c
