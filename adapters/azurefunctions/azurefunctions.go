@@ -36,13 +36,17 @@
 //     500 problem that names the setting that lifts the limit,
 //     enableProxyingHttpRequest.
 //
-// [WithMode] forces a mode. A host.json that cannot be read or parsed, or
-// that enables both forwarding and proxying, is an error from [Start] and
-// [NewHandler], so a misconfigured app fails at start-up rather than on its
-// first request. As in the host, the app settings
-// AzureFunctionsJobHost__customHandler__enableProxyingHttpRequest,
-// ..._enableForwardingHttpRequest, AzureFunctionsJobHost__extensions__http__routePrefix
-// and AzureFunctionsJobHost__functionTimeout override host.json.
+// [WithMode] forces a mode. A host.json that cannot be read or parsed, that
+// has no customHandler (or legacy httpWorker) section, that enables both
+// forwarding and proxying, or whose settings have the wrong type, is an
+// error from [Start] and [NewHandler], so a misconfigured app fails at
+// start-up rather than on its first request. As in the host, keys match
+// case-insensitively, and these app settings override host.json:
+//
+//	AzureFunctionsJobHost__customHandler__enableProxyingHttpRequest
+//	AzureFunctionsJobHost__customHandler__enableForwardingHttpRequest
+//	AzureFunctionsJobHost__extensions__http__routePrefix
+//	AzureFunctionsJobHost__functionTimeout
 //
 // # Requests
 //
