@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
@@ -36,13 +37,14 @@ func Timeout(d time.Duration) handler.Middleware {
 				resp  *handler.Response
 				err   error
 				panic any
+				stack []byte
 			}
 			done := make(chan result, 1)
 			go func() {
 				var res result
 				defer func() {
 					if v := recover(); v != nil {
-						res.panic = v
+						res.panic, res.stack = v, debug.Stack()
 					}
 					done <- res
 				}()
@@ -51,7 +53,10 @@ func Timeout(d time.Duration) handler.Middleware {
 			select {
 			case res := <-done:
 				if res.panic != nil {
-					panic(res.panic)
+					if res.panic == http.ErrAbortHandler {
+						panic(res.panic)
+					}
+					panic(&handlerPanic{res.panic, res.stack})
 				}
 				if res.err != nil && errors.Is(res.err, context.DeadlineExceeded) && ctx.Err() != nil {
 					return nil, ErrTimeout
@@ -65,4 +70,15 @@ func Timeout(d time.Duration) handler.Middleware {
 			}
 		})
 	}
+}
+
+// handlerPanic carries a panic out of the goroutine Timeout runs the
+// handler in, with the stack where it happened, for the log.
+type handlerPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *handlerPanic) String() string {
+	return fmt.Sprintf("%v\n\nhandler goroutine stack:\n%s", p.value, p.stack)
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/handlertest"
 )
 
 func TestTimeoutAnswers504AndCancelsHandler(t *testing.T) {
@@ -46,7 +49,13 @@ func TestTimeoutKeepsHandlerErrorsAndPanics(t *testing.T) {
 	boom := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		panic("boom")
 	})
-	wantStatus(t, serve(Timeout(time.Hour)(boom), &handler.Request{}), http.StatusInternalServerError)
+	var logs bytes.Buffer
+	ctx := handler.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)))
+	res := handlertest.ServeContext(ctx, Timeout(time.Hour)(boom), &handler.Request{Header: http.Header{}})
+	wantStatus(t, res, http.StatusInternalServerError)
+	if !strings.Contains(logs.String(), "boom") || !strings.Contains(logs.String(), "timeout_test.go") {
+		t.Errorf("the panic log lacks the value or the handler's stack:\n%s", logs.String())
+	}
 }
 
 func TestTimeoutParentCanceled(t *testing.T) {
