@@ -71,6 +71,10 @@ func FuzzDecodeEvent(f *testing.F) {
 		if !utf8.Valid(payload) {
 			return // encoding/json replaces invalid UTF-8; the adapter keeps the bytes
 		}
+		var tree any
+		if json.Unmarshal(payload, &tree) != nil || !exactKeys(tree) {
+			return // encoding/json matches keys case-insensitively; Lambda's keys are exact
+		}
 		switch shape {
 		case ShapeAPIGatewayV2, ShapeFunctionURL:
 			var ev events.APIGatewayV2HTTPRequest
@@ -111,4 +115,32 @@ func checkBody(t *testing.T, got []byte, body string, b64 bool) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("body %q, encoding/json says %q", got, want)
 	}
+}
+
+// compared are the members the differential check reads.
+var compared = []string{"rawPath", "rawQueryString", "body", "isBase64Encoded", "httpMethod", "requestContext", "http", "method"}
+
+// exactKeys reports whether no object key in v differs from a compared
+// member only by case.
+func exactKeys(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			for _, c := range compared {
+				if k != c && strings.EqualFold(k, c) {
+					return false
+				}
+			}
+			if !exactKeys(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !exactKeys(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
