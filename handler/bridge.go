@@ -132,7 +132,11 @@ func (b httpHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		WriteHTTP(ctx, w, hr.Method, ErrorResponse(err, NewRequestID()))
 		return
 	}
-	WriteHTTP(ctx, w, hr.Method, Serve(ctx, b.h, r))
+	resp := Serve(ctx, b.h, r)
+	if resp.Stream != nil { // a failing stream is logged with the request ID
+		ctx = WithRequestID(ctx, r.RequestID)
+	}
+	WriteHTTP(ctx, w, hr.Method, resp)
 }
 
 // WriteHTTP writes resp to w as the answer to a request with the given
