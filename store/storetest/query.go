@@ -110,13 +110,20 @@ func expected(match func(string) bool, fc filterCase, desc bool) []string {
 	return out
 }
 
-// queryAll pages through q and returns the sort keys and the pages' sizes.
+// queryAll pages through q on e's store and returns the sort keys and the
+// pages' sizes.
 func queryAll(t *testing.T, e *env, q store.Query) ([]string, []int) {
+	t.Helper()
+	return queryAllIn(t, e, e.s, q)
+}
+
+// queryAllIn pages through q on s, failing t after 1000 pages.
+func queryAllIn(t *testing.T, e *env, s store.Store, q store.Query) ([]string, []int) {
 	t.Helper()
 	var keys []string
 	var sizes []int
 	for range 1000 {
-		page, err := e.s.Query(e.ctx, q)
+		page, err := s.Query(e.ctx, q)
 		if err != nil {
 			t.Fatalf("Query(%+v): %v", q, err)
 		}
@@ -331,18 +338,7 @@ func testCursor(t *testing.T, e *env) {
 	want = want[len(page.Items):]
 	resume := func(t *testing.T, s store.Store, q store.Query, what string) {
 		t.Helper()
-		var got []string
-		for {
-			p, err := s.Query(e.ctx, q)
-			if err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-			got = append(got, keysOf(p.Items)...)
-			if p.Next == "" {
-				break
-			}
-			q.Cursor = p.Next
-		}
+		got, _ := queryAllIn(t, e, s, q)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: got %q; want %q", what, got, want)
 		}
