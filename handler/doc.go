@@ -15,4 +15,26 @@
 // [*Error] keeps its status and public message, store errors map to
 // 404/409/412/413/429/503, and anything else becomes a 500 whose body never
 // carries the internal error text.
+//
+// # Routing
+//
+// [Router] uses the pattern syntax and precedence of net/http.ServeMux
+// ("GET /todos/{id}", "/files/{path...}", "/{$}"), answers 404, 405 with
+// Allow, or 501 problems, and groups routes under prefixes with their own
+// middleware ([Router.Group], [Router.Route]).
+//
+// # JSON
+//
+// [DecodeJSON] decodes a request body with a size limit and precise 400,
+// 413 and 415 answers; [JSONResponse] encodes one; [JSON] and
+// [JSONWithRequest] turn a typed func(ctx, In) (Out, error) into a Handler.
+//
+// # net/http
+//
+// [HTTP] serves a Handler as an http.Handler and [FromHTTP] serves an
+// http.Handler (any router or middleware written for net/http) as a
+// Handler, keeping repeated headers, several Set-Cookie, the first
+// WriteHeader and streamed (flushed) bodies. [ParsePath] and [ReadBody] are
+// the shared decoding steps adapters use, so that a bad path or an
+// oversized body gets the same answer on every platform.
 package handler
