@@ -13,7 +13,7 @@
 //	DELETE /todos/{id}    204; 404 when missing
 //
 // Todos are partitioned by user: the partition key is the caller's
-// verified identity (Request.Identity.Subject), so one user can never see
+// verified identity ("user/" + Request.Identity.Subject), so one user can never see
 // another's todos. A request without an identity is answered 401.
 package todo
 
@@ -96,7 +96,7 @@ func user(r *handler.Request) (string, error) {
 		return "", &handler.Error{Status: http.StatusUnauthorized, Code: "unauthenticated",
 			Message: "Authentication is required.", Header: http.Header{"Www-Authenticate": {"Bearer"}}}
 	}
-	return r.Identity.Subject, nil
+	return "user/" + r.Identity.Subject, nil
 }
 
 // key returns the key of the todo named in the path, or a 404 for an ID

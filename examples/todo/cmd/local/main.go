@@ -3,12 +3,14 @@
 //
 //	go run ./examples/todo/cmd/local
 //
-// Todos live in the store named by TODO_STORE_URL, by default mem://todos
-// (in memory, gone when the process ends).
+// It reads the same configuration as every other entry point (see
+// todo.ConfigFromEnv). Todos live in the store named by TODO_STORE_URL, by
+// default mem://todos (in memory, gone when the process ends); any
+// registered backend can be named, with its emulator endpoint in the URL.
 //
-// Local mode only: the caller is whoever the X-User request header names.
-// That header is trusted here because nothing else authenticates local
-// requests; the cloud entry points never read it.
+// When no authentication is configured, local mode accepts one development
+// API key, DevAPIKey, sent as X-Api-Key, and says so at start-up. Set
+// TODO_API_KEYS, TODO_JWT_SECRET or TODO_JWKS_URL to use your own.
 package main
 
 import (
@@ -19,12 +21,18 @@ import (
 	"github.com/anyfunc/anyfunc/adapters/httpserver"
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/handler"
-	"github.com/anyfunc/anyfunc/store"
+	_ "github.com/anyfunc/anyfunc/store/awsdynamodb"
+	_ "github.com/anyfunc/anyfunc/store/azurecosmos"
+	_ "github.com/anyfunc/anyfunc/store/gcpfirestore"
 	_ "github.com/anyfunc/anyfunc/store/memstore"
 )
 
+// DevAPIKey is the API key of the user "dev" when no authentication is
+// configured. It exists only in this local command.
+const DevAPIKey = "local-dev-key-not-for-production"
+
 func main() {
-	h, err := newHandler(context.Background(), os.Getenv("TODO_STORE_URL"))
+	h, err := newHandler(context.Background())
 	if err != nil {
 		slog.Error("todo: cannot start", "error", err)
 		os.Exit(1)
@@ -32,25 +40,16 @@ func main() {
 	httpserver.Start(h)
 }
 
-// newHandler opens the store at storeURL (mem://todos when empty) and
-// returns the to-do API with the local X-User identity.
-func newHandler(ctx context.Context, storeURL string) (handler.Handler, error) {
-	if storeURL == "" {
-		storeURL = "mem://todos"
-	}
-	s, err := store.Open(ctx, storeURL)
+// newHandler builds the to-do API from the environment.
+func newHandler(ctx context.Context) (handler.Handler, error) {
+	c, err := todo.ConfigFromEnv("mem://todos")
 	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(todo.New(s), userFromHeader), nil
-}
-
-// userFromHeader makes the X-User header the caller's identity.
-func userFromHeader(next handler.Handler) handler.Handler {
-	return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
-		if u := r.Header.Get("X-User"); u != "" {
-			r.Identity = &handler.Identity{Source: "local-header", Subject: u}
-		}
-		return next.ServeRequest(ctx, r)
-	})
+	if c.JWTSecret == "" && c.JWKSURL == "" && c.APIKeys == "" {
+		c.APIKeys = "dev:" + DevAPIKey
+		slog.Warn("todo: no authentication configured; local mode accepts the development key",
+			"header", "X-Api-Key", "key", DevAPIKey)
+	}
+	return c.Handler(ctx)
 }

@@ -8,7 +8,11 @@ import (
 )
 
 func TestLocal(t *testing.T) {
-	h, err := newHandler(context.Background(), "")
+	t.Setenv("TODO_STORE_URL", "")
+	t.Setenv("TODO_API_KEYS", "")
+	t.Setenv("TODO_JWT_SECRET", "")
+	t.Setenv("TODO_JWKS_URL", "")
+	h, err := newHandler(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,16 +21,30 @@ func TestLocal(t *testing.T) {
 		t.Errorf("GET /healthz = %d %s", res.Status, res.Body)
 	}
 	if res := handlertest.Serve(h, handlertest.NewRequest("GET", "/todos", nil)); res.Status != 401 {
-		t.Errorf("GET /todos without X-User = %d, want 401", res.Status)
+		t.Errorf("GET /todos without a key = %d, want 401", res.Status)
 	}
-	res = handlertest.Serve(h, handlertest.NewRequest("POST", "/todos", map[string]string{"title": "x"}, handlertest.Header("X-User", "ann")))
+	dev := handlertest.Header("X-Api-Key", DevAPIKey)
+	res = handlertest.Serve(h, handlertest.NewRequest("POST", "/todos", map[string]string{"title": "x"}, dev))
 	if res.Status != 201 {
-		t.Fatalf("POST /todos as ann = %d %s", res.Status, res.Body)
+		t.Fatalf("POST /todos with the dev key = %d %s", res.Status, res.Body)
 	}
-	if res := handlertest.Serve(h, handlertest.NewRequest("GET", res.Header.Get("Location"), nil, handlertest.Header("X-User", "bob"))); res.Status != 404 {
-		t.Errorf("bob reading ann's todo = %d, want 404", res.Status)
+	if res := handlertest.Serve(h, handlertest.NewRequest("GET", res.Header.Get("Location"), nil, dev)); res.Status != 200 {
+		t.Errorf("GET the created todo = %d", res.Status)
 	}
-	if _, err := newHandler(context.Background(), "nosuch://x"); err == nil {
+}
+
+func TestLocalConfiguredKeysReplaceTheDevKey(t *testing.T) {
+	t.Setenv("TODO_STORE_URL", "mem://local-test")
+	t.Setenv("TODO_API_KEYS", "ann:0123456789abcdef0123")
+	h, err := newHandler(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := handlertest.Serve(h, handlertest.NewRequest("GET", "/todos", nil, handlertest.Header("X-Api-Key", DevAPIKey))); res.Status != 401 {
+		t.Errorf("dev key with TODO_API_KEYS set = %d, want 401", res.Status)
+	}
+	t.Setenv("TODO_STORE_URL", "nosuch://x")
+	if _, err := newHandler(context.Background()); err == nil {
 		t.Error("unknown store scheme accepted")
 	}
 }

@@ -1,0 +1,202 @@
+package todo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// Config is the example's configuration. Every entry point (local,
+// Lambda, Cloud Functions, Azure) reads the same environment variables
+// through ConfigFromEnv.
+type Config struct {
+	// StoreURL names the store (TODO_STORE_URL), e.g. mem://todos,
+	// dynamodb://todos, firestore://PROJECT/todos,
+	// cosmos://HOST/DATABASE/CONTAINER.
+	StoreURL string
+	// EnsureSchema creates the table, container or indexes at start-up
+	// (TODO_ENSURE_SCHEMA=1): for local and emulator runs, never the
+	// default.
+	EnsureSchema bool
+
+	// JWTSecret verifies HS256 bearer tokens (TODO_JWT_SECRET).
+	JWTSecret string
+	// JWKSURL, JWTIssuer and JWTAudience verify bearer tokens against a
+	// key set (TODO_JWKS_URL, TODO_JWT_ISSUER, TODO_JWT_AUDIENCE).
+	JWKSURL, JWTIssuer, JWTAudience string
+	// APIKeys are "name:key,..." pairs (TODO_API_KEYS); the caller is the
+	// key's name.
+	APIKeys string
+
+	// CORSOrigins are the allowed origins (TODO_CORS_ORIGINS, comma
+	// separated; "https://*.example.com" allows subdomains).
+	CORSOrigins []string
+	// RateLimit is the number of requests each user may make per minute
+	// (TODO_RATE_LIMIT, default 600), shared by all instances through the
+	// store.
+	RateLimit int
+	// Logs receives the request log lines; nil means standard output.
+	Logs io.Writer
+}
+
+// ConfigFromEnv reads the configuration from the environment; StoreURL is
+// defaultStoreURL when TODO_STORE_URL is unset.
+func ConfigFromEnv(defaultStoreURL string) (Config, error) {
+	c := Config{
+		StoreURL:     os.Getenv("TODO_STORE_URL"),
+		EnsureSchema: os.Getenv("TODO_ENSURE_SCHEMA") == "1",
+		JWTSecret:    os.Getenv("TODO_JWT_SECRET"),
+		JWKSURL:      os.Getenv("TODO_JWKS_URL"),
+		JWTIssuer:    os.Getenv("TODO_JWT_ISSUER"),
+		JWTAudience:  os.Getenv("TODO_JWT_AUDIENCE"),
+		APIKeys:      os.Getenv("TODO_API_KEYS"),
+		RateLimit:    600,
+	}
+	if c.StoreURL == "" {
+		c.StoreURL = defaultStoreURL
+	}
+	if v := os.Getenv("TODO_CORS_ORIGINS"); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+	}
+	if v := os.Getenv("TODO_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return Config{}, fmt.Errorf("todo: TODO_RATE_LIMIT=%q: want a positive integer", v)
+		}
+		c.RateLimit = n
+	}
+	return c, nil
+}
+
+// OpenStore opens the configured store. With EnsureSchema it asks the
+// backend to create what it needs (the URL gains ensure=1, which every
+// backend's URL opener understands).
+func (c Config) OpenStore(ctx context.Context) (store.Store, error) {
+	u := c.StoreURL
+	if c.EnsureSchema {
+		pu, err := url.Parse(u)
+		if err != nil {
+			return nil, fmt.Errorf("todo: TODO_STORE_URL: %w", err)
+		}
+		q := pu.Query()
+		q.Set("ensure", "1")
+		pu.RawQuery = q.Encode()
+		u = pu.String()
+	}
+	return store.Open(ctx, u)
+}
+
+// Handler opens the store and returns the to-do API behind the full
+// middleware stack: tracing, metrics and logs; CORS; authentication (JWT
+// bearer tokens and/or API keys); a per-user rate limit shared through the
+// store; and Idempotency-Key support for POST /todos.
+func (c Config) Handler(ctx context.Context, opts ...Option) (handler.Handler, error) {
+	s, err := c.OpenStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Wrap(s, opts...)
+}
+
+// Wrap returns the to-do API over s behind the middleware stack of Handler.
+func (c Config) Wrap(s store.Store, opts ...Option) (handler.Handler, error) {
+	auth, err := c.auth()
+	if err != nil {
+		return nil, err
+	}
+	var logOpts []middleware.LoggerOption
+	if c.Logs != nil {
+		logOpts = append(logOpts, middleware.LogTo(c.Logs))
+	}
+	mws := []handler.Middleware{middleware.Tracing(), middleware.Metrics(), middleware.Logger(logOpts...)}
+	if len(c.CORSOrigins) > 0 {
+		cors, err := middleware.CORS(middleware.AllowOrigins(c.CORSOrigins...),
+			middleware.AllowMethods("GET", "POST", "PATCH", "DELETE"),
+			middleware.AllowHeaders("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Api-Key"),
+			middleware.ExposeHeaders("ETag", "Location"))
+		if err != nil {
+			return nil, fmt.Errorf("todo: TODO_CORS_ORIGINS: %w", err)
+		}
+		mws = append(mws, cors)
+	}
+	instrumented := middleware.InstrumentStore(s, "todos", nil, nil)
+	app := New(instrumented, opts...)
+	protected := handler.Chain(app, auth,
+		middleware.RateLimit(middleware.NewStoreLimiter(instrumented, c.RateLimit, time.Minute, middleware.LimiterPrefix("ratelimit/")), middleware.ByIdentity),
+		middleware.Idempotency(instrumented, middleware.IdempotencyPrefix("idempotency/")))
+	// GET /healthz needs no credentials and costs no store call.
+	root := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		if r.Path == "/healthz" {
+			return app.ServeRequest(ctx, r)
+		}
+		return protected.ServeRequest(ctx, r)
+	})
+	return handler.Chain(root, mws...), nil
+}
+
+// auth returns the authentication middleware the configuration asks for:
+// bearer tokens, API keys, or both (a request with an Authorization
+// header is checked as a token, any other for an API key).
+func (c Config) auth() (handler.Middleware, error) {
+	var jwt, keys handler.Middleware
+	if c.JWTSecret != "" || c.JWKSURL != "" {
+		var opts []middleware.JWTOption
+		if c.JWTSecret != "" {
+			opts = append(opts, middleware.JWTSecret(c.JWTSecret))
+		}
+		if c.JWKSURL != "" {
+			opts = append(opts, middleware.JWKSURL(c.JWKSURL))
+		}
+		if c.JWTIssuer != "" {
+			opts = append(opts, middleware.Issuer(c.JWTIssuer))
+		}
+		if c.JWTAudience != "" {
+			opts = append(opts, middleware.Audience(c.JWTAudience))
+		}
+		mw, err := middleware.JWT(opts...)
+		if err != nil {
+			return nil, fmt.Errorf("todo: JWT configuration: %w", err)
+		}
+		jwt = mw
+	}
+	if c.APIKeys != "" {
+		src, err := middleware.ParseKeys(c.APIKeys)
+		if err != nil {
+			return nil, fmt.Errorf("todo: TODO_API_KEYS: %w", err)
+		}
+		if keys, err = middleware.APIKey(src); err != nil {
+			return nil, fmt.Errorf("todo: TODO_API_KEYS: %w", err)
+		}
+	}
+	switch {
+	case jwt == nil && keys == nil:
+		return nil, errors.New("todo: no authentication configured: set TODO_JWT_SECRET, TODO_JWKS_URL or TODO_API_KEYS")
+	case keys == nil:
+		return jwt, nil
+	case jwt == nil:
+		return keys, nil
+	}
+	return func(next handler.Handler) handler.Handler {
+		withJWT, withKeys := jwt(next), keys(next)
+		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+			if r.Header.Get("Authorization") != "" {
+				return withJWT.ServeRequest(ctx, r)
+			}
+			return withKeys.ServeRequest(ctx, r)
+		})
+	}, nil
+}

@@ -1,0 +1,194 @@
+package todo_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/anyfunc/anyfunc/examples/todo"
+	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/handlertest"
+	"github.com/anyfunc/anyfunc/store/memstore"
+)
+
+func hs256(t *testing.T, secret, sub string) string {
+	t.Helper()
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte(secret)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.Signed(sig).Claims(jwt.Claims{Subject: sub, Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour))}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func configured(t *testing.T, env map[string]string) handler.Handler {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	c, err := todo.ConfigFromEnv("mem://unused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Logs = io.Discard
+	h, err := c.Wrap(memstore.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func serve(h handler.Handler, method, target string, body any, opts ...handlertest.Option) *handlertest.Result {
+	return handlertest.Serve(h, handlertest.NewRequest(method, target, body, opts...))
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Setenv("TODO_STORE_URL", "")
+	t.Setenv("TODO_CORS_ORIGINS", " https://app.example.com, https://*.example.org ,")
+	t.Setenv("TODO_RATE_LIMIT", "7")
+	t.Setenv("TODO_ENSURE_SCHEMA", "1")
+	c, err := todo.ConfigFromEnv("mem://default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StoreURL != "mem://default" || c.RateLimit != 7 || !c.EnsureSchema ||
+		strings.Join(c.CORSOrigins, " ") != "https://app.example.com https://*.example.org" {
+		t.Errorf("config = %+v", c)
+	}
+	for _, bad := range []string{"0", "-1", "many"} {
+		t.Setenv("TODO_RATE_LIMIT", bad)
+		if _, err := todo.ConfigFromEnv(""); err == nil {
+			t.Errorf("TODO_RATE_LIMIT=%s accepted", bad)
+		}
+	}
+}
+
+func TestConfigNeedsAuthentication(t *testing.T) {
+	if _, err := (todo.Config{RateLimit: 1}).Wrap(memstore.New()); err == nil || !strings.Contains(err.Error(), "TODO_API_KEYS") {
+		t.Errorf("no authentication: err = %v", err)
+	}
+	if _, err := (todo.Config{RateLimit: 1, APIKeys: "broken"}).Wrap(memstore.New()); err == nil {
+		t.Error("malformed TODO_API_KEYS accepted")
+	}
+}
+
+func TestConfigAPIKeysAndJWT(t *testing.T) {
+	h := configured(t, map[string]string{"TODO_API_KEYS": "ann:key-ann-000000000001,bob:key-bob-000000000002", "TODO_JWT_SECRET": "0123456789abcdef0123456789abcdef"})
+	if res := serve(h, "GET", "/healthz", nil); res.Status != 200 {
+		t.Errorf("healthz without credentials = %d", res.Status)
+	}
+	if res := serve(h, "GET", "/todos", nil); res.Status != 401 || res.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("no credentials = %d %v", res.Status, res.Header)
+	}
+	if res := serve(h, "GET", "/todos", nil, handlertest.Header("X-Api-Key", "key-ann-000000000002")); res.Status != 401 {
+		t.Errorf("wrong key = %d", res.Status)
+	}
+	if res := serve(h, "GET", "/todos", nil, handlertest.Header("X-User", "ann")); res.Status != 401 {
+		t.Errorf("X-User is not an identity: %d", res.Status)
+	}
+	res := serve(h, "POST", "/todos", map[string]string{"title": "by key"}, handlertest.Header("X-Api-Key", "key-ann-000000000001"))
+	if res.Status != 201 {
+		t.Fatalf("create with key = %d %s", res.Status, res.Body)
+	}
+	loc := res.Header.Get("Location")
+	// The same user through a token sees it; bob does not.
+	if res := serve(h, "GET", loc, nil, handlertest.Header("Authorization", "Bearer "+hs256(t, "0123456789abcdef0123456789abcdef", "ann"))); res.Status != 200 {
+		t.Errorf("ann by token = %d %s", res.Status, res.Body)
+	}
+	if res := serve(h, "GET", loc, nil, handlertest.Header("X-Api-Key", "key-bob-000000000002")); res.Status != 404 {
+		t.Errorf("bob = %d", res.Status)
+	}
+	if res := serve(h, "GET", loc, nil, handlertest.Header("Authorization", "Bearer "+hs256(t, "another-secret-another-secret-00", "ann"))); res.Status != 401 {
+		t.Errorf("token with the wrong key = %d", res.Status)
+	}
+}
+
+func TestConfigIdempotentCreate(t *testing.T) {
+	h := configured(t, map[string]string{"TODO_API_KEYS": "ann:key-ann-000000000001"})
+	key := handlertest.Header("X-Api-Key", "key-ann-000000000001")
+	idem := handlertest.Header("Idempotency-Key", "create-1")
+	var wg sync.WaitGroup
+	results := make([]*handlertest.Result, 10)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = serve(h, "POST", "/todos", map[string]string{"title": "once"}, key, idem)
+		}()
+	}
+	wg.Wait()
+	created := ""
+	for _, res := range results {
+		switch res.Status {
+		case 201:
+			if created != "" && string(res.Body) != created {
+				t.Errorf("replay differs:\n%s\n%s", res.Body, created)
+			}
+			created = string(res.Body)
+		case 409: // a repeat while the first was in flight
+		default:
+			t.Errorf("status %d %s", res.Status, res.Body)
+		}
+	}
+	// A later repeat replays; the same key with another body is refused.
+	if res := serve(h, "POST", "/todos", map[string]string{"title": "once"}, key, idem); res.Status != 201 || string(res.Body) != created {
+		t.Errorf("repeat = %d %s", res.Status, res.Body)
+	}
+	if res := serve(h, "POST", "/todos", map[string]string{"title": "twice"}, key, idem); res.Status != 422 {
+		t.Errorf("reused key = %d", res.Status)
+	}
+	var list todo.List
+	if res := serve(h, "GET", "/todos", nil, key); res.DecodeJSON(&list) != nil || len(list.Items) != 1 {
+		t.Errorf("todos after idempotent creates: %s", res.Body)
+	}
+}
+
+func TestConfigRateLimitAndCORS(t *testing.T) {
+	h := configured(t, map[string]string{"TODO_API_KEYS": "ann:key-ann-000000000001,bob:key-bob-000000000002", "TODO_RATE_LIMIT": "3",
+		"TODO_CORS_ORIGINS": "https://app.example.com"})
+	ann := handlertest.Header("X-Api-Key", "key-ann-000000000001")
+	for i := 0; i < 3; i++ {
+		if res := serve(h, "GET", "/todos", nil, ann); res.Status != 200 {
+			t.Fatalf("request %d = %d", i, res.Status)
+		}
+	}
+	res := serve(h, "GET", "/todos", nil, ann)
+	if res.Status != 429 || res.Header.Get("Retry-After") == "" {
+		t.Errorf("4th request = %d %v", res.Status, res.Header)
+	}
+	if res := serve(h, "GET", "/todos", nil, handlertest.Header("X-Api-Key", "key-bob-000000000002")); res.Status != 200 {
+		t.Errorf("bob has his own budget: %d", res.Status)
+	}
+	pre := serve(h, "OPTIONS", "/todos", nil, handlertest.Header("Origin", "https://app.example.com"),
+		handlertest.Header("Access-Control-Request-Method", "POST"))
+	if pre.Status != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("preflight = %d %v", pre.Status, pre.Header)
+	}
+	evil := serve(h, "GET", "/healthz", nil, handlertest.Header("Origin", "https://evil.example.net"))
+	if evil.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("disallowed origin reflected: %v", evil.Header)
+	}
+}
+
+func TestConfigHandlerOpensStore(t *testing.T) {
+	c := todo.Config{StoreURL: "mem://config-test", APIKeys: "ann:key-ann-000000000001", RateLimit: 10, Logs: io.Discard}
+	h, err := c.Handler(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := serve(h, "GET", "/healthz", nil); res.Status != 200 {
+		t.Errorf("healthz = %d", res.Status)
+	}
+	if _, err := (todo.Config{StoreURL: "nosuch://x", APIKeys: "a:0123456789abcdef"}).Handler(context.Background()); err == nil {
+		t.Error("unknown store scheme accepted")
+	}
+}
