@@ -72,8 +72,9 @@ func isConflict(err error) bool {
 		return true
 	case codes.InvalidArgument:
 		// The emulator refuses an update_time precondition later than the
-		// document's: a revision of another document, or of none.
-		return strings.Contains(st.Message(), "base version")
+		// document's, or finer than microseconds: a revision of another
+		// document, or of none.
+		return strings.Contains(st.Message(), "base version") || strings.Contains(st.Message(), "precision")
 	}
 	return false
 }

@@ -148,6 +148,7 @@ func (d *driver) commit(ctx context.Context, ws []*pb.Write) ([]*pb.WriteResult,
 func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now time.Time) ([]store.Revision, error) {
 	states := make([]*docState, len(writes))
 	readAll := false
+	var conflict error // the error of the last commit, if it failed
 	for attempt := 0; ; attempt++ {
 		var keys []store.Key
 		var idx []int
@@ -170,7 +171,7 @@ func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now
 		for i, w := range writes {
 			pw, err := d.plan(w, states[i], now)
 			if err != nil {
-				return nil, opErr(op, i, len(writes), err)
+				return nil, opErr(op, i, len(writes), withNative(err, conflict))
 			}
 			ws[i] = pw
 		}
@@ -193,7 +194,7 @@ func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now
 		if attempt+1 >= maxAttempts {
 			return nil, &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "lost the race with other writers too often", Err: err}
 		}
-		readAll = true
+		readAll, conflict = true, err
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
 				return nil, mapErr(op, err)
@@ -210,6 +211,18 @@ func opErr(op string, i, n int, err error) error {
 		return err
 	}
 	return &store.OpError{Index: i, Err: err}
+}
+
+// withNative makes a planning error wrap native, the error of the commit
+// whose failure led to it, if any.
+func withNative(err, native error) error {
+	var se *store.Error
+	if native == nil || !errors.As(err, &se) || se.Err != nil {
+		return err
+	}
+	c := *se
+	c.Err = native
+	return &c
 }
 
 func withOp(op string, err error) error {

@@ -1,0 +1,187 @@
+package gcpfirestore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sync"
+	"testing"
+
+	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/gcpfirestore"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// rpcCounter counts the RPCs that cross the client's connection, unary and
+// streaming, by method name.
+type rpcCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *rpcCounter) add(method string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = make(map[string]int)
+	}
+	c.n[path.Base(method)]++
+}
+
+// take returns the counts since the last call, as "Method×n" sorted by
+// name, and resets them.
+func (c *rpcCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.n
+	c.n = nil
+	if out == nil {
+		out = map[string]int{}
+	}
+	return out
+}
+
+func (c *rpcCounter) dialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			c.add(method)
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			c.add(method)
+			return streamer(ctx, desc, cc, method, opts...)
+		}),
+	}
+}
+
+// countingStore opens a Store whose client counts its RPCs.
+func countingStore(t *testing.T) (store.Store, *rpcCounter) {
+	t.Helper()
+	c := &rpcCounter{}
+	d := newDriver(t, gcpfirestore.WithGRPCDialOptions(c.dialOptions()...))
+	return store.NewStore(d), c
+}
+
+func expectRPCs(t *testing.T, c *rpcCounter, what string, want map[string]int) {
+	t.Helper()
+	got := c.take()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s: RPCs %v, want %v", what, got, want)
+	}
+}
+
+// TestRoundTrips counts the RPCs each operation sends.
+func TestRoundTrips(t *testing.T) {
+	s, c := countingStore(t)
+	ctx := context.Background()
+	k := store.Key{Partition: "p", Sort: "a"}
+	commit1 := map[string]int{"Commit": 1}
+	get1 := map[string]int{"BatchGetDocuments": 1}
+
+	rev, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Put", commit1)
+
+	if _, err := s.Get(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Get", get1)
+
+	if rev, err = s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 2}}, store.IfRevision(rev)); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Put IfRevision", commit1)
+
+	if _, err := s.Put(ctx, &store.Item{Key: store.Key{Partition: "p", Sort: "new"}}, store.IfNotExists()); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Put IfNotExists", commit1)
+
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Increment("n", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Update", map[string]int{"BatchGetDocuments": 1, "Commit": 1})
+
+	if err := s.Delete(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Delete", commit1)
+
+	var writes []store.Write
+	var keys []store.Key
+	for i := range 250 {
+		k := store.Key{Partition: "q", Sort: fmt.Sprintf("%03d", i)}
+		keys = append(keys, k)
+		writes = append(writes, store.PutOp(&store.Item{Key: k, Data: map[string]any{"i": i}}))
+	}
+	if err := s.WriteMany(ctx, writes); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "WriteMany of 250 puts", commit1)
+
+	items, err := s.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items[249] == nil || items[249].Data["i"] != int64(249) {
+		t.Fatalf("GetMany: last item %v", items[249])
+	}
+	expectRPCs(t, c, "GetMany of 250 keys", map[string]int{"BatchGetDocuments": 3})
+
+	page, err := s.Query(ctx, store.Query{Partition: "q", Sort: store.SortHasPrefix("1"), Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 50 || page.Next == "" {
+		t.Fatalf("Query: %d items, next %q", len(page.Items), page.Next)
+	}
+	expectRPCs(t, c, "Query page", map[string]int{"RunQuery": 1})
+	page, err = s.Query(ctx, store.Query{Partition: "q", Sort: store.SortHasPrefix("1"), Limit: 50, Cursor: page.Next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 50 || page.Items[0].Key.Sort != "150" || page.Next != "" {
+		t.Fatalf("Query page 2: %d items from %q, next %q", len(page.Items), page.Items[0].Key.Sort, page.Next)
+	}
+	expectRPCs(t, c, "Query last page", map[string]int{"RunQuery": 1})
+
+	if err := s.Atomic(ctx, []store.Write{store.DeleteOp(keys[0]), store.PutOp(&store.Item{Key: keys[1]})}); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Atomic", commit1)
+}
+
+// TestConflictMapping checks the conditions that the emulator enforces
+// through preconditions, one RPC each when the outcome is known without a
+// read.
+func TestConflictMapping(t *testing.T) {
+	s, c := countingStore(t)
+	ctx := context.Background()
+	k := store.Key{Partition: "p", Sort: "a"}
+	if _, err := s.Put(ctx, &store.Item{Key: k}); err != nil {
+		t.Fatal(err)
+	}
+	c.take()
+	_, err := s.Put(ctx, &store.Item{Key: k}, store.IfNotExists())
+	if !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("IfNotExists on a present item: %v", err)
+	}
+	if code := status.Code(errors.Unwrap(err)); code != codes.AlreadyExists {
+		t.Errorf("the error wraps %v (code %v), not the gRPC AlreadyExists error", errors.Unwrap(err), code)
+	}
+	expectRPCs(t, c, "failed IfNotExists", map[string]int{"Commit": 1, "BatchGetDocuments": 1})
+
+	_, err = s.Put(ctx, &store.Item{Key: k}, store.IfRevision("12345"))
+	if !errors.Is(err, store.ErrRevisionMismatch) {
+		t.Fatalf("IfRevision(stale): %v", err)
+	}
+	_, err = s.Put(ctx, &store.Item{Key: k}, store.IfRevision("not a revision"))
+	if !errors.Is(err, store.ErrRevisionMismatch) {
+		t.Fatalf("IfRevision(garbage): %v", err)
+	}
+}
