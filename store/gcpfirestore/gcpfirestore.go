@@ -74,13 +74,21 @@
 //
 // Queries need composite indexes in production (the emulator needs none):
 // (_pk ASC, _sk ASC) and (_pk ASC, _sk DESC), and for each field f used in
-// an equality filter (f ASC, _sk ASC) and (f ASC, _sk DESC) (Firestore
-// merges them with the equality on _pk), or one (_pk, f, _sk) index per
-// direction. The file firestore.indexes.json next to this package declares
-// them for the collection "todos" with the filter field "done"; deploy it
-// with `firebase deploy --only firestore:indexes` after changing the
-// collection and field names, or create the same indexes with `gcloud
-// firestore indexes composite create`.
+// an equality filter (_pk ASC, f ASC, _sk ASC) and (_pk ASC, f ASC, _sk
+// DESC). The file firestore.indexes.json in this package's directory
+// declares them for the example's collection "todos" and its filter field
+// "done", turns on a TTL policy for _expires and leaves _expires and _w out
+// of single-field indexing. Copy it, change the collection and field names,
+// and deploy it with `firebase deploy --only firestore:indexes`, or create
+// the same indexes with `gcloud firestore indexes composite create` and the
+// policy with `gcloud firestore fields ttls update _expires`. A query that
+// lacks its index fails with store.ErrNotSupported, whose wrapped error
+// carries Firestore's link to create it.
+//
+// Production Firestore also limits a document to 40,000 index entries
+// (about two per field, one per list element): an item with tens of
+// thousands of fields fails with store.ErrTooLarge there unless its fields
+// are exempted from indexing. The emulator does not enforce this limit.
 //
 // # URLs
 //
