@@ -52,10 +52,14 @@ func IdempotencyHeader(name string) IdempotencyOption {
 	return func(c *idempotencyConfig) { c.header = name }
 }
 
-// IdempotencyClock sets the clock used for expiry times; the default is
-// time.Now.
+// IdempotencyClock sets the clock used for expiry times; the default (and
+// nil) is time.Now.
 func IdempotencyClock(now func() time.Time) IdempotencyOption {
-	return func(c *idempotencyConfig) { c.now = now }
+	return func(c *idempotencyConfig) {
+		if now != nil {
+			c.now = now
+		}
+	}
 }
 
 // IdempotencyPrefix sets the partition-key prefix of the records; the

@@ -87,8 +87,14 @@ func Audience(audiences ...string) JWTOption {
 func Leeway(d time.Duration) JWTOption { return func(c *jwtConfig) { c.leeway = d } }
 
 // JWTClock sets the clock used for token times and the JWKS cache; the
-// default is time.Now.
-func JWTClock(now func() time.Time) JWTOption { return func(c *jwtConfig) { c.now = now } }
+// default (and nil) is time.Now.
+func JWTClock(now func() time.Time) JWTOption {
+	return func(c *jwtConfig) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
 
 // JWTHTTPClient sets the client that fetches JWKS and discovery documents;
 // the default is a client with a 10-second timeout.

@@ -17,9 +17,13 @@ type limiterConfig struct {
 	prefix string
 }
 
-// LimiterClock sets the limiter's clock; the default is time.Now.
+// LimiterClock sets the limiter's clock; the default (and nil) is time.Now.
 func LimiterClock(now func() time.Time) LimiterOption {
-	return func(c *limiterConfig) { c.now = now }
+	return func(c *limiterConfig) {
+		if now != nil {
+			c.now = now
+		}
+	}
 }
 
 // Burst sets how many requests a token bucket allows at once, its
