@@ -1,0 +1,41 @@
+// Command azure runs the to-do example as an Azure Functions custom
+// handler (the "handler" executable next to host.json; see
+// examples/todo/deploy/azure), on Cosmos DB.
+//
+// Configuration is the example's (todo.ConfigFromEnv); TODO_STORE_URL is
+// required: cosmos://ACCOUNT/DATABASE/CONTAINER. The store client is
+// created once, before the handler starts listening.
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
+	"github.com/anyfunc/anyfunc/examples/todo"
+	_ "github.com/anyfunc/anyfunc/store/azurecosmos"
+)
+
+func main() {
+	if err := run(); err != nil {
+		slog.Error("todo: cannot start", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	c, err := todo.ConfigFromEnv("")
+	if err != nil {
+		return err
+	}
+	if c.StoreURL == "" {
+		return errors.New("set TODO_STORE_URL to cosmos://ACCOUNT/DATABASE/CONTAINER")
+	}
+	h, err := c.Handler(context.Background())
+	if err != nil {
+		return err
+	}
+	return azurefunctions.Start(h)
+}
