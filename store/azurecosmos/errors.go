@@ -1,0 +1,83 @@
+package azurecosmos
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// statusOf returns the HTTP status of a Cosmos DB error, or 0.
+func statusOf(err error) int {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode
+	}
+	return 0
+}
+
+// mapError turns an SDK error into a *store.Error of the matching kind,
+// wrapping it. Status codes: 400 → ErrInvalidArgument, 404 → ErrNotFound,
+// 409 → ErrAlreadyExists, 412 → ErrRevisionMismatch, 413 → ErrTooLarge,
+// 429 → ErrThrottled (with the x-ms-retry-after-ms delay), anything else
+// (408, 449, 5xx, network failures) → ErrUnavailable. The SDK pipeline has
+// already retried 408, 429 and 5xx answers, honouring x-ms-retry-after-ms.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *store.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	e := &store.Error{Kind: store.ErrUnavailable, Err: err}
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		switch re.StatusCode {
+		case http.StatusBadRequest:
+			e.Kind = store.ErrInvalidArgument
+		case http.StatusNotFound:
+			e.Kind = store.ErrNotFound
+		case http.StatusConflict:
+			e.Kind = store.ErrAlreadyExists
+		case http.StatusPreconditionFailed:
+			e.Kind = store.ErrRevisionMismatch
+		case http.StatusRequestEntityTooLarge:
+			e.Kind = store.ErrTooLarge
+		case http.StatusTooManyRequests:
+			e.Kind = store.ErrThrottled
+			if re.RawResponse != nil {
+				e.RetryAfter = retryAfter(re.RawResponse.Header)
+			}
+		}
+		e.Msg = "Cosmos DB answered " + strconv.Itoa(re.StatusCode)
+		if re.ErrorCode != "" {
+			e.Msg += " " + re.ErrorCode
+		}
+		return e
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		e.Msg = err.Error()
+	}
+	return e
+}
+
+// retryAfter reads the delay Cosmos DB asks for before a retry.
+func retryAfter(h http.Header) time.Duration {
+	if v := h.Get("x-ms-retry-after-ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	return 0
+}
+
+// kindError returns an error of the given kind wrapping cause.
+func kindError(kind error, msg string, cause error) error {
+	return &store.Error{Kind: kind, Msg: msg, Err: cause}
+}

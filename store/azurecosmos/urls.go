@@ -1,0 +1,74 @@
+package azurecosmos
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// Scheme is the URL scheme this package registers with store.Register.
+const Scheme = "cosmos"
+
+// KeyEnv names the environment variable holding the account key that
+// cosmos:// URLs use; without it they use Azure's DefaultAzureCredential.
+const KeyEnv = "AZURE_COSMOS_KEY"
+
+func init() {
+	store.Register(Scheme, store.URLOpenerFunc(openURL))
+}
+
+// openURL opens cosmos://ACCOUNT/DATABASE/CONTAINER; see the package doc.
+func openURL(ctx context.Context, u *url.URL) (store.Store, error) {
+	opts, err := urlOptions(u)
+	if err != nil {
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: err.Error(), Err: err}
+	}
+	return Open(ctx, opts...)
+}
+
+func urlOptions(u *url.URL) ([]Option, error) {
+	parts := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
+	if u.Host == "" || len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return nil, fmt.Errorf("%s: want cosmos://ACCOUNT/DATABASE/CONTAINER", u.Redacted())
+	}
+	endpoint := "https://" + u.Host + ".documents.azure.com:443/"
+	opts := []Option{WithDatabase(parts[0]), WithContainer(parts[1])}
+	q := u.Query()
+	for name, vals := range q {
+		v := vals[len(vals)-1]
+		switch name {
+		case "endpoint":
+			eu, err := url.Parse(v)
+			if err != nil || eu.Scheme != "https" && eu.Scheme != "http" || eu.Host == "" {
+				return nil, fmt.Errorf("endpoint %q is not an http(s) URL such as https://127.0.0.1:8081", v)
+			}
+			endpoint = v
+		case "key":
+			if v != "emulator" {
+				return nil, fmt.Errorf(`key=%q: the only key a URL may name is "emulator" (the public emulator key); set %s for a real key`, v, KeyEnv)
+			}
+			opts = append(opts, WithKey(EmulatorKey))
+		case "cert_file":
+			pem, err := os.ReadFile(v)
+			if err != nil {
+				return nil, fmt.Errorf("cert_file: %w", err)
+			}
+			opts = append(opts, WithTrustedCertificate(pem))
+		case "ensure":
+			if v != "true" {
+				return nil, fmt.Errorf("ensure=%q: the only value is true", v)
+			}
+			opts = append(opts, WithEnsureContainer())
+		default:
+			return nil, fmt.Errorf("unknown parameter %q (known: endpoint, key, cert_file, ensure)", name)
+		}
+	}
+	if k := os.Getenv(KeyEnv); k != "" && q.Get("key") == "" {
+		opts = append(opts, WithKey(k))
+	}
+	return append(opts, WithEndpoint(endpoint)), nil
+}
