@@ -72,8 +72,8 @@ func (d *Driver) atomicOnce(ctx context.Context, writes []store.Write, now time.
 	}
 
 	b := d.c.NewTransactionalBatch(pkOf(writes[0].Key))
-	var index []int  // batch operation → write index
-	var ours []bool  // whether the operation's If-Match (or create) came from our read
+	var index []int // batch operation → write index
+	var ours []bool // whether the operation's If-Match (or create) came from our read
 	add := func(i int, own bool) { index = append(index, i); ours = append(ours, own) }
 	for i, w := range writes {
 		c := cur[i]

@@ -19,13 +19,13 @@ import (
 // The properties of a Cosmos DB item that this package writes. User data
 // lives under dataField only, so no user field can collide with them.
 const (
-	idField   = "id"
-	pkField   = "pk"   // the partition key; the container's partition key path is /pk
-	skField   = "sk"   // the sort key, as lowercase hex of its UTF-8 bytes
-	dataField = "d"    // the user document
-	expField  = "exp"  // expiry, Unix milliseconds (absent: no expiry)
-	ttlField  = "ttl"  // Cosmos DB's per-item time to live, in seconds
-	sizeField = "sz"   // an upper bound of store.ItemSize of the item
+	idField      = "id"
+	pkField      = "pk"  // the partition key; the container's partition key path is /pk
+	skField      = "sk"  // the sort key, as lowercase hex of its UTF-8 bytes
+	dataField    = "d"   // the user document
+	expField     = "exp" // expiry, Unix milliseconds (absent: no expiry)
+	ttlField     = "ttl" // Cosmos DB's per-item time to live, in seconds
+	sizeField    = "sz"  // an upper bound of store.ItemSize of the item
 	bigIntPrefix = "\x00i"
 
 	// PartitionKeyPath is the partition key path of the containers this
