@@ -323,10 +323,9 @@ func (d *Driver) updateSlow(ctx context.Context, key store.Key, ops []store.Fiel
 			return "", &store.Error{Kind: store.ErrNotFound, Op: op}
 		case err != nil:
 			return "", withOp(op, err)
-		case it.Expired(now):
-			return "", &store.Error{Kind: store.ErrNotFound, Op: op}
-		case cond.Kind() == store.CondRevision && it.Revision != cond.Revision():
-			return "", &store.Error{Kind: store.ErrRevisionMismatch, Op: op}
+		}
+		if err := liveError(op, cond, it, now); err != nil {
+			return "", err
 		}
 		next, err := applyOps(it, ops)
 		if err != nil {
@@ -338,6 +337,19 @@ func (d *Driver) updateSlow(ctx context.Context, key store.Key, ops []store.Fiel
 		}
 	}
 	return "", &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "the item kept changing during the update"}
+}
+
+// liveError returns the error of an update of it under cond: ErrNotFound
+// when it has expired, ErrRevisionMismatch when it has another revision
+// than cond asks for, nil otherwise.
+func liveError(op string, cond store.Condition, it *store.Item, now time.Time) error {
+	switch {
+	case it.Expired(now):
+		return &store.Error{Kind: store.ErrNotFound, Op: op}
+	case cond.Kind() == store.CondRevision && it.Revision != cond.Revision():
+		return &store.Error{Kind: store.ErrRevisionMismatch, Op: op}
+	}
+	return nil
 }
 
 // withOp returns err as a *store.Error of operation op.

@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -193,13 +192,8 @@ func decodeTime(s string) (time.Time, error) {
 }
 
 // DynamoDB numbers hold 38 significant digits between 1E-130 and
-// 9.99...E+125 in magnitude. Every int64 fits; a float64 outside that range
-// is stored as the 8 bytes of its IEEE 754 bits in a binary (B) value,
-// which nothing else uses.
-const (
-	minNumber = 1e-130
-	maxNumber = 1e126
-)
+// 9.99...E+125 in magnitude: every int64, and every float the store admits
+// (store.MinFloat, store.MaxFloat).
 
 func encodeMap(m map[string]any, depth int) (*types.AttributeValueMemberM, error) {
 	out := make(map[string]types.AttributeValue, len(m))
@@ -250,13 +244,8 @@ func encodeValueDepth(v any, depth int) (types.AttributeValue, error) {
 }
 
 func encodeFloat(f float64) (types.AttributeValue, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, store.Errorf(store.ErrInvalidArgument, "number %v is not valid JSON", f)
-	}
-	if a := math.Abs(f); a != 0 && (a < minNumber || a >= maxNumber) {
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], math.Float64bits(f))
-		return &types.AttributeValueMemberB{Value: b[:]}, nil
+	if a := math.Abs(f); math.IsNaN(f) || (a != 0 && (a < store.MinFloat || a >= store.MaxFloat)) {
+		return nil, store.Errorf(store.ErrInvalidArgument, "number %v is outside DynamoDB's range", f)
 	}
 	// Plain decimal notation: DynamoDB and moto both accept it, and it
 	// has no exponent for moto's arithmetic to stumble on.
@@ -274,11 +263,6 @@ func decodeValue(av types.AttributeValue) (any, error) {
 		return x.Value, nil
 	case *types.AttributeValueMemberN:
 		return decodeNumber(x.Value)
-	case *types.AttributeValueMemberB:
-		if len(x.Value) != 8 {
-			return nil, fmt.Errorf("awsdynamodb: binary value of %d bytes is not a stored number", len(x.Value))
-		}
-		return math.Float64frombits(binary.BigEndian.Uint64(x.Value)), nil
 	case *types.AttributeValueMemberL:
 		out := make([]any, len(x.Value))
 		for i, e := range x.Value {

@@ -22,17 +22,25 @@
 //	                 DynamoDB refuses as a key value, is stored as "\x00"
 //	                 (keys never contain NUL, and it sorts first, as "" does)
 //	d          M     the item's data, so no field name can collide with the
-//	                 attributes below
+//	                 attributes below (B for compressed data, see below)
 //	r          S     the revision: 96 random bits, new on every write
+//	z          N     the item's size as store.ItemSize counts it, or more
 //	t          N     expiry in epoch seconds, rounded up: the table's TTL
 //	                 attribute, so DynamoDB deletes expired items later
 //	e          N     exact expiry, epoch seconds with nine decimals
 //
 // Attribute names are one letter because DynamoDB counts them in its 400 KB
 // item limit. Data values map to NULL, BOOL, S, N, L and M; numbers keep
-// their exact value (every int64, and floats as their shortest decimal).
-// A float64 outside DynamoDB's number range (magnitude below 1E-130 or from
-// 1E+126) is stored as a B value holding its 8 IEEE 754 bytes.
+// their exact value (every int64, and floats as their shortest decimal, in
+// plain notation; the store admits only floats within DynamoDB's range).
+//
+// DynamoDB counts an item's size its own way (attribute names, type
+// overheads), not as the store's limit does (JSON and key). An item that
+// DynamoDB would count above 400,000 bytes is stored with its data as
+// DEFLATE-compressed JSON in a B value, when that is smaller: the store's
+// limit then admits the same items as on every other backend. Query
+// applies filters to such items itself, and Update rewrites them whole (a
+// refused UpdateItem, then a PutItem: two requests).
 //
 // Every read filters on e, so an expired item is invisible at once, before
 // DynamoDB's TTL deletes it (which may take days). Every conditional write
@@ -46,17 +54,26 @@
 //     a ConditionExpression on p, r and e.
 //   - Update: one UpdateItem with SET (Set; Increment as
 //     if_not_exists(field, 0) + delta) and REMOVE, under a condition that
-//     the item exists and has not expired (and has the revision asked for).
-//     DynamoDB refuses to remove a nested field whose parent is missing;
-//     only then does Update read the item and write it back under its
-//     revision.
+//     the item exists and has not expired (and has the revision asked
+//     for), that the parents of set fields are maps, that incremented
+//     fields are numbers or absent, and that z leaves room for what the
+//     update may add (z grows by that much). When one of the last three
+//     fails, DynamoDB returns the item with the refusal
+//     (ReturnValuesOnConditionCheckFailure); Update applies the operations
+//     to it in Go, which yields the exact error (ErrInvalidArgument,
+//     ErrTooLarge) or the new item, written with PutItem under the
+//     revision read, and z exact again. The same happens when DynamoDB
+//     refuses the update as invalid, as it does for a REMOVE below a
+//     missing parent, which Update defines as doing nothing.
 //   - GetMany: BatchGetItem, 100 keys a request; UnprocessedKeys are asked
 //     again after a jittered, growing backoff.
 //   - WriteMany: BatchWriteItem, 25 writes a request, for unconditional puts
 //     and deletes (UnprocessedItems retried with backoff); conditional
 //     writes and updates go one by one. Writes to one key keep their order.
 //   - Atomic: one TransactWriteItems; the cancellation reasons name the
-//     write that failed.
+//     write that failed. An update refused by its own conditions is turned
+//     into a put under the item's revision, as Update does, and the
+//     transaction sent again.
 //   - Query: one Query with KeyConditionExpression, FilterExpression and
 //     Limit. DynamoDB applies Limit before the filter, so a short page is
 //     completed by further requests from LastEvaluatedKey. Cursors (sealed
@@ -91,4 +108,15 @@
 //
 // Atomic returns a *store.OpError with the index of the write DynamoDB
 // names in its cancellation reasons.
+//
+// # Testing
+//
+// The tests run the store conformance suite and their own checks against
+// moto: ANYFUNC_DYNAMODB_ENDPOINT names a running moto_server, otherwise
+// the tests start one on a free port when it is installed (pip install
+// "moto[server]"), and skip when it is not, unless
+// ANYFUNC_REQUIRE_EMULATORS=1. moto checks a write's condition and applies
+// the write without a lock, so concurrent conditional writes to one item
+// can all succeed there; the tests therefore send moto one request at a
+// time, as DynamoDB applies each request to an item atomically.
 package awsdynamodb

@@ -410,6 +410,13 @@ func TestConditionErrors(t *testing.T) {
 		t.Errorf("after the failed Atomic: %+v, %v (nothing may change)", it, err)
 	}
 	err = s.Atomic(ctx, []store.Write{
+		store.UpdateOp(k, []store.FieldOp{store.Increment("n", 1)}),
+		store.UpdateOp(store.Key{Partition: "c", Sort: "b"}, []store.FieldOp{store.Set("nope.x", 1)}),
+	})
+	if !errors.As(err, &oe) || oe.Index != 1 || !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("Atomic with Set under a missing parent at index 1: %v", err)
+	}
+	err = s.Atomic(ctx, []store.Write{
 		store.PutOp(&store.Item{Key: store.Key{Partition: "c", Sort: "b3"}}, store.IfNotExists()),
 		store.PutOp(&store.Item{Key: k}, store.IfNotExists()),
 	})
@@ -482,6 +489,28 @@ func TestCompressedItems(t *testing.T) {
 	it, err = s.Get(ctx, k)
 	if err != nil || it.Revision != rev2 || it.Data["n"] != int64(3) || fmt.Sprint(it.Data["m"]) != "map[]" || it.Data["s"] != big {
 		t.Errorf("after Update: %v %v", it, err)
+	}
+	// In a transaction, the update becomes a put under the revision read.
+	err = s.Atomic(ctx, []store.Write{
+		store.UpdateOp(k, []store.FieldOp{store.Increment("n", 10)}, store.IfRevision(rev2)),
+		store.PutOp(&store.Item{Key: store.Key{Partition: "z", Sort: "new"}}, store.IfNotExists()),
+	})
+	if err != nil {
+		t.Fatalf("Atomic with an update of a compressed item: %v", err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Data["n"] != int64(13) || it.Data["s"] != big {
+		t.Errorf("after Atomic: %v", err)
+	}
+	err = s.Atomic(ctx, []store.Write{
+		store.PutOp(&store.Item{Key: store.Key{Partition: "z", Sort: "new2"}}),
+		store.UpdateOp(k, []store.FieldOp{store.Set("s.x", 1)}),
+	})
+	var oe *store.OpError
+	if !errors.As(err, &oe) || oe.Index != 1 || !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("Atomic with Set under a string at index 1: %v", err)
+	}
+	if _, err := s.Get(ctx, store.Key{Partition: "z", Sort: "new2"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a failed Atomic applied a write: %v", err)
 	}
 	if _, err := s.Update(ctx, k, []store.FieldOp{store.Set("more", big)}); !errors.Is(err, store.ErrTooLarge) {
 		t.Errorf("Update past the size limit: %v, want ErrTooLarge", err)

@@ -143,9 +143,6 @@ func (e *exprs) update(ops []store.FieldOp, rev store.Revision) (upd string, con
 			if err != nil {
 				return "", nil, err
 			}
-			if _, ok := av.(*types.AttributeValueMemberN); !ok {
-				return "", nil, store.Errorf(store.ErrInvalidArgument, "increment of %q by %v: not a storable number", strings.Join(op.Path, "."), op.Value)
-			}
 			if numType == "" {
 				numType = e.str("N")
 			}
