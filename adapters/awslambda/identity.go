@@ -25,55 +25,59 @@ const (
 // identity returns the caller the platform verified, taken only from the
 // event's requestContext, never from a header.
 func (e *rawEvent) identity(shape Shape) *handler.Identity {
-	switch shape {
-	case ShapeAPIGatewayV2, ShapeFunctionURL:
-		if jwt, ok := e.authorizer["jwt"].(map[string]any); ok {
-			claims, _ := jwt["claims"].(map[string]any)
-			id := &handler.Identity{Source: SourceJWT, Claims: claims}
-			id.Subject, _ = claims["sub"].(string)
-			if scopes, ok := jwt["scopes"].([]any); ok {
-				for _, s := range scopes {
-					if s, ok := s.(string); ok {
-						id.Scopes = append(id.Scopes, s)
-					}
+	if shape != ShapeAPIGatewayV1 && shape != ShapeAPIGatewayV2 && shape != ShapeFunctionURL {
+		return nil // an ALB reports no verified caller in the event
+	}
+	// Payload 2.0 nests the authorizer's result under jwt, lambda or iam
+	// (HTTP APIs use jwt for payload 1.0 too). A REST API's Lambda
+	// authorizer context holds only strings, numbers and booleans, so an
+	// object under one of these names cannot come from it.
+	if jwt, ok := e.authorizer["jwt"].(map[string]any); ok {
+		claims, _ := jwt["claims"].(map[string]any)
+		id := &handler.Identity{Source: SourceJWT, Claims: claims}
+		id.Subject, _ = claims["sub"].(string)
+		if scopes, ok := jwt["scopes"].([]any); ok {
+			for _, s := range scopes {
+				if s, ok := s.(string); ok {
+					id.Scopes = append(id.Scopes, s)
 				}
 			}
-			if id.Scopes == nil {
-				id.Scopes = scopeClaim(claims)
-			}
-			return id
 		}
-		if l, ok := e.authorizer["lambda"].(map[string]any); ok {
-			id := &handler.Identity{Source: SourceLambdaAuthorizer, Claims: l}
-			id.Subject = subjectOf(l)
-			return id
+		if id.Scopes == nil {
+			id.Scopes = scopeClaim(claims)
 		}
-		if iam, ok := e.authorizer["iam"].(map[string]any); ok {
-			arn, _ := iam["userArn"].(string)
-			key, _ := iam["accessKey"].(string)
-			if arn == "" && key == "" {
-				return nil
-			}
-			return &handler.Identity{Source: SourceIAM, Subject: arn, Claims: iam}
+		return id
+	}
+	if l, ok := e.authorizer["lambda"].(map[string]any); ok {
+		return &handler.Identity{Source: SourceLambdaAuthorizer, Subject: subjectOf(l), Claims: l}
+	}
+	if iam, ok := e.authorizer["iam"].(map[string]any); ok {
+		arn, _ := iam["userArn"].(string)
+		key, _ := iam["accessKey"].(string)
+		if arn == "" && key == "" {
+			return nil // a Function URL with auth type NONE reports an empty iam
 		}
-	case ShapeAPIGatewayV1:
-		if len(e.authorizer) > 0 {
-			if claims, ok := e.authorizer["claims"].(map[string]any); ok {
-				id := &handler.Identity{Source: SourceJWT, Claims: claims, Scopes: scopeClaim(claims)}
-				id.Subject, _ = claims["sub"].(string)
-				return id
-			}
-			id := &handler.Identity{Source: SourceLambdaAuthorizer, Claims: e.authorizer}
-			id.Subject = subjectOf(e.authorizer)
-			return id
-		}
-		if arn, _ := e.v1Identity["userArn"].(string); arn != "" {
-			return &handler.Identity{Source: SourceIAM, Subject: arn, Claims: e.v1Identity}
-		}
-		if key, _ := e.v1Identity["accessKey"].(string); key != "" {
-			caller, _ := e.v1Identity["caller"].(string)
-			return &handler.Identity{Source: SourceIAM, Subject: caller, Claims: e.v1Identity}
-		}
+		return &handler.Identity{Source: SourceIAM, Subject: arn, Claims: iam}
+	}
+	if shape != ShapeAPIGatewayV1 {
+		return nil
+	}
+	// REST API: a Cognito user pool authorizer's claims, a Lambda
+	// authorizer's principalId and context, or the IAM caller.
+	if claims, ok := e.authorizer["claims"].(map[string]any); ok {
+		id := &handler.Identity{Source: SourceJWT, Claims: claims, Scopes: scopeClaim(claims)}
+		id.Subject, _ = claims["sub"].(string)
+		return id
+	}
+	if len(e.authorizer) > 0 {
+		return &handler.Identity{Source: SourceLambdaAuthorizer, Subject: subjectOf(e.authorizer), Claims: e.authorizer}
+	}
+	if arn, _ := e.v1Identity["userArn"].(string); arn != "" {
+		return &handler.Identity{Source: SourceIAM, Subject: arn, Claims: e.v1Identity}
+	}
+	if key, _ := e.v1Identity["accessKey"].(string); key != "" {
+		caller, _ := e.v1Identity["caller"].(string)
+		return &handler.Identity{Source: SourceIAM, Subject: caller, Claims: e.v1Identity}
 	}
 	return nil
 }
