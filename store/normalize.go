@@ -230,61 +230,77 @@ func normMap(m map[string]any, depth int) (map[string]any, int, *pathError) {
 // normValue returns the normalised deep copy of v and its JSON size; depth
 // is the number of maps and lists that contain v, the document included.
 func normValue(v any, depth int) (any, int, *pathError) {
-	switch v := v.(type) {
+	// Values already in normal form are returned as the same interface
+	// value, which costs no allocation.
+	switch x := v.(type) {
 	case nil:
 		return nil, 4, nil
 	case string:
-		if !utf8.ValidString(v) {
+		if !utf8.ValidString(x) {
 			return nil, 0, invalidf("string is not valid UTF-8")
 		}
-		return v, stringSize(v), nil
+		return v, stringSize(x), nil
 	case bool:
-		return v, jsonSize(v), nil
+		return v, jsonSize(x), nil
 	case int64:
-		return v, jsonSize(v), nil
+		return v, jsonSize(x), nil
 	case int:
-		return intValue(int64(v))
+		return intValue(int64(x))
 	case int32:
-		return intValue(int64(v))
+		return intValue(int64(x))
 	case int16:
-		return intValue(int64(v))
+		return intValue(int64(x))
 	case int8:
-		return intValue(int64(v))
+		return intValue(int64(x))
 	case uint8:
-		return intValue(int64(v))
+		return intValue(int64(x))
 	case uint16:
-		return intValue(int64(v))
+		return intValue(int64(x))
 	case uint32:
-		return intValue(int64(v))
+		return intValue(int64(x))
 	case uint:
-		return uintValue(uint64(v))
+		return uintValue(uint64(x))
 	case uint64:
-		return uintValue(v)
+		return uintValue(x)
 	case float64:
-		return floatValue(v)
+		nv, n, err := floatValue(x)
+		if _, isFloat := nv.(float64); isFloat {
+			nv = v
+		}
+		return nv, n, err
 	case float32:
 		// Through its shortest decimal form, so float32(0.1) is 0.1.
-		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
 		return floatValue(f)
 	case json.Number:
-		if i, err := v.Int64(); err == nil {
+		if i, err := x.Int64(); err == nil {
 			return intValue(i)
 		}
-		f, err := strconv.ParseFloat(string(v), 64)
+		f, err := strconv.ParseFloat(string(x), 64)
 		if err != nil {
-			return nil, 0, invalidf("%q is not a number", string(v))
+			return nil, 0, invalidf("%q is not a number", string(x))
 		}
 		return floatValue(f)
 	case map[string]any:
 		if depth >= MaxDepth {
 			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
 		}
-		return wrapMap(normMap(v, depth+1))
+		return wrapMap(normMap(x, depth+1))
 	case []any:
 		if depth >= MaxDepth {
 			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
 		}
-		return normList(len(v), func(i int) any { return v[i] }, depth+1)
+		out := make([]any, len(x))
+		n := 2 + max(len(x)-1, 0)
+		for i, e := range x {
+			nv, sz, err := normValue(e, depth+1)
+			if err != nil {
+				return nil, 0, err.at("[" + strconv.Itoa(i) + "]")
+			}
+			out[i] = nv
+			n += sz
+		}
+		return out, n, nil
 	}
 	return normReflect(v, depth)
 }

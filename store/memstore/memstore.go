@@ -82,6 +82,7 @@ type Driver struct {
 
 	faultMu sync.Mutex
 	faults  map[Op][]error
+	pending atomic.Int64 // faults queued, so calls skip faultMu when 0
 }
 
 type partition struct {
@@ -138,10 +139,14 @@ func (d *Driver) FailNext(op Op, n int, kind error) {
 	for range n {
 		d.faults[op] = append(d.faults[op], kind)
 	}
+	d.pending.Add(int64(max(n, 0)))
 }
 
 // fault returns the injected error for this call of op, if any.
 func (d *Driver) fault(op Op) error {
+	if d.pending.Load() == 0 {
+		return nil
+	}
 	d.faultMu.Lock()
 	defer d.faultMu.Unlock()
 	q := d.faults[op]
@@ -149,6 +154,7 @@ func (d *Driver) fault(op Op) error {
 		return nil
 	}
 	d.faults[op] = q[1:]
+	d.pending.Add(-1)
 	e := &store.Error{Kind: q[0], Msg: "injected fault"}
 	if q[0] == store.ErrThrottled {
 		e.RetryAfter = time.Millisecond

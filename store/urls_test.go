@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/memstore"
+)
+
+func TestURLMux(t *testing.T) {
+	ctx := context.Background()
+	var m store.URLMux // the zero value works
+	var opened []string
+	m.Register("test", store.URLOpenerFunc(func(_ context.Context, u *url.URL) (store.Store, error) {
+		opened = append(opened, u.Host)
+		return memstore.New(), nil
+	}))
+	if _, err := m.Open(ctx, "test://one"); err != nil || len(opened) != 1 || opened[0] != "one" {
+		t.Fatalf("Open(test://one) = %v; opened %v", err, opened)
+	}
+	if got := m.Schemes(); len(got) != 1 || got[0] != "test" {
+		t.Errorf("Schemes() = %v", got)
+	}
+	for _, tc := range []struct{ url, want string }{
+		{"dynamodb://todos", `import _ "github.com/anyfunc/anyfunc/store/awsdynamodb"`},
+		{"firestore://p/todos", "github.com/anyfunc/anyfunc/store/gcpfirestore"},
+		{"cosmos://a/db/todos", "github.com/anyfunc/anyfunc/store/azurecosmos"},
+		{"mem://x", "github.com/anyfunc/anyfunc/store/memstore"},
+		{"redis://x", `no store is registered for scheme "redis"`},
+	} {
+		_, err := m.Open(ctx, tc.url)
+		if !errors.Is(err, store.ErrNotSupported) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%q) = %v; want ErrNotSupported mentioning %s", tc.url, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"todos", "://x", "%zz://x"} {
+		if _, err := m.Open(ctx, bad); !errors.Is(err, store.ErrInvalidArgument) {
+			t.Errorf("Open(%q) = %v; want ErrInvalidArgument", bad, err)
+		}
+	}
+	for name, f := range map[string]func(){
+		"twice":     func() { m.Register("test", store.URLOpenerFunc(nil)) },
+		"bad name":  func() { m.Register("Bad_Scheme", store.URLOpenerFunc(nil)) },
+		"nil value": func() { m.Register("other", nil) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register %s did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func TestOpenMem(t *testing.T) {
+	ctx := context.Background()
+	a, err := store.Open(ctx, "mem://urls-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Open(ctx, "mem://urls-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := store.Open(ctx, "mem://urls-test-other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := store.Key{Partition: "p"}
+	if _, err := a.Put(ctx, &store.Item{Key: k}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(ctx, k); err != nil {
+		t.Errorf("a store opened with the same name does not see the item: %v", err)
+	}
+	if _, err := other.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a store opened with another name sees the item: %v", err)
+	}
+	for _, bad := range []string{"mem://", "mem://x?ttl=1"} {
+		if _, err := store.Open(ctx, bad); !errors.Is(err, store.ErrInvalidArgument) {
+			t.Errorf("Open(%q) = %v; want ErrInvalidArgument", bad, err)
+		}
+	}
+}
