@@ -127,3 +127,6 @@ func (bufferedReply) ContentType() string { return "application/json" }
 
 // MarshalJSON fails: the reply is sent as the bytes it reads.
 func (bufferedReply) MarshalJSON() ([]byte, error) { return nil, errNotJSON }
+
+// Close does nothing: the buffered reply holds no resources.
+func (bufferedReply) Close() error { return nil }
