@@ -1,7 +1,11 @@
 package memstore_test
 
 import (
+	"context"
+	"errors"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/memstore"
@@ -10,4 +14,81 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Driver { return memstore.NewDriver() })
+}
+
+func TestFailNext(t *testing.T) {
+	ctx := context.Background()
+	d := memstore.NewDriver()
+	k := store.Key{Partition: "p"}
+	d.FailNext(memstore.OpGet, 1, store.ErrThrottled)
+	d.FailNext(memstore.OpGet, 1, store.ErrUnavailable)
+	if _, err := d.Get(ctx, k); !errors.Is(err, store.ErrThrottled) || store.RetryAfter(err) <= 0 {
+		t.Errorf("first Get: %v; want ErrThrottled with a RetryAfter", err)
+	}
+	if _, err := d.Get(ctx, k); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("second Get: %v; want ErrUnavailable", err)
+	}
+	if _, err := d.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("third Get: %v; want ErrNotFound (no fault left)", err)
+	}
+	// Faults of one operation leave the others alone.
+	d.FailNext(memstore.OpDelete, 1, store.ErrUnavailable)
+	if _, err := d.Put(ctx, &store.Item{Key: k}, store.Condition{}, time.Now()); err != nil {
+		t.Errorf("Put with a Delete fault queued: %v", err)
+	}
+	errs := d.WriteMany(ctx, []store.Write{store.DeleteOp(k), store.DeleteOp(k)}, time.Now())
+	if errs != nil {
+		t.Errorf("WriteMany with a Delete fault queued: %v", errs)
+	}
+	d.FailNext(memstore.OpWriteMany, 1, store.ErrThrottled)
+	errs = d.WriteMany(ctx, []store.Write{store.DeleteOp(k), store.DeleteOp(k)}, time.Now())
+	if len(errs) != 2 || !errors.Is(errs[0], store.ErrThrottled) || !errors.Is(errs[1], store.ErrThrottled) {
+		t.Errorf("WriteMany with a fault: %v; want ErrThrottled for each write", errs)
+	}
+	if err := d.Delete(ctx, k, store.Condition{}, time.Now()); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Delete: %v; want the queued ErrUnavailable", err)
+	}
+}
+
+func TestCopies(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	k := store.Key{Partition: "p"}
+	data := map[string]any{"m": map[string]any{"x": 1}, "l": []any{1}}
+	if _, err := s.Put(ctx, &store.Item{Key: k, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	data["m"].(map[string]any)["x"] = 2
+	a, _ := s.Get(ctx, k)
+	a.Data["l"].([]any)[0] = "changed"
+	page, _ := s.Query(ctx, store.Query{Partition: "p"})
+	page.Items[0].Data["m"].(map[string]any)["x"] = "changed"
+	items, _ := s.GetMany(ctx, []store.Key{k})
+	items[0].Data["new"] = true
+	b, _ := s.Get(ctx, k)
+	want := map[string]any{"m": map[string]any{"x": int64(1)}, "l": []any{int64(1)}}
+	if !reflect.DeepEqual(b.Data, want) {
+		t.Errorf("stored data changed through a caller's map: %v", b.Data)
+	}
+}
+
+func TestCloseKeepsData(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "mem://close-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, &store.Item{Key: store.Key{Partition: "p"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := store.Open(ctx, "mem://close-test")
+	if _, err := s2.Get(ctx, store.Key{Partition: "p"}); err != nil {
+		t.Errorf("after Close, a store of the same name lost the item: %v", err)
+	}
+	if c := s.Capabilities(); c.Backend != "memstore" || len(c.Limitations) != 0 {
+		t.Errorf("Capabilities() = %+v", c)
+	}
 }
