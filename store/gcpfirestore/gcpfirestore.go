@@ -1,7 +1,8 @@
 // Package gcpfirestore is the Firestore backend of package store: a
 // [store.Store] kept in one Firestore collection (native mode), through
 // the Firestore API client of cloud.google.com/go/firestore (its apiv1
-// package).
+// package: the higher-level firestore.Client cannot put a precondition on
+// a whole-document write, which IfRevision needs to be one write).
 //
 //	s, err := gcpfirestore.Open(ctx,
 //		gcpfirestore.WithProject("my-project"),
@@ -47,21 +48,30 @@
 // followed by its expiry when it has one. IfRevision is a Firestore
 // update_time precondition on the write itself; IfNotExists an exists=false
 // precondition (an expired document still present is replaced under an
-// update_time precondition instead); IfExists reads the document and then
-// writes under an update_time precondition on what it read.
+// update_time precondition instead); IfExists writes under an update_time
+// precondition on the document as read (or as cached, see below).
 //
-// Update reads the document (one BatchGetDocuments), applies the field
-// operations with [store.ApplyFieldOps] and writes the result back in one
-// Commit under an update_time precondition, retrying if another writer got
-// there first. It does not use Firestore's field transforms: Increment
-// would replace a string with a number and saturate on int64 overflow,
-// and a nested Set would create missing parent maps, where the store
-// contract asks for an error or a float; no precondition can test for
-// those, so an exact Update costs one read.
+// Update applies the field operations with [store.ApplyFieldOps] to the
+// current document and writes the result in one Commit under a
+// precondition on the update_time it started from, retrying if another
+// writer got there first. It does not use Firestore's field transforms:
+// Increment would replace a string with a number and saturate on int64
+// overflow, a nested Set would create missing parent maps, and the 400 KB
+// item limit could not be checked, where the store contract asks for an
+// error or a float; no precondition can test for those, so an exact Update
+// needs the current document. The driver keeps the documents it has
+// recently read or written in a small cache (see WithCacheSize): an Update
+// of one of them is a single Commit, pinned to the cached update_time, and
+// only when that precondition fails (another process wrote since) does it
+// read the document and commit again. An Update of a document the process
+// has not seen costs a read (one BatchGetDocuments) and a Commit. IfExists
+// writes use the cache in the same way.
 //
 // Get is one BatchGetDocuments call; GetMany one per 100 keys. Put and
-// Delete are one Commit each (IfExists adds a read). Atomic is one Commit,
-// after one read when a write needs the current document. WriteMany sends
+// Delete are one Commit each. Atomic is one Commit (after one read when a
+// write needs a document the cache does not have); a commit that fails on a
+// precondition is diagnosed by reading the documents of the conditional
+// writes, which names the write whose condition failed. WriteMany sends
 // batched commits of up to 500 writes with distinct keys; when a commit
 // fails, its writes are retried one by one so that each gets its own error.
 // A Query page is one RunQuery call: _pk equal to the partition, the sort
@@ -96,9 +106,9 @@
 // the project's (default) database; COLLECTION may be a path to a
 // subcollection ("users/alice/todos"). The query parameter database names
 // another database: firestore://my-project/todos?database=prod. The URL
-// opener shares one API client per project and database in the process and
-// creates it on first use, so importing this package costs nothing at
-// start-up.
+// opener, like Open without client options, shares one API client per
+// project and database in the process and creates it on first use, so
+// importing this package costs nothing at start-up.
 //
 // # Errors
 //
@@ -111,7 +121,9 @@
 // size limit, store.ErrTooLarge, and Unavailable, Aborted, DeadlineExceeded
 // and the rest store.ErrUnavailable. Commits that fail with Aborted or a
 // precondition another writer broke are read and planned again, up to a
-// bound, after which the error is store.ErrThrottled.
+// bound, after which the error is store.ErrThrottled; a condition found
+// false on that read is reported with its kind, wrapping the commit's
+// error.
 package gcpfirestore
 
 import (
@@ -143,6 +155,15 @@ type options struct {
 	dialOpts   []grpc.DialOption
 	storeOpts  []store.Option
 	client     *vkit.Client
+	cacheSize  int
+}
+
+func newOptions(opts []Option) options {
+	o := options{cacheSize: DefaultCacheSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // WithProject sets the Google Cloud project. Without it, the variables
@@ -174,6 +195,14 @@ func WithGRPCDialOptions(opts ...grpc.DialOption) Option {
 // must have been created for the same project and database.
 func WithClient(c *vkit.Client) Option { return func(o *options) { o.client = c } }
 
+// WithCacheSize sets the budget, in bytes, of the cache of recently read
+// and written documents (DefaultCacheSize by default; 0 turns it off).
+// With the document cached, Update and IfExists writes are planned from it
+// and cost one Commit instead of a read and a Commit; the commit's
+// precondition on the cached update_time makes a stale entry cost a retry,
+// never a wrong write.
+func WithCacheSize(bytes int) Option { return func(o *options) { o.cacheSize = bytes } }
+
 // WithStoreOptions passes options to store.NewStore (clock, cursor secret,
 // retries).
 func WithStoreOptions(opts ...store.Option) Option {
@@ -185,10 +214,7 @@ func WithStoreOptions(opts ...store.Option) Option {
 // process's shared API client for the project and database, created on
 // first use; see the package documentation for the layout and costs.
 func Open(ctx context.Context, opts ...Option) (store.Store, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := newOptions(opts)
 	d, err := newDriver(ctx, o)
 	if err != nil {
 		return nil, err
@@ -200,11 +226,7 @@ func Open(ctx context.Context, opts ...Option) (store.Store, error) {
 // store.NewStore, for conformance tests (storetest.Run) and for callers
 // that build the Store themselves. WithStoreOptions is ignored.
 func NewDriver(ctx context.Context, opts ...Option) (store.Driver, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return newDriver(ctx, o)
+	return newDriver(ctx, newOptions(opts))
 }
 
 // driver implements store.Driver on the Firestore API.
@@ -213,6 +235,7 @@ type driver struct {
 	parent string // the collection's parent: dbPath+"/documents"[/...]
 	collID string
 	prefix string // parent/collID/
+	cache  *docCache
 
 	mu    sync.Mutex
 	c     *vkit.Client
@@ -239,7 +262,7 @@ func newDriver(ctx context.Context, o options) (*driver, error) {
 			return nil, store.Errorf(store.ErrInvalidArgument, "gcpfirestore: collection path %q has an invalid segment %q", o.collection, s)
 		}
 	}
-	d := &driver{dbPath: fmt.Sprintf("projects/%s/databases/%s", o.project, o.database)}
+	d := &driver{dbPath: fmt.Sprintf("projects/%s/databases/%s", o.project, o.database), cache: newDocCache(o.cacheSize)}
 	d.parent = d.dbPath + "/documents"
 	if len(segs) > 1 {
 		d.parent += "/" + strings.Join(segs[:len(segs)-1], "/")

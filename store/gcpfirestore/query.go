@@ -50,8 +50,10 @@ func (d *driver) batchGet(ctx context.Context, keys []store.Key, out []*docState
 			if st, err = decodeDoc(r.Found); err != nil {
 				return err
 			}
+			d.cache.put(r.Found)
 		case *pb.BatchGetDocumentsResponse_Missing:
 			name = r.Missing
+			d.cache.drop(name)
 		default:
 			continue
 		}
@@ -188,6 +190,7 @@ func (d *driver) query(ctx context.Context, q *store.DriverQuery) ([]*store.Item
 				return nil, false, err
 			}
 			items = append(items, st.item)
+			d.cache.put(doc)
 		}
 		if resp.GetDone() {
 			break

@@ -105,7 +105,16 @@ func TestRoundTrips(t *testing.T) {
 	if _, err := s.Update(ctx, k, []store.FieldOp{store.Increment("n", 1)}); err != nil {
 		t.Fatal(err)
 	}
-	expectRPCs(t, c, "Update", map[string]int{"BatchGetDocuments": 1, "Commit": 1})
+	expectRPCs(t, c, "Update of a document just written", commit1)
+
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Increment("n", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Update of a document just updated", commit1)
+	if it, err := s.Get(ctx, k); err != nil || it.Data["n"] != int64(4) {
+		t.Fatalf("after two increments of 2: %v, %v", it, err)
+	}
+	c.take()
 
 	if err := s.Delete(ctx, k); err != nil {
 		t.Fatal(err)
@@ -183,5 +192,76 @@ func TestConflictMapping(t *testing.T) {
 	_, err = s.Put(ctx, &store.Item{Key: k}, store.IfRevision("not a revision"))
 	if !errors.Is(err, store.ErrRevisionMismatch) {
 		t.Fatalf("IfRevision(garbage): %v", err)
+	}
+}
+
+// TestUpdateWithoutCache counts the RPCs of an Update of a document the
+// driver has not seen: a read and a commit.
+func TestUpdateWithoutCache(t *testing.T) {
+	c := &rpcCounter{}
+	s := store.NewStore(newDriver(t, gcpfirestore.WithCacheSize(0), gcpfirestore.WithGRPCDialOptions(c.dialOptions()...)))
+	ctx := context.Background()
+	k := store.Key{Partition: "p"}
+	if _, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	c.take()
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Increment("n", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Update", map[string]int{"BatchGetDocuments": 1, "Commit": 1})
+	if _, err := s.Put(ctx, &store.Item{Key: k}, store.IfExists()); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, c, "Put IfExists", map[string]int{"BatchGetDocuments": 1, "Commit": 1})
+}
+
+// TestStaleCache has two drivers over one collection, as two processes
+// would: writes planned from a cache entry the other made stale must
+// neither lose the other's write nor fail.
+func TestStaleCache(t *testing.T) {
+	coll := newCollection()
+	ca, cb := &rpcCounter{}, &rpcCounter{}
+	a := store.NewStore(newDriver(t, gcpfirestore.WithCollection(coll), gcpfirestore.WithGRPCDialOptions(ca.dialOptions()...)))
+	b := store.NewStore(newDriver(t, gcpfirestore.WithCollection(coll), gcpfirestore.WithGRPCDialOptions(cb.dialOptions()...)))
+	ctx := context.Background()
+	k := store.Key{Partition: "p", Sort: "counter"}
+	if _, err := a.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 0, "by": "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Update(ctx, k, []store.FieldOp{store.Increment("n", 10), store.Set("by", "b")}); err != nil {
+		t.Fatal(err)
+	}
+	// a's cache holds n=0: its commit fails, it reads, and commits again.
+	ca.take()
+	if _, err := a.Update(ctx, k, []store.FieldOp{store.Increment("n", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	expectRPCs(t, ca, "Update from a stale cache", map[string]int{"BatchGetDocuments": 1, "Commit": 2})
+	it, err := b.Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Data["n"] != int64(11) || it.Data["by"] != "b" {
+		t.Fatalf("after +10 by b and +1 by a: %v", it.Data)
+	}
+
+	// A revision that a's cache does not know (b read it) is still honoured.
+	if _, err := a.Update(ctx, k, []store.FieldOp{store.Set("by", "a")}, store.IfRevision(it.Revision)); err != nil {
+		t.Fatalf("Update with b's current revision through a: %v", err)
+	}
+	// And b's stale revision fails, even though b's cache still has it.
+	if _, err := b.Update(ctx, k, []store.FieldOp{store.Set("by", "b")}, store.IfRevision(it.Revision)); !errors.Is(err, store.ErrRevisionMismatch) {
+		t.Fatalf("Update with a stale revision: %v", err)
+	}
+	// b deletes; a's cache still holds the item: IfExists must fail.
+	if err := b.Delete(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Put(ctx, &store.Item{Key: k}, store.IfExists()); !errors.Is(err, store.ErrRevisionMismatch) {
+		t.Fatalf("Put IfExists after another process deleted the item: %v", err)
+	}
+	if _, err := a.Update(ctx, k, []store.FieldOp{store.Set("x", 1)}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Update after another process deleted the item: %v", err)
 	}
 }

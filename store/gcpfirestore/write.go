@@ -150,22 +150,8 @@ func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now
 	readAll := false
 	var conflict error // the error of the last commit, if it failed
 	for attempt := 0; ; attempt++ {
-		var keys []store.Key
-		var idx []int
-		for i, w := range writes {
-			if needsState(w) || (readAll && (w.Condition.Kind() != store.CondNone)) {
-				keys = append(keys, w.Key)
-				idx = append(idx, i)
-			}
-		}
-		if len(keys) > 0 {
-			got, err := d.read(ctx, keys)
-			if err != nil {
-				return nil, mapErr(op, err)
-			}
-			for j, i := range idx {
-				states[i] = got[j]
-			}
+		if err := d.loadStates(ctx, writes, states, readAll, now); err != nil {
+			return nil, mapErr(op, err)
 		}
 		ws := make([]*pb.Write, len(writes))
 		for i, w := range writes {
@@ -177,16 +163,10 @@ func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now
 		}
 		res, err := d.commit(ctx, ws)
 		if err == nil {
-			revs := make([]store.Revision, len(writes))
-			for i, w := range writes {
-				switch w.Kind {
-				case store.WritePut:
-					revs[i] = revision(res[i].GetUpdateTime(), w.Item.ExpiresAt.Truncate(time.Microsecond))
-				case store.WriteUpdate:
-					revs[i] = revision(res[i].GetUpdateTime(), states[i].item.ExpiresAt)
-				}
-			}
-			return revs, nil
+			return d.committed(writes, ws, res, states), nil
+		}
+		for _, w := range ws {
+			d.cache.drop(writeName(w))
 		}
 		if !isConflict(err) || ctx.Err() != nil {
 			return nil, mapErr(op, err)
@@ -201,6 +181,85 @@ func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now
 			}
 		}
 	}
+}
+
+// loadStates fills states[i] for the writes whose plan needs the current
+// document (all conditional writes when readAll), from the cache when it
+// can serve as a guess, else with one read.
+func (d *driver) loadStates(ctx context.Context, writes []store.Write, states []*docState, readAll bool, now time.Time) error {
+	var keys []store.Key
+	var idx []int
+	for i, w := range writes {
+		states[i] = nil
+		switch {
+		case readAll && (w.Kind == store.WriteUpdate || w.Condition.Kind() != store.CondNone):
+		case !readAll && needsState(w):
+			if st := d.cached(w, now); st != nil {
+				states[i] = st
+				continue
+			}
+		default:
+			continue
+		}
+		keys = append(keys, w.Key)
+		idx = append(idx, i)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	got, err := d.read(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for j, i := range idx {
+		states[i] = got[j]
+	}
+	return nil
+}
+
+// cached returns the cached state of w's document if planning w from it is
+// a safe guess: the document is live and, under IfRevision, at that
+// revision. A cached absence or mismatch proves nothing (another process
+// may have written since), so those are read.
+func (d *driver) cached(w store.Write, now time.Time) *docState {
+	doc := d.cache.get(d.docName(w.Key))
+	if doc == nil {
+		return nil
+	}
+	st, err := decodeDoc(doc)
+	if err != nil || !st.live(now) || (w.Condition.Kind() == store.CondRevision && st.item.Revision != w.Condition.Revision()) {
+		return nil
+	}
+	return st
+}
+
+// committed returns the revisions of writes after their commit succeeded
+// with results res, and caches the documents written.
+func (d *driver) committed(writes []store.Write, ws []*pb.Write, res []*pb.WriteResult, states []*docState) []store.Revision {
+	revs := make([]store.Revision, len(writes))
+	for i, w := range writes {
+		switch w.Kind {
+		case store.WritePut:
+			revs[i] = revision(res[i].GetUpdateTime(), w.Item.ExpiresAt.Truncate(time.Microsecond))
+		case store.WriteUpdate:
+			revs[i] = revision(res[i].GetUpdateTime(), states[i].item.ExpiresAt)
+		}
+		if doc := ws[i].GetUpdate(); doc != nil {
+			doc.UpdateTime = res[i].GetUpdateTime()
+			d.cache.put(doc)
+		} else {
+			d.cache.drop(writeName(ws[i]))
+		}
+	}
+	return revs
+}
+
+// writeName returns the name of the document w writes.
+func writeName(w *pb.Write) string {
+	if doc := w.GetUpdate(); doc != nil {
+		return doc.GetName()
+	}
+	return w.GetDelete()
 }
 
 // opErr reports the planning error err of write i of n: as is for a single
@@ -321,26 +380,12 @@ func (d *driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 func (d *driver) writeChunk(ctx context.Context, ws []store.Write, errs []error, now time.Time) bool {
 	const op = "writemany"
 	states := make([]*docState, len(ws))
-	var keys []store.Key
-	var idx []int
-	for i, w := range ws {
-		if needsState(w) {
-			keys = append(keys, w.Key)
-			idx = append(idx, i)
+	if err := d.loadStates(ctx, ws, states, false, now); err != nil {
+		err = mapErr(op, err)
+		for i := range errs {
+			errs[i] = err
 		}
-	}
-	if len(keys) > 0 {
-		got, err := d.read(ctx, keys)
-		if err != nil {
-			err = mapErr(op, err)
-			for i := range errs {
-				errs[i] = err
-			}
-			return true
-		}
-		for j, i := range idx {
-			states[i] = got[j]
-		}
+		return true
 	}
 	var pws []*pb.Write
 	var pidx []int
@@ -357,9 +402,19 @@ func (d *driver) writeChunk(ctx context.Context, ws []store.Write, errs []error,
 	if len(pws) == 0 {
 		return failed
 	}
-	if _, err := d.commit(ctx, pws); err == nil {
+	res, err := d.commit(ctx, pws)
+	if err == nil {
+		sub, subStates := make([]store.Write, len(pidx)), make([]*docState, len(pidx))
+		for j, i := range pidx {
+			sub[j], subStates[j] = ws[i], states[i]
+		}
+		d.committed(sub, pws, res, subStates)
 		return failed
-	} else if len(pws) == 1 && !isConflict(err) {
+	}
+	for _, w := range pws {
+		d.cache.drop(writeName(w))
+	}
+	if len(pws) == 1 && !isConflict(err) {
 		errs[pidx[0]] = mapErr(op, err)
 		return true
 	}
