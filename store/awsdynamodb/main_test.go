@@ -110,9 +110,6 @@ func needMoto(t testing.TB) {
 	emulator.Need(t, motoSpec, motoErr)
 }
 
-// TestingEndpoint returns moto's endpoint for the examples (which live in
-// package awsdynamodb_test).
-func TestingEndpoint() string { return motoEndpoint }
 
 // testCreds are the static dummy credentials moto accepts.
 var testCreds = credentials.NewStaticCredentialsProvider("testing", "testing", "")
