@@ -60,7 +60,7 @@ func BenchmarkMemstore(b *testing.B) {
 	for i := range docs {
 		docs[i] = benchDoc(i)
 	}
-	b.Run("Get/memstore", func(b *testing.B) {
+	b.Run("Get/impl=memstore", func(b *testing.B) {
 		s := memstore.New()
 		for i := range benchKeys {
 			if _, err := s.Put(ctx, &store.Item{Key: benchKey(i), Data: docs[i]}); err != nil {
@@ -75,7 +75,7 @@ func BenchmarkMemstore(b *testing.B) {
 			}
 		}
 	})
-	b.Run("Get/map", func(b *testing.B) {
+	b.Run("Get/impl=map", func(b *testing.B) {
 		s := &mapStore{m: map[store.Key]map[string]any{}}
 		for i := range benchKeys {
 			s.Put(benchKey(i), docs[i])
@@ -88,7 +88,7 @@ func BenchmarkMemstore(b *testing.B) {
 			}
 		}
 	})
-	b.Run("Put/memstore", func(b *testing.B) {
+	b.Run("Put/impl=memstore", func(b *testing.B) {
 		s := memstore.New()
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -98,7 +98,7 @@ func BenchmarkMemstore(b *testing.B) {
 			}
 		}
 	})
-	b.Run("Put/map", func(b *testing.B) {
+	b.Run("Put/impl=map", func(b *testing.B) {
 		s := &mapStore{m: map[store.Key]map[string]any{}}
 		b.ReportAllocs()
 		b.ResetTimer()
