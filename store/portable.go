@@ -237,7 +237,9 @@ func (s *portable) GetMany(ctx context.Context, keys []Key) ([]*Item, error) {
 	var distinct []Key
 	for i, k := range keys {
 		if err := checkKey(k); err != nil {
-			return nil, wrapErr(op, fmt.Errorf("keys[%d]: %w", i, err))
+			e := wrapErr(op, err).(*Error)
+			e.Msg = fmt.Sprintf("keys[%d]: %s", i, e.Msg)
+			return nil, e
 		}
 		j, ok := index[k]
 		if !ok {

@@ -271,3 +271,11 @@ func TestErrorsName(t *testing.T) {
 		t.Errorf("error %q; want it to start with %q", err, want)
 	}
 }
+
+func TestGetManyNamesTheBadKey(t *testing.T) {
+	_, s := newSpy()
+	_, err := s.GetMany(context.Background(), []store.Key{{Partition: "a"}, {Partition: "b"}, {}})
+	if want := "store: getmany: invalid argument: keys[2]: the partition key is empty"; err == nil || err.Error() != want {
+		t.Errorf("error %q; want %q", err, want)
+	}
+}
