@@ -110,3 +110,13 @@ func TestAPIKeyBadConfig(t *testing.T) {
 		t.Error("APIKey without header or query succeeded")
 	}
 }
+
+func TestStaticKeysReturnFreshIdentities(t *testing.T) {
+	src, _ := ParseKeys("alice:" + aliceKey + ":read")
+	a, _ := src.LookupKey(context.Background(), aliceKey)
+	a.Scopes[0], a.Subject = "admin", "mallory"
+	b, _ := src.LookupKey(context.Background(), aliceKey)
+	if b.Subject != "alice" || b.Scopes[0] != "read" || b.Source != "apikey" {
+		t.Errorf("a handler's change leaked into the key set: %+v", b)
+	}
+}

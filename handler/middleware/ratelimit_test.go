@@ -142,3 +142,15 @@ func TestStoreLimiterFailure(t *testing.T) {
 		t.Errorf("handler ran %d times, want 1", next.calls)
 	}
 }
+
+func TestRateLimitHeadersOnErrors(t *testing.T) {
+	h := RateLimit(NewTokenBucket(5, time.Minute), ByIP)(handler.HandlerFunc(
+		func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+			return nil, handler.NewError(http.StatusNotFound, "", "no such todo")
+		}))
+	resp := serve(h, &handler.Request{RemoteAddr: "10.1.1.1"})
+	wantStatus(t, resp, http.StatusNotFound)
+	if resp.Header.Get("RateLimit") != `"default";r=4;t=12` || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("headers = %v", resp.Header)
+	}
+}
