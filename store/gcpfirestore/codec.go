@@ -263,6 +263,8 @@ type docState struct {
 	item *store.Item
 	// updateTime is the document's update_time, when exists.
 	updateTime *timestamppb.Timestamp
+	// guess is set when the state comes from the cache, not a read.
+	guess bool
 }
 
 func (s *docState) live(now time.Time) bool { return s.exists && !s.item.Expired(now) }

@@ -246,6 +246,30 @@ func TestStaleCache(t *testing.T) {
 		t.Fatalf("after +10 by b and +1 by a: %v", it.Data)
 	}
 
+	// a caches n as a string; b makes it a number again; a's Increment,
+	// which its cache would refuse, must succeed.
+	if _, err := a.Update(ctx, k, []store.FieldOp{store.Set("n", "eleven")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Update(ctx, k, []store.FieldOp{store.Set("n", 11)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Update(ctx, k, []store.FieldOp{store.Increment("n", 1)}); err != nil {
+		t.Fatalf("Increment after another process made the field a number again: %v", err)
+	}
+	if err := a.WriteMany(ctx, []store.Write{store.UpdateOp(k, []store.FieldOp{store.Set("n", "twelve")})}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Update(ctx, k, []store.FieldOp{store.Set("n", 12)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WriteMany(ctx, []store.Write{store.UpdateOp(k, []store.FieldOp{store.Increment("n", 1)})}); err != nil {
+		t.Fatalf("WriteMany Increment after another process made the field a number again: %v", err)
+	}
+	if it, err = b.Get(ctx, k); err != nil || it.Data["n"] != int64(13) {
+		t.Fatalf("n = %v (%v), want 13", it, err)
+	}
+
 	// A revision that a's cache does not know (b read it) is still honoured.
 	if _, err := a.Update(ctx, k, []store.FieldOp{store.Set("by", "a")}, store.IfRevision(it.Revision)); err != nil {
 		t.Fatalf("Update with b's current revision through a: %v", err)

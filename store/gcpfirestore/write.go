@@ -153,13 +153,15 @@ func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now
 		if err := d.loadStates(ctx, writes, states, readAll, now); err != nil {
 			return nil, mapErr(op, err)
 		}
-		ws := make([]*pb.Write, len(writes))
-		for i, w := range writes {
-			pw, err := d.plan(w, states[i], now)
-			if err != nil {
-				return nil, opErr(op, i, len(writes), withNative(err, conflict))
-			}
-			ws[i] = pw
+		ws, i, err := d.planAll(writes, states, now)
+		if err != nil && states[i] != nil && states[i].guess {
+			// Planned from a cache entry that may be stale: read.
+			d.cache.drop(d.docName(writes[i].Key))
+			readAll = true
+			continue
+		}
+		if err != nil {
+			return nil, opErr(op, i, len(writes), withNative(err, conflict))
 		}
 		res, err := d.commit(ctx, ws)
 		if err == nil {
@@ -181,6 +183,20 @@ func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now
 			}
 		}
 	}
+}
+
+// planAll plans every write; on failure it returns the index of the write
+// that failed and its error.
+func (d *driver) planAll(writes []store.Write, states []*docState, now time.Time) ([]*pb.Write, int, error) {
+	ws := make([]*pb.Write, len(writes))
+	for i, w := range writes {
+		pw, err := d.plan(w, states[i], now)
+		if err != nil {
+			return nil, i, err
+		}
+		ws[i] = pw
+	}
+	return ws, 0, nil
 }
 
 // loadStates fills states[i] for the writes whose plan needs the current
@@ -230,6 +246,7 @@ func (d *driver) cached(w store.Write, now time.Time) *docState {
 	if err != nil || !st.live(now) || (w.Condition.Kind() == store.CondRevision && st.item.Revision != w.Condition.Revision()) {
 		return nil
 	}
+	st.guess = true
 	return st
 }
 
@@ -390,39 +407,47 @@ func (d *driver) writeChunk(ctx context.Context, ws []store.Write, errs []error,
 	var pws []*pb.Write
 	var pidx []int
 	failed := false
+	var alone []int // writes to retry on their own
 	for i, w := range ws {
 		pw, err := d.plan(w, states[i], now)
-		if err != nil {
+		switch {
+		case err != nil && states[i] != nil && states[i].guess:
+			d.cache.drop(d.docName(w.Key))
+			alone = append(alone, i)
+		case err != nil:
 			errs[i], failed = withOp(op, err), true
-			continue
+		default:
+			pws = append(pws, pw)
+			pidx = append(pidx, i)
 		}
-		pws = append(pws, pw)
-		pidx = append(pidx, i)
 	}
-	if len(pws) == 0 {
+	if len(pws) > 0 {
+		res, err := d.commit(ctx, pws)
+		switch {
+		case err == nil:
+			sub, subStates := make([]store.Write, len(pidx)), make([]*docState, len(pidx))
+			for j, i := range pidx {
+				sub[j], subStates[j] = ws[i], states[i]
+			}
+			d.committed(sub, pws, res, subStates)
+		case len(pws) == 1 && !isConflict(err):
+			d.cache.drop(writeName(pws[0]))
+			errs[pidx[0]], failed = mapErr(op, err), true
+		default:
+			// The batch failed as a whole: write each on its own, so
+			// that each gets its own outcome.
+			for _, w := range pws {
+				d.cache.drop(writeName(w))
+			}
+			alone = append(alone, pidx...)
+		}
+	}
+	if len(alone) == 0 {
 		return failed
 	}
-	res, err := d.commit(ctx, pws)
-	if err == nil {
-		sub, subStates := make([]store.Write, len(pidx)), make([]*docState, len(pidx))
-		for j, i := range pidx {
-			sub[j], subStates[j] = ws[i], states[i]
-		}
-		d.committed(sub, pws, res, subStates)
-		return failed
-	}
-	for _, w := range pws {
-		d.cache.drop(writeName(w))
-	}
-	if len(pws) == 1 && !isConflict(err) {
-		errs[pidx[0]] = mapErr(op, err)
-		return true
-	}
-	// The batch failed as a whole: write each on its own, so that each
-	// gets its own outcome.
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	for _, i := range pidx {
+	for _, i := range alone {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
