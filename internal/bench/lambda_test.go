@@ -122,11 +122,13 @@ func BenchmarkLambdaV2(b *testing.B) {
 			ctx := invokeContext()
 			b.ReportAllocs()
 			b.SetBytes(int64(len(payload)))
+			cpu := startCPU(b)
 			for b.Loop() {
 				if _, err := h.Invoke(ctx, payload); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report()
 		})
 	}
 }
