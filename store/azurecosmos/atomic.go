@@ -186,9 +186,8 @@ func (d *Driver) atomicOnce(ctx context.Context, writes []store.Write, now time.
 	if err != nil {
 		return mapError(err), false
 	}
-	if resp.Success {
-		return nil, false
-	}
+	// Success alone is not enough: cosmosdb-server answers 200 rather
+	// than 207 when an operation failed, so look at every result.
 	for j, r := range resp.OperationResults {
 		status := int(r.StatusCode)
 		if status < 400 || status == http.StatusFailedDependency {
@@ -217,6 +216,9 @@ func (d *Driver) atomicOnce(ctx context.Context, writes []store.Write, now time.
 			kind = store.ErrUnavailable
 		}
 		return opErr(index[j], kindError(kind, "", cause)), false
+	}
+	if resp.Success {
+		return nil, false
 	}
 	return &store.Error{Kind: store.ErrUnavailable, Msg: "the transactional batch failed without naming an operation"}, false
 }

@@ -122,6 +122,8 @@ func WithConcurrency(n int) Option {
 //   - its patch "set" and "incr" write a field under a missing parent map
 //     into the grandparent instead of failing: updates of nested paths go
 //     by read-modify-write;
+//   - it answers 200 rather than 207 to a transactional batch in which an
+//     operation failed (the driver always reads every operation's status);
 //   - it does not roll back a failed transactional batch: Capabilities
 //     declares CosmosDBServerLimitations.
 //
