@@ -11,6 +11,7 @@ import (
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/handlertest"
 	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
 // A handler behind CORS, API keys (as an environment variable would hold
@@ -111,4 +112,46 @@ func ExampleTrustIdentity() {
 	// Output:
 	// 200 aws-jwt user-42
 	// 401 true
+}
+
+// Retries of a POST with the same Idempotency-Key get the first answer,
+// replayed from the store, without running the handler again.
+func ExampleIdempotency() {
+	s := memstore.New()
+	created := 0
+	create := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		created++
+		return &handler.Response{Status: 201, Body: []byte(fmt.Sprintf(`{"id":%d}`, created))}, nil
+	})
+	h := middleware.Idempotency(s)(create)
+	for _, body := range []string{`{"title":"milk"}`, `{"title":"milk"}`, `{"title":"eggs"}`} {
+		res := handlertest.Serve(h, handlertest.NewRequest("POST", "/todos", body,
+			handlertest.Header("Idempotency-Key", "7f3c1a")))
+		fmt.Println(res.Status, res.String()[:min(len(res.Body), 8)])
+	}
+	fmt.Println("created", created)
+	// Output:
+	// 201 {"id":1}
+	// 201 {"id":1}
+	// 422 {"type":
+	// created 1
+}
+
+// A limit shared by every instance of a function: the counters live in the
+// store (memstore here; DynamoDB, Firestore or Cosmos DB in production).
+func ExampleNewStoreLimiter() {
+	// A fixed clock keeps the example inside one window.
+	now := func() time.Time { return time.Date(2026, 5, 1, 12, 0, 10, 0, time.UTC) }
+	s := memstore.New(memstore.WithClock(now))
+	ok := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) { return nil, nil })
+	instanceA := middleware.RateLimit(middleware.NewStoreLimiter(s, 2, time.Minute, middleware.LimiterClock(now)), middleware.ByIP)(ok)
+	instanceB := middleware.RateLimit(middleware.NewStoreLimiter(s, 2, time.Minute, middleware.LimiterClock(now)), middleware.ByIP)(ok)
+	for _, h := range []handler.Handler{instanceA, instanceB, instanceA} {
+		res := handlertest.Serve(h, handlertest.NewRequest("GET", "/todos", nil, handlertest.RemoteAddr("198.51.100.7")))
+		fmt.Println(res.Status, res.Header.Get("RateLimit"), res.Header.Values("Retry-After"))
+	}
+	// Output:
+	// 200 "default";r=1;t=50 []
+	// 200 "default";r=0;t=50 []
+	// 429 "default";r=0;t=50 [50]
 }
