@@ -1,0 +1,45 @@
+package gcpfirestore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/anyfunc/anyfunc/store"
+)
+
+// TestOpenURL checks that URLs are parsed without any network work.
+func TestOpenURL(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{
+		"firestore://proj/todos",
+		"firestore://proj/users/alice/todos",
+		"firestore://proj/todos?database=other",
+	} {
+		s, err := store.Open(ctx, u)
+		if err != nil {
+			t.Errorf("Open(%q): %v", u, err)
+			continue
+		}
+		if b := s.Capabilities().Backend; b != "gcpfirestore" {
+			t.Errorf("Open(%q): backend %q", u, b)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	for _, u := range []string{
+		"firestore:///todos",
+		"firestore://proj",
+		"firestore://proj/",
+		"firestore://proj/users/alice",
+		"firestore://proj/a//b",
+		"firestore://proj/__x__",
+		"firestore://proj/todos?color=red",
+		"firestore://proj/todos?database=a&database=b",
+	} {
+		if _, err := store.Open(ctx, u); !errors.Is(err, store.ErrInvalidArgument) {
+			t.Errorf("Open(%q): %v, want ErrInvalidArgument", u, err)
+		}
+	}
+}
