@@ -143,3 +143,32 @@ func TestGCFSameAnswer(t *testing.T) {
 		checkGCF(t, out, name)
 	}
 }
+
+// BenchmarkGCFHandler measures the same two functions in-process, without
+// the network and the framework's server: what the adapter itself costs.
+func BenchmarkGCFHandler(b *testing.B) {
+	body := []byte(todoBody)
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"anyfunc", gcpfunctions.Handler(anyfuncTodo)}, {"plain", http.HandlerFunc(plainGCF)}} {
+		b.Run("impl="+c.name, func(b *testing.B) {
+			rd := bytes.NewReader(body)
+			req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/todos", rd)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("User-Agent", "bench-client/1.0")
+			req.Header.Set(gcpfunctions.ExecutionIDHeader, "exec-1")
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				rd.Reset(body)
+				req.Body = io.NopCloser(rd)
+				clear(w.h)
+				c.h.ServeHTTP(w, req)
+			}
+			if w.status != http.StatusCreated {
+				b.Fatalf("status %d", w.status)
+			}
+		})
+	}
+}
