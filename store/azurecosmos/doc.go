@@ -101,11 +101,13 @@
 //     its names and dates (WithTrustedCertificate): the explicit, opt-in
 //     way to reach an emulator's self-signed HTTPS. Nothing is trusted
 //     beyond the system roots without it.
+//   - server=cosmosdb-server adapts the driver to @vercel/cosmosdb-server
+//     (WithCosmosDBServer).
 //   - ensure=true creates the database and container if missing.
 //
 // For example, cosmosdb-server on port 8081:
 //
-//	cosmos://local/app/todos?endpoint=https://127.0.0.1:8081/&key=emulator&cert_file=cert.pem&ensure=true
+//	cosmos://local/app/todos?endpoint=https://127.0.0.1:8081/&key=emulator&cert_file=cert.pem&server=cosmosdb-server&ensure=true
 //
 // # Errors
 //

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -440,5 +442,51 @@ func TestUpdateFallbacks(t *testing.T) {
 	_, err = s.Update(ctx, key, []store.FieldOp{store.Set("big2", big), store.Set("big3", big)})
 	if !errors.Is(err, store.ErrTooLarge) {
 		t.Errorf("Update to 450 KB: %v; want ErrTooLarge", err)
+	}
+}
+
+// TestOpenURL opens a container through store.Open and checks what
+// EnsureContainer created.
+func TestOpenURL(t *testing.T) {
+	emulator.Need(t, spec, launchErr)
+	certFile := t.TempDir() + "/cert.pem"
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("url%d", containerSeq.Add(1))
+	q := url.Values{"endpoint": {endpoint}, "key": {"emulator"}, "cert_file": {certFile}, "server": {"cosmosdb-server"}, "ensure": {"true"}}
+	ctx := context.Background()
+	s, err := store.Open(ctx, "cosmos://local/anyfunc/"+name+"?"+q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c := s.Capabilities(); c.Backend != "azurecosmos" || c.Limitations["Atomic/RollbackOnCondition"] == "" {
+		t.Errorf("capabilities %+v", c)
+	}
+	key := store.Key{Partition: "u", Sort: "1"}
+	if _, err := s.Put(ctx, &store.Item{Key: key, Data: map[string]any{"a": "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := s.Get(ctx, key); err != nil || it.Data["a"] != "b" {
+		t.Errorf("Get: %v, %v", it, err)
+	}
+	// A second EnsureContainer is a no-op; the container is as documented.
+	opts := []Option{WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM), WithDatabase("anyfunc"), WithContainer(name)}
+	if err := EnsureContainer(ctx, opts...); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenDriver(ctx, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = d.c.Delete(ctx, nil) }()
+	props, err := d.c.Read(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := props.ContainerProperties
+	if p.DefaultTimeToLive == nil || *p.DefaultTimeToLive != -1 || len(p.PartitionKeyDefinition.Paths) != 1 || p.PartitionKeyDefinition.Paths[0] != PartitionKeyPath {
+		t.Errorf("container: ttl %v, partition key %+v", p.DefaultTimeToLive, p.PartitionKeyDefinition)
 	}
 }

@@ -26,7 +26,8 @@ func Example_url() {
 // Opening a container on a local cosmosdb-server and using it.
 func Example() {
 	ctx := context.Background()
-	cert, err := os.ReadFile("internal/emulator/cosmosdb-server/node_modules/@vercel/cosmosdb-server/cert.pem")
+	// The certificate cosmosdb-server serves (node_modules/@vercel/cosmosdb-server/cert.pem).
+	cert, err := os.ReadFile("cert.pem")
 	if err != nil {
 		fmt.Println(err)
 		return

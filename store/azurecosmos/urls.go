@@ -58,13 +58,18 @@ func urlOptions(u *url.URL) ([]Option, error) {
 				return nil, fmt.Errorf("cert_file: %w", err)
 			}
 			opts = append(opts, WithTrustedCertificate(pem))
+		case "server":
+			if v != "cosmosdb-server" {
+				return nil, fmt.Errorf("server=%q: the only value is cosmosdb-server", v)
+			}
+			opts = append(opts, WithCosmosDBServer())
 		case "ensure":
 			if v != "true" {
 				return nil, fmt.Errorf("ensure=%q: the only value is true", v)
 			}
 			opts = append(opts, WithEnsureContainer())
 		default:
-			return nil, fmt.Errorf("unknown parameter %q (known: endpoint, key, cert_file, ensure)", name)
+			return nil, fmt.Errorf("unknown parameter %q (known: endpoint, key, cert_file, server, ensure)", name)
 		}
 	}
 	if k := os.Getenv(KeyEnv); k != "" && q.Get("key") == "" {
