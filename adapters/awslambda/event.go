@@ -643,30 +643,36 @@ func validMethod(m string) bool {
 	return true
 }
 
-// stripPrefix removes base from the request path once, on a segment boundary.
+// stripPrefix removes base from the request path once, on a segment
+// boundary. When the path arrived escaped, the boundary is decided on the
+// escaped form, so that an escaped slash never counts as one.
 func stripPrefix(r *handler.Request, base string) {
-	rest, ok := strings.CutPrefix(r.Path, base)
-	if !ok || (rest != "" && rest[0] != '/') {
+	if r.RawPath != "" {
+		raw, ok := cutSegmentPrefix(r.RawPath, (&url.URL{Path: base}).EscapedPath())
+		if !ok {
+			return
+		}
+		r.Path, _ = cutSegmentPrefix(r.Path, base)
+		r.RawPath = raw
+		if strings.IndexByte(raw, '%') < 0 {
+			r.RawPath = ""
+		}
 		return
+	}
+	r.Path, _ = cutSegmentPrefix(r.Path, base)
+}
+
+// cutSegmentPrefix returns p without prefix if p is prefix or starts with
+// prefix followed by "/"; otherwise it returns p unchanged and false.
+func cutSegmentPrefix(p, prefix string) (string, bool) {
+	rest, ok := strings.CutPrefix(p, prefix)
+	if !ok || (rest != "" && rest[0] != '/') {
+		return p, false
 	}
 	if rest == "" {
 		rest = "/"
 	}
-	r.Path = rest
-	if r.RawPath != "" {
-		ebase := (&url.URL{Path: base}).EscapedPath()
-		if raw, ok := strings.CutPrefix(r.RawPath, ebase); ok && (raw == "" || raw[0] == '/') {
-			if raw == "" {
-				raw = "/"
-			}
-			r.RawPath = raw
-		} else {
-			r.RawPath = ""
-		}
-		if r.RawPath != "" && !strings.Contains(r.RawPath, "%") {
-			r.RawPath = ""
-		}
-	}
+	return rest, true
 }
 
 // buildQuery returns the raw query of a v1 or ALB event. v1 delivers decoded

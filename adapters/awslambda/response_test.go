@@ -237,6 +237,7 @@ func TestPaths(t *testing.T) {
 		{"base-path-segment", v2("/v10/todos", "$default"), []awslambda.Option{awslambda.WithBasePath("/v1")}, "/v10/todos", "", "", 200},
 		{"base-path-once", v2("/v1/v1/x", "$default"), []awslambda.Option{awslambda.WithBasePath("/v1")}, "/v1/x", "", "", 200},
 		{"base-path-raw", v1("/api/a%2Fb", nil), []awslambda.Option{awslambda.WithBasePath("/api")}, "/a/b", "/a%2Fb", "", 200},
+		{"base-path-escaped-slash", v1("/api%2Fx/y", nil), []awslambda.Option{awslambda.WithBasePath("/api")}, "/api/x/y", "/api%2Fx/y", "", 200},
 		{"stage", v2("/prod/todos", "prod"), []awslambda.Option{awslambda.WithStripStage()}, "/todos", "", "", 200},
 		{"stage-default", v2("/$default/x", "$default"), []awslambda.Option{awslambda.WithStripStage()}, "/$default/x", "", "", 200},
 		{"stage-segment", v2("/production", "prod"), []awslambda.Option{awslambda.WithStripStage()}, "/production", "", "", 200},
