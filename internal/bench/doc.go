@@ -1,11 +1,19 @@
 // Package bench holds anyfunc's comparative benchmarks: each adapter
 // against a hand-written handler on the platform's own SDK and against the
 // popular net/http bridge for that platform, all doing the same work on the
-// same input.
+// same input, with a test checking that they give the same answer.
 //
 // It is a separate module (with a replace directive pointing at the
 // repository root) so that the library's go.mod gains none of the
 // competitors' dependencies. Run it from this directory:
 //
 //	go test -run '^$' -bench . -count 6 -benchmem > new.txt && benchstat new.txt
+//
+// Besides sec/op, the benchmarks report cpu-ns/op, the process CPU time per
+// operation, which a loaded machine disturbs less. To compare contenders
+// with ratios, interleave the runs and name the sub-benchmarks as a key:
+//
+//	go test -c -o bench.test . && for i in $(seq 10); do ./bench.test -test.run '^$' -test.bench LambdaV2 -test.benchmem; done > raw.txt
+//	sed -E 's#LambdaV2/(anyfunc|raw|apiproxy)#LambdaV2/impl=\1#' raw.txt > impl.txt
+//	benchstat -col '/impl@(raw anyfunc apiproxy)' impl.txt
 package bench
