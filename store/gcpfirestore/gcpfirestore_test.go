@@ -97,7 +97,7 @@ func newCollection() string {
 	return fmt.Sprintf("t%d_%d", runID, collections.Add(1))
 }
 
-func newDriver(t *testing.T, opts ...gcpfirestore.Option) store.Driver {
+func newDriver(t testing.TB, opts ...gcpfirestore.Option) store.Driver {
 	t.Helper()
 	emulator.Need(t, spec, launchErr)
 	d, err := gcpfirestore.NewDriver(context.Background(), append([]gcpfirestore.Option{
