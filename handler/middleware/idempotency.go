@@ -82,7 +82,9 @@ const MaxIdempotencyKeyLen = 255
 // A repeat while the first is still running is answered 409
 // "idempotency_key_in_flight" with Retry-After; a repeat with another
 // fingerprint 422 "idempotency_key_reused". Keys are scoped to the caller
-// (Request.Identity), so place Idempotency inside authentication.
+// (Request.Identity), so place Idempotency inside authentication, and
+// inside [Timeout]: then a request Timeout has answered 504 keeps its key
+// until its handler has really returned, and a retry cannot run beside it.
 //
 // Error returns and 5xx responses are not recorded: the key is released
 // so that the client's retry runs the handler again. A key longer than
