@@ -1,0 +1,5 @@
+//go:build !race
+
+package awslambda_test
+
+const raceEnabled = false
