@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,30 +44,72 @@ func storedKey(av map[string]types.AttributeValue) stored {
 
 func storedOf(key store.Key) stored { return stored{key.Partition, encodeSort(key.Sort)} }
 
+// maxParallelGets bounds the BatchGetItem requests GetMany has in flight.
+const maxParallelGets = 4
+
 // GetMany implements store.Driver with BatchGetItem, up to 100 keys a
-// request. Keys DynamoDB leaves unprocessed go back to the front of the
-// queue and are asked again after a backoff; when requests keep leaving
+// request, up to maxParallelGets requests at a time. Keys DynamoDB leaves
+// unprocessed are asked again after a backoff; when requests keep leaving
 // keys unprocessed, GetMany gives up with ErrThrottled.
 func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
-	const op = "getmany"
 	out := make([]*store.Item, len(keys))
+	if len(keys) <= maxBatchGet {
+		return out, d.getChunk(ctx, keys, out)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	sem := make(chan struct{}, maxParallelGets)
+	for lo := 0; lo < len(keys); lo += maxBatchGet {
+		hi := min(lo+maxBatchGet, len(keys))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := d.getChunk(ctx, keys[lo:hi], out[lo:hi]); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err // the cause; the others fail because of cancel
+				}
+				mu.Unlock()
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// getChunk reads up to 100 keys into out, asking again for the keys
+// DynamoDB leaves unprocessed.
+func (d *Driver) getChunk(ctx context.Context, keys []store.Key, out []*store.Item) error {
+	const op = "getmany"
 	index := make(map[stored]int, len(keys))
-	queue := make([]map[string]types.AttributeValue, len(keys))
+	ask := make([]map[string]types.AttributeValue, len(keys))
 	for i, k := range keys {
 		index[storedOf(k)] = i
-		queue[i] = keyAttrs(k)
+		ask[i] = keyAttrs(k)
 	}
-	for failures := 0; len(queue) > 0; {
-		n := min(len(queue), maxBatchGet)
+	for failures := 0; ; {
+		if err := ctx.Err(); err != nil {
+			return mapError(op, err)
+		}
 		res, err := d.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 			RequestItems: map[string]types.KeysAndAttributes{
-				d.table: {Keys: queue[:n], ConsistentRead: aws.Bool(true)},
+				d.table: {Keys: ask, ConsistentRead: aws.Bool(true)},
 			},
 		})
 		if err != nil {
-			return nil, mapError(op, err)
+			return mapError(op, err)
 		}
-		queue = queue[n:]
 		for _, av := range res.Responses[d.table] {
 			i, ok := index[storedKey(av)]
 			if !ok {
@@ -74,25 +117,22 @@ func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 			}
 			it, err := decodeStored(op, av)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			out[i] = it
 		}
-		left := res.UnprocessedKeys[d.table].Keys
-		if len(left) == 0 {
-			failures = 0
-			continue
+		ask = res.UnprocessedKeys[d.table].Keys
+		if len(ask) == 0 {
+			return nil
 		}
 		failures++
 		if failures >= d.batchAttempts {
-			return nil, &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "DynamoDB kept keys unprocessed"}
+			return &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "DynamoDB kept keys unprocessed"}
 		}
-		queue = append(left, queue...)
 		if err := d.backoff(ctx, failures); err != nil {
-			return nil, mapError(op, err)
+			return mapError(op, err)
 		}
 	}
-	return out, nil
 }
 
 // batchable reports whether w can go through BatchWriteItem, which takes

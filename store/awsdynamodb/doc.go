@@ -65,8 +65,8 @@
 //     revision read, and z exact again. The same happens when DynamoDB
 //     refuses the update as invalid, as it does for a REMOVE below a
 //     missing parent, which Update defines as doing nothing.
-//   - GetMany: BatchGetItem, 100 keys a request; UnprocessedKeys are asked
-//     again after a jittered, growing backoff.
+//   - GetMany: BatchGetItem, 100 keys a request, four requests at a time;
+//     UnprocessedKeys are asked again after a jittered, growing backoff.
 //   - WriteMany: BatchWriteItem, 25 writes a request, for unconditional puts
 //     and deletes (UnprocessedItems retried with backoff); conditional
 //     writes and updates go one by one. Writes to one key keep their order.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,13 +160,9 @@ func TestUnprocessedKeys(t *testing.T) {
 	if err := s.WriteMany(ctx, writes); err != nil {
 		t.Fatal(err)
 	}
-	calls := 0
+	var calls atomic.Int64 // GetMany sends its requests concurrently
 	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
-		if op != "BatchGetItem" {
-			return send(body)
-		}
-		calls++
-		if calls > 4 {
+		if op != "BatchGetItem" || calls.Add(1) > 4 {
 			return send(body)
 		}
 		// Hold back the last 30 keys (all of them if fewer), as DynamoDB
@@ -357,6 +354,13 @@ func TestThrottling(t *testing.T) {
 	}
 	if _, err := s.GetMany(ctx, []store.Key{k}); !errors.Is(err, store.ErrThrottled) {
 		t.Errorf("GetMany always throttled: %v", err)
+	}
+	var many []store.Key
+	for i := range 250 {
+		many = append(many, store.Key{Partition: "t", Sort: strconv.Itoa(i)})
+	}
+	if items, err := d.GetMany(ctx, many); !errors.Is(err, store.ErrThrottled) || items != nil {
+		t.Errorf("GetMany of 3 chunks, always throttled: %d items, %v", len(items), err)
 	}
 	err = s.WriteMany(ctx, []store.Write{store.PutOp(&store.Item{Key: k}), store.UpdateOp(k, []store.FieldOp{store.Set("a", 1)})})
 	var be *store.BatchError

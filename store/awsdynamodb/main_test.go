@@ -110,7 +110,6 @@ func needMoto(t testing.TB) {
 	emulator.Need(t, motoSpec, motoErr)
 }
 
-
 // testCreds are the static dummy credentials moto accepts.
 var testCreds = credentials.NewStaticCredentialsProvider("testing", "testing", "")
 
