@@ -83,7 +83,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 }
 
 // serve decodes payload and answers it.
-func (h *Handler) serve(ctx context.Context, payload []byte) (Shape, *handler.Request, *handler.Response, error) {
+func (h *Handler) serve(ctx context.Context, payload []byte) (eventShape, *handler.Request, *handler.Response, error) {
 	// One allocation for both; the handler may keep neither past its return.
 	st := new(struct {
 		r   handler.Request

@@ -24,8 +24,8 @@ var errTooManyCookies = errors.New("awslambda: several Set-Cookie headers cannot
 // encoded response exceeds the platform's limit.
 var errResponseTooLarge = errors.New("awslambda: the encoded response exceeds the platform's response size limit")
 
-func responseLimit(shape Shape) int {
-	if shape == ShapeALB || shape == ShapeALBMultiValue {
+func responseLimit(shape eventShape) int {
+	if shape == shapeALB || shape == shapeALBMulti {
 		return MaxALBResponseBytes
 	}
 	return MaxResponseBytes
@@ -34,7 +34,7 @@ func responseLimit(shape Shape) int {
 // encode returns the response event for resp. An answer the platform could
 // not carry (over its size limit, several cookies through a single-value
 // ALB) is replaced by a 500 problem and logged.
-func (h *Handler) encode(ctx context.Context, shape Shape, r *handler.Request, resp *handler.Response) []byte {
+func (h *Handler) encode(ctx context.Context, shape eventShape, r *handler.Request, resp *handler.Response) []byte {
 	limit := responseLimit(shape)
 	body, err := responseBody(resp, limit)
 	if status := resp.StatusCode(); err == nil && (status < 100 || status > 599) {
@@ -60,7 +60,7 @@ func (h *Handler) encode(ctx context.Context, shape Shape, r *handler.Request, r
 
 // notSendable logs why the handler's response cannot be sent and returns
 // the 500 problem to send instead.
-func notSendable(ctx context.Context, shape Shape, r *handler.Request, err error) *handler.Response {
+func notSendable(ctx context.Context, shape eventShape, r *handler.Request, err error) *handler.Response {
 	handler.Logger(ctx).LogAttrs(ctx, slog.LevelError, "awslambda: the response cannot be sent",
 		slog.String("requestId", r.RequestID), slog.String("shape", shape.String()), slog.String("error", err.Error()))
 	return handler.ErrorResponse(&handler.Error{Status: http.StatusInternalServerError, Code: "response_not_sendable",
@@ -96,7 +96,7 @@ func responseBody(resp *handler.Response, limit int) (body []byte, err error) {
 }
 
 // appendResponse appends the response event of the given shape to b.
-func appendResponse(b []byte, shape Shape, status int, header http.Header, body []byte, binary bool) ([]byte, error) {
+func appendResponse(b []byte, shape eventShape, status int, header http.Header, body []byte, binary bool) ([]byte, error) {
 	if b == nil {
 		n := 96 + len(body)
 		if binary {
@@ -114,15 +114,15 @@ func appendResponse(b []byte, shape Shape, status int, header http.Header, body 
 	b = append(b, `{"statusCode":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	switch shape {
-	case ShapeAPIGatewayV2, ShapeFunctionURL:
+	case shapeV2, shapeFunctionURL:
 		b = appendSingleHeaders(b, header, true)
-	case ShapeALB:
+	case shapeALB:
 		b = appendStatusDescription(b, status)
 		if len(header["Set-Cookie"]) > 1 {
 			return nil, errTooManyCookies
 		}
 		b = appendSingleHeaders(b, header, false)
-	case ShapeALBMultiValue:
+	case shapeALBMulti:
 		b = appendStatusDescription(b, status)
 		b = appendMultiHeaders(b, header)
 	default:

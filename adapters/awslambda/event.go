@@ -14,37 +14,37 @@ import (
 	"github.com/anyfunc/anyfunc/handler"
 )
 
-// Shape is the kind of HTTP event an invocation carried.
-type Shape uint8
+// eventShape is the kind of HTTP event an invocation carried.
+type eventShape uint8
 
 // The HTTP event shapes the adapter understands.
 const (
-	// ShapeUnknown is the zero Shape: the event was not decoded.
-	ShapeUnknown Shape = iota
-	// ShapeAPIGatewayV1 is an API Gateway REST API proxy event (payload
+	// shapeUnknown is the zero eventShape: the event was not decoded.
+	shapeUnknown eventShape = iota
+	// shapeV1 is an API Gateway REST API proxy event (payload
 	// format 1.0, also used by HTTP APIs configured for 1.0).
-	ShapeAPIGatewayV1
-	// ShapeAPIGatewayV2 is an API Gateway HTTP API event, payload format 2.0.
-	ShapeAPIGatewayV2
-	// ShapeFunctionURL is a Lambda Function URL event.
-	ShapeFunctionURL
-	// ShapeALB is an Application Load Balancer target group event without
+	shapeV1
+	// shapeV2 is an API Gateway HTTP API event, payload format 2.0.
+	shapeV2
+	// shapeFunctionURL is a Lambda Function URL event.
+	shapeFunctionURL
+	// shapeALB is an Application Load Balancer target group event without
 	// multi-value headers.
-	ShapeALB
-	// ShapeALBMultiValue is an Application Load Balancer target group event
+	shapeALB
+	// shapeALBMulti is an Application Load Balancer target group event
 	// with multi-value headers enabled.
-	ShapeALBMultiValue
+	shapeALBMulti
 )
 
 var shapeNames = [...]string{"unknown", "API Gateway REST (v1)", "API Gateway HTTP API (v2)",
 	"Lambda Function URL", "ALB", "ALB (multi-value headers)"}
 
 // String names the shape.
-func (s Shape) String() string {
+func (s eventShape) String() string {
 	if int(s) < len(shapeNames) {
 		return shapeNames[s]
 	}
-	return "Shape(" + strconv.Itoa(int(s)) + ")"
+	return "eventShape(" + strconv.Itoa(int(s)) + ")"
 }
 
 // ErrNotHTTPEvent is wrapped by the error Invoke returns for an event that
@@ -492,7 +492,7 @@ func (d *scanner) multiMap(field string, dst []kv) ([]kv, error) {
 }
 
 // shape decides the event's shape, or says what the event is instead.
-func (e *rawEvent) shape() (Shape, error) {
+func (e *rawEvent) shape() (eventShape, error) {
 	switch {
 	case e.authArn != "" || ((e.typ == "REQUEST" || e.typ == "TOKEN") && !e.hasBody):
 		return 0, fmt.Errorf("%w: saw an API Gateway Lambda authorizer request (type %q); an authorizer is a separate function", ErrNotHTTPEvent, e.typ)
@@ -503,9 +503,9 @@ func (e *rawEvent) shape() (Shape, error) {
 			return 0, malformed("ALB event without httpMethod")
 		}
 		if e.hasMVH || e.hasMVQ {
-			return ShapeALBMultiValue, nil
+			return shapeALBMulti, nil
 		}
-		return ShapeALB, nil
+		return shapeALB, nil
 	case e.version == "2.0" || e.hasRawPath || e.hasHTTP:
 		if !e.hasRC {
 			return 0, malformed("payload format 2.0 event without requestContext")
@@ -514,14 +514,14 @@ func (e *rawEvent) shape() (Shape, error) {
 			return 0, malformed("payload format 2.0 event without requestContext.http.method")
 		}
 		if strings.Contains(e.domainName, ".lambda-url.") {
-			return ShapeFunctionURL, nil
+			return shapeFunctionURL, nil
 		}
-		return ShapeAPIGatewayV2, nil
+		return shapeV2, nil
 	case e.httpMethod != "":
 		if !e.hasRC {
 			return 0, malformed("API Gateway REST event (httpMethod %q) without requestContext", e.httpMethod)
 		}
-		return ShapeAPIGatewayV1, nil
+		return shapeV1, nil
 	case e.eventSource != "":
 		return 0, fmt.Errorf("%w: saw an event from %q (eventSource)", ErrNotHTTPEvent, e.eventSource)
 	case e.source != "":
@@ -534,7 +534,7 @@ func (e *rawEvent) shape() (Shape, error) {
 // *handler.Error to answer instead of calling the handler (a request the
 // handler must not see, such as a body over the limit); or an error wrapping
 // ErrMalformedEvent or ErrNotHTTPEvent.
-func decodeEvent(payload []byte, r *handler.Request, o *options) (Shape, *handler.Error, error) {
+func decodeEvent(payload []byte, r *handler.Request, o *options) (eventShape, *handler.Error, error) {
 	e := eventPool.Get().(*rawEvent)
 	defer func() {
 		e.reset()
@@ -556,10 +556,10 @@ func decodeEvent(payload []byte, r *handler.Request, o *options) (Shape, *handle
 	return shape, herr, err
 }
 
-func (e *rawEvent) build(payload []byte, shape Shape, r *handler.Request, o *options) (*handler.Error, error) {
+func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o *options) (*handler.Error, error) {
 	// Method and path.
 	switch shape {
-	case ShapeAPIGatewayV2, ShapeFunctionURL:
+	case shapeV2, shapeFunctionURL:
 		r.Method = e.rcMethod
 		p := e.rawPath
 		if !e.hasRawPath {
@@ -593,7 +593,7 @@ func (e *rawEvent) build(payload []byte, shape Shape, r *handler.Request, o *opt
 
 	// Headers.
 	pairs := e.headers
-	if shape == ShapeAPIGatewayV1 || shape == ShapeALBMultiValue {
+	if shape == shapeV1 || shape == shapeALBMulti {
 		if e.hasMVH {
 			pairs = e.mvHeaders
 		}
@@ -609,7 +609,7 @@ func (e *rawEvent) build(payload []byte, shape Shape, r *handler.Request, o *opt
 	}
 	r.RequestID = e.requestID
 	switch shape {
-	case ShapeALB, ShapeALBMultiValue:
+	case shapeALB, shapeALBMulti:
 		// The load balancer appends the address of the peer it accepted
 		// the connection from as the last X-Forwarded-For entry.
 		if xff := r.Header["X-Forwarded-For"]; len(xff) > 0 {
@@ -678,7 +678,7 @@ func cutSegmentPrefix(p, prefix string) (string, bool) {
 // buildQuery returns the raw query of a v1 or ALB event. v1 delivers decoded
 // keys and values, which are escaped again; an ALB delivers them as the
 // client sent them, which are kept.
-func (e *rawEvent) buildQuery(shape Shape) string {
+func (e *rawEvent) buildQuery(shape eventShape) string {
 	pairs := e.query
 	if e.hasMVQ {
 		pairs = e.mvQuery
@@ -686,7 +686,7 @@ func (e *rawEvent) buildQuery(shape Shape) string {
 	if len(pairs) == 0 {
 		return ""
 	}
-	escape := shape == ShapeAPIGatewayV1
+	escape := shape == shapeV1
 	n := 0
 	for _, p := range pairs {
 		n += len(p.k) + len(p.v) + 2
@@ -730,7 +730,7 @@ func appendQueryEscape(b []byte, s string) []byte {
 	return b
 }
 
-func (e *rawEvent) buildHeader(r *handler.Request, pairs []kv, shape Shape, o *options) error {
+func (e *rawEvent) buildHeader(r *handler.Request, pairs []kv, shape eventShape, o *options) error {
 	total := 0
 	for _, p := range pairs {
 		total += len(p.k) + len(p.v) + 4
@@ -742,7 +742,7 @@ func (e *rawEvent) buildHeader(r *handler.Request, pairs []kv, shape Shape, o *o
 		return malformed("the headers are %d bytes; the adapter accepts at most %d (WithMaxHeaderBytes)", total, o.maxHeaderBytes)
 	}
 	nvals := len(pairs)
-	cookieJoin := (shape == ShapeAPIGatewayV2 || shape == ShapeFunctionURL) && len(e.cookies) > 0
+	cookieJoin := (shape == shapeV2 || shape == shapeFunctionURL) && len(e.cookies) > 0
 	if cookieJoin {
 		nvals++
 	}

@@ -76,7 +76,7 @@ func FuzzDecodeEvent(f *testing.F) {
 			return // encoding/json matches keys case-insensitively; Lambda's keys are exact
 		}
 		switch shape {
-		case ShapeAPIGatewayV2, ShapeFunctionURL:
+		case shapeV2, shapeFunctionURL:
 			var ev events.APIGatewayV2HTTPRequest
 			if json.Unmarshal(payload, &ev) != nil {
 				return
@@ -88,7 +88,7 @@ func FuzzDecodeEvent(f *testing.F) {
 				t.Fatalf("path %q, encoding/json says %q", r.Path, ev.RawPath)
 			}
 			checkBody(t, r.Body, ev.Body, ev.IsBase64Encoded)
-		case ShapeAPIGatewayV1:
+		case shapeV1:
 			var ev events.APIGatewayProxyRequest
 			if json.Unmarshal(payload, &ev) != nil {
 				return

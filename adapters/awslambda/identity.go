@@ -24,8 +24,8 @@ const (
 
 // identity returns the caller the platform verified, taken only from the
 // event's requestContext, never from a header.
-func (e *rawEvent) identity(shape Shape) *handler.Identity {
-	if shape != ShapeAPIGatewayV1 && shape != ShapeAPIGatewayV2 && shape != ShapeFunctionURL {
+func (e *rawEvent) identity(shape eventShape) *handler.Identity {
+	if shape != shapeV1 && shape != shapeV2 && shape != shapeFunctionURL {
 		return nil // an ALB reports no verified caller in the event
 	}
 	// Payload 2.0 nests the authorizer's result under jwt, lambda or iam
@@ -59,7 +59,7 @@ func (e *rawEvent) identity(shape Shape) *handler.Identity {
 		}
 		return &handler.Identity{Source: SourceIAM, Subject: arn, Claims: iam}
 	}
-	if shape != ShapeAPIGatewayV1 {
+	if shape != shapeV1 {
 		return nil
 	}
 	// REST API: a Cognito user pool authorizer's claims, a Lambda

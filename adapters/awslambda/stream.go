@@ -39,7 +39,7 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 	if err != nil {
 		return nil, err
 	}
-	if shape != ShapeFunctionURL {
+	if shape != shapeFunctionURL {
 		return &bufferedReply{Reader: bytes.NewReader(h.encode(ctx, shape, r, resp))}, nil
 	}
 	if status := resp.StatusCode(); status < 100 || status > 599 {
