@@ -295,7 +295,10 @@ func (d *driver) client(ctx context.Context) (*vkit.Client, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.c == nil {
-		c, err := d.newC(ctx)
+		// The client outlives this call (its credentials refresh tokens
+		// with the context it was made with): keep ctx's values, not its
+		// cancellation.
+		c, err := d.newC(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, &store.Error{Kind: store.ErrUnavailable, Msg: "creating the Firestore client", Err: err}
 		}
