@@ -158,12 +158,14 @@ func BenchmarkAzurePayload(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(env)))
 			b.ResetTimer()
+			cpu := startCPU(b)
 			for i := 0; i < b.N; i++ {
 				rd.Reset(env)
 				req.Body = io.NopCloser(rd)
 				clear(w.h)
 				h.ServeHTTP(w, req)
 			}
+			cpu.report()
 		})
 	}
 }

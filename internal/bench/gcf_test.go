@@ -107,9 +107,11 @@ func BenchmarkGCF(b *testing.B) {
 			checkGCF(b, do(), name)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU(b)
 			for i := 0; i < b.N; i++ {
 				do()
 			}
+			cpu.report()
 		})
 	}
 }
