@@ -289,3 +289,38 @@ func TestStaleCache(t *testing.T) {
 		t.Fatalf("Update after another process deleted the item: %v", err)
 	}
 }
+
+// TestConcurrentBlindIncrements runs unconditional Increments from 32
+// goroutines through two drivers (two processes' worth of caches): every
+// lost race is re-read and committed again, so none is lost.
+func TestConcurrentBlindIncrements(t *testing.T) {
+	coll := newCollection()
+	stores := []store.Store{
+		store.NewStore(newDriver(t, gcpfirestore.WithCollection(coll))),
+		store.NewStore(newDriver(t, gcpfirestore.WithCollection(coll))),
+	}
+	ctx := context.Background()
+	k := store.Key{Partition: "race", Sort: "blind"}
+	if _, err := stores[0].Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 0}}); err != nil {
+		t.Fatal(err)
+	}
+	const workers = 32
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := stores[w%2].Update(ctx, k, []store.FieldOp{store.Increment("n", 1)}); err != nil {
+				t.Errorf("worker %d: %v", w, err)
+			}
+		}()
+	}
+	wg.Wait()
+	it, err := stores[1].Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Data["n"] != int64(workers) {
+		t.Fatalf("after %d increments n = %v", workers, it.Data["n"])
+	}
+}
