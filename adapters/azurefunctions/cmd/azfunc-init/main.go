@@ -1,7 +1,9 @@
 // Command azfunc-init writes the files the Azure Functions host needs to run
 // an anyfunc handler as a custom handler: host.json, naming the executable
-// and the mode, and one function folder whose function.json has a catch-all
-// HTTP route, so every request reaches the handler and its own router.
+// and the mode; one function folder whose function.json has a catch-all
+// HTTP route, so every request reaches the handler and its own router; and
+// local.settings.json with FUNCTIONS_WORKER_RUNTIME=custom for `func start`
+// (set the same app setting on the function app in Azure).
 //
 //	go run github.com/anyfunc/anyfunc/adapters/azurefunctions/cmd/azfunc-init -dir deploy/azure -exe handler
 //
@@ -106,12 +108,17 @@ func run(args []string, stdout io.Writer) error {
 			map[string]any{"type": "http", "direction": "out", "name": "res"},
 		},
 	}
+	local := map[string]any{
+		"IsEncrypted": false,
+		"Values":      map[string]any{"FUNCTIONS_WORKER_RUNTIME": "custom", "AzureWebJobsStorage": ""},
+	}
 	files := []struct {
 		path string
 		v    any
 	}{
 		{filepath.Join(*dir, "host.json"), host},
 		{filepath.Join(*dir, *function, "function.json"), fn},
+		{filepath.Join(*dir, "local.settings.json"), local},
 	}
 	if !*force {
 		for _, f := range files {

@@ -35,6 +35,9 @@ func TestGeneratedAppIsUsable(t *testing.T) {
 		if err != nil || !strings.Contains(string(b), `"route": "{*path}"`) || !strings.Contains(string(b), `"name": "req"`) {
 			t.Fatalf("function.json: %v %s", err, b)
 		}
+		if b, err := os.ReadFile(filepath.Join(dir, "local.settings.json")); err != nil || !strings.Contains(string(b), `"FUNCTIONS_WORKER_RUNTIME": "custom"`) {
+			t.Fatalf("local.settings.json: %v %s", err, b)
+		}
 		h, err := azurefunctions.NewHandler(adaptertest.Handler(), azurefunctions.WithDir(dir))
 		if err != nil {
 			t.Fatalf("%v: the adapter refuses the generated host.json: %v", tc.args, err)
