@@ -16,7 +16,8 @@
 //	-route-prefix extensions.http.routePrefix (default "api"; "" for none)
 //	-auth-level   "anonymous", "function" or "admin" (default "function")
 //	-timeout      functionTimeout, e.g. "00:05:00" (default: the plan's)
-//	-force        overwrite existing files
+//	-force        overwrite an existing host.json and function.json
+//	              (an existing local.settings.json is always kept)
 //
 // Build the executable for the platform the app runs on, for example
 // GOOS=linux GOARCH=amd64 go build -o deploy/azure/handler ./cmd/azure.
@@ -112,24 +113,35 @@ func run(args []string, stdout io.Writer) error {
 		"IsEncrypted": false,
 		"Values":      map[string]any{"FUNCTIONS_WORKER_RUNTIME": "custom", "AzureWebJobsStorage": ""},
 	}
+	// local.settings.json may hold the developer's secrets: an existing one
+	// is kept, even with -force.
 	files := []struct {
 		path string
 		v    any
+		keep bool
 	}{
-		{filepath.Join(*dir, "host.json"), host},
-		{filepath.Join(*dir, *function, "function.json"), fn},
-		{filepath.Join(*dir, "local.settings.json"), local},
+		{filepath.Join(*dir, "host.json"), host, false},
+		{filepath.Join(*dir, *function, "function.json"), fn, false},
+		{filepath.Join(*dir, "local.settings.json"), local, true},
 	}
-	if !*force {
-		for _, f := range files {
-			if _, err := os.Stat(f.path); err == nil {
+	exists := make([]bool, len(files))
+	for i, f := range files {
+		_, err := os.Stat(f.path)
+		switch {
+		case err == nil:
+			exists[i] = true
+			if !*force && !f.keep {
 				return fmt.Errorf("%s exists; use -force to overwrite it", f.path)
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				return err
 			}
+		case !errors.Is(err, fs.ErrNotExist):
+			return err
 		}
 	}
-	for _, f := range files {
+	for i, f := range files {
+		if exists[i] && f.keep {
+			fmt.Fprintln(stdout, "kept", f.path)
+			continue
+		}
 		b, err := json.MarshalIndent(f.v, "", "  ")
 		if err != nil {
 			return err

@@ -70,7 +70,17 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%v: %v, want an error containing %q", tc.args, err, tc.want)
 		}
 	}
+	secrets := []byte(`{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom","DB_PASSWORD":"s3cret"}}`)
+	if err := os.WriteFile(filepath.Join(dir, "local.settings.json"), secrets, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := run([]string{"-dir", dir, "-force", "-mode", "payload"}, io.Discard); err != nil {
 		t.Errorf("-force: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "local.settings.json")); string(b) != string(secrets) {
+		t.Errorf("-force overwrote local.settings.json: %s", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "host.json")); !strings.Contains(string(b), `"enableProxyingHttpRequest": false`) {
+		t.Errorf("-force did not rewrite host.json: %s", b)
 	}
 }
