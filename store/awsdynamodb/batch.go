@@ -177,7 +177,7 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 	return nil
 }
 
-// writeOne applies one write of WriteMany or Atomic by itself.
+// writeOne applies one write of WriteMany by itself.
 func (d *Driver) writeOne(ctx context.Context, w store.Write, now time.Time) error {
 	var err error
 	switch w.Kind {

@@ -3,6 +3,11 @@ package awsdynamodb
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/anyfunc/anyfunc/store"
 )
@@ -52,5 +57,52 @@ func TestURLOpener(t *testing.T) {
 		if _, err := store.Open(ctx, bad); !errors.Is(err, store.ErrInvalidArgument) {
 			t.Errorf("Open(%q): %v, want ErrInvalidArgument", bad, err)
 		}
+	}
+}
+
+func TestEnsureTable(t *testing.T) {
+	table := newTable(t)
+	// A second call finds the table and leaves it as it is.
+	if err := EnsureTable(ctx, table, TestingOptions()...); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(ctx, TestingOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != attrTTL || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("TTL: %+v, want enabled on %q", d, attrTTL)
+	}
+	desc, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := desc.Table.KeySchema; len(ks) != 2 || aws.ToString(ks[0].AttributeName) != attrPartition || aws.ToString(ks[1].AttributeName) != attrSort {
+		t.Errorf("key schema %+v", ks)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	if _, err := Open(ctx, "", TestingOptions()...); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("Open without a table: %v", err)
+	}
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	t.Setenv("AWS_PROFILE", "")
+	if _, err := Open(ctx, "t", WithCredentials(testCreds)); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("Open without a region: %v", err)
+	}
+	// A missing table is a deployment fault: ErrUnavailable, not ErrNotFound.
+	s, err := Open(ctx, "no-such-table", append(TestingOptions(), WithStoreOptions(store.WithRetry(1, time.Millisecond, time.Millisecond)))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, store.Key{Partition: "p"}); !errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get from a missing table: %v, want ErrUnavailable", err)
 	}
 }
