@@ -26,11 +26,11 @@ func BenchmarkStack(b *testing.B) {
 		b.Fatal(err)
 	}
 	jwtTrusted := mustJWT(b, JWKSURL("https://auth.example.com/jwks"), TrustIdentity("aws-jwt"))
-	stack := func(auth handler.Middleware) handler.Handler {
+	stack := func(auth handler.Middleware, topts ...TimeoutOption) handler.Handler {
 		return handler.Chain(final,
 			cors,
 			BodyLimit(1<<20),
-			Timeout(10*time.Second),
+			Timeout(10*time.Second, topts...),
 			auth,
 			RateLimit(NewTokenBucket(1<<30, time.Second), ByIdentity),
 		)
@@ -51,6 +51,13 @@ func BenchmarkStack(b *testing.B) {
 				Header: http.Header{"Origin": {"https://app.example.com"}, "X-Api-Key": {bobKey}}}
 		}},
 		{"jwt-trusted", stack(jwtTrusted), func() *handler.Request {
+			return &handler.Request{Method: "GET", Path: "/todos", RemoteAddr: "192.0.2.1",
+				Header:   http.Header{"Origin": {"https://app.example.com"}},
+				Identity: &handler.Identity{Source: "aws-jwt", Subject: "user-1"}}
+		}},
+		// The same with Timeout answering at the deadline: a goroutine per
+		// request.
+		{"jwt-trusted-answer-at-deadline", stack(jwtTrusted, AnswerAtDeadline()), func() *handler.Request {
 			return &handler.Request{Method: "GET", Path: "/todos", RemoteAddr: "192.0.2.1",
 				Header:   http.Header{"Origin": {"https://app.example.com"}},
 				Identity: &handler.Identity{Source: "aws-jwt", Subject: "user-1"}}
