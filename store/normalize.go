@@ -111,25 +111,49 @@ func jsonSize(v any) int {
 	return 0
 }
 
+// jsonExtra[b] is how many bytes encoding/json adds when it quotes the
+// ASCII byte b: 1 for \" \\ \n and the like, 5 for \u00XX (other control
+// characters and <, >, & under its HTML escaping).
+var jsonExtra = func() (t [utf8.RuneSelf]uint8) {
+	for b := range utf8.RuneSelf {
+		switch {
+		case b == '"' || b == '\\' || b == '\b' || b == '\f' || b == '\n' || b == '\r' || b == '\t':
+			t[b] = 1
+		case b < 0x20 || b == '<' || b == '>' || b == '&':
+			t[b] = 5
+		}
+	}
+	return t
+}()
+
 // stringSize is the length of s quoted as encoding/json quotes it (with its
 // HTML escaping); s is valid UTF-8.
 func stringSize(s string) int {
-	n := 2
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case b == '"' || b == '\\' || b == '\b' || b == '\f' || b == '\n' || b == '\r' || b == '\t':
-			n += 2
-		case b < 0x20 || b == '<' || b == '>' || b == '&':
-			n += 6
-		case b == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9):
-			n += 6 // U+2028, U+2029
-			i += 2
-		default:
-			n++
-		}
-	}
+	n, _ := checkedStringSize(s)
 	return n
+}
+
+// checkedStringSize returns stringSize(s) and whether s is valid UTF-8, in
+// one pass.
+func checkedStringSize(s string) (int, bool) {
+	n := 2 + len(s)
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			n += int(jsonExtra[b])
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return 0, false
+		}
+		if r == '\u2028' || r == '\u2029' {
+			n += 6 - size
+		}
+		i += size
+	}
+	return n, true
 }
 
 func floatSize(f float64) int {
@@ -198,10 +222,16 @@ func checkFieldName(name string) string {
 		return "field names must not be empty"
 	case !utf8.ValidString(name):
 		return fmt.Sprintf("field name %q is not valid UTF-8", name)
-	case len(name) >= 4 && strings.HasPrefix(name, "__") && strings.HasSuffix(name, "__"):
+	case isReserved(name):
 		return fmt.Sprintf("field name %q is reserved (names of the form __name__ are)", name)
 	}
 	return ""
+}
+
+// isReserved reports whether name has the form __name__ (Firestore's
+// reserved field names).
+func isReserved(name string) bool {
+	return len(name) >= 4 && name[0] == '_' && name[1] == '_' && name[len(name)-2] == '_' && name[len(name)-1] == '_'
 }
 
 // normMap returns a normalised deep copy of m and its JSON size; depth is
@@ -214,15 +244,16 @@ func normMap(m map[string]any, depth int) (map[string]any, int, *pathError) {
 		n += len(m) - 1
 	}
 	for k, v := range m {
-		if msg := checkFieldName(k); msg != "" {
-			return nil, 0, &pathError{msg: msg}
+		kn, ok := checkedStringSize(k)
+		if !ok || k == "" || isReserved(k) {
+			return nil, 0, &pathError{msg: checkFieldName(k)}
 		}
 		nv, sz, err := normValue(v, depth)
 		if err != nil {
 			return nil, 0, err.at(k)
 		}
 		out[k] = nv
-		n += stringSize(k) + 1 + sz
+		n += kn + 1 + sz
 	}
 	return out, n, nil
 }
@@ -236,10 +267,11 @@ func normValue(v any, depth int) (any, int, *pathError) {
 	case nil:
 		return nil, 4, nil
 	case string:
-		if !utf8.ValidString(x) {
+		n, ok := checkedStringSize(x)
+		if !ok {
 			return nil, 0, invalidf("string is not valid UTF-8")
 		}
-		return v, stringSize(x), nil
+		return v, n, nil
 	case bool:
 		return v, jsonSize(x), nil
 	case int64:

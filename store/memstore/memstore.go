@@ -86,21 +86,23 @@ type Driver struct {
 }
 
 type partition struct {
-	items map[string]*entry
+	items map[string]entry
 	sorts []string // sort keys of items, ascending
 }
 
-// entry is one stored item. Entries are never changed once stored: a
-// write replaces the entry, so readers may copy an entry's data after
+// entry is one stored item, or none when ok is false. Entries are stored
+// by value and their data is never changed once stored: a write replaces
+// the entry, so readers may copy an entry's data after
 // releasing the lock.
 type entry struct {
+	ok      bool
 	data    map[string]any
 	rev     store.Revision
 	expires time.Time
 }
 
-func (e *entry) live(now time.Time) bool {
-	return e != nil && (e.expires.IsZero() || now.Before(e.expires))
+func (e entry) live(now time.Time) bool {
+	return e.ok && (e.expires.IsZero() || now.Before(e.expires))
 }
 
 // NewDriver returns an empty memstore Driver. The clock and the other
@@ -167,18 +169,18 @@ func (d *Driver) newRev() store.Revision {
 }
 
 // lookup returns the entry at k; d.mu is held.
-func (d *Driver) lookup(k store.Key) *entry {
+func (d *Driver) lookup(k store.Key) entry {
 	p := d.parts[k.Partition]
 	if p == nil {
-		return nil
+		return entry{}
 	}
 	return p.items[k.Sort]
 }
 
-// set stores e at k, or removes k when e is nil; d.mu is held for writing.
-func (d *Driver) set(k store.Key, e *entry) {
+// set stores e at k, or removes k when e is not ok; d.mu is held for writing.
+func (d *Driver) set(k store.Key, e entry) {
 	p := d.parts[k.Partition]
-	if e == nil {
+	if !e.ok {
 		if p == nil {
 			return
 		}
@@ -194,7 +196,7 @@ func (d *Driver) set(k store.Key, e *entry) {
 		return
 	}
 	if p == nil {
-		p = &partition{items: make(map[string]*entry)}
+		p = &partition{items: make(map[string]entry)}
 		d.parts[k.Partition] = p
 	}
 	if _, ok := p.items[k.Sort]; !ok {
@@ -204,7 +206,7 @@ func (d *Driver) set(k store.Key, e *entry) {
 	p.items[k.Sort] = e
 }
 
-func (e *entry) item(k store.Key) *store.Item {
+func (e entry) item(k store.Key) *store.Item {
 	return &store.Item{Key: k, Data: store.CloneData(e.data), Revision: e.rev, ExpiresAt: e.expires}
 }
 
@@ -226,7 +228,7 @@ func (d *Driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	d.mu.RLock()
 	e := d.lookup(key)
 	d.mu.RUnlock()
-	if e == nil {
+	if !e.ok {
 		return nil, &store.Error{Kind: store.ErrNotFound}
 	}
 	return e.item(key), nil
@@ -240,7 +242,7 @@ func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 	if err := d.fault(OpGetMany); err != nil {
 		return nil, err
 	}
-	found := make([]*entry, len(keys))
+	found := make([]entry, len(keys))
 	d.mu.RLock()
 	for i, k := range keys {
 		found[i] = d.lookup(k)
@@ -248,7 +250,7 @@ func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 	d.mu.RUnlock()
 	out := make([]*store.Item, len(keys))
 	for i, e := range found {
-		if e != nil {
+		if e.ok {
 			out[i] = e.item(keys[i])
 		}
 	}
@@ -256,7 +258,7 @@ func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 }
 
 // checkCond reports whether cond holds for e (nil when absent).
-func checkCond(e *entry, cond store.Condition, now time.Time) error {
+func checkCond(e entry, cond store.Condition, now time.Time) error {
 	switch cond.Kind() {
 	case store.CondNotExists:
 		if e.live(now) {
@@ -278,33 +280,33 @@ func checkCond(e *entry, cond store.Condition, now time.Time) error {
 }
 
 // planPut returns the entry a put would store; d.mu is held.
-func (d *Driver) planPut(it *store.Item, cond store.Condition, now time.Time) (*entry, error) {
+func (d *Driver) planPut(it *store.Item, cond store.Condition, now time.Time) (entry, error) {
 	if err := checkCond(d.lookup(it.Key), cond, now); err != nil {
-		return nil, err
+		return entry{}, err
 	}
-	return &entry{data: it.Data, rev: d.newRev(), expires: it.ExpiresAt}, nil
+	return entry{ok: true, data: it.Data, rev: d.newRev(), expires: it.ExpiresAt}, nil
 }
 
 // planUpdate returns the entry an update would store; d.mu is held.
-func (d *Driver) planUpdate(key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*entry, error) {
+func (d *Driver) planUpdate(key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (entry, error) {
 	old := d.lookup(key)
 	if !old.live(now) {
-		return nil, &store.Error{Kind: store.ErrNotFound}
+		return entry{}, &store.Error{Kind: store.ErrNotFound}
 	}
 	if err := checkCond(old, cond, now); err != nil {
-		return nil, err
+		return entry{}, err
 	}
 	data := store.CloneData(old.data)
 	if data == nil {
 		data = map[string]any{}
 	}
 	if err := store.ApplyFieldOps(data, ops); err != nil {
-		return nil, err
+		return entry{}, err
 	}
 	if n := store.ItemSize(key, data); n > store.MaxItemSize {
-		return nil, store.Errorf(store.ErrTooLarge, "the updated item is %d bytes; the limit is %d", n, store.MaxItemSize)
+		return entry{}, store.Errorf(store.ErrTooLarge, "the updated item is %d bytes; the limit is %d", n, store.MaxItemSize)
 	}
-	return &entry{data: data, rev: d.newRev(), expires: old.expires}, nil
+	return entry{ok: true, data: data, rev: d.newRev(), expires: old.expires}, nil
 }
 
 // planDelete checks a delete; d.mu is held.
@@ -374,7 +376,7 @@ func (d *Driver) delete(key store.Key, cond store.Condition, now time.Time) erro
 	if err := d.planDelete(key, cond, now); err != nil {
 		return err
 	}
-	d.set(key, nil)
+	d.set(key, entry{})
 	return nil
 }
 
@@ -427,7 +429,7 @@ func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	planned := make([]*entry, len(writes))
+	planned := make([]entry, len(writes))
 	for i, w := range writes {
 		var err error
 		switch w.Kind {
@@ -458,7 +460,7 @@ func (d *Driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item
 	}
 	type hit struct {
 		sort string
-		e    *entry
+		e    entry
 	}
 	var hits []hit
 	more := false
