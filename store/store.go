@@ -22,7 +22,9 @@ type Store interface {
 	// IfRevision to make the write conditional.
 	Put(ctx context.Context, item *Item, cond ...Condition) (Revision, error)
 	// Update applies ops atomically to the existing item at key and
-	// returns its new revision. The item must exist (ErrNotFound).
+	// returns its new revision. The item must exist: an absent or expired
+	// item is ErrNotFound, whatever the condition. The expiry time is
+	// kept.
 	Update(ctx context.Context, key Key, ops []FieldOp, cond ...Condition) (Revision, error)
 	// Delete removes the item at key. Without a condition it succeeds
 	// whether or not the item exists; with IfRevision or IfExists a
