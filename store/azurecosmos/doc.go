@@ -63,8 +63,10 @@
 //     a missing field, a missing or non-map parent, an increment of a
 //     non-number or of an integer beyond ±2^53, a float increment, more
 //     than 9 operations (a patch holds 10; one carries "sz"), and a
-//     possible size overflow. Cosmos DB increments in doubles, so a
-//     patched counter is exact while it stays within ±2^53.
+//     possible size overflow. Cosmos DB increments in doubles, so the
+//     patch is also conditional on each incremented field being absent or
+//     small enough to stay within ±2^53; a counter that would pass that
+//     goes by read-modify-write, in exact int64 arithmetic.
 //   - Delete: DeleteItem (If-Match for IfRevision; a read first for
 //     IfExists).
 //   - GetMany: parallel point reads (WithConcurrency; the SDK version used

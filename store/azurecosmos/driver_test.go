@@ -201,6 +201,20 @@ func TestNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A patched counter that would leave ±2^53 fails the patch condition
+	// and is computed exactly by read-modify-write.
+	if _, err := s.Put(ctx, &store.Item{Key: store.Key{Partition: "n", Sort: "2"}, Data: map[string]any{"c": int64(1<<53 - 1), "Cap": int64(-(1<<53 - 1)), "z": nil}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, store.Key{Partition: "n", Sort: "2"}, []store.FieldOp{store.Increment("c", int64(6)), store.Increment("Cap", int64(-6))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, store.Key{Partition: "n", Sort: "2"}, []store.FieldOp{store.Increment("z", int64(1))}); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("Increment of a null field: %v; want ErrInvalidArgument", err)
+	}
+	if it, err := s.Get(ctx, store.Key{Partition: "n", Sort: "2"}); err != nil || it.Data["c"] != int64(1<<53+5) || it.Data["Cap"] != int64(-(1<<53+5)) {
+		t.Errorf("counter across 2^53: %v, %v", it, err)
+	}
 	tenth := 0.1
 	if it.Data["above"] != int64(1<<53+3) || it.Data["max"] != int64(math.MaxInt64-7) || it.Data["f"] != tenth+0.2 {
 		t.Errorf("after increments: above=%v max=%v f=%v", it.Data["above"], it.Data["max"], it.Data["f"])

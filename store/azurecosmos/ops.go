@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
@@ -230,6 +232,7 @@ func patchable(ops []store.FieldOp, nested bool) (azcosmos.PatchOperations, bool
 		return p, false
 	}
 	growth := 0
+	var guards []string
 	for _, op := range ops {
 		path := patchPath(op.Path)
 		last := op.Path[len(op.Path)-1]
@@ -249,6 +252,13 @@ func patchable(ops []store.FieldOp, nested bool) (azcosmos.PatchOperations, bool
 			}
 			p.AppendIncrement(path, delta)
 			growth += store.ItemSize(store.Key{}, map[string]any{last: int64(0)}) + 25
+			f := conditionRef(op.Path)
+			// |f| <= 2^53 - 2^k with 2^k >= |delta| implies |f + delta| <=
+			// 2^53; rounding the delta up to a power of two keeps the
+			// number of distinct conditions (which servers compile and
+			// cache by text) small.
+			bound := int64(maxSafeInt) - int64(1)<<bits.Len64(uint64(max(delta, -delta)))
+			guards = append(guards, fmt.Sprintf("((IS_NUMBER(%s) AND ABS(%s) <= %d) OR NOT IS_DEFINED(%s))", f, f, bound, f))
 		default:
 			return p, false
 		}
@@ -257,8 +267,35 @@ func patchable(ops []store.FieldOp, nested bool) (azcosmos.PatchOperations, bool
 		return p, false
 	}
 	p.AppendIncrement("/"+sizeField, int64(growth))
-	p.SetCondition(fmt.Sprintf("FROM c WHERE c.%s <= %d", sizeField, store.MaxItemSize-growth))
+	cond := fmt.Sprintf("FROM c WHERE c.%s <= %d", sizeField, store.MaxItemSize-growth)
+	if len(guards) > 0 {
+		// The sentinel fails the condition (and sends the update to
+		// read-modify-write) should the escaping of conditionRef ever
+		// stop reaching SQL as written.
+		cond += ` AND '\\u0061' = 'a' AND ` + strings.Join(guards, " AND ")
+	}
+	p.SetCondition(cond)
 	return p, true
+}
+
+// conditionRef is the SQL reference to a user field inside a patch
+// condition: c['\\u0064']['\\u0061']... with every UTF-16 unit of every
+// name escaped. The SDK (v1.4.1) pastes the condition into the JSON body
+// without escaping it, so the JSON decoding on the server turns \\u into
+// \u, which SQL decodes into the character; the result holds no quote,
+// backslash or letter that a JSON decoder, the SQL parser or
+// cosmosdb-server (which lower-cases conditions) could misread.
+func conditionRef(path []string) string {
+	var b strings.Builder
+	b.WriteString("c")
+	for _, seg := range append([]string{dataField}, path...) {
+		b.WriteString("['")
+		for _, u := range utf16.Encode([]rune(seg)) {
+			fmt.Fprintf(&b, `\\u%04x`, u)
+		}
+		b.WriteString("']")
+	}
+	return b.String()
 }
 
 // Update applies field operations with one PatchItem request (If-Match
