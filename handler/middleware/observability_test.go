@@ -173,7 +173,7 @@ func TestTracingParents(t *testing.T) {
 	}{
 		{"traceparent", [2]string{"Traceparent", "00-" + tid + "-00f067aa0ba902b7-01"}, nil, tid, "00f067aa0ba902b7"},
 		{"x-amzn-trace-id", [2]string{"X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}, nil, "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"},
-		{"lambda-context", [2]string{}, &handler.Invocation{Platform: "aws-lambda", TraceHeader: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}, "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"},
+		{"lambda-context", [2]string{}, &handler.Invocation{Platform: "aws-lambda", ColdStart: true, TraceHeader: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}, "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"},
 		{"x-cloud-trace-context", [2]string{"X-Cloud-Trace-Context", tid + "/1234567890;o=1"}, nil, tid, "00000000499602d2"},
 	}
 	for _, c := range cases {
@@ -214,6 +214,9 @@ func TestTracingParents(t *testing.T) {
 			attrs := map[string]string{}
 			for _, kv := range append(server.Attributes(), child.Attributes()...) {
 				attrs[string(kv.Key)] = kv.Value.Emit()
+			}
+			if c.inv != nil && attrs["faas.coldstart"] != "true" {
+				t.Errorf("faas.coldstart = %q, want true", attrs["faas.coldstart"])
 			}
 			for k, v := range map[string]string{"http.route": "/items/{id}", "http.response.status_code": "404",
 				"http.request.method": "GET", "db.operation.name": "get", "db.collection.name": "items", "error.type": "not_found"} {

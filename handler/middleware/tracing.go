@@ -31,7 +31,8 @@ func WithTracerProvider(tp trace.TracerProvider) TracingOption {
 
 // Tracing starts an OpenTelemetry server span for each request, named by
 // the matched route ("GET /todos/{id}"), with HTTP semantic-convention
-// attributes, and puts it in the handler's context so that store calls and
+// attributes (and faas.coldstart and faas.invocation_id when the adapter
+// reports the invocation), and puts it in the handler's context so that store calls and
 // logs join the trace.
 //
 // The span's parent is the caller's trace as the platform delivers it: a
@@ -59,6 +60,10 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 				method = "GET"
 			}
 			ctx, span := tracer.Start(ctx, method, serverKind)
+			if inv, ok := handler.InvocationFrom(ctx); ok {
+				span.SetAttributes(attribute.Bool("faas.coldstart", inv.ColdStart),
+					attribute.String("faas.invocation_id", inv.ID))
+			}
 			status := 500 // a panic is answered 500
 			defer func() {
 				route := routeOf(r)
