@@ -279,3 +279,42 @@ func TestGetManyNamesTheBadKey(t *testing.T) {
 		t.Errorf("error %q; want %q", err, want)
 	}
 }
+
+func TestMalformedWrites(t *testing.T) {
+	_, s := newSpy()
+	ctx := context.Background()
+	k := store.Key{Partition: "p", Sort: "k"}
+	writes := []store.Write{
+		{Kind: store.WritePut},
+		{Kind: store.WritePut, Key: store.Key{Partition: "other"}, Item: &store.Item{Key: k}},
+		{Kind: 42, Key: k},
+		store.UpdateOp(k, []store.FieldOp{store.Set("a", 1)}, store.IfNotExists()),
+		store.DeleteOp(store.Key{}),
+		store.DeleteOp(k, store.IfRevision("")),
+		{Kind: store.WritePut, Item: &store.Item{Key: k}}, // Key may be left empty
+	}
+	err := s.WriteMany(ctx, writes)
+	var be *store.BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("WriteMany = %v; want a *BatchError", err)
+	}
+	for i := range 6 {
+		if !errors.Is(be.Errs[i], store.ErrInvalidArgument) {
+			t.Errorf("write %d: %v; want ErrInvalidArgument", i, be.Errs[i])
+		}
+	}
+	if be.Errs[6] != nil {
+		t.Errorf("write 6: %v", be.Errs[6])
+	}
+	if err := s.Atomic(ctx, writes[2:3]); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("Atomic with an unknown kind: %v", err)
+	}
+	var big []store.Write
+	blob := strings.Repeat("x", 300*1024)
+	for i := range 8 {
+		big = append(big, store.PutOp(&store.Item{Key: store.Key{Partition: "p", Sort: string(rune('a' + i))}, Data: map[string]any{"b": blob}}))
+	}
+	if err := s.Atomic(ctx, big); !errors.Is(err, store.ErrTooLarge) {
+		t.Errorf("Atomic of 2.4 MB: %v; want ErrTooLarge", err)
+	}
+}
