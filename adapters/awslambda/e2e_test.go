@@ -18,8 +18,8 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/adaptertest"
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
-	"github.com/anyfunc/anyfunc/adapters/awslambda/internal/lambdatest"
 	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
+	"github.com/anyfunc/anyfunc/internal/lambdatest"
 )
 
 // function is a real function process driven through a fake Runtime API.
@@ -100,34 +100,10 @@ func (f *function) alive(t *testing.T) {
 }
 
 // processTransport carries requests as events of one shape to the process.
-type processTransport struct {
-	f     *function
-	shape lambdatest.Shape
-}
-
-func (p *processTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		var err error
-		if body, err = io.ReadAll(req.Body); err != nil {
-			return nil, err
-		}
-	}
-	payload, err := lambdatest.Event(p.shape, req, body, "apigw-req")
-	if err != nil {
-		return nil, err
-	}
-	res, err := p.f.invoke(req.Context(), payload, lambdaruntime.Options{Deadline: adaptertest.Deadline})
-	if err != nil {
-		return nil, err
-	}
-	if res.Error != nil {
-		return nil, fmt.Errorf("invocation failed: %s: %s", res.Error.Type, res.Error.Body)
-	}
-	if res.ContentType == awslambda.StreamContentType {
-		return lambdatest.StreamResponse(req, res.Payload)
-	}
-	return lambdatest.Response(p.shape, req, res.Payload)
+func processTransport(f *function, shape lambdatest.Shape) http.RoundTripper {
+	return &lambdatest.Transport{Shape: shape, Invoke: func(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
+		return f.invoke(ctx, payload, lambdaruntime.Options{Deadline: adaptertest.Deadline})
+	}}
 }
 
 func buildFunction(t *testing.T) string {
@@ -216,7 +192,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 			adaptertest.Run(t, adaptertest.Harness{
 				Name:      shape.String(),
-				Transport: func(*testing.T) http.RoundTripper { return &processTransport{f: f, shape: shape} },
+				Transport: func(*testing.T) http.RoundTripper { return processTransport(f, shape) },
 				Skip:      skip,
 			})
 			f.alive(t)
@@ -286,13 +262,13 @@ func TestEndToEnd(t *testing.T) {
 
 		adaptertest.Run(t, adaptertest.Harness{
 			Name:      "function-url-stream",
-			Transport: func(*testing.T) http.RoundTripper { return &processTransport{f: f, shape: lambdatest.FunctionURL} },
+			Transport: func(*testing.T) http.RoundTripper { return processTransport(f, lambdatest.FunctionURL) },
 			Skip:      map[string]string{"escaped-slash": decodedPath},
 		})
 		// Other shapes are answered buffered by a streaming function.
 		adaptertest.Run(t, adaptertest.Harness{
 			Name:      "v2-on-streaming-function",
-			Transport: func(*testing.T) http.RoundTripper { return &processTransport{f: f, shape: lambdatest.V2} },
+			Transport: func(*testing.T) http.RoundTripper { return processTransport(f, lambdatest.V2) },
 			Skip:      map[string]string{"escaped-slash": decodedPath},
 		})
 		f.alive(t)
