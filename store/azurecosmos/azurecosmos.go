@@ -125,7 +125,13 @@ func WithConcurrency(n int) Option {
 //   - it answers 200 rather than 207 to a transactional batch in which an
 //     operation failed (the driver always reads every operation's status);
 //   - it does not roll back a failed transactional batch: Capabilities
-//     declares CosmosDBServerLimitations.
+//     declares CosmosDBServerLimitations;
+//   - it fails point reads of absent items with 500 (Driver.read
+//     confirms with a query, on any server);
+//   - it evaluates a patch condition against every item with the same id
+//     in any partition, so the size and increment guards of Update can be
+//     fooled there by an item of another partition with the same sort
+//     key; Cosmos DB evaluates them on the patched item only.
 //
 // Never use it against Cosmos DB itself.
 func WithCosmosDBServer() Option { return func(o *options) { o.server = true } }
