@@ -22,7 +22,8 @@ func init() {
 // URLOpener opens "dynamodb://TABLE?region=REGION&endpoint=URL" URLs.
 // Both parameters are optional: region defaults to the AWS configuration
 // (AWS_REGION, the shared config file), endpoint to the regional DynamoDB
-// endpoint. Other parameters are refused. Clients are built on the first
+// endpoint. ensure=1 (or ensure=true) creates the table first with
+// EnsureTable, for local and emulator runs. Other parameters are refused. Clients are built on the first
 // Open, not at import, and shared by every table opened with the same
 // region and endpoint. The zero value is ready to use.
 type URLOpener struct {
@@ -45,13 +46,21 @@ func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, 
 	q := u.Query()
 	var bad []string
 	for k := range q {
-		if k != "region" && k != "endpoint" {
+		if k != "region" && k != "endpoint" && k != "ensure" {
 			bad = append(bad, k)
 		}
 	}
 	if len(bad) > 0 {
 		sort.Strings(bad)
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: unknown parameters %q (known: region, endpoint)", u.Redacted(), bad)}
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: unknown parameters %q (known: region, endpoint, ensure)", u.Redacted(), bad)}
+	}
+	ensure := false
+	switch v := q.Get("ensure"); v {
+	case "":
+	case "1", "true":
+		ensure = true
+	default:
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: ensure=%q: want 1 or true", u.Redacted(), v)}
 	}
 	region, endpoint := q.Get("region"), q.Get("endpoint")
 	c, err := o.client(ctx, region, endpoint)
@@ -59,6 +68,11 @@ func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, 
 		return nil, err
 	}
 	opts := append(append([]Option(nil), o.Options...), WithClient(c))
+	if ensure {
+		if err := EnsureTable(ctx, table, opts...); err != nil {
+			return nil, err
+		}
+	}
 	return Open(ctx, table, opts...)
 }
 

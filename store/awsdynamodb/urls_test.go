@@ -2,6 +2,7 @@ package awsdynamodb
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,9 +54,38 @@ func TestURLOpener(t *testing.T) {
 		"dynamodb://?region=us-east-1",
 		"dynamodb://t/extra?region=us-east-1",
 		"dynamodb://t?region=us-east-1&colour=red",
+		"dynamodb://t?region=us-east-1&ensure=yes",
 	} {
 		if _, err := store.Open(ctx, bad); !errors.Is(err, store.ErrInvalidArgument) {
 			t.Errorf("Open(%q): %v, want ErrInvalidArgument", bad, err)
+		}
+	}
+}
+
+func TestURLOpenerEnsure(t *testing.T) {
+	needMoto(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	for _, v := range []string{"1", "true"} {
+		table := fmt.Sprintf("ensure%d-%d", time.Now().UnixNano()%1e9, tableSeq.Add(1))
+		u := "dynamodb://" + table + "?region=us-east-1&endpoint=" + motoEndpoint + "&ensure=" + v
+		s, err := store.Open(ctx, u)
+		if err != nil {
+			t.Fatalf("ensure=%s: %v", v, err)
+		}
+		k := store.Key{Partition: "u", Sort: "1"}
+		if _, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"a": "b"}}); err != nil {
+			t.Fatalf("ensure=%s: Put on the created table: %v", v, err)
+		}
+		// Opening again with ensure finds the table and keeps its items.
+		s2, err := store.Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s2.Get(ctx, k); err != nil {
+			t.Errorf("ensure=%s: Get after a second ensure: %v", v, err)
 		}
 	}
 }
