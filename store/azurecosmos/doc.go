@@ -105,7 +105,7 @@
 //     beyond the system roots without it.
 //   - server=cosmosdb-server adapts the driver to @vercel/cosmosdb-server
 //     (WithCosmosDBServer).
-//   - ensure=true creates the database and container if missing.
+//   - ensure=true (or ensure=1) creates the database and container if missing.
 //
 // For example, cosmosdb-server on port 8081:
 //

@@ -64,8 +64,8 @@ func urlOptions(u *url.URL) ([]Option, error) {
 			}
 			opts = append(opts, WithCosmosDBServer())
 		case "ensure":
-			if v != "true" {
-				return nil, fmt.Errorf("ensure=%q: the only value is true", v)
+			if v != "true" && v != "1" {
+				return nil, fmt.Errorf("ensure=%q: want true or 1", v)
 			}
 			opts = append(opts, WithEnsureContainer())
 		default:

@@ -15,6 +15,8 @@ func TestOpenURL(t *testing.T) {
 		"firestore://proj/todos",
 		"firestore://proj/users/alice/todos",
 		"firestore://proj/todos?database=other",
+		"firestore://proj/todos?ensure=1",
+		"firestore://proj/todos?database=other&ensure=true",
 	} {
 		s, err := store.Open(ctx, u)
 		if err != nil {
@@ -37,6 +39,8 @@ func TestOpenURL(t *testing.T) {
 		"firestore://proj/__x__",
 		"firestore://proj/todos?color=red",
 		"firestore://proj/todos?database=a&database=b",
+		"firestore://proj/todos?ensure=yes",
+		"firestore://proj/todos?ensure=1&ensure=1",
 	} {
 		if _, err := store.Open(ctx, u); !errors.Is(err, store.ErrInvalidArgument) {
 			t.Errorf("Open(%q): %v, want ErrInvalidArgument", u, err)
