@@ -141,33 +141,57 @@ func batchable(w store.Write) bool {
 	return w.Condition.Kind() == store.CondNone && (w.Kind == store.WritePut || w.Kind == store.WriteDelete)
 }
 
+// maxParallelWrites bounds the requests WriteMany has in flight.
+const maxParallelWrites = 8
+
 // WriteMany implements store.Driver. Unconditional puts and deletes go
-// through BatchWriteItem, 25 a request; the others go one by one. Writes
-// to one key keep their order: a batch is sent before a later write to one
-// of its keys.
+// through BatchWriteItem, 25 a request; the others go one by one; up to
+// maxParallelWrites requests are in flight. Writes to one key keep their
+// order: the n-th write to each key is sent in round n, after the writes
+// of round n-1 are done (one round when the keys are distinct).
 func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
 	errs := make([]error, len(writes))
-	var batch []int
-	inBatch := map[stored]bool{}
-	flush := func() {
-		d.batchWrite(ctx, writes, batch, errs, now)
-		batch = batch[:0]
-		clear(inBatch)
-	}
+	var rounds [][]int
+	nth := make(map[stored]int, len(writes))
 	for i, w := range writes {
 		k := storedOf(w.Key)
-		if inBatch[k] || (batchable(w) && len(batch) == maxBatchWrite) {
-			flush()
+		r := nth[k]
+		nth[k] = r + 1
+		if r == len(rounds) {
+			rounds = append(rounds, nil)
 		}
-		if batchable(w) {
-			batch = append(batch, i)
-			inBatch[k] = true
-			continue
-		}
-		errs[i] = d.writeOne(ctx, w, now)
+		rounds[r] = append(rounds[r], i)
 	}
-	if len(batch) > 0 {
-		flush()
+	sem := make(chan struct{}, maxParallelWrites)
+	for _, round := range rounds {
+		var wg sync.WaitGroup
+		run := func(f func()) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				f()
+			}()
+		}
+		var batch []int
+		for _, i := range round {
+			if !batchable(writes[i]) {
+				run(func() { errs[i] = d.writeOne(ctx, writes[i], now) })
+				continue
+			}
+			batch = append(batch, i)
+			if len(batch) == maxBatchWrite {
+				b := batch
+				run(func() { d.batchWrite(ctx, writes, b, errs, now) })
+				batch = nil
+			}
+		}
+		if len(batch) > 0 {
+			b := batch
+			run(func() { d.batchWrite(ctx, writes, b, errs, now) })
+		}
+		wg.Wait()
 	}
 	for _, err := range errs {
 		if err != nil {

@@ -69,7 +69,8 @@
 //     UnprocessedKeys are asked again after a jittered, growing backoff.
 //   - WriteMany: BatchWriteItem, 25 writes a request, for unconditional puts
 //     and deletes (UnprocessedItems retried with backoff); conditional
-//     writes and updates go one by one. Writes to one key keep their order.
+//     writes and updates go one by one; up to eight requests at a time.
+//     Writes to one key keep their order.
 //   - Atomic: one TransactWriteItems; the cancellation reasons name the
 //     write that failed. An update refused by its own conditions is turned
 //     into a put under the item's revision, as Update does, and the

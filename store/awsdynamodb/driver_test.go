@@ -220,12 +220,11 @@ func TestUnprocessedKeys(t *testing.T) {
 // index with ErrThrottled.
 func TestUnprocessedItems(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	held := 0
+	var held atomic.Int64 // WriteMany sends its batches concurrently
 	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
-		if op != "BatchWriteItem" || held >= 3 {
+		if op != "BatchWriteItem" || held.Add(1) > 3 {
 			return send(body)
 		}
-		held++
 		req := jsonMap(t, body)
 		ri := req["RequestItems"].(map[string]any)
 		ws := ri[d.table].([]any)
@@ -559,4 +558,42 @@ func keysOf(items []*store.Item) []string {
 		out = append(out, it.Key.Sort)
 	}
 	return out
+}
+
+// TestWriteManyOrder checks that writes to one key apply in their order,
+// batched or not, while writes to other keys go alongside.
+func TestWriteManyOrder(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d)
+	k := store.Key{Partition: "o", Sort: "k"}
+	var writes []store.Write
+	writes = append(writes,
+		store.PutOp(&store.Item{Key: k, Data: map[string]any{"v": 1}}),
+		store.DeleteOp(k),
+		store.PutOp(&store.Item{Key: k, Data: map[string]any{"v": 3}}, store.IfNotExists()),
+		store.UpdateOp(k, []store.FieldOp{store.Increment("v", 1)}),
+		store.PutOp(&store.Item{Key: k, Data: map[string]any{"v": 0}}, store.IfNotExists()), // fails: k exists
+	)
+	for i := range 60 {
+		writes = append(writes, store.PutOp(&store.Item{Key: store.Key{Partition: "o", Sort: fmt.Sprintf("x%02d", i)}}))
+	}
+	ft.reset()
+	err := s.WriteMany(ctx, writes)
+	var be *store.BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("WriteMany: %v, want a BatchError for write 4", err)
+	}
+	for i, e := range be.Errs {
+		if (i == 4) != (e != nil) || (i == 4 && !errors.Is(e, store.ErrAlreadyExists)) {
+			t.Errorf("write %d: %v", i, e)
+		}
+	}
+	// Round 1: the first write to k with the 60 others (3 batches); then
+	// one request for each later write to k.
+	if n, b := ft.count(""), ft.count("BatchWriteItem"); n != 7 || b != 4 {
+		t.Errorf("%d requests, %d of them BatchWriteItem; want 7 and 4", n, b)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Data["v"] != int64(4) {
+		t.Errorf("after WriteMany: %v, %v; want v=4", it, err)
+	}
 }
