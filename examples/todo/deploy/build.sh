@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds the to-do example's deployable artifacts into dist/ at the
+# repository root:
+#   dist/aws/bootstrap.zip   Lambda, provided.al2023 arm64 (-tags lambda.norpc)
+#   dist/gcp/                the source directory `gcloud functions deploy` uploads
+#   dist/azure/ + azure.zip  the Functions app: host.json, todo/function.json, handler (linux/amd64)
+# Usage: examples/todo/deploy/build.sh [aws|gcp|azure|all]   (default all)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+deploy="$root/examples/todo/deploy"
+dist="$root/dist"
+ldflags="-s -w"
+
+zipdir() { # zipdir DIR OUT: zip the contents of DIR into OUT
+  local dir=$1 out=$2
+  rm -f "$out"
+  if command -v zip >/dev/null; then
+    (cd "$dir" && zip -qr -X "$out" .)
+  else
+    python3 - "$dir" "$out" <<'PY'
+import os, sys, zipfile
+d, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    for base, _, files in os.walk(d):
+        for f in sorted(files):
+            p = os.path.join(base, f)
+            info = zipfile.ZipInfo(os.path.relpath(p, d))
+            info.external_attr = (os.stat(p).st_mode & 0o777) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, open(p, "rb").read())
+PY
+  fi
+}
+
+build_aws() {
+  rm -rf "$dist/aws" && mkdir -p "$dist/aws/pkg"
+  (cd "$root" && GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath \
+    -ldflags "$ldflags" -o "$dist/aws/pkg/bootstrap" ./examples/todo/cmd/lambda)
+  zipdir "$dist/aws/pkg" "$dist/aws/bootstrap.zip"
+  echo "built $dist/aws/bootstrap.zip"
+}
+
+# Cloud Functions builds Go from source and wants go.mod at the root of what
+# it uploads, with the function's package registered from there. The staging
+# directory holds a one-file root package that imports examples/todo/gcp, a
+# copy of this module's source (git archive of HEAD, or the work tree), a
+# go.mod that replaces the module with that copy, and vendor/ so the build
+# needs no module download.
+build_gcp() {
+  local out="$dist/gcp"
+  rm -rf "$out" && mkdir -p "$out/anyfunc"
+  if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$root" archive --format=tar HEAD | tar -x -C "$out/anyfunc"
+  else
+    (cd "$root" && tar --exclude=./dist --exclude=node_modules -cf - .) | tar -x -C "$out/anyfunc"
+  fi
+  rm -rf "$out/anyfunc/internal/bench" "$out/anyfunc/dist"
+  cat > "$out/fn.go" <<'GO'
+// Package todofn is the root package Cloud Functions builds: it registers
+// the to-do example's function "Todo" (see examples/todo/gcp).
+package todofn
+
+import _ "github.com/anyfunc/anyfunc/examples/todo/gcp"
+GO
+  local gover
+  gover=$(cd "$root" && go list -m -f '{{.GoVersion}}')
+  cat > "$out/go.mod" <<MOD
+module todofn
+
+go $gover
+
+require github.com/anyfunc/anyfunc v0.0.0
+
+replace github.com/anyfunc/anyfunc => ./anyfunc
+MOD
+  cp "$root/go.sum" "$out/go.sum"
+  (cd "$out" && go mod tidy && go mod vendor && go build ./...)
+  cp "$deploy/gcp/firestore.indexes.json" "$out/firestore.indexes.json"
+  echo "built $out (deploy with the command in examples/todo/deploy/gcp/README.md)"
+}
+
+build_azure() {
+  local out="$dist/azure"
+  rm -rf "$out" && mkdir -p "$out/todo"
+  cp "$deploy/azure/host.json" "$out/host.json"
+  cp "$deploy/azure/todo/function.json" "$out/todo/function.json"
+  (cd "$root" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" \
+    -o "$out/handler" ./examples/todo/cmd/azure)
+  zipdir "$out" "$dist/azure.zip"
+  echo "built $dist/azure.zip"
+}
+
+case "${1:-all}" in
+  aws) build_aws ;;
+  gcp) build_gcp ;;
+  azure) build_azure ;;
+  all) build_aws; build_gcp; build_azure ;;
+  *) echo "usage: $0 [aws|gcp|azure|all]" >&2; exit 2 ;;
+esac
