@@ -42,8 +42,9 @@
 // applies filters to such items itself, and Update rewrites them whole (a
 // refused UpdateItem, then a PutItem: two requests).
 //
-// Every read filters on e, so an expired item is invisible at once, before
-// DynamoDB's TTL deletes it (which may take days). Every conditional write
+// An expired item is invisible at once, before DynamoDB's TTL deletes it
+// (which may take days): Query leaves it out in its FilterExpression on
+// e, and the store hides it from Get and GetMany. Every conditional write
 // checks e too: IfNotExists succeeds over an expired item, IfExists and
 // IfRevision fail on one.
 //
