@@ -407,14 +407,6 @@ func (batchPartitionKeyPolicy) Do(req *policy.Request) (*http.Response, error) {
 	return req.Next()
 }
 
-// Limitation names the Driver declares in Capabilities for a server that
-// lacks a feature; storetest skips by these names.
-const (
-	// LimitAtomicRollback: a failed operation in a transactional batch
-	// does not undo the operations before it.
-	LimitAtomicRollback = "atomic-rollback"
-)
-
 // Capabilities reports the backend name and any declared limitations.
 func (d *Driver) Capabilities() store.Capabilities {
 	c := store.Capabilities{Backend: "azurecosmos"}

@@ -34,7 +34,7 @@
 // The id is the sort key with '%', '/', '\', '?', '#', '"' and control
 // characters percent-escaped (Cosmos DB forbids the first ones in ids),
 // "%" for the empty key and "%2E", "%2E%2E" for "." and ".."; it is
-// reversible. A key whose id would pass Cosmos DB's 255-character limit
+// reversible. A key whose id would exceed Cosmos DB's 255-character limit
 // gets "%h" and the SHA-256 of the key instead; the sort key itself is
 // always in "sk". Hex makes the ORDER BY on "sk" the byte order the
 // contract defines, whatever the server's string collation.
@@ -65,7 +65,7 @@
 //     than 9 operations (a patch holds 10; one carries "sz"), and a
 //     possible size overflow. Cosmos DB increments in doubles, so the
 //     patch is also conditional on each incremented field being absent or
-//     small enough to stay within ±2^53; a counter that would pass that
+//     small enough to stay within ±2^53; a counter that would leave that range
 //     goes by read-modify-write, in exact int64 arithmetic.
 //   - Delete: DeleteItem (If-Match for IfRevision; a read first for
 //     IfExists).

@@ -393,7 +393,7 @@ func TestCosmosDBServerGaps(t *testing.T) {
 			t.Errorf("the failed batch answered 207; the server used to answer 200 (atomicOnce reads every status anyway)")
 		}
 		if _, err := d.c.ReadItem(ctx, pk, "r1", nil); err != nil {
-			t.Errorf("the first create was rolled back (%v): the server now rolls back; drop LimitAtomicRollback", err)
+			t.Errorf("the first create was rolled back (%v): the server now rolls back; drop it from CosmosDBServerLimitations", err)
 		}
 	})
 
