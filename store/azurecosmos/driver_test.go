@@ -504,3 +504,29 @@ func TestOpenURL(t *testing.T) {
 		t.Errorf("container: ttl %v, partition key %+v", p.DefaultTimeToLive, p.PartitionKeyDefinition)
 	}
 }
+
+// TestTLSTrust checks that the emulator's certificate is trusted only when
+// asked, and then only that certificate.
+func TestTLSTrust(t *testing.T) {
+	emulator.Need(t, spec, launchErr)
+	ctx := context.Background()
+	base := []Option{WithEndpoint(endpoint), WithKey(EmulatorKey), WithDatabase("anyfunc"), WithContainer("tls")}
+	d, err := OpenDriver(ctx, base...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Get(ctx, store.Key{Partition: "p"})
+	if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("Get without WithTrustedCertificate: %v; want a certificate error", err)
+	}
+	if _, err := OpenDriver(ctx, append(base, WithTrustedCertificate([]byte("not a certificate")))...); err == nil {
+		t.Error("WithTrustedCertificate accepted garbage")
+	}
+	other := pinnedTLS([]byte("another certificate"))
+	if err := other.VerifyPeerCertificate([][]byte{mustDER(certPEM)}, nil); err == nil {
+		t.Error("a pin on another certificate accepted the server's")
+	}
+	if err := pinnedTLS(mustDER(certPEM)).VerifyPeerCertificate([][]byte{mustDER(certPEM)}, nil); err != nil {
+		t.Errorf("the pin refused its own certificate: %v", err)
+	}
+}
