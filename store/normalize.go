@@ -483,7 +483,9 @@ func prepareItem(it *Item) (*Item, error) {
 	}
 	out := &Item{Key: it.Key, Data: data}
 	if !it.ExpiresAt.IsZero() {
-		out.ExpiresAt = it.ExpiresAt.Round(0)
+		// Milliseconds are what every backend keeps (Cosmos DB the
+		// fewest), so every backend returns the same instant.
+		out.ExpiresAt = it.ExpiresAt.Round(0).Truncate(time.Millisecond)
 	}
 	return out, nil
 }

@@ -101,7 +101,8 @@ type Item struct {
 	Revision Revision
 	// ExpiresAt, when not zero, is when the item expires. An expired item
 	// is invisible to every read at once, whenever the backend actually
-	// deletes it. Backends keep at least second precision.
+	// deletes it. It is kept to the millisecond (truncated) on every
+	// backend.
 	ExpiresAt time.Time
 }
 

@@ -35,6 +35,7 @@ func testTTL(t *testing.T, e *env) {
 		store.PutOp(&store.Item{Key: k("long"), ExpiresAt: start.Add(time.Hour)}),
 		store.PutOp(&store.Item{Key: k("past"), ExpiresAt: start.Add(-time.Second)}),
 		store.PutOp(&store.Item{Key: k("replaced"), ExpiresAt: expiry}),
+		store.PutOp(&store.Item{Key: k("precise"), ExpiresAt: start.Add(time.Hour + 123456789)}),
 	)
 	if err := e.s.WriteMany(e.ctx, writes); err != nil {
 		t.Fatal(err)
@@ -43,6 +44,10 @@ func testTTL(t *testing.T, e *env) {
 		t.Errorf("ExpiresAt read back as %v; want %v", got, expiry)
 	}
 	e.wantMissing(t, k("past"))
+	// ExpiresAt is kept to the millisecond, on every backend.
+	if got, want := e.get(t, k("precise")).ExpiresAt, start.Add(time.Hour+123*time.Millisecond); !got.Equal(want) {
+		t.Errorf("ExpiresAt of start+1h+123456789ns read back as %v; want %v", got, want)
+	}
 	// Replacing an item without ExpiresAt removes its expiry.
 	e.put(t, k("replaced"), map[string]any{"kept": true})
 	if got := e.get(t, k("replaced")).ExpiresAt; !got.IsZero() {
@@ -56,8 +61,8 @@ func testTTL(t *testing.T, e *env) {
 		t.Errorf("after Update, ExpiresAt is %v; want %v", got, start.Add(time.Hour))
 	}
 
-	all := []string{"i0", "i1", "i2", "i3", "i4", "i5", "i6", "i7", "long", "replaced"}
-	live := []string{"i0", "i3", "i6", "long", "replaced"}
+	all := []string{"i0", "i1", "i2", "i3", "i4", "i5", "i6", "i7", "long", "precise", "replaced"}
+	live := []string{"i0", "i3", "i6", "long", "precise", "replaced"}
 	check := func(t *testing.T, when string, want []string) {
 		t.Helper()
 		got, sizes := queryAll(t, e, store.Query{Partition: "ttl", Limit: 2})
