@@ -102,6 +102,12 @@ func AsError(err error) *Error {
 	}
 	e := &Error{Err: err}
 	switch {
+	// A store call cut short by the deadline is a timeout, whatever the
+	// store made of it.
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Status, e.Code, e.Message = http.StatusGatewayTimeout, "timeout", "The request took too long."
+	case errors.Is(err, context.Canceled):
+		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, "canceled", "The request was canceled."
 	case errors.Is(err, store.ErrNotFound):
 		e.Status, e.Code, e.Message = http.StatusNotFound, "not_found", "The resource does not exist."
 	case errors.Is(err, store.ErrAlreadyExists):
@@ -124,10 +130,6 @@ func AsError(err error) *Error {
 		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable."
 	case errors.Is(err, store.ErrNotSupported):
 		e.Status, e.Code, e.Message = http.StatusNotImplemented, "not_implemented", "The operation is not supported."
-	case errors.Is(err, context.DeadlineExceeded):
-		e.Status, e.Code, e.Message = http.StatusGatewayTimeout, "timeout", "The request took too long."
-	case errors.Is(err, context.Canceled):
-		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, "canceled", "The request was canceled."
 	default:
 		e.Status, e.Code, e.Message = http.StatusInternalServerError, "internal", "An internal error occurred."
 	}

@@ -1,0 +1,56 @@
+package handler_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/store"
+)
+
+func TestErrorMapping(t *testing.T) {
+	cases := []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{store.ErrNotFound, 404, "not_found"},
+		{&store.Error{Kind: store.ErrAlreadyExists, Op: "put"}, 409, "already_exists"},
+		{fmt.Errorf("saving: %w", &store.Error{Kind: store.ErrRevisionMismatch}), 412, "precondition_failed"},
+		{store.ErrTooLarge, 413, "too_large"},
+		{store.ErrInvalidArgument, 400, "invalid_argument"},
+		{&store.Error{Kind: store.ErrThrottled, RetryAfter: 1500 * time.Millisecond}, 429, "throttled"},
+		{store.ErrUnavailable, 503, "unavailable"},
+		{store.ErrNotSupported, 501, "not_implemented"},
+		// A store call cut short by the deadline is a timeout, whatever the store made of it.
+		{&store.Error{Kind: store.ErrUnavailable, Err: context.DeadlineExceeded}, 504, "timeout"},
+		{context.Canceled, 503, "canceled"},
+		{handler.NewError(418, "", "short and stout"), 418, "i_m_a_teapot"},
+		{errors.New("db password=hunter2 leaked"), 500, "internal"},
+	}
+	for _, c := range cases {
+		resp := handler.ErrorResponse(c.err, "req-1")
+		var p struct {
+			Type, Title, Detail, Code, RequestID string
+			Status                                int
+		}
+		if err := json.Unmarshal(resp.Body, &p); err != nil {
+			t.Fatalf("%v: body %s: %v", c.err, resp.Body, err)
+		}
+		if resp.Status != c.status || p.Status != c.status || p.Code != c.code || p.RequestID != "req-1" ||
+			resp.Header.Get("Content-Type") != "application/problem+json" || p.Type != handler.ProblemType+c.code {
+			t.Errorf("%v: %d %s", c.err, resp.Status, resp.Body)
+		}
+		if strings.Contains(string(resp.Body), "hunter2") {
+			t.Errorf("internal error text sent: %s", resp.Body)
+		}
+	}
+	if ra := handler.ErrorResponse(&store.Error{Kind: store.ErrThrottled, RetryAfter: 1500 * time.Millisecond}, "").Header.Get("Retry-After"); ra != "2" {
+		t.Errorf("Retry-After = %q, want 2 (rounded up)", ra)
+	}
+}
