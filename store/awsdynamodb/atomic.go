@@ -20,7 +20,11 @@ import (
 //
 // An update whose own conditions fail (see Driver.Update) is applied in Go
 // to the item DynamoDB returned with the cancellation, and the transaction
-// is sent again with that write as a put under the item's revision.
+// is sent again with that write as a put under the item's revision. An
+// update DynamoDB refuses as invalid (in a cancellation reason, or, as
+// moto does, for the whole request) is applied in Go to the item read
+// afresh, the same way: that yields the error of the update at fault, with
+// its index, or a transaction DynamoDB accepts.
 func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time) error {
 	const op = "atomic"
 	replaced := map[int]store.Write{}
@@ -42,32 +46,66 @@ func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time
 		}
 		var tc *types.TransactionCanceledException
 		if !errors.As(err, &tc) {
-			return mapError(op, err)
+			merr := mapError(op, err)
+			if !errors.Is(merr, store.ErrInvalidArgument) {
+				return merr
+			}
+			// DynamoDB (or moto) refused the whole request: if updates
+			// are part of it, apply them in Go, which yields the exact
+			// error of the one at fault, or puts that DynamoDB accepts.
+			n := 0
+			for i, w := range writes {
+				if _, ok := replaced[i]; ok || w.Kind != store.WriteUpdate {
+					continue
+				}
+				put, uerr := d.readUpdate(ctx, op, w, now)
+				if uerr != nil {
+					return &store.OpError{Index: i, Err: uerr}
+				}
+				replaced[i] = put
+				n++
+			}
+			if n == 0 {
+				return merr
+			}
+			continue
 		}
 		i, r, ok := firstReason(tc.CancellationReasons, len(writes))
 		if !ok {
 			return mapError(op, err)
 		}
 		code := aws.ToString(r.Code)
-		if code != "ConditionalCheckFailed" {
-			return reasonError(op, i, r, err)
-		}
 		w := writes[i]
-		if _, ok := replaced[i]; ok {
+		_, wasReplaced := replaced[i]
+		var old *store.Item
+		switch {
+		case code == "ConditionalCheckFailed" && wasReplaced:
 			// The item changed since it was read: start again from the
 			// update.
 			delete(replaced, i)
 			continue
-		}
-		if w.Kind != store.WriteUpdate {
+		case code == "ConditionalCheckFailed" && w.Kind != store.WriteUpdate:
 			return &store.OpError{Index: i, Err: condError(op, w.Kind, w.Condition, r.Item, now, err)}
-		}
-		if cerr := updateCondError(op, w.Condition, r.Item, now, err); cerr != nil {
-			return &store.OpError{Index: i, Err: cerr}
-		}
-		old, derr := decodeStored(op, r.Item)
-		if derr != nil {
-			return &store.OpError{Index: i, Err: derr}
+		case code == "ConditionalCheckFailed":
+			if cerr := updateCondError(op, w.Condition, r.Item, now, err); cerr != nil {
+				return &store.OpError{Index: i, Err: cerr}
+			}
+			var derr error
+			if old, derr = decodeStored(op, r.Item); derr != nil {
+				return &store.OpError{Index: i, Err: derr}
+			}
+		case code == "ValidationError" && w.Kind == store.WriteUpdate && !wasReplaced:
+			// As for Update: DynamoDB refuses some updates the store
+			// defines (a REMOVE below a missing parent); read the item
+			// and apply the ops in Go.
+			put, uerr := d.readUpdate(ctx, op, w, now)
+			if uerr != nil {
+				return &store.OpError{Index: i, Err: uerr}
+			}
+			replaced[i] = put
+			continue
+		default:
+			return reasonError(op, i, r, err)
 		}
 		next, aerr := applyOps(old, w.Ops)
 		if aerr != nil {
@@ -76,6 +114,27 @@ func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time
 		replaced[i] = store.Write{Kind: store.WritePut, Key: w.Key, Item: next, Condition: store.IfRevision(old.Revision)}
 	}
 	return &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "the items kept changing during the transaction"}
+}
+
+// readUpdate reads the item of update w and returns the put, under the
+// revision read, that applies w's ops to it, or the error that makes them
+// inapplicable.
+func (d *Driver) readUpdate(ctx context.Context, op string, w store.Write, now time.Time) (store.Write, error) {
+	it, err := d.Get(ctx, w.Key)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Write{}, &store.Error{Kind: store.ErrNotFound, Op: op}
+	}
+	if err != nil {
+		return store.Write{}, withOp(op, err)
+	}
+	if err := liveError(op, w.Condition, it, now); err != nil {
+		return store.Write{}, err
+	}
+	next, err := applyOps(it, w.Ops)
+	if err != nil {
+		return store.Write{}, withOp(op, err)
+	}
+	return store.Write{Kind: store.WritePut, Key: w.Key, Item: next, Condition: store.IfRevision(it.Revision)}, nil
 }
 
 // firstReason returns the first cancellation reason that names a failure.

@@ -73,9 +73,9 @@
 //     writes and updates go one by one; up to eight requests at a time.
 //     Writes to one key keep their order.
 //   - Atomic: one TransactWriteItems; the cancellation reasons name the
-//     write that failed. An update refused by its own conditions is turned
-//     into a put under the item's revision, as Update does, and the
-//     transaction sent again.
+//     write that failed. An update refused by its own conditions, or as
+//     invalid, is turned into a put under the item's revision, as Update
+//     does, and the transaction sent again.
 //   - Query: one Query with KeyConditionExpression, FilterExpression and
 //     Limit. DynamoDB applies Limit before the filter, so a short page is
 //     completed by further requests from LastEvaluatedKey. Cursors (sealed

@@ -597,3 +597,39 @@ func TestWriteManyOrder(t *testing.T) {
 		t.Errorf("after WriteMany: %v, %v; want v=4", it, err)
 	}
 }
+
+// TestAtomicValidationReason answers a transaction as DynamoDB does when
+// it refuses a REMOVE below a missing parent: the update is applied in Go
+// and the transaction sent again.
+func TestAtomicValidationReason(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d)
+	k := store.Key{Partition: "v", Sort: "k"}
+	put(t, s, "v", "k", map[string]any{"n": 1})
+	var refused atomic.Bool
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		if op == "TransactWriteItems" && !refused.Swap(true) {
+			return 400, []byte(`{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"ValidationError","Message":"The document path provided in the update expression is invalid for update"}]}`), nil
+		}
+		return send(body)
+	})
+	err := s.Atomic(ctx, []store.Write{
+		store.PutOp(&store.Item{Key: store.Key{Partition: "v", Sort: "other"}}),
+		store.UpdateOp(k, []store.FieldOp{store.Remove("a.b"), store.Increment("n", 1)}),
+	})
+	if err != nil {
+		t.Fatalf("Atomic: %v", err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Data["n"] != int64(2) {
+		t.Errorf("after Atomic: %v, %v", it, err)
+	}
+	if _, err := s.Get(ctx, store.Key{Partition: "v", Sort: "other"}); err != nil {
+		t.Errorf("the other write of the transaction: %v", err)
+	}
+	// On moto, which accepts the REMOVE, the same transaction applies at once.
+	ft.setHook(nil)
+	err = s.Atomic(ctx, []store.Write{store.UpdateOp(k, []store.FieldOp{store.Remove("x.y"), store.Increment("n", 1)})})
+	if it, gerr := s.Get(ctx, k); err != nil || gerr != nil || it.Data["n"] != int64(3) {
+		t.Errorf("Atomic with a REMOVE below a missing parent: %v; then %v, %v", err, it, gerr)
+	}
+}
