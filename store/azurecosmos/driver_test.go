@@ -335,7 +335,7 @@ func TestErrors(t *testing.T) {
 func TestCosmosDBServerGaps(t *testing.T) {
 	emulator.Need(t, spec, launchErr)
 	if v := endpoint; !strings.Contains(v, "127.0.0.1") {
-		t.Skipf("%s points at %s, which may not be cosmosdb-server", EndpointEnv, v)
+		t.Skipf("%s points at %s, which may not be cosmosdb-server", emulator.CosmosDBServerEnv, v)
 	}
 	d := newTestDriver(t)
 	ctx := context.Background()
@@ -523,10 +523,10 @@ func TestTLSTrust(t *testing.T) {
 		t.Error("WithTrustedCertificate accepted garbage")
 	}
 	other := pinnedTLS([]byte("another certificate"))
-	if err := other.VerifyPeerCertificate([][]byte{mustDER(certPEM)}, nil); err == nil {
+	if err := other.VerifyPeerCertificate([][]byte{certDER}, nil); err == nil {
 		t.Error("a pin on another certificate accepted the server's")
 	}
-	if err := pinnedTLS(mustDER(certPEM)).VerifyPeerCertificate([][]byte{mustDER(certPEM)}, nil); err != nil {
+	if err := pinnedTLS(certDER).VerifyPeerCertificate([][]byte{certDER}, nil); err != nil {
 		t.Errorf("the pin refused its own certificate: %v", err)
 	}
 }

@@ -2,14 +2,10 @@ package azurecosmos
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -18,91 +14,28 @@ import (
 	"github.com/anyfunc/anyfunc/store/storetest"
 )
 
-// EndpointEnv names the endpoint of a running cosmosdb-server (or other
-// Cosmos DB) to test against instead of starting one; CertEnv names the
-// PEM file of its certificate (by default cosmosdb-server's own).
-const (
-	EndpointEnv = "ANYFUNC_COSMOS_ENDPOINT"
-	CertEnv     = "ANYFUNC_COSMOS_CERT"
-)
-
 var (
+	spec      = emulator.CosmosDBServer
 	endpoint  string
 	launchErr error
-	certPEM   []byte
+	certPEM   []byte // the server's certificate
+	certDER   []byte
 )
 
-// serverDir is internal/emulator/cosmosdb-server, where package.json pins
-// @vercel/cosmosdb-server.
-func serverDir() (string, error) {
-	dir, err := os.Getwd()
+func loadCert() error {
+	path, der, err := emulator.CosmosDBServerCert()
 	if err != nil {
-		return "", err
+		return err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "internal", "emulator", "cosmosdb-server"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
+	if certPEM, err = os.ReadFile(path); err != nil {
+		return fmt.Errorf("%w: %v", emulator.ErrNotInstalled, err)
 	}
-}
-
-func serverPackage() string {
-	dir, err := serverDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "node_modules", "@vercel", "cosmosdb-server")
-}
-
-var spec = emulator.Spec{
-	Name:    "cosmosdb-server",
-	EnvVar:  EndpointEnv,
-	Install: "run .ci/setup.d/20-cosmosdb-server.sh (npm ci in internal/emulator/cosmosdb-server)",
-	Command: func(port int) (*exec.Cmd, error) {
-		node, err := emulator.LookPath("node")
-		if err != nil {
-			return nil, err
-		}
-		cli := filepath.Join(serverPackage(), "lib", "cli.js")
-		if _, err := os.Stat(cli); err != nil {
-			return nil, fmt.Errorf("%w: %v", emulator.ErrNotInstalled, err)
-		}
-		return exec.Command(node, cli, "-p", strconv.Itoa(port), "--host", "127.0.0.1"), nil
-	},
-	Endpoint: func(port int) string { return fmt.Sprintf("https://127.0.0.1:%d/", port) },
-	Ready: func(ctx context.Context, endpoint string) error {
-		// Ready once an HTTPS request is answered, whatever the status.
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := testHTTPClient(nil).Do(req)
-		if err != nil {
-			return err
-		}
-		return resp.Body.Close()
-	},
-}
-
-func loadCert() ([]byte, error) {
-	path := os.Getenv(CertEnv)
-	if path == "" {
-		path = filepath.Join(serverPackage(), "cert.pem")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: certificate: %v", emulator.ErrNotInstalled, err)
-	}
-	return b, nil
+	certDER = der
+	return nil
 }
 
 func TestMain(m *testing.M) {
-	certPEM, launchErr = loadCert()
+	launchErr = loadCert()
 	stop := func() {}
 	if launchErr == nil {
 		endpoint, stop, launchErr = emulator.Launch(spec)
@@ -121,7 +54,7 @@ type countingTransport struct {
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if containsDocs(r.URL.Path) {
+	if strings.Contains(r.URL.Path, "/docs") {
 		c.docs.Add(1)
 		if c.inject != nil {
 			if resp := c.inject(r); resp != nil {
@@ -132,43 +65,13 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.base.RoundTrip(r)
 }
 
-func containsDocs(p string) bool {
-	for i := 0; i+5 <= len(p); i++ {
-		if p[i:i+5] == "/docs" {
-			return true
-		}
-	}
-	return false
-}
-
 // testHTTPClient trusts the server's certificate by pinning it, and
-// wraps the transport with ct when it is not nil.
+// wraps the transport with ct.
 func testHTTPClient(ct *countingTransport) *http.Client {
-	var tr http.RoundTripper
-	if cert, err := loadCert(); err == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		der := mustDER(cert)
-		t.TLSClientConfig = pinnedTLS(der)
-		tr = t
-	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		tr = t
-	}
-	if ct != nil {
-		ct.base = tr
-		tr = ct
-	}
-	return &http.Client{Transport: tr}
-}
-
-func mustDER(pemBytes []byte) []byte {
-	var o options
-	WithTrustedCertificate(pemBytes)(&o)
-	if o.certErr != nil {
-		panic(o.certErr)
-	}
-	return o.trustedCert
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = pinnedTLS(certDER)
+	ct.base = t
+	return &http.Client{Transport: ct}
 }
 
 var containerSeq atomic.Int64
