@@ -117,6 +117,8 @@ type handlerPanic struct {
 	stack []byte
 }
 
+// String formats the panic value and the handler's stack; handler.Serve
+// logs it.
 func (p *handlerPanic) String() string {
 	return fmt.Sprintf("%v\n\nhandler goroutine stack:\n%s", p.value, p.stack)
 }
