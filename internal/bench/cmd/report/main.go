@@ -441,11 +441,8 @@ func (r *report) inits(cs []*contender) {
 		var totals []float64
 		var bytesTotal int64
 		for i := 0; i < 5; i++ {
-			cmd := exec.Command(c.bin)
-			cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1", "TODO_API_KEYS=", "AWS_LAMBDA_RUNTIME_API=127.0.0.1:1",
-				"PORT=1", "FUNCTIONS_CUSTOMHANDLER_PORT=1", "GOOGLE_CLOUD_PROJECT=")
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			cmd = exec.CommandContext(ctx, c.bin)
+			cmd := exec.CommandContext(ctx, c.bin)
 			cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1", "TODO_API_KEYS=", "AWS_LAMBDA_RUNTIME_API=127.0.0.1:1",
 				"PORT=1", "FUNCTIONS_CUSTOMHANDLER_PORT=1", "GOOGLE_CLOUD_PROJECT=")
 			out, _ := cmd.CombinedOutput()
@@ -615,7 +612,7 @@ var cloudName = map[coldstart.Cloud]string{
 	coldstart.Azure:  "Azure custom handler (cosmosdb-server)",
 }
 
-func ms(d float64) string { return fmt.Sprintf("%.1f ms", d) }
+func ms(d float64) string  { return fmt.Sprintf("%.1f ms", d) }
 func mib(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
 
 func (r *report) write(w *bytes.Buffer) {
@@ -779,4 +776,3 @@ func abs(x int64) int64 {
 	}
 	return x
 }
-
