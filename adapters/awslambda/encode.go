@@ -11,9 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
 // errTooManyCookies is the internal cause of the 500 answered when an ALB
@@ -132,7 +133,7 @@ func appendResponse(b []byte, shape eventShape, status int, header http.Header, 
 	if binary {
 		b = base64.StdEncoding.AppendEncode(b, body)
 	} else {
-		b = appendEscaped(b, body)
+		b = jsonscan.AppendEscaped(b, unsafe.String(unsafe.SliceData(body), len(body)))
 	}
 	if binary {
 		b = append(b, `","isBase64Encoded":true}`...)
@@ -180,13 +181,13 @@ func appendSingleHeaders(b []byte, header http.Header, cookies bool) []byte {
 		}
 		first = false
 		b = append(b, '"')
-		b = appendEscapedString(b, k)
+		b = jsonscan.AppendEscaped(b, k)
 		b = append(b, `":"`...)
 		for i, v := range vs {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendEscapedString(b, v)
+			b = jsonscan.AppendEscaped(b, v)
 		}
 		b = append(b, '"')
 	}
@@ -198,7 +199,7 @@ func appendSingleHeaders(b []byte, header http.Header, cookies bool) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, '"')
-			b = appendEscapedString(b, v)
+			b = jsonscan.AppendEscaped(b, v)
 			b = append(b, '"')
 		}
 		b = append(b, ']')
@@ -222,79 +223,19 @@ func appendMultiHeaders(b []byte, header http.Header) []byte {
 		}
 		first = false
 		b = append(b, '"')
-		b = appendEscapedString(b, k)
+		b = jsonscan.AppendEscaped(b, k)
 		b = append(b, `":[`...)
 		for i, v := range vs {
 			if i > 0 {
 				b = append(b, ',')
 			}
 			b = append(b, '"')
-			b = appendEscapedString(b, v)
+			b = jsonscan.AppendEscaped(b, v)
 			b = append(b, '"')
 		}
 		b = append(b, ']')
 	}
 	return append(b, '}')
-}
-
-var safeASCII = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendEscaped appends the JSON string contents for s: quotes, backslashes
-// and control characters escaped, invalid UTF-8 replaced by U+FFFD.
-func appendEscaped(b []byte, s []byte) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if safeASCII[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
-}
-
-// appendEscapedString is appendEscaped for a string, without copying it.
-func appendEscapedString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || !safeASCII[c] {
-			return appendEscaped(b, []byte(s))
-		}
-	}
-	return append(b, s...)
 }
 
 // isBinary reports whether a body with these headers is sent base64-encoded.

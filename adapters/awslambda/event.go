@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
 // eventShape is the kind of HTTP event an invocation carried.
@@ -133,15 +134,18 @@ func (e *rawEvent) reset() {
 
 // parse reads the top level of the event.
 func (e *rawEvent) parse(d *scanner) error {
-	if c := d.peek(); c != '{' {
+	if c := d.Peek(); c != '{' {
 		if c == 0 {
 			return malformed("empty event")
 		}
-		return fmt.Errorf("%w: the event is a JSON %s, not an object", ErrNotHTTPEvent, d.kind())
+		if d.Kind() == jsonscan.Invalid {
+			return d.Skip() // the syntax error
+		}
+		return fmt.Errorf("%w: the event is a JSON %s, not an object", ErrNotHTTPEvent, d.Kind())
 	}
 	it, _ := d.object("")
 	for {
-		key, ok, err := it.next()
+		key, ok, err := d.NextKey(&it)
 		if err != nil {
 			return err
 		}
@@ -153,10 +157,10 @@ func (e *rawEvent) parse(d *scanner) error {
 		}
 		switch key {
 		case "version":
-			if d.peek() == '"' {
-				e.version, err = d.str()
+			if d.Peek() == '"' {
+				e.version, err = d.Str()
 			} else {
-				err = d.skip() // other event types number their versions
+				err = d.Skip() // other event types number their versions
 			}
 		case "rawPath":
 			e.hasRawPath = true
@@ -174,69 +178,66 @@ func (e *rawEvent) parse(d *scanner) error {
 		case "headers":
 			e.headers, err = d.stringMap(key, e.headers)
 		case "multiValueHeaders":
-			e.hasMVH = d.peek() == '{'
+			e.hasMVH = d.Peek() == '{'
 			e.mvHeaders, err = d.multiMap(key, e.mvHeaders)
 		case "queryStringParameters":
 			e.query, err = d.stringMap(key, e.query)
 		case "multiValueQueryStringParameters":
-			e.hasMVQ = d.peek() == '{'
+			e.hasMVQ = d.Peek() == '{'
 			e.mvQuery, err = d.multiMap(key, e.mvQuery)
 		case "cookies":
 			err = e.parseCookies(d)
 		case "requestContext":
 			err = e.parseRequestContext(d)
 		case "type":
-			if d.peek() == '"' {
-				e.typ, err = d.str()
+			if d.Peek() == '"' {
+				e.typ, err = d.Str()
 			} else {
-				err = d.skip()
+				err = d.Skip()
 			}
 		case "methodArn", "routeArn":
-			if d.peek() == '"' {
-				e.authArn, err = d.str()
+			if d.Peek() == '"' {
+				e.authArn, err = d.Str()
 			} else {
-				err = d.skip()
+				err = d.Skip()
 			}
 		case "Records":
 			err = e.parseRecords(d)
 		case "eventSource":
-			if d.peek() == '"' {
-				e.eventSource, err = d.str()
+			if d.Peek() == '"' {
+				e.eventSource, err = d.Str()
 			} else {
-				err = d.skip()
+				err = d.Skip()
 			}
 		case "source":
-			if d.peek() == '"' {
-				e.source, err = d.str()
+			if d.Peek() == '"' {
+				e.source, err = d.Str()
 			} else {
-				err = d.skip()
+				err = d.Skip()
 			}
 		default:
-			err = d.skip()
+			err = d.Skip()
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if d.peek() != 0 {
-		return d.errorf("data after the top-level value")
-	}
-	return nil
+	return d.End()
 }
 
 func (e *rawEvent) parseBody(d *scanner) error {
-	switch d.peek() {
+	switch d.Peek() {
 	case 'n':
-		return d.literal("null")
+		return d.Literal("null")
 	case '"':
 	default:
 		return d.typeError("body", "string")
 	}
-	start, end, esc, err := d.strSpan()
+	sp, err := d.StringSpan()
 	if err != nil {
 		return err
 	}
-	e.bodyStart, e.bodyEnd, e.bodyEsc, e.hasBody = start, end, esc, end > start
+	e.bodyStart, e.bodyEnd, e.bodyEsc, e.hasBody = sp.Start, sp.End, sp.Escaped, sp.End > sp.Start
 	return nil
 }
 
@@ -246,7 +247,7 @@ func (e *rawEvent) parseCookies(d *scanner) error {
 		return err
 	}
 	for {
-		ok, err := it.next()
+		ok, err := d.More(&it)
 		if err != nil || !ok {
 			return err
 		}
@@ -261,37 +262,37 @@ func (e *rawEvent) parseCookies(d *scanner) error {
 // parseRecords keeps the event source of the first record, to name the
 // event in the error.
 func (e *rawEvent) parseRecords(d *scanner) error {
-	if d.peek() != '[' {
-		return d.skip()
+	if d.Peek() != '[' {
+		return d.Skip()
 	}
 	it, _ := d.array("Records")
 	for {
-		ok, err := it.next()
+		ok, err := d.More(&it)
 		if err != nil || !ok {
 			return err
 		}
-		if e.eventSource != "" || d.peek() != '{' {
-			if err := d.skip(); err != nil {
+		if e.eventSource != "" || d.Peek() != '{' {
+			if err := d.Skip(); err != nil {
 				return err
 			}
 			continue
 		}
 		rec, _ := d.object("")
 		for {
-			k, ok, err := rec.next()
+			k, ok, err := d.NextKey(&rec)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				break
 			}
-			if (k == "eventSource" || k == "EventSource") && d.peek() == '"' {
-				if e.eventSource, err = d.str(); err != nil {
+			if (k == "eventSource" || k == "EventSource") && d.Peek() == '"' {
+				if e.eventSource, err = d.Str(); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := d.skip(); err != nil {
+			if err := d.Skip(); err != nil {
 				return err
 			}
 		}
@@ -299,13 +300,13 @@ func (e *rawEvent) parseRecords(d *scanner) error {
 }
 
 func (e *rawEvent) parseRequestContext(d *scanner) error {
+	e.hasRC = d.Peek() == '{'
 	it, err := d.object("requestContext")
 	if err != nil {
 		return err
 	}
-	e.hasRC = d.pos > 0 && d.s[d.pos-1] == '{'
 	for {
-		key, ok, err := it.next()
+		key, ok, err := d.NextKey(&it)
 		if err != nil {
 			return err
 		}
@@ -324,8 +325,8 @@ func (e *rawEvent) parseRequestContext(d *scanner) error {
 		case "eventType":
 			e.eventType, err = d.stringField("requestContext.eventType")
 		case "elb":
-			e.elb = d.peek() == '{'
-			err = d.skip()
+			e.elb = d.Peek() == '{'
+			err = d.Skip()
 		case "http":
 			err = e.parseHTTP(d)
 		case "identity":
@@ -333,7 +334,7 @@ func (e *rawEvent) parseRequestContext(d *scanner) error {
 		case "authorizer":
 			err = e.parseAuthorizer(d)
 		default:
-			err = d.skip()
+			err = d.Skip()
 		}
 		if err != nil {
 			return err
@@ -342,13 +343,13 @@ func (e *rawEvent) parseRequestContext(d *scanner) error {
 }
 
 func (e *rawEvent) parseHTTP(d *scanner) error {
+	e.hasHTTP = d.Peek() == '{'
 	it, err := d.object("requestContext.http")
 	if err != nil {
 		return err
 	}
-	e.hasHTTP = d.s[d.pos-1] == '{'
 	for {
-		key, ok, err := it.next()
+		key, ok, err := d.NextKey(&it)
 		if err != nil || !ok {
 			return err
 		}
@@ -360,7 +361,7 @@ func (e *rawEvent) parseHTTP(d *scanner) error {
 		case "sourceIp":
 			e.sourceIP, err = d.stringField("requestContext.http.sourceIp")
 		default:
-			err = d.skip()
+			err = d.Skip()
 		}
 		if err != nil {
 			return err
@@ -376,7 +377,7 @@ func (e *rawEvent) parseV1Identity(d *scanner) error {
 		return err
 	}
 	for {
-		key, ok, err := it.next()
+		key, ok, err := d.NextKey(&it)
 		if err != nil || !ok {
 			return err
 		}
@@ -386,10 +387,10 @@ func (e *rawEvent) parseV1Identity(d *scanner) error {
 		case "userArn", "user", "caller", "accessKey", "accountId", "principalOrgId",
 			"cognitoIdentityId", "cognitoIdentityPoolId", "cognitoAuthenticationType", "cognitoAuthenticationProvider":
 			var v string
-			if d.peek() == '"' {
-				v, err = d.str()
+			if d.Peek() == '"' {
+				v, err = d.Str()
 			} else {
-				err = d.skip() // only strings identify a caller
+				err = d.Skip() // only strings identify a caller
 			}
 			if err == nil && v != "" {
 				if e.v1Identity == nil {
@@ -398,7 +399,7 @@ func (e *rawEvent) parseV1Identity(d *scanner) error {
 				e.v1Identity[key] = v
 			}
 		default:
-			err = d.skip()
+			err = d.Skip()
 		}
 		if err != nil {
 			return err
@@ -407,13 +408,13 @@ func (e *rawEvent) parseV1Identity(d *scanner) error {
 }
 
 func (e *rawEvent) parseAuthorizer(d *scanner) error {
-	if isNull, err := d.null(); isNull || err != nil {
+	if isNull, err := d.Null(); isNull || err != nil {
 		return err
 	}
-	if d.peek() != '{' {
+	if d.Peek() != '{' {
 		return d.typeError("requestContext.authorizer", "object")
 	}
-	v, err := d.value(0)
+	v, err := d.Value()
 	if err != nil {
 		return err
 	}
@@ -428,16 +429,16 @@ func (d *scanner) stringMap(field string, dst []kv) ([]kv, error) {
 		return dst, err
 	}
 	for {
-		k, ok, err := it.next()
+		k, ok, err := d.NextKey(&it)
 		if err != nil || !ok {
 			return dst, err
 		}
 		var v string
-		switch d.peek() {
+		switch d.Peek() {
 		case '"':
-			v, err = d.str()
+			v, err = d.Str()
 		case 'n':
-			err = d.literal("null")
+			err = d.Literal("null")
 		default:
 			err = d.typeError(field+"."+k, "string")
 		}
@@ -455,11 +456,11 @@ func (d *scanner) multiMap(field string, dst []kv) ([]kv, error) {
 		return dst, err
 	}
 	for {
-		k, ok, err := it.next()
+		k, ok, err := d.NextKey(&it)
 		if err != nil || !ok {
 			return dst, err
 		}
-		if c := d.peek(); c != '[' && c != 'n' {
+		if c := d.Peek(); c != '[' && c != 'n' {
 			return dst, d.typeError(field+"."+k, "array")
 		}
 		vals, err := d.array("")
@@ -467,7 +468,7 @@ func (d *scanner) multiMap(field string, dst []kv) ([]kv, error) {
 			return dst, err
 		}
 		for {
-			ok, err := vals.next()
+			ok, err := d.More(&vals)
 			if err != nil {
 				return dst, err
 			}
@@ -475,11 +476,11 @@ func (d *scanner) multiMap(field string, dst []kv) ([]kv, error) {
 				break
 			}
 			var v string
-			switch d.peek() {
+			switch d.Peek() {
 			case '"':
-				v, err = d.str()
+				v, err = d.Str()
 			case 'n':
-				err = d.literal("null")
+				err = d.Literal("null")
 			default:
 				err = d.typeError(field+"."+k+"[]", "string")
 			}
@@ -540,9 +541,9 @@ func decodeEvent(payload []byte, r *handler.Request, o *options) (eventShape, *h
 		e.reset()
 		eventPool.Put(e)
 	}()
-	d := &scanner{s: string(payload)}
+	d := &scanner{jsonscan.New(string(payload))}
 	if err := e.parse(d); err != nil {
-		var se *syntaxError
+		var se *jsonscan.SyntaxError
 		if errors.As(err, &se) {
 			return 0, nil, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
 		}
@@ -805,7 +806,7 @@ func (e *rawEvent) buildBody(payload []byte, r *handler.Request, o *options) (*h
 	raw := payload[e.bodyStart:e.bodyEnd]
 	var scratch []byte
 	if e.bodyEsc {
-		b, err := unescape(make([]byte, 0, len(raw)), string(raw))
+		b, err := jsonscan.AppendUnescaped(make([]byte, 0, len(raw)), string(raw))
 		if err != nil {
 			return nil, malformed("body: %v", err)
 		}
