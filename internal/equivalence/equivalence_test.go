@@ -1,0 +1,416 @@
+package equivalence_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anyfunc/anyfunc/internal/azurehost"
+	"github.com/anyfunc/anyfunc/internal/emulator"
+	"github.com/anyfunc/anyfunc/internal/equivalence"
+	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
+	"github.com/anyfunc/anyfunc/internal/lambdatest"
+)
+
+// The entry points under test, by the name of the binary go build gives
+// them.
+const (
+	pkgLambda = "github.com/anyfunc/anyfunc/examples/todo/cmd/lambda"
+	pkgGCF    = "github.com/anyfunc/anyfunc/examples/todo/cmd/gcf"
+	pkgAzure  = "github.com/anyfunc/anyfunc/examples/todo/cmd/azure"
+	pkgLocal  = "github.com/anyfunc/anyfunc/examples/todo/cmd/local"
+)
+
+// apiKey is the one caller of the scenario, "ann".
+const apiKey = "key-ann-0123456789abcdef"
+
+// runID keeps the tables, collections and containers of successive runs
+// against one emulator apart.
+var runID = strconv.FormatInt(time.Now().UnixNano(), 36)
+
+// build compiles the four entry points for the host in one go build, so
+// that the packages they share are compiled once. It uses the default
+// build configuration, whose compiled packages go vet and go build have
+// usually cached already (deploy/build.sh adds -trimpath and CGO_ENABLED=0
+// and cross-compiles). -tags lambda.norpc is read by the Lambda runtime
+// only.
+func build(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-ldflags", "-s -w",
+		"-o", dir+string(filepath.Separator), pkgLambda, pkgGCF, pkgAzure, pkgLocal)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, name := range []string{"lambda", "gcf", "azure", "local"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("binary %s: %.1f MB (stripped, host OS/arch)", name, float64(fi.Size())/(1<<20))
+	}
+	return dir
+}
+
+// appEnv is the configuration every runtime gets, besides its store.
+// Variables that the environment of the test might hold are set empty.
+func appEnv(storeURL string, ensure bool) []string {
+	env := []string{
+		"TODO_STORE_URL=" + storeURL,
+		"TODO_API_KEYS=ann:" + apiKey,
+		"TODO_JWT_SECRET=", "TODO_JWKS_URL=", "TODO_CORS_ORIGINS=", "TODO_RATE_LIMIT=",
+		"TODO_ENSURE_SCHEMA=",
+	}
+	if ensure {
+		env = append(env, "TODO_ENSURE_SCHEMA=1")
+	}
+	return env
+}
+
+// client sends the scenario's requests to one runtime.
+type client struct {
+	base string // URL prefix of the API, without a trailing slash
+	http *http.Client
+}
+
+// lambdaFunction is the Lambda binary polling a fake Runtime API.
+type lambdaFunction struct {
+	srv    *lambdaruntime.Server
+	cmd    *exec.Cmd
+	exited chan struct{}
+	mu     sync.Mutex
+	out    bytes.Buffer
+}
+
+func (f *lambdaFunction) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out.Write(p)
+}
+
+// startLambda runs the Lambda binary against a new fake Runtime API.
+func startLambda(t *testing.T, bin string, env []string) *lambdaFunction {
+	t.Helper()
+	srv, err := lambdaruntime.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &lambdaFunction{srv: srv, exited: make(chan struct{})}
+	f.cmd = exec.Command(bin)
+	f.cmd.Env = append(os.Environ(), env...)
+	f.cmd.Env = append(f.cmd.Env, "AWS_LAMBDA_RUNTIME_API="+srv.Addr(), "AWS_LAMBDA_FUNCTION_NAME=todo")
+	f.cmd.Stdout, f.cmd.Stderr = f, f
+	if err := f.cmd.Start(); err != nil {
+		srv.Close()
+		t.Fatal(err)
+	}
+	go func() {
+		f.cmd.Wait()
+		close(f.exited)
+	}()
+	t.Cleanup(func() {
+		f.cmd.Process.Kill()
+		<-f.exited
+		srv.Close()
+		if t.Failed() {
+			f.mu.Lock()
+			t.Logf("function output:\n%s", f.out.String())
+			f.mu.Unlock()
+		}
+	})
+	return f
+}
+
+// invoke delivers one event, failing at once if the process exits.
+func (f *lambdaFunction) invoke(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-f.exited:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	res, err := f.srv.Invoke(ctx, payload, lambdaruntime.Options{})
+	select {
+	case <-f.exited:
+		return nil, fmt.Errorf("the function process exited (%v)", f.cmd.ProcessState)
+	default:
+	}
+	return res, err
+}
+
+// serve runs an HTTP server binary (local or gcf) on a free port, as
+// emulators are run, ready once GET /healthz answers 200.
+func serve(t *testing.T, bin string, env []string) string {
+	t.Helper()
+	spec := emulator.Spec{
+		Name:    filepath.Base(bin),
+		Install: "build it first",
+		Command: func(port int) (*exec.Cmd, error) {
+			cmd := exec.Command(bin)
+			cmd.Env = append(append(os.Environ(), env...), "PORT="+strconv.Itoa(port))
+			return cmd, nil
+		},
+		Endpoint: func(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) },
+		Ready: func(ctx context.Context, endpoint string) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/healthz", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET /healthz answered %d", resp.StatusCode)
+			}
+			return nil
+		},
+		StartTimeout: time.Minute,
+		Attempts:     2,
+	}
+	endpoint, stop, err := emulator.Launch(spec)
+	if err != nil {
+		t.Fatalf("starting %s: %v", spec.Name, err)
+	}
+	t.Cleanup(stop)
+	return endpoint
+}
+
+// runtime is one way of running the example.
+type runtime struct {
+	name  string
+	start func(t *testing.T, bins string) *client
+}
+
+func runtimes() []runtime {
+	var rts []runtime
+	for _, shape := range []lambdatest.Shape{lambdatest.V1, lambdatest.V2, lambdatest.ALB} {
+		rts = append(rts, runtime{"lambda-" + shape.String() + "/dynamodb", func(t *testing.T, bins string) *client {
+			endpoint := moto.need(t)
+			table := "todo-eq-" + runID + "-" + shape.String()
+			env := append(appEnv("dynamodb://"+table+"?region=us-east-1&endpoint="+endpoint, true),
+				"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_SESSION_TOKEN=",
+				"AWS_PROFILE=", "AWS_REGION=us-east-1")
+			f := startLambda(t, filepath.Join(bins, "lambda"), env)
+			return &client{base: "https://abcdefghij.execute-api.us-east-1.amazonaws.com", http: &http.Client{
+				Transport: &lambdatest.Transport{Shape: shape, Invoke: f.invoke},
+			}}
+		}})
+	}
+	rts = append(rts, runtime{"gcf/firestore", func(t *testing.T, bins string) *client {
+		endpoint := firestore.need(t)
+		env := append(appEnv("firestore://anyfunc-equivalence/todos_"+runID, true),
+			"FIRESTORE_EMULATOR_HOST="+endpoint, "FUNCTION_TARGET=Todo")
+		return &client{base: serve(t, filepath.Join(bins, "gcf"), env), http: &http.Client{}}
+	}})
+	for _, mode := range []azurehost.Mode{azurehost.Payload, azurehost.Proxying} {
+		rts = append(rts, runtime{"azure-" + mode.String() + "/cosmos", func(t *testing.T, bins string) *client {
+			endpoint := cosmos.need(t)
+			cert, _, err := emulator.CosmosDBServerCert()
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := "cosmos://local/anyfunc/todos_" + runID + "_" + mode.String() + "?endpoint=" + endpoint +
+				"&key=emulator&cert_file=" + cert + "&server=cosmosdb-server"
+			h, err := azurehost.Start(azurehost.Config{
+				Binary: filepath.Join(bins, "azure"), Mode: mode, FunctionTimeout: "00:01:00",
+				Env: appEnv(u, true),
+			})
+			if err != nil {
+				t.Fatalf("azure host: %v", err)
+			}
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("host logs: %q", h.Logs())
+				}
+				h.Close()
+			})
+			return &client{base: "http://anyfunc-todo.azurewebsites.net/api", http: &http.Client{Transport: h}}
+		}})
+	}
+	return rts
+}
+
+// local is the reference: the local server on memstore. TODO_ENSURE_SCHEMA
+// is not set: memstore has no schema (and mem:// URLs take no parameters).
+func startLocal(t *testing.T, bins string) *client {
+	return &client{base: serve(t, filepath.Join(bins, "local"), appEnv("mem://todos", false)), http: &http.Client{}}
+}
+
+// do sends one request and records its answer under step; it returns the
+// answer's header and raw body for the scenario's own checks.
+func (c *client) do(t *testing.T, rec *equivalence.Recorder, step, method, path string, body []byte, header ...string) (http.Header, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s: reading the body: %v", step, err)
+	}
+	rec.Record(step, method, path, resp.StatusCode, resp.Header, b)
+	return resp.Header, b
+}
+
+// idOf returns the id member of a todo body ("" if there is none).
+func idOf(body []byte) string {
+	var v struct{ ID string }
+	json.Unmarshal(body, &v)
+	return v.ID
+}
+
+// scenario runs the scripted session against c and returns its transcript.
+func scenario(t *testing.T, c *client) string {
+	var rec equivalence.Recorder
+	key := []string{"X-Api-Key", apiKey}
+	with := func(extra ...string) []string { return append(append([]string(nil), key...), extra...) }
+
+	c.do(t, &rec, "health", "GET", "/healthz", nil)
+	c.do(t, &rec, "no credentials", "GET", "/todos", nil)
+
+	h, b := c.do(t, &rec, "create", "POST", "/todos", []byte(`{"title":"Buy milk","due":"2030-01-02"}`), key...)
+	first, firstETag := idOf(b), h.Get("ETag")
+	if first == "" {
+		t.Fatalf("create answered no id: %s", b)
+	}
+
+	h1, b1 := c.do(t, &rec, "idempotent create", "POST", "/todos", []byte(`{"title":"Water plants"}`), with("Idempotency-Key", "create-water-1")...)
+	h2, b2 := c.do(t, &rec, "idempotent create repeated", "POST", "/todos", []byte(`{"title":"Water plants"}`), with("Idempotency-Key", "create-water-1")...)
+	rec.Note("repeat has the same body: %v, ETag: %v, Location: %v",
+		bytes.Equal(b1, b2), h1.Get("ETag") == h2.Get("ETag"), h1.Get("Location") == h2.Get("Location"))
+
+	c.do(t, &rec, "create", "POST", "/todos", []byte(`{"title":"Call mum"}`), key...)
+
+	next := ""
+	for page := 1; ; page++ {
+		path := "/todos?limit=1"
+		if next != "" {
+			path += "&cursor=" + next
+		}
+		_, b := c.do(t, &rec, "list page "+strconv.Itoa(page), "GET", path, nil, key...)
+		var l struct{ Next *string }
+		if err := json.Unmarshal(b, &l); err != nil {
+			t.Fatalf("list page %d: %v: %s", page, err, b)
+		}
+		if l.Next == nil {
+			break
+		}
+		if page == 5 {
+			t.Fatalf("more than 5 pages of one todo for 3 todos")
+		}
+		next = *l.Next
+	}
+
+	h, _ = c.do(t, &rec, "get", "GET", "/todos/"+first, nil, key...)
+	rec.Note("get has the ETag of create: %v", h.Get("ETag") == firstETag)
+
+	h, _ = c.do(t, &rec, "patch", "PATCH", "/todos/"+first, []byte(`{"done":true}`), with("If-Match", firstETag)...)
+	rec.Note("patch changed the ETag: %v", h.Get("ETag") != "" && h.Get("ETag") != firstETag)
+	c.do(t, &rec, "patch with a stale If-Match", "PATCH", "/todos/"+first, []byte(`{"title":"Buy oat milk"}`), with("If-Match", firstETag)...)
+
+	c.do(t, &rec, "bad JSON", "POST", "/todos", []byte(`{"title": "unterminated`), key...)
+	big := []byte(`{"title":"` + strings.Repeat("x", 70<<10) + `"}`)
+	c.do(t, &rec, "oversized body", "POST", "/todos", big, key...)
+
+	c.do(t, &rec, "delete", "DELETE", "/todos/"+first, nil, key...)
+	c.do(t, &rec, "get after delete", "GET", "/todos/"+first, nil, key...)
+	c.do(t, &rec, "delete again", "DELETE", "/todos/"+first, nil, key...)
+	c.do(t, &rec, "list after delete", "GET", "/todos", nil, key...)
+	return rec.String()
+}
+
+// TestEquivalence runs the scenario on the local server (memstore), the
+// reference, and on every cloud runtime, and requires the same transcript.
+func TestEquivalence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds four binaries and starts three emulators")
+	}
+	bins := build(t)
+	want := scenario(t, startLocal(t, bins))
+	if t.Failed() {
+		return
+	}
+	t.Logf("reference transcript (local/memstore):\n%s", want)
+	t.Run("runtimes", func(t *testing.T) {
+		for _, rt := range runtimes() {
+			t.Run(rt.name, func(t *testing.T) {
+				t.Parallel()
+				got := scenario(t, rt.start(t, bins))
+				if d := equivalence.Diff(want, got); d != "" {
+					t.Errorf("%s answers differently from local/memstore (- local, + %s):\n%s", rt.name, rt.name, d)
+				}
+			})
+		}
+	})
+}
+
+// TestDependencyIsolation checks that each cloud's entry point links no
+// other cloud's SDK.
+func TestDependencyIsolation(t *testing.T) {
+	aws := []string{"github.com/aws/"}
+	google := []string{"cloud.google.com/", "google.golang.org/grpc", "github.com/GoogleCloudPlatform/"}
+	azure := []string{"github.com/Azure/", "github.com/AzureAD/"}
+	for _, tc := range []struct {
+		pkg    string
+		forbid []string
+	}{
+		{pkgLambda, append(append([]string(nil), google...), azure...)},
+		{pkgAzure, append(append([]string(nil), aws...), google...)},
+		{"github.com/anyfunc/anyfunc/examples/todo/gcp", append(append([]string(nil), aws...), azure...)},
+		{pkgGCF, append(append([]string(nil), aws...), azure...)},
+	} {
+		out, err := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", tc.pkg).Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				t.Fatalf("go list %s: %v\n%s", tc.pkg, err, ee.Stderr)
+			}
+			t.Fatal(err)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 10 {
+			t.Fatalf("go list -deps %s listed only %q", tc.pkg, deps)
+		}
+		for _, d := range deps {
+			for _, f := range tc.forbid {
+				if strings.HasPrefix(d, f) {
+					t.Errorf("%s depends on %s", tc.pkg, d)
+				}
+			}
+		}
+	}
+}
