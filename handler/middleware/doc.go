@@ -1,7 +1,8 @@
 // Package middleware provides the gateway features anyfunc handlers need on
 // every platform: authentication (APIKey, JWT/OIDC), authorization
 // (RequireScope, RequireClaim), CORS, rate limits, idempotency keys, request
-// validation, body limits, timeouts and conditional GET.
+// validation, body limits, timeouts and conditional GET; and observability:
+// structured request logs, OpenTelemetry traces and metrics.
 //
 // API gateways differ across clouds (Google's API Gateway has no CORS, API
 // keys and JWT authorizers work differently on each), so anyfunc does this
@@ -58,4 +59,40 @@
 // JWT. It is never taken from a header a client can send; the JWT
 // middleware can be told to accept an identity the platform has already
 // verified instead of verifying a token again.
+//
+// # Observability
+//
+// [Logger] writes one JSON line per request in the shape the platform's own
+// tooling reads (Cloud Logging's severity, httpRequest and trace fields;
+// Lambda's JSON log format with requestId; fields Application Insights picks
+// up on Azure), chosen from the adapter's [handler.Invocation] and
+// overridable with [WithLogFormat]. Handlers log through handler.Logger(ctx),
+// which carries the request and trace IDs. Header values are never logged
+// and secret-named attributes are redacted.
+//
+// [Tracing] starts a server span per request, named by route, parented by
+// the caller's traceparent, X-Amzn-Trace-Id (or the Lambda invocation's trace
+// ID) or X-Cloud-Trace-Context; [InstrumentStore] makes store calls child
+// spans. [Metrics] records request durations (count and percentiles), 5xx
+// errors, in-flight requests and cold starts; InstrumentStore records store
+// operation durations. Place them outermost, Tracing first:
+//
+//	h = handler.Chain(h, middleware.Tracing(), middleware.Metrics(), middleware.Logger(), cors, auth, ...)
+//
+// No exporter is forced on you: install an OpenTelemetry SDK with the
+// exporter of your cloud, once, at start-up, for example
+//
+//	// AWS (ADOT collector layer / X-Ray): OTLP to the local collector
+//	exp, _ := otlptracegrpc.New(ctx) // go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc
+//	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithIDGenerator(xray.NewIDGenerator())))
+//
+//	// Google Cloud Trace: github.com/GoogleCloudPlatform/opentelemetry-operations-go/exporter/trace
+//	exp, _ := texporter.New(texporter.WithProjectID(project))
+//	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp)))
+//
+//	// Azure Monitor: OTLP to an OpenTelemetry Collector with the azuremonitor exporter
+//	exp, _ := otlptracehttp.New(ctx) // go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp
+//	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp)))
+//
+// and likewise otel.SetMeterProvider with the matching metric exporter.
 package middleware
