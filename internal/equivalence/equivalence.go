@@ -179,12 +179,12 @@ func Diff(want, got string) string {
 			lines = append(lines, line{' ', a[i]})
 			i++
 			j++
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			lines = append(lines, line{'+', b[j]})
-			j++
-		default:
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
 			lines = append(lines, line{'-', a[i]})
 			i++
+		default:
+			lines = append(lines, line{'+', b[j]})
+			j++
 		}
 	}
 	// Show each change with up to three lines around it.
@@ -206,6 +206,9 @@ func Diff(want, got string) string {
 			out.WriteString("  ...\n")
 		}
 		fmt.Fprintf(&out, "%c %s\n", l.op, l.text)
+	}
+	if !show[len(lines)-1] {
+		out.WriteString("  ...\n")
 	}
 	return out.String()
 }
