@@ -13,9 +13,9 @@
 //     answer), then sends the first invocation in payload mode and reads
 //     the whole answer.
 //
-// The process is then stopped (SIGTERM) and reaped; Sample.CPU and
-// Sample.MaxRSS come from its rusage, so they cover the whole life of the
-// process, which after its first answer only waits.
+// Its peak RSS is then read from /proc, and the process is stopped
+// (SIGTERM) and reaped; Sample.CPU comes from its rusage, so it covers the
+// whole life of the process, which after its first answer only waits.
 package coldstart
 
 import (
@@ -25,11 +25,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -84,7 +86,14 @@ type Sample struct {
 	Wall time.Duration
 	// User and Sys are the process's CPU times (rusage).
 	User, Sys time.Duration
-	// MaxRSS is the peak resident set size, in bytes (rusage ru_maxrss).
+	// Ready is the time from exec to the platform's readiness signal,
+	// before the first request: the first accepted connection
+	// (Cloud Functions) or the first answer to the readiness probe
+	// (Azure); 0 for Lambda, whose runtime asks for work instead.
+	Ready time.Duration
+	// MaxRSS is the peak resident set size, in bytes: VmHWM of
+	// /proc/PID/status once the answer is in. (wait4's ru_maxrss cannot
+	// be used: Linux carries the harness's own peak over the exec.)
 	MaxRSS int64
 	Answer Answer
 }
@@ -97,7 +106,7 @@ func (s Sample) CPU() time.Duration { return s.User + s.Sys }
 func Run(ctx context.Context, t Target, req Request) (Sample, error) {
 	s := Sample{Cloud: t.Cloud, Impl: t.Impl}
 	var (
-		answer func(context.Context, *exec.Cmd) (Answer, error)
+		answer func(context.Context, func()) (Answer, error)
 		env    []string
 	)
 	switch t.Cloud {
@@ -109,7 +118,7 @@ func Run(ctx context.Context, t Target, req Request) (Sample, error) {
 		defer srv.Close()
 		env = []string{"AWS_LAMBDA_RUNTIME_API=" + srv.Addr(), "AWS_LAMBDA_FUNCTION_NAME=todo",
 			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST"}
-		answer = func(ctx context.Context, _ *exec.Cmd) (Answer, error) { return lambdaAnswer(ctx, srv, req) }
+		answer = func(ctx context.Context, _ func()) (Answer, error) { return lambdaAnswer(ctx, srv, req) }
 	case GCF, Azure:
 		port, err := emulator.FreePort()
 		if err != nil {
@@ -118,12 +127,12 @@ func Run(ctx context.Context, t Target, req Request) (Sample, error) {
 		base := "http://127.0.0.1:" + strconv.Itoa(port)
 		if t.Cloud == GCF {
 			env = []string{"PORT=" + strconv.Itoa(port), "FUNCTION_TARGET=Todo"}
-			answer = func(ctx context.Context, _ *exec.Cmd) (Answer, error) { return gcfAnswer(ctx, base, req) }
+			answer = func(ctx context.Context, ready func()) (Answer, error) { return gcfAnswer(ctx, base, req, ready) }
 		} else {
 			env = []string{"FUNCTIONS_CUSTOMHANDLER_PORT=" + strconv.Itoa(port), "FUNCTIONS_WORKER_RUNTIME=custom",
 				"AzureWebJobsScriptRoot=" + t.AppDir}
-			answer = func(ctx context.Context, _ *exec.Cmd) (Answer, error) {
-				return azureAnswer(ctx, base, t.FunctionName, req)
+			answer = func(ctx context.Context, ready func()) (Answer, error) {
+				return azureAnswer(ctx, base, t.FunctionName, req, ready)
 			}
 		}
 	default:
@@ -145,7 +154,7 @@ func Run(ctx context.Context, t Target, req Request) (Sample, error) {
 	actx, cancel := context.WithCancel(ctx)
 	got := make(chan error, 1)
 	go func() {
-		a, err := answer(actx, cmd)
+		a, err := answer(actx, func() { s.Ready = time.Since(start) })
 		s.Wall = time.Since(start)
 		s.Answer = a
 		got <- err
@@ -159,12 +168,16 @@ func Run(ctx context.Context, t Target, req Request) (Sample, error) {
 		return s, fmt.Errorf("coldstart: %s/%s exited before answering (%v): %.2000s", t.Cloud, t.Impl, werr, logs.String())
 	}
 	cancel()
+	hwm, hwmErr := vmHWM(cmd.Process.Pid)
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-exited:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
+	}
+	if err == nil && hwmErr != nil {
+		err = hwmErr
 	}
 	if err != nil {
 		return s, fmt.Errorf("coldstart: %s/%s: %w; its output: %.2000s", t.Cloud, t.Impl, err, logs.String())
@@ -175,8 +188,26 @@ func Run(ctx context.Context, t Target, req Request) (Sample, error) {
 	}
 	s.User = time.Duration(ru.Utime.Nano())
 	s.Sys = time.Duration(ru.Stime.Nano())
-	s.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
+	s.MaxRSS = hwm
 	return s, nil
+}
+
+// vmHWM reads the peak resident set size of process pid, in bytes.
+func vmHWM(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("VmHWM: %q", line)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, errors.New("coldstart: no VmHWM in /proc/" + strconv.Itoa(pid) + "/status")
 }
 
 func httpRequest(method, url string, req Request, body io.Reader) (*http.Request, error) {
@@ -252,7 +283,21 @@ func client() *http.Client {
 	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
-func gcfAnswer(ctx context.Context, base string, req Request) (Answer, error) {
+func gcfAnswer(ctx context.Context, base string, req Request, ready func()) (Answer, error) {
+	addr := strings.TrimPrefix(base, "http://")
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return Answer{}, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+	ready()
 	resp, err := untilAnswered(ctx, client(), func() (*http.Request, error) {
 		return httpRequest(http.MethodGet, base+req.Path, req, nil)
 	})
@@ -262,14 +307,15 @@ func gcfAnswer(ctx context.Context, base string, req Request) (Answer, error) {
 	return readAnswer(resp)
 }
 
-func azureAnswer(ctx context.Context, base, function string, req Request) (Answer, error) {
+func azureAnswer(ctx context.Context, base, function string, req Request, ready func()) (Answer, error) {
 	c := client()
-	ready, err := untilAnswered(ctx, c, func() (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/", nil) })
+	probe, err := untilAnswered(ctx, c, func() (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"/", nil) })
 	if err != nil {
 		return Answer{}, err
 	}
-	io.Copy(io.Discard, ready.Body)
-	ready.Body.Close()
+	io.Copy(io.Discard, probe.Body)
+	probe.Body.Close()
+	ready()
 	env, err := payload(req)
 	if err != nil {
 		return Answer{}, err

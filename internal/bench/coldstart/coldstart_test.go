@@ -133,7 +133,7 @@ func TestRun(t *testing.T) {
 				s.Answer.Header.Get("Content-Type") != "application/json" {
 				t.Errorf("%s with key %q answered %d %v %s", cloud, c.key, s.Answer.Status, s.Answer.Header, s.Answer.Body)
 			}
-			if s.Wall <= 0 || s.MaxRSS <= 0 || s.Cloud != cloud || s.Impl != "test" {
+			if s.Wall <= 0 || s.MaxRSS <= 0 || s.MaxRSS > 1<<30 || (cloud != coldstart.Lambda) != (s.Ready > 0) || s.Ready > s.Wall || s.Cloud != cloud || s.Impl != "test" {
 				t.Errorf("%s: sample %+v lacks measurements", cloud, s)
 			}
 		}
