@@ -12,14 +12,22 @@ var safeASCII = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString appends s to dst as a JSON string literal, quotes included.
-// It escapes quotes, backslashes, control characters and U+2028 and U+2029
-// (which JavaScript does not allow in string literals), and replaces each
-// byte of invalid UTF-8 with U+FFFD, as encoding/json does; it does not
-// escape <, > and &. To append a []byte without copying it, pass
-// unsafe.String(unsafe.SliceData(b), len(b)).
+// AppendString appends s to dst as a JSON string literal: a quote,
+// AppendEscaped(dst, s) and a quote.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = AppendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// AppendEscaped appends s to dst as the contents of a JSON string, without
+// the quotes, so that several pieces can make one string. It escapes quotes,
+// backslashes, control characters and U+2028 and U+2029 (which JavaScript
+// does not allow in string literals), and replaces each byte of invalid
+// UTF-8 with U+FFFD, as encoding/json does; it does not escape <, > and &.
+// To append a []byte without copying it, pass
+// unsafe.String(unsafe.SliceData(b), len(b)).
+func AppendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -60,6 +68,5 @@ func AppendString(dst []byte, s string) []byte {
 		i += size
 		start = i
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }

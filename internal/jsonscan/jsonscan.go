@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MaxDepth bounds the nesting of arrays and objects that [Scanner.Skip] and
@@ -269,7 +270,8 @@ type Span struct {
 }
 
 // Str reads a string. Without escapes it is a substring of the source and
-// costs no allocation; with escapes it is unescaped into a new string. Any
+// costs no allocation; with escapes it is unescaped into a new string (one
+// allocation). Any
 // other value is an error naming its kind and is left unread.
 func (s *Scanner) Str() (string, error) {
 	sp, err := s.StringSpan()
@@ -283,7 +285,8 @@ func (s *Scanner) Str() (string, error) {
 	if err != nil {
 		return "", &SyntaxError{Msg: err.Error(), Offset: sp.Start}
 	}
-	return string(b), nil
+	// b is new and referenced nowhere else: the string can share it.
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }
 
 // AppendStr reads a string and appends its unescaped contents to dst.
@@ -399,7 +402,9 @@ func AppendUnescaped(dst []byte, raw string) ([]byte, error) {
 			dst = utf8.AppendRune(dst, r)
 			continue
 		default:
-			return dst, fmt.Errorf("invalid escape %q", raw[i:i+2])
+			// Quote a copy: raw must not escape, so that callers may pass a
+			// temporary string(b) without it being allocated.
+			return dst, fmt.Errorf("invalid escape %q", []byte{'\\', e})
 		}
 		i += 2
 	}

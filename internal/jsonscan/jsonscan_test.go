@@ -237,6 +237,7 @@ func TestAppendString(t *testing.T) {
 func TestNoAllocations(t *testing.T) {
 	src := `{"a":"plain","b":[1,2,{"c":null}],"d":"esc\"aped","e":true}`
 	buf := make([]byte, 0, 256)
+	escaped := []byte(`a\n\u00e9 \ud83d\ude00 b`) // under 32 bytes: converted on the stack
 	n := testing.AllocsPerRun(100, func() {
 		s := jsonscan.New(src)
 		it, _ := s.Open('{')
@@ -255,8 +256,24 @@ func TestNoAllocations(t *testing.T) {
 			}
 		}
 		buf = jsonscan.AppendString(buf[:0], src)
+		// raw does not escape, so converting a short []byte for it is free.
+		buf, _ = jsonscan.AppendUnescaped(buf[:0], string(escaped))
 	})
 	if n != 0 {
 		t.Errorf("%v allocations per run, want 0", n)
+	}
+}
+
+func TestAppendEscapedPieces(t *testing.T) {
+	b := []byte(`"`)
+	for i, v := range []string{"a\"", "b\n", "é"} {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = jsonscan.AppendEscaped(b, v)
+	}
+	b = append(b, '"')
+	if string(b) != `"a\", b\n, é"` {
+		t.Errorf("got %s", b)
 	}
 }
