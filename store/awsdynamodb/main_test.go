@@ -10,8 +10,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,31 +22,7 @@ import (
 
 // motoSpec launches moto's server, the DynamoDB implementation the tests
 // run against.
-var motoSpec = emulator.Spec{
-	Name:    "moto",
-	EnvVar:  "ANYFUNC_DYNAMODB_ENDPOINT",
-	Install: `install it with pip install "moto[server]" (it provides moto_server)`,
-	Command: func(port int) (*exec.Cmd, error) {
-		p, err := emulator.LookPath("moto_server")
-		if err != nil {
-			return nil, err
-		}
-		return exec.Command(p, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), nil
-	},
-	Endpoint: func(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) },
-	Ready: func(ctx context.Context, endpoint string) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/moto-api/", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		return nil
-	},
-}
+var motoSpec = emulator.Moto
 
 var (
 	motoEndpoint string

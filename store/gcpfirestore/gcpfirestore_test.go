@@ -5,12 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,48 +17,7 @@ import (
 )
 
 // spec describes Google's Firestore emulator, started through gcloud.
-var spec = emulator.Spec{
-	Name:    "firestore",
-	EnvVar:  "FIRESTORE_EMULATOR_HOST",
-	Install: "install the Google Cloud CLI with its cloud-firestore-emulator component (and Java)",
-	Command: func(port int) (*exec.Cmd, error) {
-		gcloud, err := emulator.LookPath("gcloud")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := emulator.LookPath("java"); err != nil {
-			return nil, err
-		}
-		// gcloud would try to download a missing component: check that
-		// it is installed instead.
-		if real, err := filepath.EvalSymlinks(gcloud); err == nil {
-			root := filepath.Dir(filepath.Dir(real))
-			if _, err := os.Stat(filepath.Join(root, "platform", "cloud-firestore-emulator")); err != nil {
-				return nil, fmt.Errorf("%w: the cloud-firestore-emulator component is not in %s", emulator.ErrNotInstalled, root)
-			}
-		}
-		return exec.Command(gcloud, "emulators", "firestore", "start", fmt.Sprintf("--host-port=127.0.0.1:%d", port)), nil
-	},
-	Endpoint: func(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) },
-	Ready: func(ctx context.Context, endpoint string) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+endpoint+"/", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
-		if strings.TrimSpace(string(b)) != "Ok" {
-			return fmt.Errorf("GET / answered %d %q", resp.StatusCode, b)
-		}
-		return nil
-	},
-	// The emulator is a Java program: give it time on a busy machine.
-	StartTimeout: 3 * time.Minute,
-}
+var spec = emulator.Firestore
 
 var launchErr error
 
