@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,9 +37,13 @@ const (
 // apiKey is the one caller of the scenario, "ann".
 const apiKey = "key-ann-0123456789abcdef"
 
-// runID keeps the tables, collections and containers of successive runs
-// against one emulator apart.
-var runID = strconv.FormatInt(time.Now().UnixNano(), 36)
+// runID and runSeq keep the tables, collections and containers of
+// successive runs (and of -count=N in one process) against one emulator
+// apart.
+var (
+	runID  = strconv.FormatInt(time.Now().UnixNano(), 36)
+	runSeq atomic.Int64
+)
 
 // build compiles the four entry points for the host in one go build, so
 // that the packages they share are compiled once. It uses the default
@@ -198,12 +203,13 @@ type runtime struct {
 	start func(t *testing.T, bins string) *client
 }
 
-func runtimes() []runtime {
+// runtimes returns the cloud runtimes; run names this run's stores.
+func runtimes(run string) []runtime {
 	var rts []runtime
 	for _, shape := range []lambdatest.Shape{lambdatest.V1, lambdatest.V2, lambdatest.ALB} {
 		rts = append(rts, runtime{"lambda-" + shape.String() + "/dynamodb", func(t *testing.T, bins string) *client {
 			endpoint := moto.need(t)
-			table := "todo-eq-" + runID + "-" + shape.String()
+			table := "todo-eq-" + run + "-" + shape.String()
 			env := append(appEnv("dynamodb://"+table+"?region=us-east-1&endpoint="+endpoint, true),
 				"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_SESSION_TOKEN=",
 				"AWS_PROFILE=", "AWS_REGION=us-east-1")
@@ -215,7 +221,7 @@ func runtimes() []runtime {
 	}
 	rts = append(rts, runtime{"gcf/firestore", func(t *testing.T, bins string) *client {
 		endpoint := firestore.need(t)
-		env := append(appEnv("firestore://anyfunc-equivalence/todos_"+runID, true),
+		env := append(appEnv("firestore://anyfunc-equivalence/todos_"+run, true),
 			"FIRESTORE_EMULATOR_HOST="+endpoint, "FUNCTION_TARGET=Todo")
 		return &client{base: serve(t, filepath.Join(bins, "gcf"), env), http: &http.Client{}}
 	}})
@@ -226,7 +232,7 @@ func runtimes() []runtime {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u := "cosmos://local/anyfunc/todos_" + runID + "_" + mode.String() + "?endpoint=" + endpoint +
+			u := "cosmos://local/anyfunc/todos_" + run + "_" + mode.String() + "?endpoint=" + endpoint +
 				"&key=emulator&cert_file=" + cert + "&server=cosmosdb-server"
 			h, err := azurehost.Start(azurehost.Config{
 				Binary: filepath.Join(bins, "azure"), Mode: mode, FunctionTimeout: "00:01:00",
@@ -366,7 +372,8 @@ func TestEquivalence(t *testing.T) {
 	}
 	t.Logf("reference transcript (local/memstore):\n%s", want)
 	t.Run("runtimes", func(t *testing.T) {
-		for _, rt := range runtimes() {
+		run := runID + "x" + strconv.FormatInt(runSeq.Add(1), 10)
+		for _, rt := range runtimes(run) {
 			t.Run(rt.name, func(t *testing.T) {
 				t.Parallel()
 				got := scenario(t, rt.start(t, bins))
