@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
 // ClaimsIdentity is one identity the host verified for the request, as it
@@ -134,20 +135,20 @@ func primaryIdentity(ids []ClaimsIdentity) *handler.Identity {
 }
 
 // decodeIdentities reads Data.req.Identities.
-func decodeIdentities(s *scanner) ([]ClaimsIdentity, error) {
-	if isNull, err := s.null(); err != nil || isNull {
+func decodeIdentities(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
+	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError("Identities", err)
 		}
 		return nil, nil
 	}
-	if s.peek() != '[' {
+	it, ok := s.Open('[')
+	if !ok {
 		return nil, typeError("Identities", "a list of objects", s)
 	}
-	s.i++
 	ids := make([]ClaimsIdentity, 0, 1)
-	for first := true; ; first = false {
-		more, err := s.more(']', first)
+	for {
+		more, err := s.More(&it)
 		if err != nil {
 			return nil, fieldError("Identities", err)
 		}
@@ -162,26 +163,25 @@ func decodeIdentities(s *scanner) ([]ClaimsIdentity, error) {
 	}
 }
 
-func decodeIdentity(s *scanner, id *ClaimsIdentity) error {
-	if s.peek() != '{' {
+func decodeIdentity(s *jsonscan.Scanner, id *ClaimsIdentity) error {
+	it, ok := s.Open('{')
+	if !ok {
 		return typeError("Identities[]", "an object", s)
 	}
-	s.i++
-	var scratch [64]byte
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
+	for {
+		more, err := s.More(&it)
 		if err != nil {
 			return fieldError("Identities", err)
 		}
 		if !more {
 			return nil
 		}
-		k, err := s.key(scratch[:])
+		k, err := s.Key()
 		if err != nil {
 			return fieldError("Identities", err)
 		}
 		var dst *string
-		switch key := string(k); {
+		switch key := k; {
 		case equalFoldASCII(key, "AuthenticationType"):
 			dst = &id.AuthenticationType
 		case equalFoldASCII(key, "Name"):
@@ -193,7 +193,7 @@ func decodeIdentity(s *scanner, id *ClaimsIdentity) error {
 		case equalFoldASCII(key, "RoleClaimType"):
 			dst = &id.RoleClaimType
 		case equalFoldASCII(key, "IsAuthenticated"):
-			if id.IsAuthenticated, err = s.boolean(); err != nil {
+			if id.IsAuthenticated, err = s.Bool(); err != nil {
 				return typeError("Identities[].IsAuthenticated", "a boolean", s)
 			}
 			continue
@@ -203,57 +203,56 @@ func decodeIdentity(s *scanner, id *ClaimsIdentity) error {
 			}
 			continue
 		default:
-			if err := s.skip(); err != nil {
+			if err := s.Skip(); err != nil {
 				return fieldError("Identities", err)
 			}
 			continue
 		}
 		if *dst, err = optString(s); err != nil {
-			return typeErr("Identities[]."+string(k), "a string", s, err)
+			return typeErr("Identities[]."+k, "a string", s, err)
 		}
 	}
 }
 
-func decodeClaims(s *scanner) ([]Claim, error) {
-	if isNull, err := s.null(); err != nil || isNull {
+func decodeClaims(s *jsonscan.Scanner) ([]Claim, error) {
+	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError("Identities[].Claims", err)
 		}
 		return nil, nil
 	}
-	if s.peek() != '[' {
+	it, ok := s.Open('[')
+	if !ok {
 		return nil, typeError("Identities[].Claims", "a list of objects", s)
 	}
-	s.i++
 	var claims []Claim
-	var scratch [64]byte
-	for first := true; ; first = false {
-		more, err := s.more(']', first)
+	for {
+		more, err := s.More(&it)
 		if err != nil {
 			return nil, fieldError("Identities[].Claims", err)
 		}
 		if !more {
 			return claims, nil
 		}
-		if s.peek() != '{' {
+		cit, ok := s.Open('{')
+		if !ok {
 			return nil, typeError("Identities[].Claims[]", "an object", s)
 		}
-		s.i++
 		var c Claim
-		for cfirst := true; ; cfirst = false {
-			more, err := s.more('}', cfirst)
+		for {
+			more, err := s.More(&cit)
 			if err != nil {
 				return nil, fieldError("Identities[].Claims", err)
 			}
 			if !more {
 				break
 			}
-			k, err := s.key(scratch[:])
+			k, err := s.Key()
 			if err != nil {
 				return nil, fieldError("Identities[].Claims", err)
 			}
 			var dst *string
-			switch key := string(k); {
+			switch key := k; {
 			case equalFoldASCII(key, "Type"):
 				dst = &c.Type
 			case equalFoldASCII(key, "Value"):
@@ -265,13 +264,13 @@ func decodeClaims(s *scanner) ([]Claim, error) {
 			case equalFoldASCII(key, "OriginalIssuer"):
 				dst = &c.OriginalIssuer
 			default:
-				if err := s.skip(); err != nil {
+				if err := s.Skip(); err != nil {
 					return nil, fieldError("Identities[].Claims", err)
 				}
 				continue
 			}
 			if *dst, err = optString(s); err != nil {
-				return nil, typeErr("Identities[].Claims[]."+string(k), "a string", s, err)
+				return nil, typeErr("Identities[].Claims[]."+k, "a string", s, err)
 			}
 		}
 		claims = append(claims, c)

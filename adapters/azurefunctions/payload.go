@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
 // maxAnswerBytes bounds a streamed response body buffered for payload mode;
@@ -135,54 +136,56 @@ func envelopeError(msg string, err error) error {
 
 // decodeEnvelope reads {"Data":{"req":{...}},"Metadata":{...}}.
 func (a *adapter) decodeEnvelope(b []byte) (*handler.Request, []ClaimsIdentity, error) {
-	s := newScanner(b)
+	sc := jsonscan.New(unsafe.String(unsafe.SliceData(b), len(b)))
+	s := &sc
 	var req *handler.Request
 	var ids []ClaimsIdentity
-	var scratch [64]byte
-	if err := s.open('{'); err != nil {
-		return nil, nil, envelopeError("The invocation is not a JSON object.", err)
+	it, ok := s.Open('{')
+	if !ok {
+		return nil, nil, envelopeError("The invocation is not a JSON object.", s.Errorf("want an object, got %s", s.Kind()))
 	}
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
+	for {
+		more, err := s.More(&it)
 		if err != nil {
 			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 		}
 		if !more {
 			break
 		}
-		k, err := s.key(scratch[:])
+		k, err := s.Key()
 		if err != nil {
 			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 		}
-		if !equalFoldASCII(string(k), "Data") {
-			if err := s.skip(); err != nil {
+		if !equalFoldASCII(k, "Data") {
+			if err := s.Skip(); err != nil {
 				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 			continue
 		}
-		if isNull, err := s.null(); err != nil || isNull {
+		if isNull, err := s.Null(); err != nil || isNull {
 			if err != nil {
 				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 			continue
 		}
-		if err := s.open('{'); err != nil {
-			return nil, nil, envelopeError("The invocation's Data must be an object, found "+s.kind()+".", err)
+		dit, ok := s.Open('{')
+		if !ok {
+			return nil, nil, envelopeError("The invocation's Data must be an object, found "+found(s)+".", nil)
 		}
-		for dfirst := true; ; dfirst = false {
-			more, err := s.more('}', dfirst)
+		for {
+			more, err := s.More(&dit)
 			if err != nil {
 				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 			if !more {
 				break
 			}
-			k, err := s.key(scratch[:])
+			k, err := s.Key()
 			if err != nil {
 				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 			}
-			if !equalFoldASCII(string(k), "req") {
-				if err := s.skip(); err != nil {
+			if !equalFoldASCII(k, "req") {
+				if err := s.Skip(); err != nil {
 					return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 				}
 				continue
@@ -192,7 +195,7 @@ func (a *adapter) decodeEnvelope(b []byte) (*handler.Request, []ClaimsIdentity, 
 			}
 		}
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 	}
 	if req == nil {
@@ -216,34 +219,48 @@ func fieldError(field string, err error) error {
 	return envelopeError("The invocation's Data.req."+field+" is not valid.", err)
 }
 
-func typeError(field, want string, s *scanner) error {
-	return envelopeError("The invocation's Data.req."+field+" must be "+want+", found "+s.kind()+".", nil)
+func typeError(field, want string, s *jsonscan.Scanner) error {
+	return envelopeError("The invocation's Data.req."+field+" must be "+want+", found "+found(s)+".", nil)
 }
 
-func (a *adapter) decodeReq(s *scanner) (*handler.Request, []ClaimsIdentity, error) {
-	if isNull, err := s.null(); err != nil || isNull {
+// found names the kind of the next value for an error message: "an object",
+// "a string", "null", "nothing" (the end of the input), "invalid JSON"...
+func found(s *jsonscan.Scanner) string {
+	switch k := s.Kind(); k {
+	case jsonscan.End:
+		return "nothing"
+	case jsonscan.Null, jsonscan.Invalid:
+		return k.String()
+	case jsonscan.Object, jsonscan.Array:
+		return "an " + k.String()
+	default:
+		return "a " + k.String()
+	}
+}
+
+func (a *adapter) decodeReq(s *jsonscan.Scanner) (*handler.Request, []ClaimsIdentity, error) {
+	if isNull, err := s.Null(); err != nil || isNull {
 		return nil, nil, typeError("", "an object", s)
 	}
-	if s.peek() != '{' {
-		return nil, nil, envelopeError("The invocation's Data.req must be an object, found "+s.kind()+".", nil)
+	it, ok := s.Open('{')
+	if !ok {
+		return nil, nil, envelopeError("The invocation's Data.req must be an object, found "+found(s)+".", nil)
 	}
-	s.i++
 	var rr rawReq
 	var ids []ClaimsIdentity
-	var scratch [64]byte
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
+	for {
+		more, err := s.More(&it)
 		if err != nil {
 			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 		}
 		if !more {
 			break
 		}
-		k, err := s.key(scratch[:])
+		k, err := s.Key()
 		if err != nil {
 			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 		}
-		switch key := string(k); {
+		switch key := k; {
 		case equalFoldASCII(key, "Url"):
 			if rr.url, err = optString(s); err != nil {
 				return nil, nil, typeErr("Url", "a string", s, err)
@@ -269,13 +286,13 @@ func (a *adapter) decodeReq(s *scanner) (*handler.Request, []ClaimsIdentity, err
 				return nil, nil, err
 			}
 		case equalFoldASCII(key, "Body"):
-			switch s.peek() {
+			switch s.Peek() {
 			case 'n':
-				if err := s.literal("null"); err != nil {
+				if err := s.Literal("null"); err != nil {
 					return nil, nil, fieldError("Body", err)
 				}
 			case '"':
-				if rr.body, err = s.strBytes(); err != nil {
+				if rr.body, err = s.AppendStr(nil); err != nil {
 					return nil, nil, fieldError("Body", err)
 				}
 				rr.hasBody = true
@@ -283,7 +300,7 @@ func (a *adapter) decodeReq(s *scanner) (*handler.Request, []ClaimsIdentity, err
 				return nil, nil, typeError("Body", "a string (base64 for application/octet-stream and multipart/*)", s)
 			}
 		default:
-			if err := s.skip(); err != nil {
+			if err := s.Skip(); err != nil {
 				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 		}
@@ -297,7 +314,7 @@ func (a *adapter) decodeReq(s *scanner) (*handler.Request, []ClaimsIdentity, err
 }
 
 // typeErr reports a field of the wrong type, or malformed JSON inside it.
-func typeErr(field, want string, s *scanner, err error) error {
+func typeErr(field, want string, s *jsonscan.Scanner, err error) error {
 	if errors.Is(err, errWrongType) {
 		return typeError(field, want, s)
 	}
@@ -307,39 +324,39 @@ func typeErr(field, want string, s *scanner, err error) error {
 var errWrongType = errors.New("wrong JSON type")
 
 // optString reads a string or null ("").
-func optString(s *scanner) (string, error) {
-	switch s.peek() {
+func optString(s *jsonscan.Scanner) (string, error) {
+	switch s.Peek() {
 	case '"':
-		return s.str()
+		return s.Str()
 	case 'n':
-		return "", s.literal("null")
+		return "", s.Literal("null")
 	}
 	return "", errWrongType
 }
 
 // decodeQuery reads Query as an object of strings or, as older hosts sent
 // it, a string holding that object's JSON.
-func decodeQuery(s *scanner, rr *rawReq) error {
-	switch s.peek() {
+func decodeQuery(s *jsonscan.Scanner, rr *rawReq) error {
+	switch s.Peek() {
 	case 'n':
-		return s.literal("null")
+		return s.Literal("null")
 	case '"':
-		inner, err := s.strBytes()
+		inner, err := s.AppendStr(nil)
 		if err != nil {
 			return fieldError("Query", err)
 		}
-		is := newScanner(inner)
-		switch is.peek() {
-		case 0:
+		is := jsonscan.New(unsafe.String(unsafe.SliceData(inner), len(inner)))
+		switch is.Kind() {
+		case jsonscan.End:
 			return nil
-		case '{':
+		case jsonscan.Object:
 		default:
-			return fieldError("Query", is.errorf("a string Query must hold a JSON object"))
+			return fieldError("Query", is.Errorf("a string Query must hold a JSON object"))
 		}
-		if rr.query, err = stringPairs(is, "Query", rr.query[:0]); err != nil {
+		if rr.query, err = stringPairs(&is, "Query", rr.query[:0]); err != nil {
 			return err
 		}
-		if err := is.end(); err != nil {
+		if err := is.End(); err != nil {
 			return fieldError("Query", err)
 		}
 		rr.hasQuery = true
@@ -355,36 +372,25 @@ func decodeQuery(s *scanner, rr *rawReq) error {
 
 // stringPairs reads an object whose values are strings (or null, read as
 // ""), appending name, value pairs to dst.
-func stringPairs(s *scanner, field string, dst []string) ([]string, error) {
-	if isNull, err := s.null(); err != nil || isNull {
+func stringPairs(s *jsonscan.Scanner, field string, dst []string) ([]string, error) {
+	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError(field, err)
 		}
 		return dst, nil
 	}
-	if s.peek() != '{' {
+	it, ok := s.Open('{')
+	if !ok {
 		return nil, typeError(field, "an object of strings", s)
 	}
-	s.i++
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
+	for {
+		k, more, err := s.NextKey(&it)
 		if err != nil {
 			return nil, fieldError(field, err)
 		}
 		if !more {
 			return dst, nil
 		}
-		if s.peek() != '"' {
-			return nil, fieldError(field, s.errorf("expected an object key"))
-		}
-		k, err := s.str()
-		if err != nil {
-			return nil, fieldError(field, err)
-		}
-		if s.peek() != ':' {
-			return nil, fieldError(field, s.errorf("expected ':'"))
-		}
-		s.i++
 		v, err := optString(s)
 		if err != nil {
 			return nil, typeErr(field+"."+k, "a string", s, err)
@@ -395,50 +401,46 @@ func stringPairs(s *scanner, field string, dst []string) ([]string, error) {
 
 // decodeHeaders reads Headers: each name maps to a list of strings (a
 // single string is accepted too).
-func decodeHeaders(s *scanner) (http.Header, error) {
-	if isNull, err := s.null(); err != nil || isNull {
+func decodeHeaders(s *jsonscan.Scanner) (http.Header, error) {
+	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError("Headers", err)
 		}
 		return http.Header{}, nil
 	}
-	if s.peek() != '{' {
+	it, ok := s.Open('{')
+	if !ok {
 		return nil, typeError("Headers", "an object of string lists", s)
 	}
-	s.i++
 	h := make(http.Header, 16)
 	// One backing array holds every header's values; each header gets a
 	// capacity-limited window of it, so appending to one copies.
 	slab := make([]string, 0, 20)
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
+	for {
+		k, more, err := s.NextKey(&it)
 		if err != nil {
 			return nil, fieldError("Headers", err)
 		}
 		if !more {
 			return h, nil
 		}
-		k, err := s.keyStr()
-		if err != nil {
-			return nil, fieldError("Headers", err)
-		}
 		name := http.CanonicalHeaderKey(k)
 		start := len(slab)
-		switch s.peek() {
+		switch s.Peek() {
 		case '"':
-			v, err := s.str()
+			v, err := s.Str()
 			if err != nil {
 				return nil, fieldError("Headers", err)
 			}
 			slab = append(slab, v)
 		case 'n':
-			if err := s.literal("null"); err != nil {
+			if err := s.Literal("null"); err != nil {
 				return nil, fieldError("Headers", err)
 			}
 		case '[':
-			s.i++
-			for vfirst := true; ; vfirst = false {
-				more, err := s.more(']', vfirst)
+			vit, _ := s.Open('[')
+			for {
+				more, err := s.More(&vit)
 				if err != nil {
 					return nil, fieldError("Headers", err)
 				}
@@ -669,76 +671,23 @@ func appendAnswer(dst []byte, resp *handler.Response, logs []string) ([]byte, er
 			dst = append(dst, ',')
 		}
 		n++
-		dst = appendString(dst, k)
+		dst = jsonscan.AppendString(dst, k)
 		dst = append(dst, ':')
 		if len(vs) == 1 {
-			dst = appendString(dst, vs[0])
+			dst = jsonscan.AppendString(dst, vs[0])
 		} else {
-			dst = appendString(dst, strings.Join(vs, ", "))
+			dst = jsonscan.AppendString(dst, strings.Join(vs, ", "))
 		}
 	}
 	dst = append(dst, `},"body":`...)
-	dst = appendString(dst, unsafe.String(unsafe.SliceData(body), len(body)))
+	dst = jsonscan.AppendString(dst, unsafe.String(unsafe.SliceData(body), len(body)))
 	dst = append(dst, `}},"Logs":[`...)
 	for i, l := range logs {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, l)
+		dst = jsonscan.AppendString(dst, l)
 	}
 	dst = append(dst, `],"ReturnValue":null}`...)
 	return dst, nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. s must be valid UTF-8 or is
-// repaired byte by byte with U+FFFD.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
-			i++
-			continue
-		}
-		if c >= 0x80 {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, "\ufffd"...)
-				i++
-				start = i
-				continue
-			}
-			if r == '\u2028' || r == '\u2029' {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, `\u202`...)
-				dst = append(dst, hexDigits[r&0xf])
-				i += size
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
