@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/anyfunc/anyfunc/adapters/adaptertest"
@@ -22,87 +19,15 @@ import (
 	"github.com/anyfunc/anyfunc/internal/lambdatest"
 )
 
-// function is a real function process driven through a fake Runtime API.
-type function struct {
-	srv    *lambdaruntime.Server
-	cmd    *exec.Cmd
-	exited chan struct{}
-	mu     sync.Mutex
-	out    bytes.Buffer
-}
-
-func (f *function) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.out.Write(p)
-}
-
-// startFunction runs the binary with AWS_LAMBDA_RUNTIME_API pointing at a
-// new fake Runtime API.
-func startFunction(t *testing.T, bin string, env ...string) *function {
-	t.Helper()
-	srv, err := lambdaruntime.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &function{srv: srv, exited: make(chan struct{})}
-	f.cmd = exec.Command(bin)
-	f.cmd.Env = append(os.Environ(), append(env, "AWS_LAMBDA_RUNTIME_API="+srv.Addr(), "AWS_LAMBDA_FUNCTION_NAME=e2efunc")...)
-	f.cmd.Stdout, f.cmd.Stderr = f, f
-	if err := f.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		f.cmd.Wait()
-		close(f.exited)
-	}()
-	t.Cleanup(func() {
-		f.cmd.Process.Kill()
-		<-f.exited
-		srv.Close()
-		if t.Failed() {
-			f.mu.Lock()
-			t.Logf("function output:\n%s", f.out.String())
-			f.mu.Unlock()
-		}
-	})
-	return f
-}
-
-// invoke sends payload and waits for the answer, failing fast if the
-// process exits.
-func (f *function) invoke(ctx context.Context, payload []byte, opts lambdaruntime.Options) (*lambdaruntime.Result, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-f.exited:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	res, err := f.srv.Invoke(ctx, payload, opts)
-	select {
-	case <-f.exited:
-		return nil, fmt.Errorf("the function process exited (%v)", f.cmd.ProcessState)
-	default:
-	}
-	return res, err
-}
-
-func (f *function) alive(t *testing.T) {
-	t.Helper()
-	select {
-	case <-f.exited:
-		t.Fatalf("the function process exited: %v", f.cmd.ProcessState)
-	default:
-	}
+// startFunction runs the binary against a new fake Runtime API.
+func startFunction(t *testing.T, bin string, env ...string) *lambdatest.Function {
+	return lambdatest.StartFunction(t, bin, append([]string{"AWS_LAMBDA_FUNCTION_NAME=e2efunc"}, env...)...)
 }
 
 // processTransport carries requests as events of one shape to the process.
-func processTransport(f *function, shape lambdatest.Shape) http.RoundTripper {
+func processTransport(f *lambdatest.Function, shape lambdatest.Shape) http.RoundTripper {
 	return &lambdatest.Transport{Shape: shape, Invoke: func(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
-		return f.invoke(ctx, payload, lambdaruntime.Options{Deadline: adaptertest.Deadline})
+		return f.Invoke(ctx, payload, lambdaruntime.Options{Deadline: adaptertest.Deadline})
 	}}
 }
 
@@ -119,14 +44,14 @@ func buildFunction(t *testing.T) string {
 	return bin
 }
 
-func get(t *testing.T, f *function, shape lambdatest.Shape, target string, opts lambdaruntime.Options) *lambdaruntime.Result {
+func get(t *testing.T, f *lambdatest.Function, shape lambdatest.Shape, target string, opts lambdaruntime.Options) *lambdaruntime.Result {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "http://e2e.invalid"+target, nil)
 	payload, err := lambdatest.Event(shape, req, nil, "apigw-req")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.invoke(context.Background(), payload, opts)
+	res, err := f.Invoke(context.Background(), payload, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,14 +94,14 @@ func TestEndToEnd(t *testing.T) {
 
 		// A non-HTTP event fails its invocation with a clear error, and
 		// the process keeps serving.
-		res, err := f.invoke(context.Background(), []byte(`{"Records":[{"eventSource":"aws:sqs"}]}`), lambdaruntime.Options{})
+		res, err := f.Invoke(context.Background(), []byte(`{"Records":[{"eventSource":"aws:sqs"}]}`), lambdaruntime.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Error == nil || !strings.Contains(res.Error.Message, `not an HTTP event: saw an event from "aws:sqs"`) {
 			t.Errorf("SQS event: result %+v, error %+v", res, res.Error)
 		}
-		f.alive(t)
+		f.Alive(t)
 
 	})
 
@@ -195,7 +120,7 @@ func TestEndToEnd(t *testing.T) {
 				Transport: func(*testing.T) http.RoundTripper { return processTransport(f, shape) },
 				Skip:      skip,
 			})
-			f.alive(t)
+			f.Alive(t)
 		})
 	}
 
@@ -222,7 +147,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := f.srv.InvokeStream(context.Background(), payload, lambdaruntime.Options{})
+		st, err := f.Server.InvokeStream(context.Background(), payload, lambdaruntime.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +183,7 @@ func TestEndToEnd(t *testing.T) {
 		if !bytes.HasSuffix(res.Payload, []byte("\x00part-1\n")) || res.Error == nil {
 			t.Errorf("stream panic: payload %q, error %+v", res.Payload, res.Error)
 		}
-		f.alive(t)
+		f.Alive(t)
 
 		adaptertest.Run(t, adaptertest.Harness{
 			Name:      "function-url-stream",
@@ -271,6 +196,6 @@ func TestEndToEnd(t *testing.T) {
 			Transport: func(*testing.T) http.RoundTripper { return processTransport(f, lambdatest.V2) },
 			Skip:      map[string]string{"escaped-slash": decodedPath},
 		})
-		f.alive(t)
+		f.Alive(t)
 	})
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -90,74 +89,6 @@ type client struct {
 	http *http.Client
 }
 
-// lambdaFunction is the Lambda binary polling a fake Runtime API.
-type lambdaFunction struct {
-	srv    *lambdaruntime.Server
-	cmd    *exec.Cmd
-	exited chan struct{}
-	mu     sync.Mutex
-	out    bytes.Buffer
-}
-
-func (f *lambdaFunction) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.out.Write(p)
-}
-
-// startLambda runs the Lambda binary against a new fake Runtime API.
-func startLambda(t *testing.T, bin string, env []string) *lambdaFunction {
-	t.Helper()
-	srv, err := lambdaruntime.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &lambdaFunction{srv: srv, exited: make(chan struct{})}
-	f.cmd = exec.Command(bin)
-	f.cmd.Env = append(os.Environ(), env...)
-	f.cmd.Env = append(f.cmd.Env, "AWS_LAMBDA_RUNTIME_API="+srv.Addr(), "AWS_LAMBDA_FUNCTION_NAME=todo")
-	f.cmd.Stdout, f.cmd.Stderr = f, f
-	if err := f.cmd.Start(); err != nil {
-		srv.Close()
-		t.Fatal(err)
-	}
-	go func() {
-		f.cmd.Wait()
-		close(f.exited)
-	}()
-	t.Cleanup(func() {
-		f.cmd.Process.Kill()
-		<-f.exited
-		srv.Close()
-		if t.Failed() {
-			f.mu.Lock()
-			t.Logf("function output:\n%s", f.out.String())
-			f.mu.Unlock()
-		}
-	})
-	return f
-}
-
-// invoke delivers one event, failing at once if the process exits.
-func (f *lambdaFunction) invoke(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-f.exited:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	res, err := f.srv.Invoke(ctx, payload, lambdaruntime.Options{})
-	select {
-	case <-f.exited:
-		return nil, fmt.Errorf("the function process exited (%v)", f.cmd.ProcessState)
-	default:
-	}
-	return res, err
-}
-
 // serve runs an HTTP server binary (local or gcf) on a free port, as
 // emulators are run, ready once GET /healthz answers 200.
 func serve(t *testing.T, bin string, env []string) string {
@@ -213,9 +144,12 @@ func runtimes(run string) []runtime {
 			env := append(appEnv("dynamodb://"+table+"?region=us-east-1&endpoint="+endpoint, true),
 				"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_SESSION_TOKEN=",
 				"AWS_PROFILE=", "AWS_REGION=us-east-1")
-			f := startLambda(t, filepath.Join(bins, "lambda"), env)
+			f := lambdatest.StartFunction(t, filepath.Join(bins, "lambda"), env...)
+			invoke := func(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
+				return f.Invoke(ctx, payload, lambdaruntime.Options{})
+			}
 			return &client{base: "https://abcdefghij.execute-api.us-east-1.amazonaws.com", http: &http.Client{
-				Transport: &lambdatest.Transport{Shape: shape, Invoke: f.invoke},
+				Transport: &lambdatest.Transport{Shape: shape, Invoke: invoke},
 			}}
 		}})
 	}
