@@ -13,9 +13,9 @@
 // # Events
 //
 // [NewHandler] returns a value implementing aws-lambda-go's lambda.Handler:
-// the runtime hands it the event bytes, and the adapter decodes them with
-// a single-pass JSON scanner (internal/jsonscan) instead of reflection over the SDK's
-// event structs. The shape is detected from the payload; an event that is
+// the runtime hands it the event bytes, and the adapter decodes them with a
+// single-pass JSON scanner (internal/jsonscan) instead of reflection over
+// the SDK's event structs. The shape is detected from the payload; an event that is
 // not an HTTP event (SQS, S3, EventBridge, a WebSocket message, an
 // authorizer request) fails the invocation with an error wrapping
 // [ErrNotHTTPEvent] that names what was seen, and a malformed one with
