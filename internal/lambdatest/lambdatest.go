@@ -1,7 +1,8 @@
 // Package lambdatest builds Lambda HTTP events from *http.Request values and
 // reads Lambda HTTP responses back into *http.Response values, so that
 // adapter tests can drive awslambda through real HTTP requests, in process
-// or through a real binary; [Transport] drives a function through a Runtime API.
+// or through a real binary: [StartFunction] runs a built function against a
+// fake Runtime API, and [Transport] carries requests to it as events.
 package lambdatest
 
 import (
