@@ -187,7 +187,7 @@ func runtimes(run string) []runtime {
 	return rts
 }
 
-// local is the reference: the local server on memstore. TODO_ENSURE_SCHEMA
+// startLocal starts the reference: the local server on memstore. TODO_ENSURE_SCHEMA
 // is not set: memstore has no schema (and mem:// URLs take no parameters).
 func startLocal(t *testing.T, bins string) *client {
 	return &client{base: serve(t, filepath.Join(bins, "local"), appEnv("mem://todos", false)), http: &http.Client{}}
