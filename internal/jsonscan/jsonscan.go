@@ -289,15 +289,16 @@ func (s *Scanner) Str() (string, error) {
 	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }
 
-// AppendStr reads a string and appends its unescaped contents to dst.
+// AppendStr reads a string and appends its unescaped contents to dst. With
+// a nil dst the result is a new slice of the right size, or nil for "".
 func (s *Scanner) AppendStr(dst []byte) ([]byte, error) {
 	sp, err := s.StringSpan()
 	if err != nil {
 		return dst, err
 	}
 	raw := s.src[sp.Start:sp.End]
-	if dst == nil {
-		dst = make([]byte, 0, len(raw))
+	if dst == nil && len(raw) > 0 {
+		dst = make([]byte, 0, len(raw)) // exactly one allocation
 	}
 	if !sp.Escaped {
 		return append(dst, raw...), nil

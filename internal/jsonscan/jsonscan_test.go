@@ -277,3 +277,44 @@ func TestAppendEscapedPieces(t *testing.T) {
 		t.Errorf("got %s", b)
 	}
 }
+
+func TestAppendStr(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []byte
+	}{
+		{`""`, nil},
+		{`"abc"`, []byte("abc")},
+		{`"a\tb\u00e9"`, []byte("a\tbé")},
+	} {
+		s := jsonscan.New(tt.in)
+		got, err := s.AppendStr(nil)
+		if err != nil || string(got) != string(tt.want) || (got == nil) != (tt.want == nil) {
+			t.Errorf("AppendStr(nil) of %s = %#v, %v; want %#v", tt.in, got, err, tt.want)
+		}
+	}
+	s := jsonscan.New(`"x"`)
+	if got, err := s.AppendStr([]byte("pre-")); err != nil || string(got) != "pre-x" {
+		t.Errorf("AppendStr(pre-) = %q, %v", got, err)
+	}
+}
+
+func TestOpenLeavesOtherValues(t *testing.T) {
+	s := jsonscan.New(` [1]`)
+	if _, ok := s.Open('{'); ok {
+		t.Fatal("Open('{') on an array succeeded")
+	}
+	if _, ok := s.Open('"'); ok {
+		t.Fatal("Open('\"') succeeded")
+	}
+	if s.Kind() != jsonscan.Array {
+		t.Fatalf("Open consumed input: next is %v", s.Kind())
+	}
+	s = jsonscan.New("\x00")
+	if k := s.Kind(); k != jsonscan.Invalid {
+		t.Errorf("Kind of a NUL byte = %v, want invalid JSON", k)
+	}
+	if err := s.End(); err == nil {
+		t.Error("End before a NUL byte succeeded")
+	}
+}
