@@ -188,6 +188,10 @@ func TestConfigHandlerOpensStore(t *testing.T) {
 	if res := serve(h, "GET", "/healthz", nil); res.Status != 200 {
 		t.Errorf("healthz = %d", res.Status)
 	}
+	c.EnsureSchema = true // every backend, memstore included, accepts ensure=1
+	if _, err := c.Handler(context.Background()); err != nil {
+		t.Errorf("TODO_ENSURE_SCHEMA=1 on mem://: %v", err)
+	}
 	if _, err := (todo.Config{StoreURL: "nosuch://x", APIKeys: "a:0123456789abcdef"}).Handler(context.Background()); err == nil {
 		t.Error("unknown store scheme accepted")
 	}

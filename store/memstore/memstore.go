@@ -576,9 +576,15 @@ func init() {
 }
 
 // openURL opens mem://name: every Open of a name returns the same store.
+// The one parameter is ensure=1 (or true), which every backend accepts and
+// which has nothing to create here.
 func openURL(_ context.Context, u *url.URL) (store.Store, error) {
-	if len(u.Query()) > 0 {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("mem URLs take no parameters: %q", u.RawQuery)}
+	q := u.Query()
+	if v, ok := q["ensure"]; ok && len(v) == 1 && (v[0] == "1" || v[0] == "true") {
+		delete(q, "ensure")
+	}
+	if len(q) > 0 {
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("mem URLs take no parameters but ensure=1: %q", u.RawQuery)}
 	}
 	name := u.Host + u.Path
 	if u.Opaque != "" {

@@ -92,3 +92,20 @@ func TestCloseKeepsData(t *testing.T) {
 		t.Errorf("Capabilities() = %+v", c)
 	}
 }
+
+func TestOpenURLParameters(t *testing.T) {
+	ctx := context.Background()
+	a, err := store.Open(ctx, "mem://ensure-test?ensure=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Open(ctx, "mem://ensure-test")
+	if err != nil || a != b {
+		t.Errorf("ensure=1 opened another store (%v)", err)
+	}
+	for _, bad := range []string{"mem://x?ensure=0", "mem://x?region=eu", "mem://x?ensure=1&ensure=1"} {
+		if _, err := store.Open(ctx, bad); !errors.Is(err, store.ErrInvalidArgument) {
+			t.Errorf("%s: err = %v, want ErrInvalidArgument", bad, err)
+		}
+	}
+}
