@@ -37,7 +37,7 @@ func TestErrorMapping(t *testing.T) {
 		resp := handler.ErrorResponse(c.err, "req-1")
 		var p struct {
 			Type, Title, Detail, Code, RequestID string
-			Status                                int
+			Status                               int
 		}
 		if err := json.Unmarshal(resp.Body, &p); err != nil {
 			t.Fatalf("%v: body %s: %v", c.err, resp.Body, err)
