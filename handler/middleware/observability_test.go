@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -262,35 +260,5 @@ func TestMetrics(t *testing.T) {
 	}
 	if requests != 3 || sums["http.server.errors"] != 1 || sums["faas.coldstarts"] != 1 || sums["http.server.active_requests"] != 0 {
 		t.Errorf("requests=%d metrics=%v", requests, sums)
-	}
-}
-
-func BenchmarkObservability(b *testing.B) {
-	app := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
-		return &handler.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ok":true}`)}, nil
-	})
-	r := handler.NewRouter()
-	r.Handle("GET /items/{id}", app)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "aws-lambda", ID: "inv"})
-	for _, bc := range []struct {
-		name string
-		h    handler.Handler
-	}{
-		{"bare", r},
-		{"observed", handler.Chain(r, middleware.Tracing(middleware.WithTracerProvider(tp)),
-			middleware.Metrics(middleware.WithMeterProvider(mp)), middleware.Logger(middleware.LogTo(io.Discard)))},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			req := &handler.Request{Method: "GET", Path: "/items/42", Header: http.Header{}, RequestID: "req-1"}
-			b.ReportAllocs()
-			for b.Loop() {
-				req.Pattern = ""
-				if _, err := bc.h.ServeRequest(ctx, req); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }

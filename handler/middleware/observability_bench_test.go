@@ -1,0 +1,48 @@
+package middleware
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// BenchmarkObservability measures what Tracing (SDK tracer, no-op
+// exporter), Metrics (SDK meter, manual reader) and Logger (to io.Discard)
+// add to a routed request, against the bare router.
+func BenchmarkObservability(b *testing.B) {
+	app := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ok":true}`)}, nil
+	})
+	r := handler.NewRouter()
+	r.Handle("GET /items/{id}", app)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "aws-lambda", ID: "inv"})
+	for _, bc := range []struct {
+		name string
+		h    handler.Handler
+	}{
+		{"bare", r},
+		{"observed", handler.Chain(r, Tracing(WithTracerProvider(tp)),
+			Metrics(WithMeterProvider(mp)), Logger(LogTo(io.Discard)))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := &handler.Request{Method: "GET", Path: "/items/42", Header: http.Header{}, RequestID: "req-1"}
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for i := 0; i < b.N; i++ {
+				req.Pattern = ""
+				if _, err := bc.h.ServeRequest(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
