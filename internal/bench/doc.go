@@ -16,4 +16,21 @@
 //	go test -c -o bench.test . && for i in $(seq 10); do ./bench.test -test.run '^$' -test.bench LambdaV2 -test.benchmem; done > raw.txt
 //	sed -E 's#LambdaV2/(anyfunc|raw|apiproxy)#LambdaV2/impl=\1#' raw.txt > impl.txt
 //	benchstat -col '/impl@(raw anyfunc apiproxy)' impl.txt
+//
+// # Cold start, memory and size
+//
+// The commands under cmd/ are whole functions for the to-do example's
+// GET /todos/{id}: rawlambda, rawgcf and rawazure written by hand on each
+// cloud's SDKs, and anylambda, anygcf and anyazure doing the same work
+// with anyfunc (package anytodo). Package coldstart starts a binary and
+// measures the time to its first complete answer through the platform's
+// path, its CPU time and its peak RSS. cmd/report builds these and the
+// example's own entry points with the deploy flags, starts the store
+// emulators, runs the cold starts interleaved, measures binary sizes and
+// their causes, runs the benchmarks above, and writes BENCHMARKS.md at the
+// repository root:
+//
+//	go run ./cmd/report
+//
+// None of this runs under go test, which here runs only fast checks.
 package bench
