@@ -7,11 +7,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
 // LogFormat selects the field names of log lines.
@@ -81,9 +83,10 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 	for _, o := range opts {
 		o(&c)
 	}
+	w := &lockedWriter{w: c.w}
 	var handlers [LogAzure + 1]slog.Handler
 	for f := LogJSON; f <= LogAzure; f++ {
-		handlers[f] = slog.NewJSONHandler(c.w, &slog.HandlerOptions{Level: c.level, ReplaceAttr: replacer(f)})
+		handlers[f] = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: c.level, ReplaceAttr: replacer(f)})
 	}
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
@@ -103,7 +106,7 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 			ctx = handler.WithLogger(ctx, l)
 			status := 500 // a panic is answered 500
 			defer func() {
-				accessLine(ctx, l, format, r, inv, status, resp, time.Since(start))
+				accessLine(w, c.level, format, rh.ids[:rh.n], r, inv, status, resp, time.Since(start))
 			}()
 			resp, err = next.ServeRequest(ctx, r)
 			status = statusOf(resp, err)
@@ -195,11 +198,32 @@ func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.In
 	return 3
 }
 
-// accessLine logs the one line that describes the request.
-func accessLine(ctx context.Context, l *slog.Logger, f LogFormat, r *handler.Request, inv *handler.Invocation, status int, resp *handler.Response, d time.Duration) {
+// lockedWriter serialises the writes of every log line to one writer, so
+// lines written by the request loggers and by the access log never
+// interleave.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// accessLine writes the one line that describes the request. It is encoded
+// by hand rather than through slog: it is written for every request, and
+// its fields are fixed.
+func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr, r *handler.Request, inv *handler.Invocation, status int, resp *handler.Response, d time.Duration) {
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
+	}
+	if level < minLevel.Level() {
+		return
 	}
 	user := ""
 	if r.Identity != nil {
@@ -210,30 +234,90 @@ func accessLine(ctx context.Context, l *slog.Logger, f LogFormat, r *handler.Req
 		out = len(resp.Body)
 	}
 	cold := inv != nil && inv.ColdStart
-	if f == LogGCP {
-		l.LogAttrs(ctx, level, "request",
-			slog.Group("httpRequest",
-				slog.String("requestMethod", r.Method),
-				slog.String("requestUrl", r.EscapedPath()),
-				slog.Int("status", status),
-				slog.String("requestSize", strconv.Itoa(len(r.Body))),
-				slog.String("responseSize", strconv.Itoa(max(out, 0))),
-				slog.String("latency", strconv.FormatFloat(d.Seconds(), 'f', 9, 64)+"s"),
-				slog.String("remoteIp", r.RemoteAddr),
-				slog.String("userAgent", r.Header.Get("User-Agent"))),
-			slog.String("route", routeOf(r)), slog.String("user", user), slog.Bool("coldStart", cold))
-		return
+	bp := lineBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	b = append(b, '{')
+	switch f {
+	case LogLambda:
+		b = appendKey(b, "timestamp", true)
+		b = appendTime(b)
+		b = appendStr(b, "level", levelName(level, "DEBUG", "INFO", "WARN", "ERROR"))
+		b = appendStr(b, "message", "request")
+	case LogAzure:
+		b = appendKey(b, "timestamp", true)
+		b = appendTime(b)
+		b = appendStr(b, "severityLevel", levelName(level, "Verbose", "Information", "Warning", "Error"))
+		b = appendStr(b, "message", "request")
+	case LogGCP:
+		b = appendKey(b, "time", true)
+		b = appendTime(b)
+		b = appendStr(b, "severity", levelName(level, "DEBUG", "INFO", "WARNING", "ERROR"))
+		b = appendStr(b, "message", "request")
+	default:
+		b = appendKey(b, "time", true)
+		b = appendTime(b)
+		b = appendStr(b, "level", level.String())
+		b = appendStr(b, "msg", "request")
 	}
-	l.LogAttrs(ctx, level, "request",
-		slog.String("method", r.Method),
-		slog.String("route", routeOf(r)),
-		slog.String("path", r.EscapedPath()),
-		slog.Int("status", status),
-		slog.Float64("durationMs", float64(d.Microseconds())/1000),
-		slog.Int("bytesIn", len(r.Body)),
-		slog.Int("bytesOut", out),
-		slog.String("user", user),
-		slog.Bool("coldStart", cold))
+	if f == LogGCP {
+		b = appendKey(b, "httpRequest", false)
+		b = append(b, '{')
+		b = appendStr(b, "requestMethod", r.Method)
+		b = appendStr(b, "requestUrl", r.EscapedPath())
+		b = appendInt(b, "status", status)
+		b = appendStr(b, "requestSize", strconv.Itoa(len(r.Body)))
+		b = appendStr(b, "responseSize", strconv.Itoa(max(out, 0)))
+		b = appendStr(b, "latency", strconv.FormatFloat(d.Seconds(), 'f', 9, 64)+"s")
+		b = appendStr(b, "remoteIp", r.RemoteAddr)
+		b = appendStr(b, "userAgent", r.Header.Get("User-Agent"))
+		b = append(b, '}')
+	} else {
+		b = appendStr(b, "method", r.Method)
+		b = appendStr(b, "path", r.EscapedPath())
+		b = appendInt(b, "status", status)
+		b = appendKey(b, "durationMs", false)
+		b = strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', -1, 64)
+		b = appendInt(b, "bytesIn", len(r.Body))
+		b = appendInt(b, "bytesOut", out)
+	}
+	b = appendStr(b, "route", routeOf(r))
+	b = appendStr(b, "user", user)
+	b = appendKey(b, "coldStart", false)
+	b = strconv.AppendBool(b, cold)
+	for _, a := range ids {
+		b = appendKey(b, a.Key, false)
+		if a.Value.Kind() == slog.KindBool {
+			b = strconv.AppendBool(b, a.Value.Bool())
+		} else {
+			b = jsonscan.AppendString(b, a.Value.String())
+		}
+	}
+	b = append(b, '}', '\n')
+	_, _ = w.Write(b)
+	*bp = b
+	lineBufs.Put(bp)
+}
+
+func appendKey(b []byte, k string, first bool) []byte {
+	if !first && len(b) > 0 && b[len(b)-1] != '{' {
+		b = append(b, ',')
+	}
+	b = jsonscan.AppendString(b, k)
+	return append(b, ':')
+}
+
+func appendStr(b []byte, k, v string) []byte {
+	return jsonscan.AppendString(appendKey(b, k, false), v)
+}
+
+func appendInt(b []byte, k string, v int) []byte {
+	return strconv.AppendInt(appendKey(b, k, false), int64(v), 10)
+}
+
+func appendTime(b []byte) []byte {
+	b = append(b, '"')
+	b = time.Now().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
 }
 
 // replacer renames slog's built-in keys for f and redacts secrets.
