@@ -13,9 +13,10 @@
 //     answer), then sends the first invocation in payload mode and reads
 //     the whole answer.
 //
-// Its peak RSS is then read from /proc, and the process is stopped
-// (SIGTERM) and reaped; Sample.CPU comes from its rusage, so it covers the
-// whole life of the process, which after its first answer only waits.
+// Its peak RSS is then read from /proc, and the process is killed
+// (SIGKILL, so that no shutdown work is counted) and reaped; Sample.CPU
+// comes from its rusage, so it covers the whole life of the process, which
+// after its first answer only waits.
 package coldstart
 
 import (
@@ -169,13 +170,10 @@ func Run(ctx context.Context, t Target, req Request) (Sample, error) {
 	}
 	cancel()
 	hwm, hwmErr := vmHWM(cmd.Process.Pid)
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}
+	// SIGKILL, not SIGTERM: a graceful shutdown would add work after the
+	// answer to one contender's CPU time and not to another's.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-exited
 	if err == nil && hwmErr != nil {
 		err = hwmErr
 	}
