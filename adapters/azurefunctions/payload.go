@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -76,7 +77,7 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	b, rerr := appendAnswer((*out)[:0], resp, logs)
 	if rerr != nil {
 		handler.Logger(ctx).LogAttrs(ctx, slog.LevelError, "azurefunctions: response cannot be carried in payload mode",
-			slog.String("requestId", id), slog.String("reason", handler.AsError(rerr).Message))
+			slog.String("requestId", id), slog.String("reason", rerr.Error()))
 		b, _ = appendAnswer((*out)[:0], handler.ErrorResponse(rerr, id),
 			[]string{"anyfunc: " + handler.AsError(rerr).Message})
 	}
@@ -617,6 +618,18 @@ func binaryError(why string) error {
 			`; set "enableProxyingHttpRequest": true in the customHandler section of host.json.`}
 }
 
+// readStream reads a response stream to its end, or to one byte past
+// maxAnswerBytes. A panic in the stream's Read becomes an error, so that the
+// host gets a 500 answer rather than a dropped connection.
+func readStream(r io.Reader) (b []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			b, err = nil, fmt.Errorf("azurefunctions: panic reading the response stream: %v", v)
+		}
+	}()
+	return io.ReadAll(io.LimitReader(r, maxAnswerBytes+1))
+}
+
 // appendAnswer appends the envelope answer for resp to dst. It refuses,
 // with a *handler.Error, a response the envelope cannot carry.
 func appendAnswer(dst []byte, resp *handler.Response, logs []string) ([]byte, error) {
@@ -626,7 +639,7 @@ func appendAnswer(dst []byte, resp *handler.Response, logs []string) ([]byte, er
 		if c, ok := resp.Stream.(io.Closer); ok {
 			defer c.Close()
 		}
-		b, err := io.ReadAll(io.LimitReader(resp.Stream, maxAnswerBytes+1))
+		b, err := readStream(resp.Stream)
 		if err != nil {
 			return dst, &handler.Error{Status: http.StatusInternalServerError, Code: "internal",
 				Message: "An internal error occurred.", Err: err}

@@ -284,3 +284,20 @@ func deadlineProbe(left *time.Duration, has *bool) handler.Handler {
 		return nil, nil
 	})
 }
+
+type panickingStream struct{}
+
+func (panickingStream) Read([]byte) (int, error) { panic("secret stream panic") }
+
+// TestPayloadStreamPanic checks that a panic while the adapter buffers a
+// Response.Stream is a 500 answer, not a panic out of ServeHTTP (which the
+// host sees as a dropped connection).
+func TestPayloadStreamPanic(t *testing.T) {
+	h := payloadServer(t, handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+		return &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Stream: panickingStream{}}, nil
+	}))
+	a := invoke(t, h, `{"Data":{"req":{"Url":"http://x/api/a","Method":"GET"}}}`)
+	if a.Outputs.Res.StatusCode != "500" || strings.Contains(a.Outputs.Res.Body, "secret") {
+		t.Fatalf("answer %+v, want a 500 problem without the panic text", a.Outputs.Res)
+	}
+}
