@@ -209,7 +209,11 @@ func (idem *idempotency) claim(ctx context.Context, k store.Key, fp string) (sto
 
 // record stores resp as the key's outcome. Failing to store it is logged,
 // not returned: the handler has run, and its answer must reach the client.
+// The request's context may have ended as the handler returned (a deadline
+// passing just after the work was done); the record is written anyway, or a
+// retry would run the handler a second time.
 func (idem *idempotency) record(ctx context.Context, k store.Key, rev store.Revision, fp string, resp *handler.Response) {
+	ctx = context.WithoutCancel(ctx)
 	header := make(map[string]any, len(resp.Header))
 	for name, vs := range resp.Header {
 		list := make([]any, len(vs))

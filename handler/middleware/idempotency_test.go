@@ -213,3 +213,28 @@ func TestIdempotencyKeyRules(t *testing.T) {
 		t.Errorf("handler ran %d times, want 2", next.calls)
 	}
 }
+
+// A handler that succeeds just as its context ends (a deadline passing
+// right after the work is done) still has its answer recorded: otherwise
+// the client's retry would run it a second time.
+func TestIdempotencyRecordsAfterContextEnds(t *testing.T) {
+	s := memstore.New()
+	app := &todoCreator{s: s}
+	var cancel context.CancelFunc
+	h := Idempotency(s)(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		resp, err := app.ServeRequest(ctx, r)
+		cancel()
+		return resp, err
+	}))
+	for i := 0; i < 2; i++ {
+		var ctx context.Context
+		ctx, cancel = context.WithCancel(context.Background())
+		if resp := handler.Serve(ctx, h, post("k-cancel", "milk")); resp.StatusCode() != http.StatusCreated {
+			t.Fatalf("request %d: %d %s, want 201", i+1, resp.StatusCode(), resp.Body)
+		}
+		cancel()
+	}
+	if app.calls.Load() != 1 || app.count(t) != 1 {
+		t.Errorf("handler ran %d times, %d todos; want the retry replayed", app.calls.Load(), app.count(t))
+	}
+}
