@@ -186,7 +186,10 @@ func (d *Driver) Put(ctx context.Context, item *store.Item, cond store.Condition
 		return "", mapError("put", err)
 	}
 	if _, err := d.client.PutItem(ctx, in); err != nil {
-		if ok, _ := condFailed(err); ok {
+		if ok, old := condFailed(err); ok {
+			if ownWrite(old, rev) {
+				return rev, nil
+			}
 			return "", condError("put", store.WritePut, cond, nil, now, err)
 		}
 		return "", mapError("put", err)
@@ -204,9 +207,20 @@ func (d *Driver) putInput(item *store.Item, cond store.Condition, now time.Time)
 	in := &dynamodb.PutItemInput{TableName: &d.table, Item: av}
 	if c := e.condition(cond, now); c != "" {
 		in.ConditionExpression = &c
+		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	}
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.attrNames(), e.attrValues()
 	return in, rev, nil
+}
+
+// ownWrite reports whether old, the item a failed condition was checked
+// against, carries rev, the fresh revision of the write that failed: the
+// SDK sent the write again after an ambiguous failure (a 500, a reset
+// connection) of an attempt that DynamoDB had applied, so the write
+// succeeded and its condition now fails only against itself.
+func ownWrite(old map[string]types.AttributeValue, rev store.Revision) bool {
+	r, ok := old[attrRevision].(*types.AttributeValueMemberS)
+	return ok && store.Revision(r.Value) == rev
 }
 
 // condError returns the error of a write whose condition failed: old is
@@ -238,6 +252,9 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 		return rev, nil
 	}
 	if ok, old := condFailed(err); ok {
+		if ownWrite(old, rev) {
+			return rev, nil
+		}
 		if cerr := updateCondError(op, cond, old, now, err); cerr != nil {
 			return "", cerr
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -631,5 +632,67 @@ func TestAtomicValidationReason(t *testing.T) {
 	err = s.Atomic(ctx, []store.Write{store.UpdateOp(k, []store.FieldOp{store.Remove("x.y"), store.Increment("n", 1)})})
 	if it, gerr := s.Get(ctx, k); err != nil || gerr != nil || it.Data["n"] != int64(3) {
 		t.Errorf("Atomic with a REMOVE below a missing parent: %v; then %v, %v", err, it, gerr)
+	}
+}
+
+// TestAmbiguousConditionalWrite checks that a conditional write which
+// DynamoDB applied but answered with a 500 (so the SDK sent it again, and
+// the second attempt found its own write) reports success with the
+// revision it wrote, not ErrAlreadyExists or ErrRevisionMismatch.
+func TestAmbiguousConditionalWrite(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	failFirst := func(target string) {
+		done := false
+		ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+			if op != target || done {
+				return send(body)
+			}
+			done = true
+			if _, _, err := send(body); err != nil {
+				return 0, nil, err
+			}
+			return http.StatusInternalServerError, []byte(`{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}`), nil
+		})
+	}
+	k := store.Key{Partition: "amb", Sort: "x"}
+
+	failFirst("PutItem")
+	rev, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"v": 1}}, store.IfNotExists())
+	if err != nil {
+		t.Fatalf("IfNotExists put applied then answered 500: %v", err)
+	}
+	if n := ft.count("PutItem"); n != 2 {
+		t.Errorf("%d PutItem requests, want 2", n)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Revision != rev {
+		t.Fatalf("Get: %+v, %v; want revision %q", it, err, rev)
+	}
+
+	failFirst("PutItem")
+	rev2, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"v": 2}}, store.IfRevision(rev))
+	if err != nil {
+		t.Fatalf("IfRevision put applied then answered 500: %v", err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Revision != rev2 {
+		t.Fatalf("Get: %+v, %v; want revision %q", it, err, rev2)
+	}
+
+	failFirst("UpdateItem")
+	rev3, err := s.Update(ctx, k, []store.FieldOp{store.Increment("v", 1)}, store.IfRevision(rev2))
+	if err != nil {
+		t.Fatalf("IfRevision update applied then answered 500: %v", err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Revision != rev3 || it.Data["v"] != int64(3) {
+		t.Fatalf("Get: %+v, %v; want v 3 once, revision %q", it, err, rev3)
+	}
+
+	// A conditional write that really conflicts still fails.
+	ft.setHook(nil)
+	if _, err := s.Put(ctx, &store.Item{Key: k}, store.IfNotExists()); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("IfNotExists put on an existing item: %v", err)
+	}
+	if _, err := s.Update(ctx, k, []store.FieldOp{store.Set("a", 1)}, store.IfRevision(rev)); !errors.Is(err, store.ErrRevisionMismatch) {
+		t.Errorf("stale update: %v", err)
 	}
 }
