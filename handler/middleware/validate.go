@@ -7,15 +7,27 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/go-playground/validator/v10"
 
 	"github.com/anyfunc/anyfunc/handler"
 )
 
-// validate is shared: go-playground/validator caches struct metadata and
-// is safe for concurrent use.
-var validate = newValidator()
+// sharedValidator is built on first use, not at package init: a binary
+// that links this package but never validates (the validator reaches
+// reflect.Value.MethodByName, which keeps every exported method alive) then
+// links none of it and pays nothing at start-up. go-playground/validator
+// caches struct metadata and is safe for concurrent use.
+var sharedValidator struct {
+	once sync.Once
+	v    *validator.Validate
+}
+
+func getValidator() *validator.Validate {
+	sharedValidator.once.Do(func() { sharedValidator.v = newValidator() })
+	return sharedValidator.v
+}
 
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
@@ -83,7 +95,7 @@ func Validate(v any) error {
 }
 
 func checkStruct(rv reflect.Value, prefix string, out *[]handler.FieldError) error {
-	err := validate.Struct(rv.Interface())
+	err := getValidator().Struct(rv.Interface())
 	if err == nil {
 		return nil
 	}
