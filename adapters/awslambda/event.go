@@ -583,7 +583,7 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 		r.Path, r.RawPath = path, rawPath
 		r.RawQuery = e.buildQuery(shape)
 	}
-	if !validMethod(r.Method) {
+	if !isToken(r.Method) {
 		return nil, malformed("invalid HTTP method %q", r.Method)
 	}
 	if o.basePath != "" {
@@ -630,18 +630,6 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 		return e.buildBody(payload, r, o)
 	}
 	return nil, nil
-}
-
-func validMethod(m string) bool {
-	if m == "" {
-		return false
-	}
-	for i := 0; i < len(m); i++ {
-		if !isTokenByte(m[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // stripPrefix removes base from the request path once, on a segment
@@ -763,7 +751,7 @@ func (e *rawEvent) buildHeader(r *handler.Request, pairs []kv, shape eventShape,
 			p.k = c
 			continue
 		}
-		if !validHeaderKey(p.k) {
+		if !isToken(p.k) {
 			return malformed("invalid header name %q", p.k)
 		}
 		p.kstart = int32(len(buf))

@@ -19,12 +19,14 @@ var tokenTable = func() (t [128]bool) {
 	return t
 }()
 
-func validHeaderKey(k string) bool {
-	if k == "" {
+// isToken reports whether s is a non-empty HTTP token: a valid method or
+// header name.
+func isToken(s string) bool {
+	if s == "" {
 		return false
 	}
-	for i := 0; i < len(k); i++ {
-		if !isTokenByte(k[i]) {
+	for i := 0; i < len(s); i++ {
+		if !isTokenByte(s[i]) {
 			return false
 		}
 	}
