@@ -182,7 +182,7 @@ func (d *Driver) atomicOnce(ctx context.Context, writes []store.Write, now time.
 	if len(index) == 0 {
 		return nil, false
 	}
-	resp, err := d.c.ExecuteTransactionalBatch(ctx, b, nil)
+	resp, err := d.c.ExecuteTransactionalBatch(once(ctx), b, nil)
 	if err != nil {
 		return mapError(err), false
 	}

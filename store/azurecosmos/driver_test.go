@@ -530,3 +530,70 @@ func TestTLSTrust(t *testing.T) {
 		t.Errorf("the pin refused its own certificate: %v", err)
 	}
 }
+
+// TestAmbiguousWrite checks that a conditional write or a patch which the
+// server applied but answered with a 504 is not sent again (the second
+// attempt would meet its own write and report a conflict, or increment
+// twice): it fails with ErrUnavailable, and the item holds it once. A
+// 429, which is never applied, is still retried.
+func TestAmbiguousWrite(t *testing.T) {
+	ct := &countingTransport{}
+	s, _ := openCounted(t, ct)
+	ctx := context.Background()
+	key := store.Key{Partition: "amb", Sort: "1"}
+	applyThen504 := func(method string) {
+		done := false
+		ct.inject = func(r *http.Request) *http.Response {
+			if done || r.Method != method {
+				return nil
+			}
+			done = true
+			resp, err := ct.base.RoundTrip(r)
+			if err != nil {
+				t.Errorf("forwarding %s: %v", method, err)
+				return nil
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return respond(r, http.StatusGatewayTimeout, nil)
+		}
+	}
+
+	applyThen504(http.MethodPost)
+	before := ct.docs.Load()
+	_, err := s.Put(ctx, &store.Item{Key: key, Data: map[string]any{"n": 1}}, store.IfNotExists())
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("create answered 504 after it was applied: %v; want ErrUnavailable, not a conflict", err)
+	}
+	if n := ct.docs.Load() - before; n != 1 {
+		t.Errorf("the create was sent %d times; want once", n)
+	}
+	ct.inject = nil
+	it, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	applyThen504(http.MethodPatch)
+	_, err = s.Update(ctx, key, []store.FieldOp{store.Increment("n", 1)}, store.IfRevision(it.Revision))
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("patch answered 504 after it was applied: %v; want ErrUnavailable", err)
+	}
+	ct.inject = nil
+	if it, err := s.Get(ctx, key); err != nil || it.Data["n"] != int64(2) {
+		t.Errorf("after one increment: %+v, %v; want n 2", it, err)
+	}
+
+	throttled := false
+	ct.inject = func(r *http.Request) *http.Response {
+		if throttled || r.Method != http.MethodPost {
+			return nil
+		}
+		throttled = true
+		return respond(r, http.StatusTooManyRequests, http.Header{"X-Ms-Retry-After-Ms": {"1"}})
+	}
+	if _, err := s.Put(ctx, &store.Item{Key: store.Key{Partition: "amb", Sort: "2"}}, store.IfNotExists()); err != nil {
+		t.Errorf("create after one 429: %v", err)
+	}
+	ct.inject = nil
+}

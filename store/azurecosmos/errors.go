@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/anyfunc/anyfunc/store"
 )
@@ -80,4 +81,21 @@ func retryAfter(h http.Header) time.Duration {
 // kindError returns an error of the given kind wrapping cause.
 func kindError(kind error, msg string, cause error) error {
 	return &store.Error{Kind: kind, Msg: msg, Err: cause}
+}
+
+// once returns ctx for a write that must not be sent twice: a conditional
+// write (CreateItem, If-Match), a patch (an increment applied twice counts
+// twice) or a transactional batch. The SDK then retries it only after a
+// 429, which Cosmos DB answers without applying the request; after a
+// timeout, a 5xx or a lost connection the write may have been applied,
+// and sending it again would report its own success as a conflict (409,
+// 412), so the failure is returned as it is (ErrUnavailable), which the
+// portable Store does not retry for writes either.
+func once(ctx context.Context) context.Context {
+	return policy.WithRetryOptions(ctx, policy.RetryOptions{
+		StatusCodes: []int{http.StatusTooManyRequests},
+		ShouldRetry: func(resp *http.Response, err error) bool {
+			return err == nil && resp != nil && resp.StatusCode == http.StatusTooManyRequests
+		},
+	})
 }

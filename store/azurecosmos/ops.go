@@ -136,7 +136,7 @@ func (d *Driver) Put(ctx context.Context, it *store.Item, cond store.Condition, 
 		if expired {
 			return "", mismatch("the item has expired", nil)
 		}
-		resp, err := d.c.ReplaceItem(ctx, pk, dc.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
+		resp, err := d.c.ReplaceItem(once(ctx), pk, dc.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
 		if isStatus(err, http.StatusNotFound, http.StatusPreconditionFailed) {
 			return "", mismatch("", err)
 		}
@@ -146,7 +146,7 @@ func (d *Driver) Put(ctx context.Context, it *store.Item, cond store.Condition, 
 		return rev(resp), nil
 	case store.CondNotExists:
 		for range maxTries {
-			resp, err := d.c.CreateItem(ctx, pk, body, nil)
+			resp, err := d.c.CreateItem(once(ctx), pk, body, nil)
 			if err == nil {
 				return rev(resp), nil
 			}
@@ -165,7 +165,7 @@ func (d *Driver) Put(ctx context.Context, it *store.Item, cond store.Condition, 
 				return "", kindError(store.ErrAlreadyExists, "", conflict)
 			}
 			etag := azcore.ETag(cur.ETag)
-			resp, err = d.c.ReplaceItem(ctx, pk, dc.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
+			resp, err = d.c.ReplaceItem(once(ctx), pk, dc.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
 			if err == nil {
 				return rev(resp), nil
 			}
@@ -187,7 +187,7 @@ func (d *Driver) Put(ctx context.Context, it *store.Item, cond store.Condition, 
 				return "", mismatch("the item has expired", nil)
 			}
 			etag := azcore.ETag(cur.ETag)
-			resp, err := d.c.ReplaceItem(ctx, pk, dc.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
+			resp, err := d.c.ReplaceItem(once(ctx), pk, dc.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
 			if err == nil {
 				return rev(resp), nil
 			}
@@ -318,7 +318,7 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 		ifMatch = &etag
 	}
 	if p, ok := patchable(ops, d.nestedPatch); ok {
-		resp, err := d.c.PatchItem(ctx, pkOf(key), itemID(key.Sort), p,
+		resp, err := d.c.PatchItem(once(ctx), pkOf(key), itemID(key.Sort), p,
 			&azcosmos.ItemOptions{IfMatchEtag: ifMatch, EnableContentResponseOnWrite: true})
 		switch {
 		case err == nil:
@@ -374,7 +374,7 @@ func (d *Driver) updateByReplace(ctx context.Context, key store.Key, ops []store
 			return "", kindError(store.ErrInvalidArgument, "the item does not encode", err)
 		}
 		etag := azcore.ETag(cur.ETag)
-		resp, err := d.c.ReplaceItem(ctx, pkOf(key), nd.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
+		resp, err := d.c.ReplaceItem(once(ctx), pkOf(key), nd.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
 		switch {
 		case err == nil:
 			return revision(string(resp.ETag), nd.Exp), nil
@@ -407,7 +407,7 @@ func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition
 		if expired {
 			return mismatch("the item has expired", nil)
 		}
-		_, err := d.c.DeleteItem(ctx, pk, id, &azcosmos.ItemOptions{IfMatchEtag: &etag})
+		_, err := d.c.DeleteItem(once(ctx), pk, id, &azcosmos.ItemOptions{IfMatchEtag: &etag})
 		if isStatus(err, http.StatusNotFound, http.StatusPreconditionFailed) {
 			return mismatch("", err)
 		}
@@ -425,7 +425,7 @@ func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition
 				return mismatch("the item has expired", nil)
 			}
 			etag := azcore.ETag(cur.ETag)
-			_, err = d.c.DeleteItem(ctx, pk, id, &azcosmos.ItemOptions{IfMatchEtag: &etag})
+			_, err = d.c.DeleteItem(once(ctx), pk, id, &azcosmos.ItemOptions{IfMatchEtag: &etag})
 			switch {
 			case err == nil:
 				return nil
