@@ -226,27 +226,39 @@ func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response,
 	if fields := checkTitle(in.Title, false, nil); len(fields) > 0 {
 		return nil, invalid(fields)
 	}
-	e, err := a.current(ctx, r, k)
-	if err != nil {
-		return nil, err
+	// Without If-Match the client asked for no precondition: a write that
+	// loses a race with another one is applied again to the new version.
+	conditional := r.Header.Get("If-Match") != ""
+	for attempt := 1; ; attempt++ {
+		e, err := a.current(ctx, r, k)
+		if err != nil {
+			return nil, err
+		}
+		t := e.Value
+		if in.Title != nil {
+			t.Title = *in.Title
+		}
+		if in.Done != nil {
+			t.Done = *in.Done
+		}
+		t.UpdatedAt = a.now().UTC()
+		rev, err := a.todos.Put(ctx, store.Entry[Todo]{Key: k, Value: t}, store.IfRevision(e.Revision))
+		if errors.Is(err, store.ErrRevisionMismatch) {
+			if !conditional && attempt < maxPatchAttempts {
+				continue
+			}
+			return nil, stale()
+		}
+		if err != nil {
+			return nil, err
+		}
+		return jsonWithETag(http.StatusOK, t, rev)
 	}
-	t := e.Value
-	if in.Title != nil {
-		t.Title = *in.Title
-	}
-	if in.Done != nil {
-		t.Done = *in.Done
-	}
-	t.UpdatedAt = a.now().UTC()
-	rev, err := a.todos.Put(ctx, store.Entry[Todo]{Key: k, Value: t}, store.IfRevision(e.Revision))
-	if errors.Is(err, store.ErrRevisionMismatch) {
-		return nil, stale()
-	}
-	if err != nil {
-		return nil, err
-	}
-	return jsonWithETag(http.StatusOK, t, rev)
 }
+
+// maxPatchAttempts bounds the read-modify-write rounds of a PATCH without
+// If-Match under contention.
+const maxPatchAttempts = 5
 
 func (a *api) delete(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 	k, err := key(r)
