@@ -19,7 +19,6 @@ package todo
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -28,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/middleware"
 	"github.com/anyfunc/anyfunc/store"
 )
 
@@ -339,15 +339,9 @@ func checkDue(due *string, fields []handler.FieldError) []handler.FieldError {
 		Detail: "due must be a date (2006-01-02) or an RFC 3339 time."})
 }
 
-// etag encodes a revision as a strong entity tag; revisions are opaque and
-// may hold characters an ETag cannot.
-func etag(rev store.Revision) string {
-	return `"` + base64.RawURLEncoding.EncodeToString([]byte(rev)) + `"`
-}
-
 // matchETag reports whether an If-Match value names rev ("*" matches any).
 func matchETag(ifMatch string, rev store.Revision) bool {
-	want := etag(rev)
+	want := middleware.RevisionETag(rev)
 	for _, t := range strings.Split(ifMatch, ",") {
 		t = strings.TrimSpace(t)
 		if t == "*" || t == want {
@@ -363,6 +357,6 @@ func jsonWithETag(status int, v any, rev store.Revision) (*handler.Response, err
 	if err != nil {
 		return nil, err
 	}
-	resp.Header.Set("ETag", etag(rev))
+	resp.Header.Set("ETag", middleware.RevisionETag(rev))
 	return resp, nil
 }
