@@ -84,15 +84,31 @@ func RevisionFromETag(etag string) (store.Revision, bool) {
 }
 
 // etagMatch reports whether an If-None-Match header (possibly several, each
-// a comma-separated list) lists etag under weak comparison.
+// a comma-separated list) lists etag under weak comparison. Tags are split
+// between their quotes, so a tag holding a comma ("a,b") stays whole.
 func etagMatch(header []string, etag string) bool {
 	want := strings.TrimPrefix(etag, "W/")
 	for _, h := range header {
-		for _, t := range strings.Split(h, ",") {
-			t = strings.TrimSpace(t)
-			if t == "*" || strings.TrimPrefix(t, "W/") == want {
+		for h != "" {
+			h = strings.TrimLeft(h, " \t,")
+			if h == "" {
+				break
+			}
+			if h[0] == '*' {
 				return true
 			}
+			t := strings.TrimPrefix(h, "W/")
+			if t == "" || t[0] != '"' {
+				break // malformed: ignore the rest of this header
+			}
+			end := strings.IndexByte(t[1:], '"')
+			if end < 0 {
+				break
+			}
+			if t[:end+2] == want {
+				return true
+			}
+			h = t[end+2:]
 		}
 	}
 	return false

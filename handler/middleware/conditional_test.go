@@ -96,3 +96,27 @@ func TestCacheControlLeavesErrorsAndExplicitValues(t *testing.T) {
 		t.Errorf("error: %q", got)
 	}
 }
+
+// Entity tags may hold commas ("a,b"); If-None-Match lists are split
+// between tags, not inside them.
+func TestConditionalGETTagWithComma(t *testing.T) {
+	h := ConditionalGET()(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{Header: http.Header{"Etag": {`"a,b"`}}, Body: []byte("x")}, nil
+	}))
+	for inm, want := range map[string]int{
+		`"a,b"`:           http.StatusNotModified,
+		`W/"a,b"`:         http.StatusNotModified,
+		`"x", W/"a,b"`:    http.StatusNotModified,
+		`"x","a,b" , "y"`: http.StatusNotModified,
+		`"a"`:             200,
+		`"a, b"`:          200,
+		`"b"`:             200,
+		`"a,b`:            200,
+		`a,b`:             200,
+	} {
+		resp := serve(h, &handler.Request{Method: "GET", Header: http.Header{"If-None-Match": {inm}}})
+		if resp.Status != want {
+			t.Errorf("If-None-Match %s: %d, want %d", inm, resp.Status, want)
+		}
+	}
+}
