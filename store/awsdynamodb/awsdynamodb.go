@@ -289,7 +289,11 @@ func (d *Driver) updateInput(key store.Key, ops []store.FieldOp, cond store.Cond
 	if err != nil {
 		return nil, "", err
 	}
-	c := e.live(now)
+	// The item must not carry rev already: should the SDK send the
+	// update again after an ambiguous failure of an attempt that was
+	// applied, the condition fails on the update's own revision
+	// (ownWrite) instead of applying the ops twice.
+	c := e.live(now) + " AND " + e.name(attrRevision) + " <> " + e.str(string(rev))
 	if cond.Kind() == store.CondRevision {
 		c += " AND " + e.name(attrRevision) + " = " + e.str(string(cond.Revision()))
 	}

@@ -638,7 +638,8 @@ func TestAtomicValidationReason(t *testing.T) {
 // TestAmbiguousConditionalWrite checks that a conditional write which
 // DynamoDB applied but answered with a 500 (so the SDK sent it again, and
 // the second attempt found its own write) reports success with the
-// revision it wrote, not ErrAlreadyExists or ErrRevisionMismatch.
+// revision it wrote, not ErrAlreadyExists or ErrRevisionMismatch, and that
+// an increment re-sent that way is applied once.
 func TestAmbiguousConditionalWrite(t *testing.T) {
 	d, ft := newFakeDriver(t)
 	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
@@ -685,6 +686,16 @@ func TestAmbiguousConditionalWrite(t *testing.T) {
 	}
 	if it, err := s.Get(ctx, k); err != nil || it.Revision != rev3 || it.Data["v"] != int64(3) {
 		t.Fatalf("Get: %+v, %v; want v 3 once, revision %q", it, err, rev3)
+	}
+
+	// An unconditional increment re-sent by the SDK counts once.
+	failFirst("UpdateItem")
+	rev4, err := s.Update(ctx, k, []store.FieldOp{store.Increment("v", 1)})
+	if err != nil {
+		t.Fatalf("update applied then answered 500: %v", err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Revision != rev4 || it.Data["v"] != int64(4) {
+		t.Fatalf("Get: %+v, %v; want v 4 (incremented once), revision %q", it, err, rev4)
 	}
 
 	// A conditional write that really conflicts still fails.
