@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -74,8 +75,9 @@ func LogGCPProject(id string) LoggerOption { return func(c *loggerConfig) { c.pr
 //
 // Field names follow the platform's own tooling (see LogFormat). Header
 // values are never logged, and attributes named authorization, cookie,
-// set-cookie, x-api-key or proxy-authorization are redacted from every
-// line, so secrets do not reach the logs. Place Logger inside Tracing to
+// set-cookie, x-api-key or proxy-authorization, and those headers in an
+// http.Header a handler logs, are redacted from every line, so secrets do
+// not reach the logs. Place Logger inside Tracing to
 // get trace IDs of spans it starts; without Tracing the trace ID is taken
 // from the inbound trace headers.
 func Logger(opts ...LoggerOption) handler.Middleware {
@@ -326,6 +328,11 @@ func replacer(f LogFormat) func([]string, slog.Attr) slog.Attr {
 		if isSecretKey(a.Key) {
 			return slog.String(a.Key, "[REDACTED]")
 		}
+		if a.Value.Kind() == slog.KindAny {
+			if h, ok := a.Value.Any().(http.Header); ok {
+				return slog.Any(a.Key, redactHeader(h))
+			}
+		}
 		if len(groups) > 0 {
 			return a
 		}
@@ -366,6 +373,24 @@ func levelName(l slog.Level, debug, info, warn, err string) string {
 }
 
 var secretKeys = [...]string{"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+
+// redactHeader returns h, or a copy of it with the values of secret
+// headers replaced, for a handler that logs a whole header map.
+func redactHeader(h http.Header) http.Header {
+	var out http.Header
+	for k := range h {
+		if isSecretKey(k) {
+			if out == nil {
+				out = h.Clone()
+			}
+			out[k] = []string{"[REDACTED]"}
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
+}
 
 func isSecretKey(k string) bool {
 	for _, s := range secretKeys {

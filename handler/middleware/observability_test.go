@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -260,5 +261,30 @@ func TestMetrics(t *testing.T) {
 	}
 	if requests != 3 || sums["http.server.errors"] != 1 || sums["faas.coldstarts"] != 1 || sums["http.server.active_requests"] != 0 {
 		t.Errorf("requests=%d metrics=%v", requests, sums)
+	}
+}
+
+// A handler that logs the whole header map (a common habit) does not leak
+// the secrets in it either; the other headers stay readable.
+func TestLoggerRedactsHeaderMaps(t *testing.T) {
+	var buf bytes.Buffer
+	h := handler.Chain(handler.HandlerFunc(func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
+		handler.Logger(ctx).Info("headers", "header", req.Header, slog.Group("g", "h", req.Header))
+		return nil, nil
+	}), middleware.Logger(middleware.LogTo(&buf)))
+	handlertest.Serve(h, handlertest.NewRequest("GET", "/", nil,
+		handlertest.Header("Authorization", "Bearer tok-secret-2"),
+		handlertest.Header("Proxy-Authorization", "Basic proxy-secret-5"),
+		handlertest.Header("X-Api-Key", "key-secret-3"),
+		handlertest.Header("Cookie", "session=cookie-secret-4"),
+		handlertest.Header("User-Agent", "agent-visible")))
+	out := buf.String()
+	for _, secret := range []string{"tok-secret-2", "key-secret-3", "cookie-secret-4", "proxy-secret-5"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("secret %q logged:\n%s", secret, out)
+		}
+	}
+	if strings.Count(out, "agent-visible") != 2 {
+		t.Errorf("the other headers should be logged twice:\n%s", out)
 	}
 }
