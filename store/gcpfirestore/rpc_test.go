@@ -324,3 +324,59 @@ func TestConcurrentBlindIncrements(t *testing.T) {
 		t.Fatalf("after %d increments n = %v", workers, it.Data["n"])
 	}
 }
+
+// TestAmbiguousCommit checks that a Commit which the emulator applied but
+// whose answer was lost (Unavailable) is not sent again: the second
+// attempt would meet its own write, so that a create would report
+// ErrAlreadyExists and an increment would count twice. The write fails
+// with ErrUnavailable and the document holds it once.
+func TestAmbiguousCommit(t *testing.T) {
+	var mu sync.Mutex
+	lose, commits := false, 0
+	d := newDriver(t, gcpfirestore.WithGRPCDialOptions(grpc.WithChainUnaryInterceptor(
+		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if path.Base(method) != "Commit" {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			commits++
+			if err == nil && lose {
+				lose = false
+				return status.Error(codes.Unavailable, "injected: the answer was lost")
+			}
+			return err
+		})))
+	s := store.NewStore(d)
+	ctx := context.Background()
+	k := store.Key{Partition: "amb", Sort: "a"}
+	loseNext := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		lose, commits = true, 0
+	}
+	sent := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return commits
+	}
+
+	loseNext()
+	_, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 1}}, store.IfNotExists())
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("create whose answer was lost: %v; want ErrUnavailable, not a conflict", err)
+	}
+	if n := sent(); n != 1 {
+		t.Errorf("the create was committed %d times; want once", n)
+	}
+
+	loseNext()
+	_, err = s.Update(ctx, k, []store.FieldOp{store.Increment("n", 1)})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("increment whose answer was lost: %v; want ErrUnavailable", err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Data["n"] != int64(2) {
+		t.Errorf("after one increment: %+v, %v; want n 2", it, err)
+	}
+}

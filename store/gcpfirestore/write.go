@@ -10,6 +10,8 @@ import (
 
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/googleapis/gax-go/v2"
+	"google.golang.org/grpc/codes"
 )
 
 // maxAttempts bounds how often one call re-reads and commits again after
@@ -123,13 +125,28 @@ func (d *driver) replace(name string, it *store.Item, pre *pb.Precondition) (*pb
 	}, nil
 }
 
+// commitRetry replaces the client's retry of Commit (ResourceExhausted and
+// Unavailable): a commit is re-sent only when Firestore refused it for
+// quota. After Unavailable it may have been applied, and the same writes
+// sent again would meet their own result, so that a create would fail
+// with AlreadyExists and an increment would count twice; the failure is
+// returned as ErrUnavailable instead, which the portable Store does not
+// retry for writes either.
+var commitRetry = gax.WithRetry(func() gax.Retryer {
+	return gax.OnCodes([]codes.Code{codes.ResourceExhausted}, gax.Backoff{
+		Initial:    100 * time.Millisecond,
+		Max:        60 * time.Second,
+		Multiplier: 1.30,
+	})
+})
+
 // commit sends ws in one atomic Commit.
 func (d *driver) commit(ctx context.Context, ws []*pb.Write) ([]*pb.WriteResult, error) {
 	c, err := d.client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Commit(d.withHeaders(ctx), &pb.CommitRequest{Database: d.dbPath, Writes: ws})
+	resp, err := c.Commit(d.withHeaders(ctx), &pb.CommitRequest{Database: d.dbPath, Writes: ws}, commitRetry)
 	if err != nil {
 		return nil, err
 	}
