@@ -593,11 +593,11 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 	}
 
 	// Headers.
+	// The multi-value map carries every value; an empty one (with the
+	// single-value map filled in) carries nothing and is not preferred.
 	pairs := e.headers
-	if shape == shapeV1 || shape == shapeALBMulti {
-		if e.hasMVH {
-			pairs = e.mvHeaders
-		}
+	if (shape == shapeV1 || shape == shapeALBMulti) && len(e.mvHeaders) > 0 {
+		pairs = e.mvHeaders
 	}
 	if err := e.buildHeader(r, pairs, shape, o); err != nil {
 		return nil, err
@@ -669,7 +669,7 @@ func cutSegmentPrefix(p, prefix string) (string, bool) {
 // client sent them, which are kept.
 func (e *rawEvent) buildQuery(shape eventShape) string {
 	pairs := e.query
-	if e.hasMVQ {
+	if len(e.mvQuery) > 0 {
 		pairs = e.mvQuery
 	}
 	if len(pairs) == 0 {

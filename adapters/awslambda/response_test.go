@@ -316,3 +316,26 @@ func TestInvalidStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyMultiValueMaps checks that a v1 event whose multi-value maps are
+// present but empty is read from its single-value maps instead of losing
+// its headers and query.
+func TestEmptyMultiValueMaps(t *testing.T) {
+	var ev map[string]any
+	if err := json.Unmarshal(fixture(t, v1Fixture), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["headers"], ev["multiValueHeaders"] = map[string]string{"X-Test": "1"}, map[string]any{}
+	ev["queryStringParameters"], ev["multiValueQueryStringParameters"] = map[string]string{"q": "a b"}, map[string]any{}
+	payload, _ := json.Marshal(ev)
+	c, out, err := capture(t, payload)
+	if err != nil || c.req == nil {
+		t.Fatalf("Invoke = %s, %v", out, err)
+	}
+	if got := c.req.Header.Get("X-Test"); got != "1" {
+		t.Errorf("X-Test = %q, want 1", got)
+	}
+	if c.req.RawQuery != "q=a+b" {
+		t.Errorf("RawQuery = %q, want q=a+b", c.req.RawQuery)
+	}
+}
