@@ -56,7 +56,8 @@
 // first). The context's deadline is host.json's functionTimeout, or
 // [WithTimeout]. In payload mode the identities the host verified
 // (App Service authentication, function keys) are available through
-// [IdentitiesFrom], and the first authenticated one becomes
+// [IdentitiesFrom], and the first authenticated user identity (or, when
+// there is none, the function-key identity) becomes
 // [handler.Request.Identity] with Source "azure". Request.RemoteAddr is
 // empty in both modes: the handler's peer is the host, and the client
 // address headers the front end adds can also be sent by a client.
