@@ -137,7 +137,10 @@ func jsonError(err error, size int) error {
 			return &Error{Status: http.StatusBadRequest, Code: "invalid_type", Err: err,
 				Message: fmt.Sprintf("The request body must be %s, not %s.", want, article(typ.Value))}
 		}
-		ptr := "/" + strings.ReplaceAll(typ.Field, ".", "/")
+		ptr := ""
+		for _, name := range strings.Split(typ.Field, ".") {
+			ptr += "/" + escapePointer(name)
+		}
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_type", Err: err,
 			Message: fmt.Sprintf("The field %q must be %s, not %s.", typ.Field, want, article(typ.Value)),
 			Fields:  []FieldError{{Pointer: ptr, Detail: "must be " + want}}}
@@ -147,10 +150,15 @@ func jsonError(err error, size int) error {
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		return &Error{Status: http.StatusBadRequest, Code: "unknown_field", Err: err,
 			Message: fmt.Sprintf("The field %q is not allowed.", name),
-			Fields:  []FieldError{{Pointer: "/" + name, Detail: "is not allowed"}}}
+			Fields:  []FieldError{{Pointer: "/" + escapePointer(name), Detail: "is not allowed"}}}
 	}
 	return &Error{Status: http.StatusBadRequest, Code: "invalid_json", Err: err,
 		Message: "The request body could not be decoded as the expected JSON value."}
+}
+
+// escapePointer escapes a member name for a JSON pointer (RFC 6901).
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // jsonTypeName names a Go type as the JSON a client must send.

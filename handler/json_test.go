@@ -14,6 +14,7 @@ type todoIn struct {
 	Meta  struct {
 		Priority int `json:"priority"`
 	} `json:"meta"`
+	Ratio int `json:"a/b~c"`
 }
 
 type todoOut struct {
@@ -58,6 +59,8 @@ func TestJSONBadInput(t *testing.T) {
 			`The field "title" must be a string, not a number.`, "/title"},
 		{"wrong nested type", "application/json", `{"meta": {"priority": "high"}}`, 400, "invalid_type",
 			`The field "meta.priority" must be an integer, not a string.`, "/meta/priority"},
+		{"wrong type, name with / and ~", "application/json", `{"a/b~c": "x"}`, 400, "invalid_type",
+			`The field "a/b~c" must be an integer, not a string.`, "/a~1b~0c"},
 		{"wrong top-level type", "application/json", `[1, 2]`, 400, "invalid_type",
 			"The request body must be an object, not an array.", ""},
 		{"empty", "application/json", "  ", 400, "empty_body",
