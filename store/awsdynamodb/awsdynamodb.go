@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/anyfunc/anyfunc/store"
 )
@@ -390,13 +391,35 @@ func withOp(op string, err error) error {
 // Delete implements store.Driver.
 func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
 	in := d.deleteInput(key, cond, now)
-	if _, err := d.client.DeleteItem(ctx, in); err != nil {
+	var optFns []func(*dynamodb.Options)
+	if in.ConditionExpression != nil {
+		optFns = append(optFns, retryThrottlesOnly)
+	}
+	if _, err := d.client.DeleteItem(ctx, in, optFns...); err != nil {
 		if ok, _ := condFailed(err); ok {
 			return condError("delete", store.WriteDelete, cond, nil, now, err)
 		}
 		return mapError("delete", err)
 	}
 	return nil
+}
+
+// retryThrottlesOnly lets the SDK re-send a request only after DynamoDB
+// throttled it (and so did not apply it). A conditional delete that failed
+// ambiguously (a 500, a lost connection) may have been applied: sent
+// again, its condition would fail on the missing item and report
+// ErrRevisionMismatch for a delete that happened, so it fails with
+// ErrUnavailable instead. (Put and Update recognise their own revision
+// instead; see ownWrite.)
+func retryThrottlesOnly(o *dynamodb.Options) {
+	o.Retryer = throttlesOnly{o.Retryer}
+}
+
+type throttlesOnly struct{ aws.Retryer }
+
+func (r throttlesOnly) IsErrorRetryable(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && isThrottle(ae.ErrorCode()) && r.Retryer.IsErrorRetryable(err)
 }
 
 func (d *Driver) deleteInput(key store.Key, cond store.Condition, now time.Time) *dynamodb.DeleteItemInput {

@@ -639,7 +639,8 @@ func TestAtomicValidationReason(t *testing.T) {
 // DynamoDB applied but answered with a 500 (so the SDK sent it again, and
 // the second attempt found its own write) reports success with the
 // revision it wrote, not ErrAlreadyExists or ErrRevisionMismatch, and that
-// an increment re-sent that way is applied once.
+// an increment re-sent that way is applied once; a conditional delete is
+// not re-sent after such a failure.
 func TestAmbiguousConditionalWrite(t *testing.T) {
 	d, ft := newFakeDriver(t)
 	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
@@ -696,6 +697,40 @@ func TestAmbiguousConditionalWrite(t *testing.T) {
 	}
 	if it, err := s.Get(ctx, k); err != nil || it.Revision != rev4 || it.Data["v"] != int64(4) {
 		t.Fatalf("Get: %+v, %v; want v 4 (incremented once), revision %q", it, err, rev4)
+	}
+
+	// A conditional delete whose answer was lost is not re-sent (it would
+	// fail on the missing item as a revision mismatch); a throttled one is.
+	failFirst("DeleteItem")
+	if err := s.Delete(ctx, k, store.IfRevision(rev4)); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("IfRevision delete applied then answered 500: %v; want ErrUnavailable", err)
+	}
+	if n := ft.count("DeleteItem"); n != 1 {
+		t.Errorf("%d DeleteItem requests, want 1", n)
+	}
+	if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get after the delete: %v", err)
+	}
+	rev5, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"v": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	throttled := false
+	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+		if op == "DeleteItem" && !throttled {
+			throttled = true
+			return throttle()
+		}
+		return send(body)
+	})
+	if err := s.Delete(ctx, k, store.IfRevision(rev5)); err != nil {
+		t.Errorf("IfRevision delete throttled once: %v", err)
+	}
+	if n := ft.count("DeleteItem"); n != 2 {
+		t.Errorf("%d DeleteItem requests, want 2", n)
+	}
+	if _, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"v": 1}}); err != nil {
+		t.Fatal(err)
 	}
 
 	// A conditional write that really conflicts still fails.
