@@ -105,12 +105,22 @@ func (s *streamReply) Read(p []byte) (n int, err error) {
 	return s.body.Read(p)
 }
 
-// Close closes the handler's stream if it is an io.Closer.
-func (s *streamReply) Close() error {
-	if c, ok := s.body.(io.Closer); ok {
-		return c.Close()
+// Close closes the handler's stream if it is an io.Closer. aws-lambda-go
+// calls it outside its own panic recovery, so a panic in the stream's Close
+// is recovered and logged here rather than ending the process.
+func (s *streamReply) Close() (err error) {
+	c, ok := s.body.(io.Closer)
+	if !ok {
+		return nil
 	}
-	return nil
+	defer func() {
+		if v := recover(); v != nil {
+			handler.Logger(s.ctx).LogAttrs(s.ctx, slog.LevelError, "awslambda: panic closing the response stream",
+				slog.String("requestId", s.requestID), slog.String("panic", fmt.Sprint(v)))
+			err = fmt.Errorf("awslambda: closing the response stream panicked: %v", v)
+		}
+	}()
+	return c.Close()
 }
 
 // ContentType returns [StreamContentType].

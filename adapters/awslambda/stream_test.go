@@ -18,6 +18,10 @@ type closeRecorder struct {
 
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
 
+type panickingCloser struct{ io.Reader }
+
+func (panickingCloser) Close() error { panic("secret close panic") }
+
 func TestInvokeStream(t *testing.T) {
 	invoke := func(t *testing.T, payload []byte, resp *handler.Response) (string, string, error) {
 		t.Helper()
@@ -63,6 +67,14 @@ func TestInvokeStream(t *testing.T) {
 		_, out, err := invoke(t, fixture(t, urlFixture), &handler.Response{Stream: io.MultiReader(strings.NewReader("part"), panickingReader{})})
 		if err == nil || !strings.HasSuffix(out, nul8+"part") || !strings.Contains(err.Error(), "panicked") {
 			t.Errorf("got %q, %v; want the part before the panic and an error", out, err)
+		}
+	})
+	t.Run("panic-in-close", func(t *testing.T) {
+		// aws-lambda-go closes the reply outside its own panic recovery, so
+		// a panic here would end the process.
+		_, out, err := invoke(t, fixture(t, urlFixture), &handler.Response{Stream: panickingCloser{strings.NewReader("all")}})
+		if err != nil || !strings.HasSuffix(out, nul8+"all") {
+			t.Errorf("got %q, %v", out, err)
 		}
 	})
 	t.Run("other-shapes-buffered", func(t *testing.T) {
