@@ -70,23 +70,16 @@ func StaticKeys(keys ...StaticKey) (KeySource, error) {
 // ':' or ','; scopes cannot contain ',' or spaces.
 func ParseKeys(s string) (KeySource, error) {
 	var keys []StaticKey
-	for _, entry := range splitList([]string{s}) {
+	for i, entry := range splitList([]string{s}) {
 		name, rest, ok := strings.Cut(entry, ":")
 		if !ok {
-			return nil, fmt.Errorf("middleware: ParseKeys: entry %q is not name:key", redactEntry(entry))
+			// Without a colon the entry may be a bare key: show none of it.
+			return nil, fmt.Errorf("middleware: ParseKeys: entry %d is not name:key", i+1)
 		}
 		key, scopes, _ := strings.Cut(rest, ":")
 		keys = append(keys, StaticKey{Name: strings.TrimSpace(name), Key: strings.TrimSpace(key), Scopes: strings.Fields(scopes)})
 	}
 	return StaticKeys(keys...)
-}
-
-// redactEntry keeps the name of a "name:key" entry and hides the rest.
-func redactEntry(e string) string {
-	if len(e) > 4 {
-		return e[:4] + "…"
-	}
-	return "…"
 }
 
 type staticEntry struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/anyfunc/anyfunc/handler"
@@ -118,5 +119,20 @@ func TestStaticKeysReturnFreshIdentities(t *testing.T) {
 	b, _ := src.LookupKey(context.Background(), aliceKey)
 	if b.Subject != "alice" || b.Scopes[0] != "read" || b.Source != "apikey" {
 		t.Errorf("a handler's change leaked into the key set: %+v", b)
+	}
+}
+
+// A configuration error never repeats any part of a key: an entry written
+// without its name is the bare secret.
+func TestParseKeysErrorHidesKey(t *testing.T) {
+	_, err := ParseKeys("alice:" + aliceKey + "," + bobKey)
+	if err == nil {
+		t.Fatal("ParseKeys of a bare key succeeded")
+	}
+	if strings.Contains(err.Error(), bobKey[:4]) {
+		t.Errorf("error %q shows part of the key", err)
+	}
+	if !strings.Contains(err.Error(), "entry 2") {
+		t.Errorf("error %q does not name the entry", err)
 	}
 }
