@@ -619,14 +619,18 @@ func binaryError(why string) error {
 }
 
 // readStream reads a response stream to its end, or to one byte past
-// maxAnswerBytes. A panic in the stream's Read becomes an error, so that the
-// host gets a 500 answer rather than a dropped connection.
+// maxAnswerBytes, and closes it if it is an io.Closer. A panic in the
+// stream's Read or Close becomes an error, so that the host gets a 500
+// answer rather than a dropped connection.
 func readStream(r io.Reader) (b []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			b, err = nil, fmt.Errorf("azurefunctions: panic reading the response stream: %v", v)
 		}
 	}()
+	if c, ok := r.(io.Closer); ok {
+		defer c.Close()
+	}
 	return io.ReadAll(io.LimitReader(r, maxAnswerBytes+1))
 }
 
@@ -636,9 +640,6 @@ func appendAnswer(dst []byte, resp *handler.Response, logs []string) ([]byte, er
 	status := resp.StatusCode()
 	body := resp.Body
 	if resp.Stream != nil {
-		if c, ok := resp.Stream.(io.Closer); ok {
-			defer c.Close()
-		}
 		b, err := readStream(resp.Stream)
 		if err != nil {
 			return dst, &handler.Error{Status: http.StatusInternalServerError, Code: "internal",

@@ -3,6 +3,7 @@ package azurefunctions_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -300,4 +301,15 @@ func TestPayloadStreamPanic(t *testing.T) {
 	if a.Outputs.Res.StatusCode != "500" || strings.Contains(a.Outputs.Res.Body, "secret") {
 		t.Fatalf("answer %+v, want a 500 problem without the panic text", a.Outputs.Res)
 	}
+	h = payloadServer(t, handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+		return &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Stream: panickingCloser{strings.NewReader("x")}}, nil
+	}))
+	a = invoke(t, h, `{"Data":{"req":{"Url":"http://x/api/a","Method":"GET"}}}`)
+	if a.Outputs.Res.StatusCode != "500" || strings.Contains(a.Outputs.Res.Body, "secret") {
+		t.Fatalf("answer %+v, want a 500 problem without the panic text", a.Outputs.Res)
+	}
 }
+
+type panickingCloser struct{ io.Reader }
+
+func (panickingCloser) Close() error { panic("secret close panic") }
