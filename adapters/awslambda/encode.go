@@ -42,7 +42,7 @@ func (h *Handler) encode(ctx context.Context, shape eventShape, r *handler.Reque
 		err = fmt.Errorf("awslambda: the handler answered the invalid status %d", status)
 	}
 	if err == nil {
-		if r.Method == http.MethodHead {
+		if !bodyAllowed(r.Method, resp.StatusCode()) {
 			body = nil
 		}
 		var out []byte
@@ -57,6 +57,13 @@ func (h *Handler) encode(ctx context.Context, shape eventShape, r *handler.Reque
 	p := notSendable(ctx, shape, r, err)
 	out, _ := appendResponse(nil, shape, p.StatusCode(), p.Header, p.Body, false)
 	return out
+}
+
+// bodyAllowed reports whether the answer to a request with this method may
+// carry a body with this status: not for HEAD, 1xx, 204 or 304, as net/http
+// (and so every other adapter) does.
+func bodyAllowed(method string, status int) bool {
+	return method != http.MethodHead && status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 // notSendable logs why the handler's response cannot be sent and returns

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,6 +195,14 @@ func TestHeadHasNoBody(t *testing.T) {
 	want := `{"statusCode":200,"headers":{"Content-Type":"text/plain"},"body":"","isBase64Encoded":false}`
 	if out != want {
 		t.Errorf("got %s, want %s", out, want)
+	}
+	// Nor does a 204 or 304, as net/http and the other adapters ensure.
+	for _, status := range []int{http.StatusNoContent, http.StatusNotModified} {
+		out := respond(t, v2Fixture, &handler.Response{Status: status, Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte("hello")})
+		want := `{"statusCode":` + strconv.Itoa(status) + `,"headers":{"Content-Type":"text/plain"},"body":"","isBase64Encoded":false}`
+		if out != want {
+			t.Errorf("got %s, want %s", out, want)
+		}
 	}
 }
 

@@ -51,7 +51,7 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 	prelude := append(appendPrelude(nil, resp.StatusCode(), resp.Header), 0, 0, 0, 0, 0, 0, 0, 0)
 	s := &streamReply{ctx: ctx, requestID: r.RequestID, prelude: prelude}
 	switch {
-	case r.Method == http.MethodHead:
+	case !bodyAllowed(r.Method, resp.StatusCode()):
 		if c, ok := resp.Stream.(io.Closer); ok {
 			c.Close()
 		}

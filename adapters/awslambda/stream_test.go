@@ -57,6 +57,13 @@ func TestInvokeStream(t *testing.T) {
 			t.Errorf("got %q, %v, closed %v", out, err, body.closed)
 		}
 	})
+	t.Run("not-modified", func(t *testing.T) {
+		body := &closeRecorder{Reader: strings.NewReader("dropped")}
+		_, out, err := invoke(t, fixture(t, urlFixture), &handler.Response{Status: http.StatusNotModified, Stream: body})
+		if err != nil || out != `{"statusCode":304,"headers":{}}`+nul8 || !body.closed {
+			t.Errorf("got %q, %v, closed %v", out, err, body.closed)
+		}
+	})
 	t.Run("invalid-status", func(t *testing.T) {
 		_, out, err := invoke(t, fixture(t, urlFixture), &handler.Response{Status: 1000, Body: []byte("x")})
 		if err != nil || !strings.HasPrefix(out, `{"statusCode":500,"headers":{"Cache-Control":"no-store","Content-Type":"application/problem+json"}}`+nul8) {
