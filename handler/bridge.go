@@ -133,7 +133,8 @@ func (b httpHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	resp := Serve(ctx, b.h, r)
-	if resp.Stream != nil { // a failing stream is logged with the request ID
+	if resp.Stream != nil || !sendableStatus(resp.StatusCode()) {
+		// A failing stream or an invalid status is logged with the request ID.
 		ctx = WithRequestID(ctx, r.RequestID)
 	}
 	WriteHTTP(ctx, w, hr.Method, resp)
@@ -146,13 +147,19 @@ func (b httpHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 // and closed afterwards if it is an io.Closer; if reading it fails midway,
 // the failure is logged and the response is aborted (panic with
 // http.ErrAbortHandler) so the client sees a broken response rather than a
-// silently truncated one.
+// silently truncated one. A status net/http cannot send (below 100 or above
+// 999) is logged and answered with a 500 problem instead.
 func WriteHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *Response) {
 	if resp == nil {
 		resp = &Response{}
 	}
 	if c, ok := resp.Stream.(io.Closer); ok {
 		defer c.Close()
+	}
+	if status := resp.StatusCode(); !sendableStatus(status) {
+		Logger(ctx).LogAttrs(ctx, slog.LevelError, "handler answered an invalid status",
+			slog.String("requestId", RequestIDFrom(ctx)), slog.Int("status", status))
+		resp = ErrorResponse(errors.New("invalid status"), RequestIDFrom(ctx))
 	}
 	dst := w.Header()
 	for k, vs := range resp.Header {
@@ -193,6 +200,10 @@ func WriteHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *
 		}
 	}
 }
+
+// sendableStatus reports whether net/http can send status; it panics, and
+// drops the connection, on any other.
+func sendableStatus(status int) bool { return status >= 100 && status <= 999 }
 
 // bodyAllowed reports whether a response with status may carry a body.
 func bodyAllowed(status int) bool {

@@ -159,6 +159,20 @@ func TestHTTPNilResponseIs200(t *testing.T) {
 	}
 }
 
+// A status net/http cannot send (it would panic and drop the connection)
+// is answered as a 500 problem, as the Lambda and Azure adapters do.
+func TestHTTPInvalidStatusIs500(t *testing.T) {
+	for _, status := range []int{42, 1000} {
+		rec := httptest.NewRecorder()
+		handler.HTTP(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+			return &handler.Response{Status: status, Header: http.Header{"X-Secret": {"s"}}, Body: []byte("x")}, nil
+		})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if rec.Code != 500 || rec.Header().Get("Content-Type") != "application/problem+json" || rec.Header().Get("X-Secret") != "" {
+			t.Errorf("status %d: %d %v %q", status, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+}
+
 func TestHTTPStreamsAndFlushesEachChunk(t *testing.T) {
 	stream := &chunks{parts: []string{"one", "two", "three"}}
 	h := handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
