@@ -42,7 +42,7 @@ type Store interface {
 	// nothing is applied and the error is an *OpError naming its index.
 	Atomic(ctx context.Context, writes []Write) error
 	// Query returns one page of the items of one partition in sort-key
-	// order.
+	// order: the byte order of the keys' UTF-8, on every backend.
 	Query(ctx context.Context, q Query) (*Page, error)
 	// Capabilities reports what the backend supports.
 	Capabilities() Capabilities

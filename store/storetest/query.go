@@ -51,7 +51,10 @@ var filterCases = []filterCase{
 	{"no match", []store.Filter{store.Equal("color", "purple")}, func(int) bool { return false }},
 }
 
-var querySorts = []string{"", "a", "a1", "a2", "b", "b#1", "b/2", "ba", "bb", "c", "c\u00e9", "d", "é", "z"}
+// querySorts are the sort keys of the query tests. The last two order
+// differently by UTF-8 bytes (U+FF5E first), the order of the contract,
+// and by UTF-16 code units (U+1F600 first, a surrogate pair).
+var querySorts = []string{"", "a", "a1", "a2", "b", "b#1", "b/2", "ba", "bb", "c", "c\u00e9", "d", "é", "z", "\uff5e", "\U0001F600"}
 
 // sortCases are the conditions tested, with the reference predicate.
 var sortCases = []struct {
