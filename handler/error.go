@@ -43,6 +43,8 @@ func NewError(status int, code, message string) *Error {
 	return &Error{Status: status, Code: code, Message: message}
 }
 
+// Error describes e for logs: status, code, message and the internal
+// cause. It may hold internal text, so it is never sent to a client.
 func (e *Error) Error() string {
 	s := strconv.Itoa(e.status()) + " " + e.code()
 	if e.Message != "" {
