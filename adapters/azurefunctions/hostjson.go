@@ -1,6 +1,7 @@
 package azurefunctions
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,9 @@ func loadConfig(dir string, forced bool) (config, error) {
 	case err != nil:
 		return cfg, fmt.Errorf("azurefunctions: cannot read host.json: %w; the Functions host starts the handler in the app's root, next to host.json (or use WithDir, or force a mode with WithMode)", err)
 	}
+	// Editors on Windows (Visual Studio among them) may start the file with
+	// a UTF-8 byte order mark, which the host accepts.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	var root map[string]any
 	if err := json.Unmarshal(data, &root); err != nil {
 		return cfg, fmt.Errorf("azurefunctions: %s is not a JSON object: %w", path, err)

@@ -51,6 +51,7 @@ func TestHostJSONModes(t *testing.T) {
 		{"proxying", `{"customHandler":{"enableProxyingHttpRequest":true}}`, "/api/adaptertest/empty", nil, azurefunctions.ModeProxy},
 		{"forwarding", `{"customHandler":{"enableForwardingHttpRequest":true}}`, "/api/adaptertest/empty", nil, azurefunctions.ModeProxy},
 		{"string booleans, any case", `{"CustomHandler":{"EnableProxyingHttpRequest":"True","enableForwardingHttpRequest":"false"}}`, "/api/adaptertest/empty", nil, azurefunctions.ModeProxy},
+		{"byte order mark", "\ufeff" + `{"customHandler":{"enableProxyingHttpRequest":true}}`, "/api/adaptertest/empty", nil, azurefunctions.ModeProxy},
 		{"legacy httpWorker", `{"httpWorker":{"description":{"defaultExecutablePath":"h"}}}`, "/api/adaptertest/empty", nil, azurefunctions.ModeProxy},
 		{"route prefix", `{"customHandler":{"enableProxyingHttpRequest":true},"extensions":{"http":{"routePrefix":"v2"}}}`, "/V2/adaptertest/empty", nil, azurefunctions.ModeProxy},
 		{"empty route prefix", `{"customHandler":{"enableProxyingHttpRequest":true},"extensions":{"http":{"routePrefix":""}}}`, "/adaptertest/empty", nil, azurefunctions.ModeProxy},
