@@ -49,7 +49,8 @@ func urlOptions(u *url.URL) ([]Option, error) {
 			endpoint = v
 		case "key":
 			if v != "emulator" {
-				return nil, fmt.Errorf(`key=%q: the only key a URL may name is "emulator" (the public emulator key); set %s for a real key`, v, KeyEnv)
+				// The value is not repeated: it may be a real key.
+				return nil, fmt.Errorf(`key: the only key a URL may name is "emulator" (the public emulator key); set %s for a real key`, KeyEnv)
 			}
 			opts = append(opts, WithKey(EmulatorKey))
 		case "cert_file":

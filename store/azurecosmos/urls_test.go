@@ -2,6 +2,7 @@ package azurecosmos
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,22 @@ func TestURLEnsure(t *testing.T) {
 		if o.ensure != tc.ensure {
 			t.Errorf("%q: ensure = %v, want %v", tc.query, o.ensure, tc.ensure)
 		}
+	}
+}
+
+// TestURLKeyNotEchoed checks that a real key put in a URL by mistake is
+// refused without being repeated in the error, which may be logged.
+func TestURLKeyNotEchoed(t *testing.T) {
+	const secret = "c2VjcmV0LWFjY291bnQta2V5"
+	u, err := url.Parse("cosmos://acct/db/todos?key=" + secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = urlOptions(u)
+	if err == nil {
+		t.Fatal("a key other than emulator was accepted")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("the error repeats the key: %v", err)
 	}
 }
