@@ -53,9 +53,18 @@ const (
 	Proxying
 )
 
-// String returns "payload", "forwarding" or "proxying".
+// String returns "payload", "forwarding" or "proxying"; an unknown mode
+// reads "Mode(N)".
 func (m Mode) String() string {
-	return [...]string{"payload", "forwarding", "proxying"}[m]
+	switch m {
+	case Payload:
+		return "payload"
+	case Forwarding:
+		return "forwarding"
+	case Proxying:
+		return "proxying"
+	}
+	return "Mode(" + strconv.Itoa(int(m)) + ")"
 }
 
 // Config describes the app the host runs.

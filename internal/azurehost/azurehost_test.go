@@ -34,6 +34,14 @@ func TestRoute(t *testing.T) {
 	}
 }
 
+func TestModeString(t *testing.T) {
+	for m, want := range map[Mode]string{Payload: "payload", Forwarding: "forwarding", Proxying: "proxying", 7: "Mode(7)", -1: "Mode(-1)"} {
+		if got := m.String(); got != want {
+			t.Errorf("Mode(%d).String() = %q, want %q", int(m), got, want)
+		}
+	}
+}
+
 func TestOrderedKeys(t *testing.T) {
 	got := strings.Join(orderedKeys("b=1&a=2&b=3&&c&%zz=1&a%20b=4"), ",")
 	if got != "b,a,c,a b" {
