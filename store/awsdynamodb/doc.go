@@ -107,6 +107,10 @@
 //   - an item over 400 KB, or an item collection over its size limit:
 //     ErrTooLarge; other ValidationExceptions: ErrInvalidArgument;
 //   - network failures, server errors and a missing table: ErrUnavailable.
+//     The SDK re-sends a request after those too; a conditional Put or an
+//     Update that meets its own revision on the second attempt (the first
+//     was applied) reports success, and a conditional Delete is re-sent
+//     only after throttling.
 //
 // Atomic returns a *store.OpError with the index of the write DynamoDB
 // names in its cancellation reasons.

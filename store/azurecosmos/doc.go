@@ -118,8 +118,12 @@
 // 409 → ErrAlreadyExists, 412 → ErrRevisionMismatch, 413 → ErrTooLarge,
 // 429 → ErrThrottled (store.RetryAfter gives x-ms-retry-after-ms), others
 // and network failures → ErrUnavailable. The SDK retries 408, 429 (after
-// x-ms-retry-after-ms), 502, 503 and 504; the portable Store then retries
-// ErrThrottled, and ErrUnavailable on reads, with backoff.
+// x-ms-retry-after-ms), 502, 503 and 504, except for writes that must not
+// be applied twice (conditional writes, patches, transactional batches),
+// which it retries after 429 only: after a timeout or a lost connection
+// such a write may have been applied, and is reported as ErrUnavailable
+// rather than sent again. The portable Store then retries ErrThrottled,
+// and ErrUnavailable on reads, with backoff.
 //
 // # cosmosdb-server
 //

@@ -119,7 +119,9 @@
 // ResourceExhausted store.ErrThrottled (retried by the client first, then
 // by the portable store), InvalidArgument store.ErrInvalidArgument or, for a
 // size limit, store.ErrTooLarge, and Unavailable, Aborted, DeadlineExceeded
-// and the rest store.ErrUnavailable. Commits that fail with Aborted or a
+// and the rest store.ErrUnavailable. A Commit is re-sent by the client only
+// after ResourceExhausted: after Unavailable it may have been applied, so
+// it fails with store.ErrUnavailable. Commits that fail with Aborted or a
 // precondition another writer broke are read and planned again, up to a
 // bound, after which the error is store.ErrThrottled; a condition found
 // false on that read is reported with its kind, wrapping the commit's
