@@ -588,7 +588,10 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 	}
 	if o.basePath != "" {
 		stripPrefix(r, o.basePath)
-	} else if o.stripStage && e.stage != "" && e.stage != "$default" {
+	} else if o.stripStage && e.stage != "" && e.stage != "$default" && (shape != shapeV1 || e.version == "1.0") {
+		// An HTTP API keeps a named stage in the path (payload 2.0 and
+		// 1.0, which says "version":"1.0"); a REST API never does, so a
+		// REST path that happens to start with the stage's name is kept.
 		stripPrefix(r, "/"+e.stage)
 	}
 

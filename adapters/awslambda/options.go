@@ -82,9 +82,11 @@ func WithBasePath(base string) Option {
 }
 
 // WithStripStage strips a named HTTP API stage ("/prod" for stage "prod"),
-// which API Gateway keeps in rawPath, from the start of the request path,
-// once and on a segment boundary. The "$default" stage is never stripped.
-// WithBasePath takes precedence.
+// which API Gateway keeps in the path (rawPath in payload 2.0, path in
+// payload 1.0), from the start of the request path, once and on a segment
+// boundary. The "$default" stage is never stripped, nor is anything stripped
+// from a REST API's path, which never holds the stage. WithBasePath takes
+// precedence.
 func WithStripStage() Option {
 	return func(o *options) { o.stripStage = true }
 }

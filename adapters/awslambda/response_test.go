@@ -348,3 +348,38 @@ func TestEmptyMultiValueMaps(t *testing.T) {
 		t.Errorf("RawQuery = %q, want q=a+b", c.req.RawQuery)
 	}
 }
+
+// TestStripStageShapes checks that WithStripStage strips the stage from the
+// paths of HTTP APIs (payload 2.0, and 1.0 with "version":"1.0"), which keep
+// it there, but not from a REST API's path, which never holds it.
+func TestStripStageShapes(t *testing.T) {
+	v1 := func(version string) []byte {
+		var ev map[string]any
+		if err := json.Unmarshal(fixture(t, v1Fixture), &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev["path"] = "/prod/x"
+		ev["requestContext"].(map[string]any)["stage"] = "prod"
+		if version != "" {
+			ev["version"] = version
+		}
+		b, _ := json.Marshal(ev)
+		return b
+	}
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+		want    string
+	}{
+		{"rest", v1(""), "/prod/x"},
+		{"http-api-1.0", v1("1.0"), "/x"},
+	} {
+		c, out, err := capture(t, tc.payload, awslambda.WithStripStage())
+		if err != nil || c.req == nil {
+			t.Fatalf("%s: Invoke = %s, %v", tc.name, out, err)
+		}
+		if c.req.Path != tc.want {
+			t.Errorf("%s: Path = %q, want %q", tc.name, c.req.Path, tc.want)
+		}
+	}
+}
