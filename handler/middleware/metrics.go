@@ -67,7 +67,7 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 			}
 			status := 500 // a panic is answered 500
 			defer func() {
-				set := attrs.get(r.Method, routeOf(r), status)
+				set := attrs.get(methodOf(r), routeOf(r), status)
 				duration.Record(ctx, time.Since(start).Seconds(), set)
 				if status >= 500 {
 					errs.Add(ctx, 1, set)

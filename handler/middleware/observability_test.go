@@ -288,3 +288,40 @@ func TestLoggerRedactsHeaderMaps(t *testing.T) {
 		t.Errorf("the other headers should be logged twice:\n%s", out)
 	}
 }
+
+// Methods a client makes up do not become span names or metric attributes
+// (unbounded cardinality): they are recorded as "_OTHER", as the HTTP
+// semantic conventions ask; an empty method is GET.
+func TestObservabilityNormalisesMethods(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	rec, tp := newTracing(t)
+	h := handler.Chain(obsApp(memstore.New()), middleware.Tracing(middleware.WithTracerProvider(tp)), middleware.Metrics(middleware.WithMeterProvider(mp)))
+	handlertest.Serve(h, handlertest.NewRequest("FOO-1", "/boom", nil))
+	handlertest.Serve(h, &handler.Request{Path: "/boom"})
+	var names []string
+	for _, s := range rec.Ended() {
+		names = append(names, s.Name())
+	}
+	if strings.Join(names, ",") != "_OTHER,GET /boom" {
+		t.Errorf("span names = %q, want _OTHER and GET /boom", names)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]bool{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if d, ok := m.Data.(metricdata.Histogram[float64]); ok {
+				for _, p := range d.DataPoints {
+					v, _ := p.Attributes.Value("http.request.method")
+					methods[v.AsString()] = true
+				}
+			}
+		}
+	}
+	if len(methods) != 2 || !methods["_OTHER"] || !methods["GET"] {
+		t.Errorf("metric methods = %v, want _OTHER and GET", methods)
+	}
+}

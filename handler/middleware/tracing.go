@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	"go.opentelemetry.io/otel"
@@ -55,10 +56,7 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 			if sc := inboundSpanContext(ctx, r); sc.IsValid() {
 				ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
 			}
-			method := r.Method
-			if method == "" {
-				method = "GET"
-			}
+			method := methodOf(r)
 			ctx, span := tracer.Start(ctx, method, serverKind)
 			if inv, ok := handler.InvocationFrom(ctx); ok {
 				span.SetAttributes(attribute.Bool("faas.coldstart", inv.ColdStart),
@@ -101,6 +99,21 @@ func statusOf(resp *handler.Response, err error) int {
 		return 500
 	}
 	return resp.StatusCode()
+}
+
+// methodOf returns r's method as spans and metrics record it: "GET" for
+// an empty one and "_OTHER" for one that is not a standard HTTP method, so
+// that clients cannot make up span names or metric attribute values (the
+// HTTP semantic conventions' rule).
+func methodOf(r *handler.Request) string {
+	switch r.Method {
+	case "":
+		return http.MethodGet
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return r.Method
+	}
+	return "_OTHER"
 }
 
 // routeOf returns the path part of the matched pattern ("/todos/{id}"), or
