@@ -352,12 +352,13 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 }
 
 // commit completes the header as net/http does when it first sends it:
-// without a Content-Type key, one is sniffed from the body written so far.
+// without a Content-Type key or a Content-Encoding, one is sniffed from the
+// body written so far.
 func (w *responseWriter) commit() {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
-	if _, ok := w.snap["Content-Type"]; !ok && w.buf.Len() > 0 && !w.nowrite {
+	if _, ok := w.snap["Content-Type"]; !ok && w.snap.Get("Content-Encoding") == "" && w.buf.Len() > 0 && !w.nowrite {
 		w.snap.Set("Content-Type", http.DetectContentType(w.buf.Bytes()))
 	}
 }

@@ -288,6 +288,11 @@ func TestFromHTTPStatusAndHeaders(t *testing.T) {
 			w.Header()["Content-Type"] = nil
 			w.Write([]byte("<p>hi"))
 		}, 200, http.Header{"Content-Type": nil}, "<p>hi"},
+		{"no sniffing of an encoded body", func(w http.ResponseWriter, r *http.Request) {
+			// net/http leaves Content-Type unset when Content-Encoding is set.
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write([]byte("\x1f\x8b\x08\x00"))
+		}, 200, http.Header{"Content-Encoding": {"gzip"}}, "\x1f\x8b\x08\x00"},
 		{"no body after 204", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(204)
 			if _, err := w.Write([]byte("x")); err != http.ErrBodyNotAllowed {
