@@ -213,7 +213,8 @@ func (idem *idempotency) claim(ctx context.Context, k store.Key, fp string) (sto
 // passing just after the work was done); the record is written anyway, or a
 // retry would run the handler a second time.
 func (idem *idempotency) record(ctx context.Context, k store.Key, rev store.Revision, fp string, resp *handler.Response) {
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	defer cancel()
 	header := make(map[string]any, len(resp.Header))
 	for name, vs := range resp.Header {
 		list := make([]any, len(vs))
@@ -238,10 +239,15 @@ func (idem *idempotency) record(ctx context.Context, k store.Key, rev store.Revi
 	}
 }
 
+// bookkeepingTimeout bounds recording and releasing a key, which outlive
+// the request's own context.
+const bookkeepingTimeout = 10 * time.Second
+
 // release deletes an in-flight record so that a retry runs the handler.
 func (idem *idempotency) release(ctx context.Context, k store.Key, rev store.Revision) {
 	// The request may have been cancelled; the release must still happen.
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	defer cancel()
 	if err := idem.s.Delete(ctx, k, store.IfRevision(rev)); err != nil && !errors.Is(err, store.ErrRevisionMismatch) {
 		handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "idempotency: key not released; retries get 409 until it expires",
 			slog.String("requestId", handler.RequestIDFrom(ctx)), slog.String("error", err.Error()))
