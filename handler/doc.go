@@ -13,8 +13,9 @@
 // A Handler may return an error instead of a Response. [Serve] turns it into
 // an application/problem+json answer (RFC 9457) carrying the request ID: an
 // [*Error] keeps its status and public message, store errors map to
-// 404/409/412/413/429/503, and anything else becomes a 500 whose body never
-// carries the internal error text.
+// 400/404/409/412/413/429/501/503 (see [AsError]), a passed deadline to 504,
+// and anything else becomes a 500 whose body never carries the internal
+// error text.
 //
 // # Routing
 //
