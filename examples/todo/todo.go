@@ -1,5 +1,6 @@
 // Package todo is the to-do API of anyfunc's example: one handler, written
-// against package handler and package store only, that runs unchanged on
+// against packages handler, handler/middleware and store only (nothing
+// cloud-specific), that runs unchanged on
 // AWS Lambda, Google Cloud Functions, Azure Functions or a plain HTTP server,
 // on DynamoDB, Firestore, Cosmos DB or the in-memory store.
 //
