@@ -19,7 +19,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/anyfunc/anyfunc/store"
@@ -63,8 +62,10 @@ func WithContainer(id string) Option { return func(o *options) { o.container = i
 func WithKey(key string) Option { return func(o *options) { o.key = key } }
 
 // WithCredential authenticates with a Microsoft Entra ID (Azure AD) token
-// credential. Without WithKey, WithCredential or WithClient, Open uses
-// azidentity's DefaultAzureCredential, created once per process.
+// credential. Without WithKey, WithCredential or WithClient, Open uses the
+// default credential set with SetDefaultCredential (importing package
+// store/azurecosmos/entraid sets azidentity's DefaultAzureCredential), and
+// fails with ErrNoCredential when none is set.
 func WithCredential(cred azcore.TokenCredential) Option {
 	return func(o *options) { o.cred = cred }
 }
@@ -255,10 +256,44 @@ var (
 	clientsMu sync.Mutex
 	clients   = map[clientKey]*azcosmos.Client{}
 
-	defaultCredential = sync.OnceValues(func() (azcore.TokenCredential, error) {
-		return azidentity.NewDefaultAzureCredential(nil)
-	})
+	defaultCredMu sync.Mutex
+	defaultCred   func() (azcore.TokenCredential, error)
 )
+
+// ErrNoCredential is the error of an Open that has no key, no credential
+// and no default credential (SetDefaultCredential) to fall back on.
+var ErrNoCredential = errors.New("azurecosmos: no account key and no Microsoft Entra ID credential: " +
+	"use WithKey (or set " + KeyEnv + " for cosmos:// URLs), WithCredential, or import " +
+	"github.com/anyfunc/anyfunc/store/azurecosmos/entraid for azidentity's DefaultAzureCredential")
+
+// SetDefaultCredential sets the function that gives the credential of an
+// Open without WithKey, WithCredential or WithClient (and of cosmos:// URLs
+// without a key). It is called at most once, on the first such Open, and
+// its result (credential or error) is kept for the life of the process.
+// Package store/azurecosmos/entraid calls it in its init with azidentity's
+// DefaultAzureCredential; programs with another credential chain may call
+// it themselves before their first Open. Keeping the default credential
+// out of this package keeps azidentity and MSAL, and their start-up cost,
+// out of the programs that authenticate with a key.
+func SetDefaultCredential(f func() (azcore.TokenCredential, error)) {
+	defaultCredMu.Lock()
+	defer defaultCredMu.Unlock()
+	if f == nil {
+		defaultCred = nil
+		return
+	}
+	defaultCred = sync.OnceValues(f)
+}
+
+func defaultCredential() (azcore.TokenCredential, error) {
+	defaultCredMu.Lock()
+	f := defaultCred
+	defaultCredMu.Unlock()
+	if f == nil {
+		return nil, ErrNoCredential
+	}
+	return f()
+}
 
 type clientKey struct {
 	endpoint string
@@ -314,7 +349,10 @@ func clientFor(o *options) (*azcosmos.Client, error) {
 		cred := o.cred
 		if cred == nil {
 			if cred, err = defaultCredential(); err != nil {
-				return nil, fmt.Errorf("azurecosmos: no key and no default Azure credential: %w", err)
+				if errors.Is(err, ErrNoCredential) {
+					return nil, err
+				}
+				return nil, fmt.Errorf("azurecosmos: no key, and the default credential failed: %w", err)
 			}
 		}
 		c, err = azcosmos.NewClient(o.endpoint, cred, copts)

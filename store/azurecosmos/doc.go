@@ -9,8 +9,10 @@
 //		azurecosmos.WithDatabase("app"), azurecosmos.WithContainer("todos"))
 //
 // Authentication is an account key (WithKey) or a Microsoft Entra ID
-// token credential (WithCredential; by default azidentity's
-// DefaultAzureCredential, created once per process). Clients are shared
+// token credential (WithCredential, or the default set with
+// SetDefaultCredential: importing package store/azurecosmos/entraid makes it
+// azidentity's DefaultAzureCredential, created once per process; this
+// package itself does not link azidentity). Clients are shared
 // per process: opening the same endpoint again reuses the client and its
 // connections, and opening makes no request (unless WithEnsureContainer).
 // EnsureContainer creates the database and a container as this package
@@ -93,8 +95,10 @@
 //	cosmos://ACCOUNT/DATABASE/CONTAINER[?PARAMS]
 //
 // opens the container at https://ACCOUNT.documents.azure.com:443/, with the
-// key in the AZURE_COSMOS_KEY environment variable if it is set, and
-// DefaultAzureCredential otherwise. Parameters:
+// key in the AZURE_COSMOS_KEY environment variable if it is set, and the
+// default credential otherwise (DefaultAzureCredential once package
+// store/azurecosmos/entraid is imported; without a default credential,
+// Open fails with ErrNoCredential). Parameters:
 //
 //   - endpoint=https://HOST:PORT/ uses another endpoint (an emulator);
 //     ACCOUNT is then only a name.

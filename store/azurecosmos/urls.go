@@ -14,7 +14,8 @@ import (
 const Scheme = "cosmos"
 
 // KeyEnv names the environment variable holding the account key that
-// cosmos:// URLs use; without it they use Azure's DefaultAzureCredential.
+// cosmos:// URLs use; without it they use the default credential (see
+// SetDefaultCredential and package store/azurecosmos/entraid).
 const KeyEnv = "AZURE_COSMOS_KEY"
 
 func init() {

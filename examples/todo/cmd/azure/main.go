@@ -15,7 +15,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
 	"github.com/anyfunc/anyfunc/examples/todo"
-	_ "github.com/anyfunc/anyfunc/store/azurecosmos"
+	_ "github.com/anyfunc/anyfunc/store/azurecosmos/entraid" // cosmos:// URLs without a key use Entra ID (the app's managed identity)
 )
 
 func main() {

@@ -22,7 +22,7 @@ import (
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/handler"
 	_ "github.com/anyfunc/anyfunc/store/awsdynamodb"
-	_ "github.com/anyfunc/anyfunc/store/azurecosmos"
+	_ "github.com/anyfunc/anyfunc/store/azurecosmos/entraid" // also registers cosmos://
 	_ "github.com/anyfunc/anyfunc/store/gcpfirestore"
 	_ "github.com/anyfunc/anyfunc/store/memstore"
 )
