@@ -26,8 +26,10 @@
 //   - [RateLimit] with a [Limiter]: [NewTokenBucket] (per process) or
 //     [NewStoreLimiter] (one budget shared through a store.Store).
 //   - [Idempotency]: Idempotency-Key replays, 409 and 422, in a store.Store.
-//   - [Validate], [ValidateJSON] and [ValidatedJSON]: 422 problems listing
-//     each invalid field by JSON pointer.
+//   - Validation lives in package handler/middleware/validate (validate.JSON,
+//     validate.Body, validate.Struct: 422 problems listing each invalid
+//     field by JSON pointer), so that importing this package does not link
+//     the validator.
 //   - [BodyLimit] (413), [Timeout] (504), [ConditionalGET] (ETag, 304) and
 //     [CacheControl].
 //

@@ -1,4 +1,4 @@
-package middleware
+package validate
 
 import (
 	"context"
@@ -8,7 +8,22 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/handlertest"
 )
+
+func serve(h handler.Handler, r *handler.Request) *handlertest.Result {
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	return handlertest.ServeContext(context.Background(), h, r)
+}
+
+func wantStatus(t *testing.T, resp *handlertest.Result, status int) {
+	t.Helper()
+	if resp.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", resp.Status, status, resp.Body)
+	}
+}
 
 type Base struct {
 	ID string `json:"id" validate:"omitempty,uuid"`
@@ -29,10 +44,10 @@ type newTodo struct {
 	Secret   string            `json:"-"`
 }
 
-func TestValidateFieldsAsJSONPointers(t *testing.T) {
+func TestStructFieldsAsJSONPointers(t *testing.T) {
 	in := newTodo{Base: Base{ID: "nope"}, Title: "ab", Priority: 9, Status: "later", Owner: "x",
 		Items: []item{{"ok"}, {""}, {"far too long a title"}}, Labels: map[string]string{"a/b": "toolong"}}
-	err := Validate(&in)
+	err := Struct(&in)
 	he := handler.AsError(err)
 	if he.Status != http.StatusUnprocessableEntity || he.Code != "validation_failed" {
 		t.Fatalf("error = %v", err)
@@ -54,21 +69,21 @@ func TestValidateFieldsAsJSONPointers(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("fields:\n got %v\nwant %v", got, want)
 	}
-	if Validate(newTodo{Title: "milk", Status: "open"}) != nil {
+	if Struct(newTodo{Title: "milk", Status: "open"}) != nil {
 		t.Errorf("valid input refused")
 	}
 	// Slices of structs: pointers start with the index.
-	err = Validate([]item{{"a"}, {""}})
+	err = Struct([]item{{"a"}, {""}})
 	if f := handler.AsError(err).Fields; len(f) != 1 || f[0].Pointer != "/1/title" {
 		t.Errorf("slice fields = %v", f)
 	}
-	if Validate(42) != nil || Validate((*newTodo)(nil)) != nil {
+	if Struct(42) != nil || Struct((*newTodo)(nil)) != nil {
 		t.Errorf("non-struct values are not checked")
 	}
 }
 
-func TestValidatedJSON(t *testing.T) {
-	h := ValidatedJSON(func(ctx context.Context, in newTodo) (map[string]string, error) {
+func TestJSON(t *testing.T) {
+	h := JSON(func(ctx context.Context, in newTodo) (map[string]string, error) {
 		return map[string]string{"title": in.Title}, nil
 	}, handler.WithStatus(http.StatusCreated))
 	req := func(method, body string) *handler.Request {
@@ -89,15 +104,15 @@ func TestValidatedJSON(t *testing.T) {
 	wantStatus(t, serve(h, &handler.Request{Method: "GET"}), http.StatusCreated)
 }
 
-func TestValidateJSONMiddleware(t *testing.T) {
-	h := ValidateJSON[newTodo](handler.WithDisallowUnknownFields())(handler.HandlerFunc(
+func TestBodyMiddleware(t *testing.T) {
+	h := Body[newTodo](handler.WithDisallowUnknownFields())(handler.HandlerFunc(
 		func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
-			in, ok := ValidBody[newTodo](ctx)
+			in, ok := BodyFrom[newTodo](ctx)
 			if !ok {
 				t.Error("no valid body in context")
 			}
-			if _, ok := ValidBody[item](ctx); ok {
-				t.Error("ValidBody of another type succeeded")
+			if _, ok := BodyFrom[item](ctx); ok {
+				t.Error("BodyFrom of another type succeeded")
 			}
 			return &handler.Response{Body: []byte(in.Title)}, nil
 		}))

@@ -1,4 +1,12 @@
-package middleware
+// Package validate checks decoded request bodies against `validate` struct
+// tags (github.com/go-playground/validator/v10) and answers 422 problems
+// that name each invalid field by its JSON pointer.
+//
+// It is a package of its own, apart from handler/middleware, so that
+// programs that do not validate do not link the validator and its
+// dependencies (about 0.3 MB, and their package initialisation at cold
+// start).
+package validate
 
 import (
 	"context"
@@ -15,9 +23,10 @@ import (
 )
 
 // sharedValidator is built on first use, not at package init: a binary
-// that links this package but never validates (the validator reaches
-// reflect.Value.MethodByName, which keeps every exported method alive) then
-// links none of it and pays nothing at start-up. go-playground/validator
+// that imports this package but never validates (the validator reaches
+// reflect.Value.MethodByName, which makes the linker keep every exported
+// method of every reachable type) then links little of it and pays nothing
+// at start-up. go-playground/validator
 // caches struct metadata and is safe for concurrent use.
 var sharedValidator struct {
 	once sync.Once
@@ -48,7 +57,7 @@ func jsonName(f reflect.StructField) string {
 	return f.Name
 }
 
-// Validate checks v, a struct, a pointer to one, or a slice or array of
+// Struct checks v, a struct, a pointer to one, or a slice or array of
 // them, against its `validate` struct tags (the rules of
 // github.com/go-playground/validator/v10: required, min, max, len, oneof,
 // email, url, uuid, gte, lte, dive, ...). It returns nil when v is valid
@@ -57,7 +66,7 @@ func jsonName(f reflect.StructField) string {
 // "/items/2/title") with what is wrong with it. Values of other kinds are
 // not checked. A malformed tag is a programming error and is returned as
 // an internal error (500).
-func Validate(v any) error {
+func Struct(v any) error {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
 		if rv.IsNil() {
@@ -101,7 +110,7 @@ func checkStruct(rv reflect.Value, prefix string, out *[]handler.FieldError) err
 	}
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
-		return fmt.Errorf("middleware: Validate: %w", err)
+		return fmt.Errorf("validate: %w", err)
 	}
 	for _, fe := range verrs {
 		*out = append(*out, handler.FieldError{
@@ -208,19 +217,19 @@ func describe(fe validator.FieldError) string {
 
 type validBodyKey struct{}
 
-// ValidateJSON returns middleware that decodes the request body into a T
-// with [handler.DecodeJSON] (so opts, such as handler.WithMaxBytes and
+// Body returns middleware that decodes the request body into a T with
+// [handler.DecodeJSON] (so opts, such as handler.WithMaxBytes and
 // handler.WithDisallowUnknownFields, apply, and malformed bodies get their
-// 400, 413 or 415) and checks it with [Validate] (422), before the handler
-// runs. The handler reads the value with [ValidBody].
-func ValidateJSON[T any](opts ...handler.JSONOption) handler.Middleware {
+// 400, 413 or 415) and checks it with [Struct] (422), before the handler
+// runs. The handler reads the value with [BodyFrom].
+func Body[T any](opts ...handler.JSONOption) handler.Middleware {
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 			v := new(T)
 			if err := handler.DecodeJSON(r, v, opts...); err != nil {
 				return nil, err
 			}
-			if err := Validate(v); err != nil {
+			if err := Struct(v); err != nil {
 				return nil, err
 			}
 			return next.ServeRequest(context.WithValue(ctx, validBodyKey{}, v), r)
@@ -228,9 +237,9 @@ func ValidateJSON[T any](opts ...handler.JSONOption) handler.Middleware {
 	}
 }
 
-// ValidBody returns the body [ValidateJSON] decoded and validated for this
-// request, and false when there is none of type T.
-func ValidBody[T any](ctx context.Context) (T, bool) {
+// BodyFrom returns the body [Body] decoded and validated for this request,
+// and false when there is none of type T.
+func BodyFrom[T any](ctx context.Context) (T, bool) {
 	v, ok := ctx.Value(validBodyKey{}).(*T)
 	if !ok {
 		var zero T
