@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -11,8 +12,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,6 +356,71 @@ func TestJWKSConcurrentRefreshFetchesOnce(t *testing.T) {
 	if n := srv.fetches.Load(); n != 1 {
 		t.Errorf("JWKS fetched %d times by 20 concurrent first requests, want 1", n)
 	}
+}
+
+// TestJWKSStaleRefreshDoesNotBlock checks that while one request refreshes
+// a key set that has aged out (the fetch held up here, whatever its
+// deadline, until the test lets it go), other requests verify with the old
+// set instead of waiting.
+func TestJWKSStaleRefreshDoesNotBlock(t *testing.T) {
+	ra, _ := rsaKeys(t)
+	clock := newFakeClock()
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{publicJWK("k1", &ra.PublicKey, jose.RS256)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &heldTransport{body: jwks, started: make(chan struct{}), release: make(chan struct{})}
+	h := mustJWT(t, JWKSURL("https://keys.example/jwks"), JWTClock(clock.Now), JWTHTTPClient(&http.Client{Transport: rt}))(whoami)
+	tok := func() *handler.Request { return bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))) }
+
+	wantStatus(t, serve(h, tok()), 200) // first fetch
+	clock.Advance(2 * time.Hour)        // the set ages out
+	refreshed := make(chan int)
+	go func() { refreshed <- serve(h, tok()).Status }()
+	<-rt.started
+	// The refresh is in flight and cannot end before release: these
+	// requests complete only if they do not wait for it. (The timer only
+	// turns a hang into a failure; a passing run never waits for it.)
+	done := make(chan []int)
+	go func() {
+		var got []int
+		for range 3 {
+			got = append(got, serve(h, tok()).Status)
+		}
+		done <- got
+	}()
+	select {
+	case got := <-done:
+		if !slices.Equal(got, []int{200, 200, 200}) {
+			t.Errorf("statuses during the refresh: %v", got)
+		}
+	case <-time.After(time.Minute):
+		t.Error("requests with a stale key set waited for the refresh")
+	}
+	close(rt.release)
+	if status := <-refreshed; status != 200 {
+		t.Errorf("the refreshing request got %d", status)
+	}
+	if n := rt.fetches.Load(); n != 2 {
+		t.Errorf("JWKS fetched %d times, want 2", n)
+	}
+}
+
+// heldTransport answers every request with body; the second one only once
+// release is closed, ignoring the request's context.
+type heldTransport struct {
+	body             []byte
+	fetches          atomic.Int32
+	started, release chan struct{}
+}
+
+func (rt *heldTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if rt.fetches.Add(1) == 2 {
+		close(rt.started)
+		<-rt.release
+	}
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(bytes.NewReader(rt.body)), Request: r}, nil
 }
 
 func TestJWKSUnavailable(t *testing.T) {

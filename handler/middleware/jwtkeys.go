@@ -186,21 +186,36 @@ var errNoKeys = &handler.Error{Status: http.StatusServiceUnavailable, Code: "key
 	Message: "The token cannot be verified right now; retry later."}
 
 // current returns the key set, fetching it first if there is none yet or it
-// is older than maxAge (and a fetch is allowed).
+// is older than maxAge (and a fetch is allowed). While one request refreshes
+// a set that is merely old, the others verify with the old set instead of
+// waiting for the fetch.
 func (rk *remoteKeys) current(ctx context.Context) (*keySet, error) {
 	s := rk.set.Load()
 	if s != nil && rk.now().Sub(s.fetchedAt) < rk.maxAge {
 		return s, nil
+	}
+	if s != nil {
+		if !rk.mu.TryLock() {
+			return s, nil // a refresh is under way
+		}
+		defer rk.mu.Unlock()
+		return rk.refreshLocked(ctx, s)
 	}
 	return rk.refresh(ctx, s)
 }
 
 // refresh fetches the key set unless another goroutine replaced seen in the
 // meantime or the last attempt was less than minInterval ago. On failure it
-// keeps the old set. It returns the set to use.
+// keeps the old set. It returns the set to use. A request that needs a key
+// the set lacks (no set, an unknown kid) waits for a refresh under way.
 func (rk *remoteKeys) refresh(ctx context.Context, seen *keySet) (*keySet, error) {
 	rk.mu.Lock()
 	defer rk.mu.Unlock()
+	return rk.refreshLocked(ctx, seen)
+}
+
+// refreshLocked is refresh with rk.mu held.
+func (rk *remoteKeys) refreshLocked(ctx context.Context, seen *keySet) (*keySet, error) {
 	if s := rk.set.Load(); s != seen {
 		return s, nil // refreshed while we waited
 	}
