@@ -58,23 +58,29 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 			}
 			method := methodOf(r)
 			ctx, span := tracer.Start(ctx, method, serverKind)
-			if inv, ok := handler.InvocationFrom(ctx); ok {
-				span.SetAttributes(attribute.Bool("faas.coldstart", inv.ColdStart),
-					attribute.String("faas.invocation_id", inv.ID))
-			}
 			status := 500 // a panic is answered 500
 			defer func() {
 				route := routeOf(r)
 				if route != "" {
 					span.SetName(method + " " + route)
 				}
-				span.SetAttributes(
+				// All attributes in one call: the SDK grows its slice
+				// once per call.
+				attrs := [8]attribute.KeyValue{
 					attribute.String("http.request.method", method),
 					attribute.String("http.route", route),
 					attribute.String("url.path", r.Path),
 					attribute.String("client.address", r.RemoteAddr),
 					attribute.String("user_agent.original", r.Header.Get("User-Agent")),
-					attribute.Int("http.response.status_code", status))
+					attribute.Int("http.response.status_code", status),
+				}
+				n := 6
+				if inv, ok := handler.InvocationFrom(ctx); ok {
+					attrs[6] = attribute.Bool("faas.coldstart", inv.ColdStart)
+					attrs[7] = attribute.String("faas.invocation_id", inv.ID)
+					n = 8
+				}
+				span.SetAttributes(attrs[:n]...)
 				if status >= 500 {
 					span.SetStatus(codes.Error, "")
 					if err != nil {
