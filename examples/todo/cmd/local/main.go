@@ -17,6 +17,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/anyfunc/anyfunc/adapters/httpserver"
 	"github.com/anyfunc/anyfunc/examples/todo"
@@ -28,28 +30,52 @@ import (
 )
 
 // DevAPIKey is the API key of the user "dev" when no authentication is
-// configured. It exists only in this local command.
+// configured. It exists only in this local command, which then listens on
+// the loopback interface only, so the published key opens nothing beyond
+// this machine.
 const DevAPIKey = "local-dev-key-not-for-production"
 
 func main() {
-	h, err := newHandler(context.Background())
+	h, dev, err := newHandler(context.Background())
+	var addr string
+	if err == nil {
+		addr, err = listenAddr(dev)
+	}
 	if err != nil {
 		slog.Error("todo: cannot start", "error", err)
 		os.Exit(1)
 	}
-	httpserver.Start(h)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := httpserver.ListenAndServe(ctx, addr, h); err != nil {
+		slog.Error("todo: " + err.Error())
+		os.Exit(1)
+	}
 }
 
-// newHandler builds the to-do API from the environment.
-func newHandler(ctx context.Context) (handler.Handler, error) {
+// newHandler builds the to-do API from the environment; dev reports that no
+// authentication was configured and the API accepts DevAPIKey.
+func newHandler(ctx context.Context) (h handler.Handler, dev bool, err error) {
 	c, err := todo.ConfigFromEnv("mem://todos")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if c.JWTSecret == "" && c.JWKSURL == "" && c.APIKeys == "" {
 		c.APIKeys = "dev:" + DevAPIKey
-		slog.Warn("todo: no authentication configured; local mode accepts the development key",
+		dev = true
+		slog.Warn("todo: no authentication configured; local mode accepts the development key, on the loopback interface only",
 			"header", "X-Api-Key", "key", DevAPIKey)
 	}
-	return c.Handler(ctx)
+	h, err = c.Handler(ctx)
+	return h, dev, err
+}
+
+// listenAddr is ":PORT" (default 8080), or "127.0.0.1:PORT" when the API
+// accepts the development key.
+func listenAddr(dev bool) (string, error) {
+	addr, err := httpserver.Addr()
+	if err != nil || !dev {
+		return addr, err
+	}
+	return "127.0.0.1" + addr, nil
 }
