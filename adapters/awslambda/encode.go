@@ -16,6 +16,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
+	"github.com/anyfunc/anyfunc/internal/mediatype"
 )
 
 // errTooManyCookies is the internal cause of the 500 answered when an ALB
@@ -258,8 +259,7 @@ func (o *options) isBinary(h http.Header) bool {
 	if v := h["Content-Type"]; len(v) > 0 {
 		ct = v[0]
 	}
-	mt, params, _ := strings.Cut(ct, ";")
-	mt = strings.TrimSpace(mt)
+	mt, _ := mediatype.Split(ct)
 	if o.binaryTypes != nil {
 		for _, t := range o.binaryTypes {
 			if matchMediaType(t, mt) {
@@ -268,7 +268,7 @@ func (o *options) isBinary(h http.Header) bool {
 		}
 		return false
 	}
-	return !isText(mt, params)
+	return !mediatype.IsText(ct)
 }
 
 // matchMediaType reports whether media type mt matches pattern ("*/*",
@@ -281,45 +281,4 @@ func matchMediaType(pattern, mt string) bool {
 		return len(mt) > len(prefix) && mt[len(prefix)] == '/' && strings.EqualFold(mt[:len(prefix)], prefix)
 	}
 	return strings.EqualFold(pattern, mt)
-}
-
-// isText reports whether a body of media type mt with the given parameters
-// is UTF-8 text that can travel as a JSON string.
-func isText(mt, params string) bool {
-	if mt == "" {
-		return false
-	}
-	text := false
-	switch {
-	case len(mt) > 5 && strings.EqualFold(mt[:5], "text/"):
-		text = true
-	case hasSuffixFold(mt, "+json"), hasSuffixFold(mt, "+xml"):
-		text = true
-	default:
-		for _, t := range [...]string{"application/json", "application/xml", "application/javascript",
-			"application/ecmascript", "application/x-www-form-urlencoded", "application/graphql",
-			"application/x-ndjson", "application/ld+json", "application/yaml", "application/x-yaml"} {
-			if strings.EqualFold(mt, t) {
-				text = true
-				break
-			}
-		}
-	}
-	if !text || params == "" {
-		return text
-	}
-	// A charset other than UTF-8 (or its subset US-ASCII) is not carried
-	// as a JSON string.
-	for p := range strings.SplitSeq(params, ";") {
-		k, v, _ := strings.Cut(p, "=")
-		if strings.EqualFold(strings.TrimSpace(k), "charset") {
-			v = strings.Trim(strings.TrimSpace(v), `"`)
-			return strings.EqualFold(v, "utf-8") || strings.EqualFold(v, "utf8") || strings.EqualFold(v, "us-ascii")
-		}
-	}
-	return true
-}
-
-func hasSuffixFold(s, suffix string) bool {
-	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
+	"github.com/anyfunc/anyfunc/internal/mediatype"
 )
 
 // maxAnswerBytes bounds a streamed response body buffered for payload mode;
@@ -594,23 +595,6 @@ func mediaType(ct string) string {
 	return strings.ToLower(strings.TrimSpace(ct))
 }
 
-// isText reports whether a body of media type mt is text that the JSON
-// answer can carry as a string.
-func isText(mt string) bool {
-	switch {
-	case mt == "", strings.HasPrefix(mt, "text/"),
-		strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "+xml"):
-		return true
-	}
-	switch mt {
-	case "application/json", "application/xml", "application/javascript", "application/ecmascript",
-		"application/x-www-form-urlencoded", "application/x-ndjson", "application/graphql",
-		"application/yaml", "application/x-yaml", "application/sql", "application/csv":
-		return true
-	}
-	return false
-}
-
 // binaryError is the 500 answer for a response payload mode cannot carry.
 func binaryError(why string) error {
 	return &handler.Error{Status: http.StatusInternalServerError, Code: "payload_mode_limit",
@@ -661,7 +645,8 @@ func appendAnswer(dst []byte, resp *handler.Response, logs []string) ([]byte, er
 		if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 			return dst, binaryError("a " + ce + "-encoded response body")
 		}
-		if mt := mediaType(resp.Header.Get("Content-Type")); !isText(mt) {
+		// The charset is not checked: the bytes are (utf8.Valid below).
+		if mt := mediaType(resp.Header.Get("Content-Type")); mt != "" && !mediatype.IsText(mt) {
 			return dst, binaryError("a binary (" + mt + ") response body")
 		}
 		if !utf8.Valid(body) {
