@@ -68,3 +68,21 @@ type DriverQuery struct {
 	// Now is the time against which items count as expired.
 	Now time.Time
 }
+
+// ApplyWrite applies one write of a WriteMany or Atomic batch with d's own
+// Put, Update or Delete, for drivers that send some writes one by one. A
+// Kind other than WritePut, WriteUpdate and WriteDelete is ErrInvalidArgument.
+func ApplyWrite(ctx context.Context, d Driver, w Write, now time.Time) error {
+	var err error
+	switch w.Kind {
+	case WritePut:
+		_, err = d.Put(ctx, w.Item, w.Condition, now)
+	case WriteUpdate:
+		_, err = d.Update(ctx, w.Key, w.Ops, w.Condition, now)
+	case WriteDelete:
+		err = d.Delete(ctx, w.Key, w.Condition, now)
+	default:
+		err = Errorf(ErrInvalidArgument, "unknown write kind %d", w.Kind)
+	}
+	return err
+}

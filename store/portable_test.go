@@ -325,3 +325,28 @@ func TestMalformedWrites(t *testing.T) {
 		t.Errorf("Atomic of 2.4 MB: %v; want ErrTooLarge", err)
 	}
 }
+
+// TestApplyWrite checks the one-write helper drivers share: each kind goes
+// to the driver's own method, and an unknown kind is refused.
+func TestApplyWrite(t *testing.T) {
+	ctx := context.Background()
+	d := memstore.NewDriver()
+	now := time.Now()
+	k := store.Key{Partition: "p", Sort: "a"}
+	steps := []struct {
+		w    store.Write
+		want error
+	}{
+		{store.PutOp(&store.Item{Key: k, Data: map[string]any{"n": int64(1)}}, store.IfNotExists()), nil},
+		{store.PutOp(&store.Item{Key: k, Data: map[string]any{}}, store.IfNotExists()), store.ErrAlreadyExists},
+		{store.UpdateOp(k, []store.FieldOp{store.Increment("n", int64(2))}), nil},
+		{store.DeleteOp(k), nil},
+		{store.UpdateOp(k, []store.FieldOp{store.Increment("n", int64(2))}), store.ErrNotFound},
+		{store.Write{Kind: 99, Key: k}, store.ErrInvalidArgument},
+	}
+	for i, s := range steps {
+		if err := store.ApplyWrite(ctx, d, s.w, now); !errors.Is(err, s.want) || (s.want == nil && err != nil) {
+			t.Errorf("step %d: err = %v, want %v", i, err, s.want)
+		}
+	}
+}

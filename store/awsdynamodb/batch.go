@@ -177,7 +177,7 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 		var batch []int
 		for _, i := range round {
 			if !batchable(writes[i]) {
-				run(func() { errs[i] = d.writeOne(ctx, writes[i], now) })
+				run(func() { errs[i] = store.ApplyWrite(ctx, d, writes[i], now) })
 				continue
 			}
 			batch = append(batch, i)
@@ -199,22 +199,6 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 		}
 	}
 	return nil
-}
-
-// writeOne applies one write of WriteMany by itself.
-func (d *Driver) writeOne(ctx context.Context, w store.Write, now time.Time) error {
-	var err error
-	switch w.Kind {
-	case store.WritePut:
-		_, err = d.Put(ctx, w.Item, w.Condition, now)
-	case store.WriteUpdate:
-		_, err = d.Update(ctx, w.Key, w.Ops, w.Condition, now)
-	case store.WriteDelete:
-		err = d.Delete(ctx, w.Key, w.Condition, now)
-	default:
-		err = store.Errorf(store.ErrInvalidArgument, "unknown write kind %d", w.Kind)
-	}
-	return err
 }
 
 // batchWrite sends writes[idx] (distinct keys, at most 25) with
@@ -250,7 +234,7 @@ func (d *Driver) batchWrite(ctx context.Context, writes []store.Write, idx []int
 			if errors.Is(err, store.ErrInvalidArgument) || errors.Is(err, store.ErrTooLarge) {
 				for _, r := range reqs {
 					if i, ok := byKey[requestKey(r)]; ok {
-						errs[i] = d.writeOne(ctx, writes[i], now)
+						errs[i] = store.ApplyWrite(ctx, d, writes[i], now)
 					}
 				}
 				return

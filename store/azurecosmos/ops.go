@@ -482,7 +482,7 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 	failed := false
 	var mu sync.Mutex
 	d.parallel(len(writes), func(i int) {
-		if err := d.write(ctx, writes[i], now); err != nil {
+		if err := store.ApplyWrite(ctx, d, writes[i], now); err != nil {
 			errs[i] = err
 			mu.Lock()
 			failed = true
@@ -493,19 +493,4 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 		return nil
 	}
 	return errs
-}
-
-func (d *Driver) write(ctx context.Context, w store.Write, now time.Time) error {
-	var err error
-	switch w.Kind {
-	case store.WritePut:
-		_, err = d.Put(ctx, w.Item, w.Condition, now)
-	case store.WriteUpdate:
-		_, err = d.Update(ctx, w.Key, w.Ops, w.Condition, now)
-	case store.WriteDelete:
-		err = d.Delete(ctx, w.Key, w.Condition, now)
-	default:
-		err = kindError(store.ErrInvalidArgument, fmt.Sprintf("unknown write kind %d", w.Kind), nil)
-	}
-	return err
 }
