@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"sync"
 )
@@ -32,14 +31,28 @@ type URLMux struct {
 	openers map[string]URLOpener
 }
 
-var schemeRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
+// validScheme reports whether scheme matches ^[a-z][a-z0-9+.-]*$ (a
+// lower-case URL scheme). It is not a regexp so that importing this package
+// compiles nothing at start-up.
+func validScheme(scheme string) bool {
+	for i := 0; i < len(scheme); i++ {
+		c := scheme[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return scheme != ""
+}
 
 // Register makes opener open URLs of scheme. It panics if scheme is not a
 // valid lower-case URL scheme, opener is nil, or scheme is already
 // registered: registration happens at init time, where such a mistake is a
 // programming error.
 func (m *URLMux) Register(scheme string, opener URLOpener) {
-	if !schemeRE.MatchString(scheme) {
+	if !validScheme(scheme) {
 		panic(fmt.Sprintf("store: Register: invalid scheme %q", scheme))
 	}
 	if opener == nil {

@@ -88,3 +88,19 @@ func TestOpenMem(t *testing.T) {
 		}
 	}
 }
+
+func TestRegisterSchemeNames(t *testing.T) {
+	for scheme, ok := range map[string]bool{
+		"mem": true, "dynamodb": true, "s3+http": true, "a.b-c": true, "x9": true,
+		"": false, "9x": false, "+x": false, "Mem": false, "a_b": false, "a b": false, "é": false, "a/b": false,
+	} {
+		func() {
+			defer func() {
+				if panicked := recover() != nil; panicked == ok {
+					t.Errorf("Register(%q): panicked %v, want %v", scheme, panicked, !ok)
+				}
+			}()
+			new(store.URLMux).Register(scheme, store.URLOpenerFunc(func(context.Context, *url.URL) (store.Store, error) { return nil, nil }))
+		}()
+	}
+}
