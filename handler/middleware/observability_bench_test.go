@@ -6,16 +6,19 @@ import (
 	"net/http"
 	"testing"
 
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/anyfunc/anyfunc/handler"
 )
 
 // BenchmarkObservability measures what Tracing (SDK tracer, no-op
 // exporter), Metrics (SDK meter, manual reader) and Logger (to io.Discard)
-// add to a routed request, against the bare router.
+// add to a routed request, against the bare router; observed-noop-sdk is
+// the same chain on OTel's no-op providers.
 func BenchmarkObservability(b *testing.B) {
 	app := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		return &handler.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ok":true}`)}, nil
@@ -32,6 +35,10 @@ func BenchmarkObservability(b *testing.B) {
 		{"bare", r},
 		{"observed", handler.Chain(r, Tracing(WithTracerProvider(tp)),
 			Metrics(WithMeterProvider(mp)), Logger(LogTo(io.Discard)))},
+		// What a program that installs no OTel SDK pays: the API's no-op
+		// providers (OTel's default), and the log line.
+		{"observed-noop-sdk", handler.Chain(r, Tracing(WithTracerProvider(tracenoop.NewTracerProvider())),
+			Metrics(WithMeterProvider(metricnoop.NewMeterProvider())), Logger(LogTo(io.Discard)))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := &handler.Request{Method: "GET", Path: "/items/42", Header: http.Header{}, RequestID: "req-1"}
