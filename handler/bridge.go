@@ -82,6 +82,13 @@ func ReadBody(rd io.Reader, limit int64) ([]byte, error) {
 // body to EOF. Limit the body beforehand with http.MaxBytesReader to refuse
 // large ones with 413. RemoteAddr becomes the IP of hr.RemoteAddr; headers
 // are shared with hr, not copied.
+//
+// Path is hr.URL's path, with a "/" put in front if it lacks one (as
+// http.StripPrefix("/api/", ...) leaves it) and is not "*". BasePath is
+// what was cut from the front of the path of hr.RequestURI, the
+// request-target as the client sent it, to give hr.URL's path
+// (http.StripPrefix keeps RequestURI and strips URL), on a segment
+// boundary; "" when nothing was or RequestURI is empty.
 func RequestFromHTTP(hr *http.Request) (*Request, error) {
 	r := &Request{
 		Method:   hr.Method,
@@ -95,10 +102,16 @@ func RequestFromHTTP(hr *http.Request) (*Request, error) {
 	// net/url has already validated and decoded the path; keep the escaped
 	// form only when it differs from the decoded one.
 	r.Path = hr.URL.Path
-	if r.Path == "" {
+	escaped := hr.URL.EscapedPath()
+	r.BasePath = strippedPrefix(hr.RequestURI, escaped)
+	switch {
+	case r.Path == "":
 		r.Path = "/"
+	case r.Path[0] != '/' && r.Path != "*":
+		r.Path = "/" + r.Path
+		escaped = "/" + escaped
 	}
-	if escaped := hr.URL.EscapedPath(); escaped != r.Path && escaped != "" {
+	if escaped != r.Path && escaped != "" {
 		r.RawPath = escaped
 	}
 	if host, _, err := net.SplitHostPort(hr.RemoteAddr); err == nil {
@@ -114,11 +127,49 @@ func RequestFromHTTP(hr *http.Request) (*Request, error) {
 	return r, nil
 }
 
+// strippedPrefix returns the part of the path of requestURI (a
+// request-target: origin form "/p?q" or absolute form "http://h/p?q") in
+// front of escaped, when the path ends with escaped and the part ends on a
+// segment boundary; the part has no trailing slash. Otherwise, and when the
+// two are the same, it returns "".
+func strippedPrefix(requestURI, escaped string) string {
+	p := requestURI
+	if p == "" || p[0] != '/' {
+		// Absolute form; "*" and an empty RequestURI have no path.
+		i := strings.Index(p, "://")
+		if i < 0 {
+			return ""
+		}
+		p = p[i+3:]
+		j := strings.IndexByte(p, '/')
+		if j < 0 {
+			return ""
+		}
+		p = p[j:]
+	}
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if len(p) <= len(escaped) {
+		return ""
+	}
+	base, ok := strings.CutSuffix(p, escaped)
+	if !ok {
+		return ""
+	}
+	if escaped != "" && escaped[0] != '/' && base[len(base)-1] != '/' {
+		return "" // not on a segment boundary
+	}
+	return strings.TrimRight(base, "/")
+}
+
 // HTTP returns an http.Handler that serves every request with h through
 // [Serve] (request IDs, panic recovery, error mapping) and writes the
 // Response faithfully: every header value in order, several Set-Cookie
 // headers, the status (0 means 200), and the body; a Response.Stream is
-// copied chunk by chunk, flushing after each one.
+// copied chunk by chunk, flushing after each one. The Request is built by
+// [RequestFromHTTP]: behind http.StripPrefix, its BasePath is the prefix
+// stripped.
 func HTTP(h Handler) http.Handler {
 	return httpHandler{h}
 }
@@ -214,6 +265,11 @@ func bodyAllowed(status int) bool {
 // would hand it to an http.Handler: method, URL (Path, RawPath, RawQuery),
 // RequestURI, Host, headers (shared with r, not copied), body, RemoteAddr
 // (r's IP without a port), and the router's pattern and path values.
+//
+// RequestURI is the request-target the client sent: r.BasePath, the escaped
+// path and the query. URL holds the path without BasePath, as behind
+// http.StripPrefix, and [RequestFromHTTP] takes BasePath back from the
+// difference, so a Request survives FromHTTP followed by HTTP whole.
 func NewHTTPRequest(ctx context.Context, r *Request) *http.Request {
 	method := r.Method
 	if method == "" {
@@ -227,6 +283,9 @@ func NewHTTPRequest(ctx context.Context, r *Request) *http.Request {
 	uri := r.EscapedPath()
 	if uri == "" {
 		uri = "/"
+	}
+	if r.BasePath != "" {
+		uri = r.BasePath + uri
 	}
 	if r.RawQuery != "" {
 		uri += "?" + r.RawQuery
@@ -264,7 +323,9 @@ func NewHTTPRequest(ctx context.Context, r *Request) *http.Request {
 // was written (every value, several Set-Cookie included), a Content-Type
 // sniffed as net/http does when h sets none, and the body; writes after a
 // 204 or 304 fail with http.ErrBodyNotAllowed. A body written for a HEAD
-// request is kept; the adapter leaves it out, as net/http does.
+// request is kept; the adapter leaves it out, as net/http does. h gets
+// the request [NewHTTPRequest] builds: its RequestURI starts with the
+// Request's BasePath, its URL does not.
 //
 // If h flushes (http.Flusher or http.ResponseController), the Response is
 // returned at the first flush with a Stream that delivers what h writes

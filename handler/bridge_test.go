@@ -226,6 +226,55 @@ func TestHTTPRequestFields(t *testing.T) {
 	}
 }
 
+// TestHTTPBasePath checks that a Request served through HTTP behind
+// http.StripPrefix has the stripped prefix as BasePath (as the client sent
+// it, on a segment boundary, without a trailing slash) and a path that
+// starts with "/", and that nothing else makes a BasePath.
+func TestHTTPBasePath(t *testing.T) {
+	var got *handler.Request
+	h := handler.HTTP(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got = r
+		return nil, nil
+	}))
+	for _, c := range []struct {
+		name                string
+		srv                 http.Handler
+		target              string
+		base, path, rawPath string
+	}{
+		{"none", h, "/api/todos", "", "/api/todos", ""},
+		{"strip-prefix", http.StripPrefix("/api", h), "/api/todos?x=1", "/api", "/todos", ""},
+		{"strip-prefix-slash", http.StripPrefix("/api/", h), "/api/todos", "/api", "/todos", ""},
+		{"strip-prefix-whole", http.StripPrefix("/api", h), "/api", "/api", "/", ""},
+		{"strip-prefix-raw-path", http.StripPrefix("/api", h), "/api/a%2Fb", "/api", "/a/b", "/a%2Fb"},
+		{"strip-prefix-escaped", http.StripPrefix("/v 1", h), "/v%201/x", "/v%201", "/x", ""},
+		{"strip-prefix-mid-segment", http.StripPrefix("/ap", h), "/api/x", "", "/i/x", ""},
+		{"absolute-form", http.StripPrefix("/api", h), "http://example.com/api/todos", "/api", "/todos", ""},
+		{"two-levels", http.StripPrefix("/a", http.StripPrefix("/b", h)), "/a/b/c", "/a/b", "/c", ""},
+	} {
+		got = nil
+		hr := httptest.NewRequest("GET", c.target, nil)
+		c.srv.ServeHTTP(httptest.NewRecorder(), hr)
+		if got == nil {
+			t.Errorf("%s: the handler did not run", c.name)
+			continue
+		}
+		if got.BasePath != c.base || got.Path != c.path || got.RawPath != c.rawPath {
+			t.Errorf("%s: BasePath, Path, RawPath = %q, %q, %q; want %q, %q, %q",
+				c.name, got.BasePath, got.Path, got.RawPath, c.base, c.path, c.rawPath)
+		}
+	}
+	// A request built by hand, without RequestURI, has no BasePath.
+	got = nil
+	hr := httptest.NewRequest("GET", "/x", nil)
+	hr.RequestURI = ""
+	hr.URL.Path = "/y"
+	h.ServeHTTP(httptest.NewRecorder(), hr)
+	if got == nil || got.BasePath != "" || got.Path != "/y" {
+		t.Errorf("without RequestURI: %+v", got)
+	}
+}
+
 func TestHTTPBodyOverLimit(t *testing.T) {
 	inner := handler.HTTP(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
 		t.Error("the handler ran for an oversized body")
@@ -337,6 +386,31 @@ func TestFromHTTPRequest(t *testing.T) {
 	want := `POST /files/a/b/c d|/files/a%2Fb/c%20d|q=1&q=2|/files/a%2Fb/c%20d?q=1&q=2|example.com|192.0.2.1|data|4|POST /files/{dir}/{name...}|a/b|c d|["one" "two"]`
 	if string(resp.Body) != want {
 		t.Errorf("the net/http handler saw\n%s\nwant\n%s", resp.Body, want)
+	}
+}
+
+// TestFromHTTPBasePath checks that a net/http handler behind FromHTTP sees
+// the Request's BasePath in front of RequestURI only, as behind
+// http.StripPrefix, and that HTTP inside it gets the BasePath back.
+func TestFromHTTPBasePath(t *testing.T) {
+	var uri, path string
+	var inner *handler.Request
+	h := handler.FromHTTP(http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		uri, path = hr.RequestURI, hr.URL.EscapedPath()
+		handler.HTTP(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+			inner = r
+			return nil, nil
+		})).ServeHTTP(w, hr)
+	}))
+	req := &handler.Request{Method: "GET", Path: "/todos/a b", RawPath: "/todos/a%20b", RawQuery: "x=1", BasePath: "/prod"}
+	if resp := handler.Serve(context.Background(), h, req); resp.StatusCode() != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode(), resp.Body)
+	}
+	if uri != "/prod/todos/a%20b?x=1" || path != "/todos/a%20b" {
+		t.Errorf("RequestURI, URL path = %q, %q; want /prod/todos/a%%20b?x=1, /todos/a%%20b", uri, path)
+	}
+	if inner == nil || inner.BasePath != "/prod" || inner.Path != "/todos/a b" || inner.RawPath != "/todos/a%20b" {
+		t.Errorf("the Request through FromHTTP and HTTP = %+v; want BasePath /prod and the same path", inner)
 	}
 }
 

@@ -17,6 +17,20 @@ type Request struct {
 	// RawPath is the path as received, percent-encoded. It is empty when
 	// the received path had no escapes, in which case it equals Path.
 	RawPath string
+	// BasePath is the part of the path the client requested that the
+	// platform or the adapter removed before Path: API Gateway's stage
+	// ("/prod") or a custom domain's base path mapping, a prefix stripped by
+	// an adapter option (awslambda.WithBasePath, WithStripStage), Azure
+	// Functions' route prefix ("/api"), or what http.StripPrefix cut in
+	// front of [HTTP]. It is written as the client sent it
+	// (percent-encoded, like RawPath), starts with "/" and has no trailing
+	// slash; "" means the client requested Path itself.
+	//
+	// BasePath + EscapedPath() is the path the client requested (with a
+	// "/" after it when the client requested the base path alone), so a
+	// path the client is to follow is built as r.BasePath + "/todos/" + id.
+	// [Router] does not read it: routes match Path.
+	BasePath string
 	// RawQuery is the query string as received, without the "?".
 	RawQuery string
 	// Header holds the request headers with canonical keys; repeated

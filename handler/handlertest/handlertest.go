@@ -47,6 +47,14 @@ func Cookie(c *http.Cookie) Option {
 	}
 }
 
+// BasePath sets the part of the client's path that the platform or the
+// adapter removed before the request's path (for example "/prod" for an
+// API Gateway stage or "/api" for Azure Functions' route prefix), as an
+// adapter would; see [handler.Request.BasePath]. NewRequest sets none.
+func BasePath(base string) Option {
+	return func(r *handler.Request) { r.BasePath = base }
+}
+
 // RemoteAddr sets the client IP.
 func RemoteAddr(ip string) Option {
 	return func(r *handler.Request) { r.RemoteAddr = ip }

@@ -72,11 +72,14 @@ func TestNewRequest(t *testing.T) {
 		handlertest.PathValue("id", "7"),
 		handlertest.Cookie(&http.Cookie{Name: "a", Value: "1"}), handlertest.Cookie(&http.Cookie{Name: "b", Value: "2"}),
 		handlertest.RemoteAddr("198.51.100.4"), handlertest.RequestID("rid"),
-		handlertest.Identity(&handler.Identity{Subject: "alice"}))
+		handlertest.Identity(&handler.Identity{Subject: "alice"}), handlertest.BasePath("/prod"))
 	if r.Header.Get("Content-Type") != "application/merge-patch+json" || !slices.Equal(r.Header["X-Multi"], []string{"one", "two"}) ||
 		r.PathValue("id") != "7" || r.Header.Get("Cookie") != "a=1; b=2" || r.RemoteAddr != "198.51.100.4" ||
-		r.RequestID != "rid" || r.Identity.Subject != "alice" {
+		r.RequestID != "rid" || r.Identity.Subject != "alice" || r.BasePath != "/prod" || r.Path != "/" {
 		t.Errorf("options: %+v", r)
+	}
+	if r := handlertest.NewRequest("GET", "/prod/x", nil); r.BasePath != "" || r.Path != "/prod/x" {
+		t.Errorf("without the option: BasePath %q, Path %q; want none and the whole path", r.BasePath, r.Path)
 	}
 }
 
