@@ -30,6 +30,18 @@
 // split; cookies arrive from cookies[] and leave through cookies[] (2.0,
 // Function URLs) or multiValueHeaders (1.0, ALB).
 //
+// # Base path
+//
+// Request.BasePath is what was removed from the path the client requested
+// before Request.Path, so that handlers can build URLs the client can
+// follow. For a REST API it is the part of requestContext.path, the
+// client's path, in front of the event's path: the stage ("/prod") on the
+// execute-api endpoint, a custom domain's base path mapping, or nothing.
+// [WithStripStage] and [WithBasePath] add the prefix they strip (an HTTP
+// API's named stage stays in the path unless WithStripStage removes it).
+// ALB and Function URL paths are the client's own, so their BasePath is ""
+// unless WithBasePath strips something.
+//
 // # Trusted context
 //
 // Request.RemoteAddr is API Gateway's sourceIp (for an ALB, the address the

@@ -99,6 +99,7 @@ type rawEvent struct {
 	hasHTTP      bool
 	rcMethod     string
 	rcPath       string
+	contextPath  string // requestContext.path (payload 1.0): the client's path
 	sourceIP     string
 	requestID    string
 	domainName   string
@@ -320,6 +321,12 @@ func (e *rawEvent) parseRequestContext(d *scanner) error {
 			e.domainName, err = d.stringField("requestContext.domainName")
 		case "stage":
 			e.stage, err = d.stringField("requestContext.stage")
+		case "path":
+			if d.Peek() == '"' {
+				e.contextPath, err = d.Str()
+			} else {
+				err = d.Skip() // only read for BasePath: anything else means none
+			}
 		case "connectionId":
 			e.connectionID, err = d.stringField("requestContext.connectionId")
 		case "eventType":
@@ -586,13 +593,34 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 	if !isToken(r.Method) {
 		return nil, malformed("invalid HTTP method %q", r.Method)
 	}
+	// BasePath: what API Gateway removed (payload 1.0 says so in
+	// requestContext.path), then what the options strip. Each part is a
+	// substring or a string made once; they are joined only when both are
+	// there.
+	var platformBase, cut string
+	if shape == shapeV1 {
+		platformBase = e.v1BasePath()
+	}
 	if o.basePath != "" {
-		stripPrefix(r, o.basePath)
+		if stripPrefix(r, o.basePath, o.basePathEsc) {
+			cut = o.basePathEsc
+		}
 	} else if o.stripStage && e.stage != "" && e.stage != "$default" && (shape != shapeV1 || e.version == "1.0") {
 		// An HTTP API keeps a named stage in the path (payload 2.0 and
 		// 1.0, which says "version":"1.0"); a REST API never does, so a
 		// REST path that happens to start with the stage's name is kept.
-		stripPrefix(r, "/"+e.stage)
+		stage := "/" + e.stage
+		if esc := escapePath(stage); stripPrefix(r, stage, esc) {
+			cut = esc
+		}
+	}
+	switch {
+	case cut == "":
+		r.BasePath = platformBase
+	case platformBase == "":
+		r.BasePath = cut
+	default:
+		r.BasePath = platformBase + cut
 	}
 
 	// Headers.
@@ -635,23 +663,59 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 	return nil, nil
 }
 
+// v1BasePath returns what API Gateway removed from the path the client
+// requested to give a payload 1.0 event's path: requestContext.path is the
+// client's path, so the part of it in front of the event's path (the stage,
+// "/prod", on the execute-api endpoint; a custom domain's base path
+// mapping; "" when the two are the same). When requestContext.path does not
+// end with the event's path, the stage counts if requestContext.path
+// starts with it. The result is a substring of requestContext.path.
+func (e *rawEvent) v1BasePath() string {
+	full, p := e.contextPath, e.path
+	if full == "" || full[0] != '/' {
+		return ""
+	}
+	if p == "" {
+		p = "/"
+	}
+	if p[0] == '/' {
+		if base, ok := strings.CutSuffix(full, p); ok {
+			// base is "" or starts with "/", and ends before a "/".
+			return strings.TrimRight(base, "/")
+		}
+	}
+	if n := 1 + len(e.stage); e.stage != "" && len(full) >= n && full[1:n] == e.stage && (len(full) == n || full[n] == '/') {
+		return strings.TrimRight(full[:n], "/")
+	}
+	return ""
+}
+
+// escapePath returns p percent-encoded as a URL path; p itself, without
+// allocating, when nothing needs escaping.
+func escapePath(p string) string {
+	return (&url.URL{Path: p}).EscapedPath()
+}
+
 // stripPrefix removes base from the request path once, on a segment
-// boundary. When the path arrived escaped, the boundary is decided on the
-// escaped form, so that an escaped slash never counts as one.
-func stripPrefix(r *handler.Request, base string) {
+// boundary, and reports whether it did. escBase is base escaped
+// ([escapePath]): when the path arrived escaped, the boundary is decided on
+// the escaped form, so that an escaped slash never counts as one.
+func stripPrefix(r *handler.Request, base, escBase string) bool {
 	if r.RawPath != "" {
-		raw, ok := cutSegmentPrefix(r.RawPath, (&url.URL{Path: base}).EscapedPath())
+		raw, ok := cutSegmentPrefix(r.RawPath, escBase)
 		if !ok {
-			return
+			return false
 		}
 		r.Path, _ = cutSegmentPrefix(r.Path, base)
 		r.RawPath = raw
 		if strings.IndexByte(raw, '%') < 0 {
 			r.RawPath = ""
 		}
-		return
+		return true
 	}
-	r.Path, _ = cutSegmentPrefix(r.Path, base)
+	var ok bool
+	r.Path, ok = cutSegmentPrefix(r.Path, base)
+	return ok
 }
 
 // cutSegmentPrefix returns p without prefix if p is prefix or starts with

@@ -68,6 +68,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		if !isToken(r.Method) || !strings.HasPrefix(r.Path, "/") || r.Header == nil {
 			t.Fatalf("decoded an invalid request: %+v", r)
 		}
+		if r.BasePath != "" && (r.BasePath[0] != '/' || strings.HasSuffix(r.BasePath, "/")) {
+			t.Fatalf("BasePath %q does not start with / or ends with one", r.BasePath)
+		}
 		if !utf8.Valid(payload) {
 			return // encoding/json replaces invalid UTF-8; the adapter keeps the bytes
 		}

@@ -25,6 +25,7 @@ type Option func(*options)
 type options struct {
 	binaryTypes    []string
 	basePath       string
+	basePathEsc    string // basePath percent-encoded
 	stripStage     bool
 	maxBodyBytes   int
 	maxHeaderBytes int
@@ -73,7 +74,9 @@ func WithBinaryTypes(types ...string) Option {
 // WithBasePath strips base (for example "/v1" or the name of a custom
 // domain's API mapping) from the start of every request path, once and only
 // on a segment boundary: with base "/v1", "/v1/todos" becomes "/todos" and
-// "/v1" becomes "/", but "/v10/todos" is left alone.
+// "/v1" becomes "/", but "/v10/todos" is left alone. When it strips base,
+// handler.Request.BasePath ends with base (percent-encoded); a path it
+// leaves alone gets no BasePath from it.
 func WithBasePath(base string) Option {
 	return func(o *options) {
 		base = strings.TrimRight(base, "/")
@@ -81,15 +84,17 @@ func WithBasePath(base string) Option {
 			base = "/" + base
 		}
 		o.basePath = base
+		o.basePathEsc = escapePath(base)
 	}
 }
 
 // WithStripStage strips a named HTTP API stage ("/prod" for stage "prod"),
 // which API Gateway keeps in the path (rawPath in payload 2.0, path in
 // payload 1.0), from the start of the request path, once and on a segment
-// boundary. The "$default" stage is never stripped, nor is anything stripped
-// from a REST API's path, which never holds the stage. WithBasePath takes
-// precedence.
+// boundary, and makes it handler.Request.BasePath. The "$default" stage is
+// never stripped, nor is anything stripped from a REST API's path, which
+// never holds the stage (its BasePath comes from requestContext.path
+// instead, with or without this option). WithBasePath takes precedence.
 func WithStripStage() Option {
 	return func(o *options) { o.stripStage = true }
 }

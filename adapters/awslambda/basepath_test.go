@@ -1,0 +1,127 @@
+package awslambda_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/anyfunc/anyfunc/adapters/awslambda"
+)
+
+// modify returns the fixture name with its top-level members set from
+// top and its requestContext members set from rc (a nil value deletes the
+// member).
+func modify(t *testing.T, name string, top, rc map[string]any) []byte {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(fixture(t, name), &ev); err != nil {
+		t.Fatal(err)
+	}
+	set := func(m map[string]any, changes map[string]any) {
+		for k, v := range changes {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+	}
+	set(ev, top)
+	if rc != nil {
+		ctx, _ := ev["requestContext"].(map[string]any)
+		if ctx == nil {
+			t.Fatalf("%s has no requestContext", name)
+		}
+		set(ctx, rc)
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestBasePath checks Request.BasePath, the part of the client's path that
+// API Gateway or the adapter removed, for every event shape: from a REST
+// API's requestContext.path (stage on the execute-api endpoint, a custom
+// domain's base path mapping, nothing), from WithStripStage (HTTP API named
+// stage, payload 2.0 and 1.0) and from WithBasePath (every shape), and ""
+// where nothing was removed. BasePath + EscapedPath() must be the path the
+// client requested.
+func TestBasePath(t *testing.T) {
+	// The fixtures: apigw-request.json is a REST event with stage
+	// "testStage", path "/hello/world" and a requestContext.path without
+	// the stage, as through a custom domain mapped with an empty base path.
+	rest := func(path, contextPath string) []byte {
+		return modify(t, v1Fixture, map[string]any{"path": path}, map[string]any{"path": contextPath})
+	}
+	httpAPIv1 := func(path, stage string) []byte {
+		return modify(t, v1Fixture, map[string]any{"version": "1.0", "path": path},
+			map[string]any{"path": path, "stage": stage})
+	}
+	v2 := func(rawPath, stage string) []byte {
+		return modify(t, v2Fixture, map[string]any{"rawPath": rawPath},
+			map[string]any{"stage": stage, "http": map[string]any{"method": "GET", "path": rawPath, "sourceIp": "1.2.3.4"}})
+	}
+	stripStage := []awslambda.Option{awslambda.WithStripStage()}
+	basePath := func(b string) []awslambda.Option { return []awslambda.Option{awslambda.WithBasePath(b)} }
+	tests := []struct {
+		name                    string
+		payload                 []byte
+		opts                    []awslambda.Option
+		basePath, path, rawPath string
+	}{
+		// REST API (payload 1.0 without "version").
+		{"rest-fixture", fixture(t, v1Fixture), nil, "", "/hello/world", ""},
+		{"rest-stage", rest("/hello/world", "/testStage/hello/world"), nil, "/testStage", "/hello/world", ""},
+		{"rest-stage-with-strip-stage", rest("/hello/world", "/testStage/hello/world"), stripStage, "/testStage", "/hello/world", ""},
+		{"rest-stage-root", rest("/", "/testStage/"), nil, "/testStage", "/", ""},
+		{"rest-stage-root-no-slash", rest("/", "/testStage"), nil, "/testStage", "/", ""},
+		{"rest-stage-escaped", rest("/a%20b/c%2Fd", "/testStage/a%20b/c%2Fd"), nil, "/testStage", "/a b/c/d", "/a%20b/c%2Fd"},
+		{"rest-stage-differently-escaped", rest("/a%20b", "/testStage/a b"), nil, "/testStage", "/a b", "/a%20b"},
+		{"rest-custom-domain-mapping", rest("/hello/world", "/v1/hello/world"), nil, "/v1", "/hello/world", ""},
+		{"rest-custom-domain-nested-mapping", rest("/hello/world", "/api/v1/hello/world"), nil, "/api/v1", "/hello/world", ""},
+		{"rest-stage-and-base-path", rest("/api/x", "/testStage/api/x"), basePath("/api"), "/testStage/api", "/x", ""},
+		{"rest-base-path-not-matching", rest("/x", "/testStage/x"), basePath("/api"), "/testStage", "/x", ""},
+		{"rest-unrelated-context-path", rest("/x", "/other/y"), nil, "", "/x", ""},
+		{"rest-stage-name-prefix-only", rest("/x", "/testStageX/y"), nil, "", "/x", ""},
+		{"rest-no-context-path", rest("/x", ""), nil, "", "/x", ""},
+		{"rest-context-path-not-a-string", modify(t, v1Fixture, map[string]any{"path": "/x"}, map[string]any{"path": 42}), nil, "", "/x", ""},
+		{"rest-context-path-relative", rest("/x", "testStage/x"), nil, "", "/x", ""},
+		{"rest-stage-with-slash", modify(t, v1Fixture, map[string]any{"path": "/x"}, map[string]any{"path": "/a//y", "stage": "a/"}), nil, "/a", "/x", ""},
+		// HTTP API, payload 1.0: the path keeps a named stage.
+		{"http-api-1.0-stage", httpAPIv1("/prod/x", "prod"), nil, "", "/prod/x", ""},
+		{"http-api-1.0-strip-stage", httpAPIv1("/prod/x", "prod"), stripStage, "/prod", "/x", ""},
+		{"http-api-1.0-default-stage", httpAPIv1("/x", "$default"), stripStage, "", "/x", ""},
+		// HTTP API, payload 2.0.
+		{"v2-fixture", fixture(t, v2Fixture), nil, "", "/", ""},
+		{"v2-default-stage", v2("/todos", "$default"), stripStage, "", "/todos", ""},
+		{"v2-named-stage", v2("/prod/todos", "prod"), nil, "", "/prod/todos", ""},
+		{"v2-strip-stage", v2("/prod/todos", "prod"), stripStage, "/prod", "/todos", ""},
+		{"v2-strip-stage-whole", v2("/prod", "prod"), stripStage, "/prod", "/", ""},
+		{"v2-strip-stage-not-there", v2("/production/x", "prod"), stripStage, "", "/production/x", ""},
+		{"v2-base-path", v2("/v1/todos", "$default"), basePath("v1/"), "/v1", "/todos", ""},
+		{"v2-base-path-over-stage", v2("/v1/todos", "prod"), append(basePath("/v1"), stripStage...), "/v1", "/todos", ""},
+		{"v2-base-path-escaped", v2("/my api/todos", "$default"), basePath("/my api"), "/my%20api", "/todos", ""},
+		{"v2-base-path-not-there", v2("/v10/todos", "$default"), basePath("/v1"), "", "/v10/todos", ""},
+		// ALB and Function URL: nothing removed unless WithBasePath.
+		{"alb", fixture(t, albFixture), nil, "", "/", ""},
+		{"alb-multi-value", fixture(t, albMVFixture), nil, "", "/", ""},
+		{"alb-base-path", modify(t, albMVFixture, map[string]any{"path": "/v1/a%2Fb"}, nil), basePath("/v1"), "/v1", "/a/b", "/a%2Fb"},
+		{"function-url", fixture(t, urlFixture), nil, "", "/", ""},
+		{"function-url-strip-stage", fixture(t, urlFixture), stripStage, "", "/", ""},
+		{"function-url-base-path", modify(t, urlFixture, map[string]any{"rawPath": "/v1/x"}, nil), basePath("/v1"), "/v1", "/x", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, out, err := capture(t, tt.payload, tt.opts...)
+			if err != nil || c.req == nil {
+				t.Fatalf("Invoke = %s, %v", out, err)
+			}
+			r := c.req
+			if r.BasePath != tt.basePath || r.Path != tt.path || r.RawPath != tt.rawPath {
+				t.Errorf("BasePath, Path, RawPath = %q, %q, %q; want %q, %q, %q",
+					r.BasePath, r.Path, r.RawPath, tt.basePath, tt.path, tt.rawPath)
+			}
+		})
+	}
+}
