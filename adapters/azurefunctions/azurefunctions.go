@@ -28,6 +28,8 @@
 //   - Payload mode, otherwise: the host POSTs a JSON envelope
 //     {"Data":{"req":{...}},"Metadata":{...}} to /{FunctionName} and the
 //     adapter answers {"Outputs":{"res":{...}},"Logs":[...],"ReturnValue":null}.
+//     The request's path is the path of Url, the client's URL, with the
+//     route prefix stripped once as in proxy mode.
 //     The host joins repeated query keys with commas in Query (the adapter
 //     uses the raw query of Url instead), sends bodies as strings (base64 for
 //     application/octet-stream and multipart/*), and can only answer a text
@@ -58,9 +60,13 @@
 // (App Service authentication, function keys) are available through
 // [IdentitiesFrom], and the first authenticated user identity (or, when
 // there is none, the function-key identity) becomes
-// [handler.Request.Identity] with Source "azure". Request.RemoteAddr is
-// empty in both modes: the handler's peer is the host, and the client
-// address headers the front end adds can also be sent by a client.
+// [handler.Request.Identity] with Source "azure". In both modes,
+// [handler.Request.BasePath] is the route prefix the adapter stripped, as
+// the client wrote it ("/api"; "" for an empty prefix or a path outside
+// it), so that r.BasePath + "/todos/" + id is a path the client can follow.
+// Request.RemoteAddr is empty in both modes: the handler's peer is the
+// host, and the client address headers the front end adds can also be sent
+// by a client.
 package azurefunctions
 
 import (
@@ -141,8 +147,8 @@ func WithDir(dir string) Option {
 }
 
 // WithRoutePrefix sets the route prefix stripped from paths in proxy mode
-// and from Url in payload mode, instead of host.json's
-// extensions.http.routePrefix. "" means no prefix.
+// and from Url in payload mode (and reported as Request.BasePath), instead
+// of host.json's extensions.http.routePrefix. "" means no prefix.
 func WithRoutePrefix(prefix string) Option {
 	return func(o *options) { o.prefix = &prefix }
 }
@@ -238,23 +244,25 @@ func (a *adapter) invocation(id, function string) *handler.Invocation {
 
 // stripPrefix removes the route prefix from escaped, a path as received,
 // once and on a segment boundary, comparing case-insensitively as the
-// host's router does. A path outside the prefix is returned unchanged.
-func (a *adapter) stripPrefix(escaped string) string {
+// host's router does. It returns the rest and the prefix removed, as it
+// appeared in escaped ("/api"), which becomes Request.BasePath. A path
+// outside the prefix is returned unchanged, with base "".
+func (a *adapter) stripPrefix(escaped string) (rest, base string) {
 	p := a.prefix
 	if p == "" || len(escaped) < len(p)+1 || escaped[0] != '/' {
-		return escaped
+		return escaped, ""
 	}
 	if !equalFoldASCII(escaped[1:1+len(p)], p) {
-		return escaped
+		return escaped, ""
 	}
-	rest := escaped[1+len(p):]
+	base, rest = escaped[:1+len(p)], escaped[1+len(p):]
 	switch {
 	case rest == "":
-		return "/"
+		return "/", base
 	case rest[0] == '/':
-		return rest
+		return rest, base
 	}
-	return escaped
+	return escaped, ""
 }
 
 func equalFoldASCII(a, b string) bool {

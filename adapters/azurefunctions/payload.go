@@ -484,7 +484,8 @@ func (a *adapter) buildRequest(rr *rawReq) (*handler.Request, error) {
 	if !ok {
 		return nil, envelopeError("The invocation's Data.req.Url is not an absolute http(s) URL.", nil)
 	}
-	path, rawPath, err := handler.ParsePath(a.stripPrefix(escaped))
+	rest, basePath := a.stripPrefix(escaped)
+	path, rawPath, err := handler.ParsePath(rest)
 	if err != nil {
 		return nil, err
 	}
@@ -509,6 +510,7 @@ func (a *adapter) buildRequest(rr *rawReq) (*handler.Request, error) {
 		Method:   rr.method,
 		Path:     path,
 		RawPath:  rawPath,
+		BasePath: basePath,
 		RawQuery: rawQuery,
 		Header:   rr.header,
 		Host:     host,

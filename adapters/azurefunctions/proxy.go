@@ -31,7 +31,12 @@ func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	r, err := handler.RequestFromHTTP(hr)
 	if err == nil {
-		r.Path, r.RawPath, err = handler.ParsePath(p.a.stripPrefix(hr.URL.EscapedPath()))
+		rest, base := p.a.stripPrefix(hr.URL.EscapedPath())
+		r.Path, r.RawPath, err = handler.ParsePath(rest)
+		if base != "" {
+			// After what a wrapper such as http.StripPrefix cut, if any.
+			r.BasePath += base
+		}
 	}
 	if err != nil {
 		handler.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))

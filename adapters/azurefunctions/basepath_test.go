@@ -1,0 +1,93 @@
+package azurefunctions_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
+	"github.com/anyfunc/anyfunc/handler"
+)
+
+// TestBasePath checks that in both modes Request.BasePath is the route
+// prefix the adapter stripped, as the client wrote it, and "" when the
+// prefix is empty or the path lies outside it; BasePath + EscapedPath() is
+// the client's path.
+func TestBasePath(t *testing.T) {
+	type request struct {
+		target                  string // the client's path and query
+		basePath, path, rawPath string
+	}
+	for _, cfg := range []struct {
+		name     string
+		hostJSON string // "" for none: the default prefix, "api"
+		opts     []azurefunctions.Option
+		requests []request
+	}{
+		{"default-api", "", nil, []request{
+			{"/api/todos?x=1", "/api", "/todos", ""},
+			{"/api", "/api", "/", ""},
+			{"/api/", "/api", "/", ""},
+			{"/API/Todos", "/API", "/Todos", ""},
+			{"/api/a%2Fb", "/api", "/a/b", "/a%2Fb"},
+			{"/api/api/x", "/api", "/api/x", ""},
+			{"/apix/y", "", "/apix/y", ""},
+			{"/todos", "", "/todos", ""},
+		}},
+		{"host-json-empty-prefix", `{"version":"2.0","extensions":{"http":{"routePrefix":""}}}`, nil, []request{
+			{"/todos", "", "/todos", ""},
+			{"/api/todos", "", "/api/todos", ""},
+		}},
+		{"option-empty-prefix", "", []azurefunctions.Option{azurefunctions.WithRoutePrefix("")}, []request{
+			{"/api/todos", "", "/api/todos", ""},
+		}},
+		{"option-nested-prefix", "", []azurefunctions.Option{azurefunctions.WithRoutePrefix("/v1/todo-api/")}, []request{
+			{"/v1/todo-api/todos", "/v1/todo-api", "/todos", ""},
+			{"/v1/todos", "", "/v1/todos", ""},
+		}},
+	} {
+		for _, mode := range []azurefunctions.Mode{azurefunctions.ModePayload, azurefunctions.ModeProxy} {
+			t.Run(cfg.name+"/"+mode.String(), func(t *testing.T) {
+				var got *handler.Request
+				opts := append([]azurefunctions.Option{azurefunctions.WithMode(mode), azurefunctions.WithDir(writeHostJSON(t, cfg.hostJSON))}, cfg.opts...)
+				h, err := azurefunctions.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+					got = r
+					return nil, nil
+				}), opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, rq := range cfg.requests {
+					got = nil
+					if mode == azurefunctions.ModePayload {
+						a := invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":`+strconv.Quote("https://app.azurewebsites.net"+rq.target)+`}}}`)
+						if a.Outputs.Res.StatusCode != "200" {
+							t.Fatalf("%s: answer %+v", rq.target, a.Outputs.Res)
+						}
+					} else {
+						rec := httptest.NewRecorder()
+						h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, rq.target, nil))
+						if rec.Code != http.StatusOK {
+							t.Fatalf("%s: %d %s", rq.target, rec.Code, rec.Body)
+						}
+					}
+					if got == nil {
+						t.Fatalf("%s: the handler did not run", rq.target)
+					}
+					if got.BasePath != rq.basePath || got.Path != rq.path || got.RawPath != rq.rawPath {
+						t.Errorf("%s: BasePath, Path, RawPath = %q, %q, %q; want %q, %q, %q",
+							rq.target, got.BasePath, got.Path, got.RawPath, rq.basePath, rq.path, rq.rawPath)
+					}
+					clientPath, _, _ := strings.Cut(rq.target, "?")
+					// A path that is the prefix alone gets a "/".
+					if full := got.BasePath + got.EscapedPath(); full != clientPath && full != clientPath+"/" {
+						t.Errorf("%s: BasePath + EscapedPath() = %q, want the client's path", rq.target, full)
+					}
+				}
+			})
+		}
+	}
+}
