@@ -38,6 +38,7 @@ type Echo struct {
 	Method      string              `json:"method"`
 	Path        string              `json:"path"`
 	EscapedPath string              `json:"escapedPath"`
+	BasePath    string              `json:"basePath"`
 	RawQuery    string              `json:"rawQuery"`
 	Query       map[string][]string `json:"query"`
 	Header      map[string][]string `json:"header"`
@@ -134,6 +135,7 @@ func echo(r *handler.Request) (*handler.Response, error) {
 		Method:      r.Method,
 		Path:        r.Path,
 		EscapedPath: r.EscapedPath(),
+		BasePath:    r.BasePath,
 		RawQuery:    r.RawQuery,
 		Query:       r.Query(),
 		Header:      r.Header,

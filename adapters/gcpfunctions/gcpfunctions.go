@@ -31,6 +31,15 @@
 // that runs past it should return ctx.Err(), which answers 504.
 // [handler.InvocationFrom] reports Platform "gcp-functions", the execution ID,
 // the function name and whether this is the process's first request.
+//
+// [handler.Request.BasePath] is "": neither the framework nor the adapter
+// strips anything from the path. A request through the function's
+// cloudfunctions.net URL (https://REGION-PROJECT.cloudfunctions.net/NAME/...)
+// arrives with /NAME already removed by the platform, which the adapter does
+// not try to guess; a handler whose clients use that URL and follow URLs it
+// builds from BasePath can be wrapped in a middleware that sets BasePath to
+// "/NAME", or its clients can use the function's run.app URL, which has no
+// prefix.
 package gcpfunctions
 
 import (

@@ -2,6 +2,7 @@ package gcpfunctions_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -194,5 +195,38 @@ func TestTimeoutEnv(t *testing.T) {
 func TestStartHostPortInvalidPort(t *testing.T) {
 	if err := gcpfunctions.StartHostPort("127.0.0.1", "http", adaptertest.Handler()); err == nil {
 		t.Fatal("StartHostPort accepted port \"http\"")
+	}
+}
+
+// TestBasePath checks that Request.BasePath is "": neither the Functions
+// Framework nor the adapter strips anything from the path (the platform's
+// own cut of the function name, on cloudfunctions.net URLs, is invisible
+// to the function; see the package doc). Behind http.StripPrefix, the
+// stripped prefix is the BasePath, as for any handler.HTTP.
+func TestBasePath(t *testing.T) {
+	base := server(t, "register", "FUNCTION_TARGET=AdapterTest", "CLOUD_RUN_TIMEOUT_SECONDS=2")
+	resp, err := http.Get(base + "/adaptertest/echo/todos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e adaptertest.Echo
+	err = json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("echo: %d %v", resp.StatusCode, err)
+	}
+	if e.BasePath != "" || e.Path != "/adaptertest/echo/todos" {
+		t.Errorf("through the framework: BasePath %q, Path %q; want none and the whole path", e.BasePath, e.Path)
+	}
+
+	var got *handler.Request
+	h := gcpfunctions.Handler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got = r
+		return nil, nil
+	}))
+	rec := httptest.NewRecorder()
+	http.StripPrefix("/todo", h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/todo/todos", nil))
+	if rec.Code != 200 || got == nil || got.BasePath != "/todo" || got.Path != "/todos" {
+		t.Errorf("behind http.StripPrefix: %d, request %+v; want BasePath /todo and Path /todos", rec.Code, got)
 	}
 }

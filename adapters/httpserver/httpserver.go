@@ -13,6 +13,10 @@
 // [WithTimeout] (or of CLOUD_RUN_TIMEOUT_SECONDS on Cloud Run). The server
 // has read-header, read and idle timeouts against slow clients, and no
 // write timeout, so that streamed responses are not cut.
+//
+// The server strips nothing from paths: [handler.Request.BasePath] is "",
+// unless [Handler] is mounted behind http.StripPrefix in a server of one's
+// own, in which case it is the prefix stripped.
 package httpserver
 
 import (

@@ -313,3 +313,43 @@ func TestServerTimeoutsAreSet(t *testing.T) {
 		t.Errorf("timeouts: header %v read %v idle %v write %v", got.ReadHeaderTimeout, got.ReadTimeout, got.IdleTimeout, got.WriteTimeout)
 	}
 }
+
+// TestBasePath checks that the server strips nothing (Request.BasePath is
+// "") and that its Handler, mounted behind http.StripPrefix in a server of
+// one's own, reports the stripped prefix as BasePath.
+func TestBasePath(t *testing.T) {
+	got := make(chan *handler.Request, 1)
+	h := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got <- r
+		return nil, nil
+	})
+	get := func(url string) *handler.Request {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", url, resp.StatusCode)
+		}
+		return <-got
+	}
+	base, _, _ := start(t, h)
+	if r := get(base + "/api/todos"); r.BasePath != "" || r.Path != "/api/todos" {
+		t.Errorf("served directly: BasePath %q, Path %q; want none and the whole path", r.BasePath, r.Path)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", http.StripPrefix("/api", httpserver.Handler(h, httpserver.WithLogger(quiet))))
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	if r := get("http://" + ln.Addr().String() + "/api/todos/a%2Fb"); r.BasePath != "/api" || r.Path != "/todos/a/b" || r.RawPath != "/todos/a%2Fb" {
+		t.Errorf("behind http.StripPrefix: BasePath %q, Path %q, RawPath %q; want /api, /todos/a/b, /todos/a%%2Fb", r.BasePath, r.Path, r.RawPath)
+	}
+}
