@@ -13,6 +13,11 @@
 //	PATCH  /todos/{id}    {"title"?,"done"?}, optional If-Match (stale -> 412)
 //	DELETE /todos/{id}    204; 404 when missing
 //
+// Paths are the handler's own; the client's carry the deployment's base path
+// in front (API Gateway's stage, Azure's route prefix: Request.BasePath),
+// and so does the Location of a created todo, "/prod/todos/{id}" behind
+// the stage "prod".
+//
 // Todos are partitioned by user: the partition key is the caller's
 // verified identity ("user/" + Request.Identity.Subject), so one user can never see
 // another's todos. A request without an identity is answered 401.
@@ -148,7 +153,9 @@ func (a *api) create(ctx context.Context, r *handler.Request) (*handler.Response
 	if err != nil {
 		return nil, err
 	}
-	resp.Header.Set("Location", "/todos/"+t.ID)
+	// The client's path to the todo: behind a stage, a base path mapping or
+	// a route prefix, the platform or the adapter cut r.BasePath from r.Path.
+	resp.Header.Set("Location", r.BasePath+"/todos/"+t.ID)
 	return resp, nil
 }
 

@@ -35,8 +35,26 @@ var cursorParam = regexp.MustCompile(`([?&]cursor=)[^&]*`)
 // appear ("<id1>", "<id2>", ...), so that a transcript still shows which
 // answers name the same todo. The zero value is ready to use.
 type Recorder struct {
+	// BasePath is the runtime's prefix of the API's paths as its clients
+	// see them ("/api" behind Azure's route prefix, "/{stage}" on a REST
+	// API's endpoint, "" for none). A Location that starts with it is
+	// recorded with "<base>" in its place, so that runtimes with different
+	// prefixes compare equal while each must answer with its own: a
+	// Location without the runtime's prefix is recorded as it is, and
+	// differs.
+	BasePath string
+
 	ids   map[string]string
 	lines []string
+}
+
+// Target returns a path the client requested, recorded as [Recorder.Record]
+// records a Location: IDs replaced, BasePath as "<base>".
+func (r *Recorder) Target(path string) string {
+	if rest, ok := strings.CutPrefix(path, r.BasePath); ok && strings.HasPrefix(rest, "/") {
+		path = "<base>" + rest
+	}
+	return r.replaceIDs(path)
 }
 
 // ID returns the placeholder of id.
@@ -64,8 +82,10 @@ func (r *Recorder) Note(format string, args ...any) {
 
 // Record adds one exchange: the step's name and request line (IDs and
 // the value of a cursor parameter replaced), the status, Content-Type,
-// whether an ETag was sent, Location and WWW-Authenticate (IDs replaced),
-// and the body, normalised by [Recorder.Body].
+// whether an ETag was sent, Location (as [Recorder.Target] records it) and
+// WWW-Authenticate (IDs replaced), and the body, normalised by
+// [Recorder.Body]. target is the path requested relative to the runtime's
+// base, or a path as [Recorder.Target] records it.
 func (r *Recorder) Record(step, method, target string, status int, h http.Header, body []byte) {
 	target = cursorParam.ReplaceAllString(r.replaceIDs(target), "${1}<cursor>")
 	r.lines = append(r.lines, step+": "+method+" "+target, "  status "+strconv.Itoa(status))
@@ -76,7 +96,7 @@ func (r *Recorder) Record(step, method, target string, status int, h http.Header
 		r.lines = append(r.lines, "  etag present")
 	}
 	if v := h.Get("Location"); v != "" {
-		r.lines = append(r.lines, "  location "+r.replaceIDs(v))
+		r.lines = append(r.lines, "  location "+r.Target(v))
 	}
 	if v := h.Get("WWW-Authenticate"); v != "" {
 		r.lines = append(r.lines, "  www-authenticate "+v)

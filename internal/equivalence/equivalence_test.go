@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +90,47 @@ type client struct {
 	http *http.Client
 }
 
+// basePath returns the path of c.base: the prefix of the API's paths as the
+// client sees them.
+func (c *client) basePath(t *testing.T) string {
+	u, err := url.Parse(c.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.EscapedPath()
+}
+
+// stageTransport plays a REST API's execute-api endpoint in front of a
+// lambdatest.Transport for V1 events: the client calls /{stage}/..., API
+// Gateway takes the stage off the event's path, and lambdatest puts it back
+// in requestContext.path. A path outside the stage is refused, as API
+// Gateway does (403).
+type stageTransport struct {
+	stage string
+	next  http.RoundTripper
+}
+
+func (s stageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	prefix := "/" + s.stage
+	rest, ok := strings.CutPrefix(req.URL.EscapedPath(), prefix)
+	if !ok || (rest != "" && rest[0] != '/') {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("stageTransport: %s is not under the stage %s", req.URL.Path, prefix)
+	}
+	if rest == "" {
+		rest = "/"
+	}
+	r := req.Clone(req.Context())
+	u, err := url.Parse(rest)
+	if err != nil {
+		return nil, err
+	}
+	r.URL.Path, r.URL.RawPath = u.Path, u.RawPath
+	return s.next.RoundTrip(r)
+}
+
 // serve runs an HTTP server binary (local or gcf) on a free port, as
 // emulators are run, ready once GET /healthz answers 200.
 func serve(t *testing.T, bin string, env []string) string {
@@ -148,9 +190,14 @@ func runtimes(run string) []runtime {
 			invoke := func(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
 				return f.Invoke(ctx, payload, lambdaruntime.Options{})
 			}
-			return &client{base: "https://abcdefghij.execute-api.us-east-1.amazonaws.com", http: &http.Client{
-				Transport: &lambdatest.Transport{Shape: shape, Invoke: invoke},
-			}}
+			var rt http.RoundTripper = &lambdatest.Transport{Shape: shape, Invoke: invoke}
+			base := "https://abcdefghij.execute-api.us-east-1.amazonaws.com"
+			if shape == lambdatest.V1 {
+				// A REST API: clients call /{stage}/todos.
+				rt = stageTransport{stage: lambdatest.Stage, next: rt}
+				base += "/" + lambdatest.Stage
+			}
+			return &client{base: base, http: &http.Client{Transport: rt}}
 		}})
 	}
 	rts = append(rts, runtime{"gcf/firestore", func(t *testing.T, bins string) *client {
@@ -226,6 +273,40 @@ func (c *client) do(t *testing.T, rec *equivalence.Recorder, step, method, path 
 	return resp.Header, b
 }
 
+// follow sends a GET to location, a path the runtime answered, against the
+// origin of c.base, and records the answer under step with the request line
+// as Recorder.Target writes it.
+func (c *client) follow(t *testing.T, rec *equivalence.Recorder, step, location string, header ...string) {
+	t.Helper()
+	base, err := url.Parse(c.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := url.Parse(location)
+	if err != nil || ref.IsAbs() || !strings.HasPrefix(location, "/") {
+		t.Fatalf("%s: the Location %q is not an absolute path (%v)", step, location, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base.ResolveReference(ref).String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s: reading the body: %v", step, err)
+	}
+	rec.Record(step, http.MethodGet, rec.Target(location), resp.StatusCode, resp.Header, b)
+}
+
 // idOf returns the id member of a todo body ("" if there is none).
 func idOf(body []byte) string {
 	var v struct{ ID string }
@@ -234,8 +315,14 @@ func idOf(body []byte) string {
 }
 
 // scenario runs the scripted session against c and returns its transcript.
+//
+// The runtimes' clients reach the API under different prefixes (Azure's
+// route prefix "/api", a REST API's stage); the transcript writes each
+// runtime's own prefix as "<base>" in Location values, and the scenario
+// follows a Location to check that it names the todo on that runtime.
 func scenario(t *testing.T, c *client) string {
-	var rec equivalence.Recorder
+	rec := equivalence.Recorder{BasePath: c.basePath(t)}
+	t.Logf("base path %q", rec.BasePath)
 	key := []string{"X-Api-Key", apiKey}
 	with := func(extra ...string) []string { return append(append([]string(nil), key...), extra...) }
 
@@ -247,6 +334,10 @@ func scenario(t *testing.T, c *client) string {
 	if first == "" {
 		t.Fatalf("create answered no id: %s", b)
 	}
+	if want := rec.BasePath + "/todos/" + first; h.Get("Location") != want {
+		t.Errorf("create: Location %q, want %q (the path this runtime's client uses)", h.Get("Location"), want)
+	}
+	c.follow(t, &rec, "follow Location", h.Get("Location"), key...)
 
 	h1, b1 := c.do(t, &rec, "idempotent create", "POST", "/todos", []byte(`{"title":"Water plants"}`), with("Idempotency-Key", "create-water-1")...)
 	h2, b2 := c.do(t, &rec, "idempotent create repeated", "POST", "/todos", []byte(`{"title":"Water plants"}`), with("Idempotency-Key", "create-water-1")...)

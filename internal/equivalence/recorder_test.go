@@ -22,7 +22,7 @@ func TestRecorderNormalizes(t *testing.T) {
   status 201
   content-type application/json
   etag present
-  location /todos/<id1>
+  location <base>/todos/<id1>
   | {
   |   "createdAt": "<time>",
   |   "id": "<id1>",
@@ -45,6 +45,36 @@ text: GET /
 `
 	if got := r.String(); got != want {
 		t.Errorf("transcript:\n%s\ndiff (- want, + got):\n%s", got, equivalence.Diff(want, got))
+	}
+}
+
+// TestRecorderBasePath checks that a Location under the runtime's base
+// path is recorded as "<base>" + the rest, the same for every prefix, and a
+// Location outside it as it is, so that a runtime that leaves its prefix
+// out (or adds one it does not have) shows in the diff.
+func TestRecorderBasePath(t *testing.T) {
+	record := func(base, location string) string {
+		r := equivalence.Recorder{BasePath: base}
+		r.Record("create", "POST", "/todos", 201, http.Header{"Location": {location}}, nil)
+		return r.String()
+	}
+	const id = "01M80S20XN415AGMFZ13VXA7X4"
+	want := "create: POST /todos\n  status 201\n  location <base>/todos/<id1>\n"
+	for _, c := range []struct{ base, location, want string }{
+		{"", "/todos/" + id, want},
+		{"/api", "/api/todos/" + id, want},
+		{"/test", "/test/todos/" + id, want},
+		{"/api", "/todos/" + id, "create: POST /todos\n  status 201\n  location /todos/<id1>\n"},
+		{"/api", "/apix/todos/" + id, "create: POST /todos\n  status 201\n  location /apix/todos/<id1>\n"},
+		{"", "https://example.com/todos/" + id, "create: POST /todos\n  status 201\n  location https://example.com/todos/<id1>\n"},
+	} {
+		if got := record(c.base, c.location); got != c.want {
+			t.Errorf("BasePath %q, Location %q: transcript %q, want %q", c.base, c.location, got, c.want)
+		}
+	}
+	r := equivalence.Recorder{BasePath: "/api"}
+	if got := r.Target("/api/todos/" + id); got != "<base>/todos/<id1>" {
+		t.Errorf("Target = %q", got)
 	}
 }
 
@@ -109,7 +139,7 @@ func ExampleRecorder() {
 	//   status 201
 	//   content-type application/json
 	//   etag present
-	//   location /todos/<id1>
+	//   location <base>/todos/<id1>
 	//   | {
 	//   |   "createdAt": "<time>",
 	//   |   "id": "<id1>",

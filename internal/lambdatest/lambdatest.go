@@ -51,6 +51,13 @@ func (s Shape) String() string {
 // SourceIP is the client address the events report.
 const SourceIP = "203.0.113.7"
 
+// Stage is the requestContext.stage of V1 (REST API) events. Their
+// requestContext.path is "/" + Stage + the request's path, as on a REST
+// API's execute-api endpoint, where the client calls /{stage}/... and the
+// event's path lacks the stage: the request given to [Event] or a
+// [Transport] is the one after API Gateway took the stage off.
+const Stage = "test"
+
 // isTextType reports whether API Gateway would deliver a body of this
 // content type as text rather than base64.
 func isTextType(ct string) bool {
@@ -99,7 +106,7 @@ func Event(shape Shape, req *http.Request, body []byte, requestID string) ([]byt
 			ev["queryStringParameters"], ev["multiValueQueryStringParameters"] = nil, nil
 		}
 		ev["requestContext"] = map[string]any{
-			"requestId": requestID, "stage": "test", "path": "/test" + req.URL.EscapedPath(),
+			"requestId": requestID, "stage": Stage, "path": "/" + Stage + req.URL.EscapedPath(),
 			"httpMethod": req.Method, "domainName": host,
 			"identity": map[string]any{"sourceIp": SourceIP},
 		}
