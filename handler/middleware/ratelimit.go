@@ -45,7 +45,11 @@ type Decision struct {
 type KeyFunc func(r *handler.Request) string
 
 // ByIP counts requests per client IP address (Request.RemoteAddr, which
-// adapters take from the platform, never from a client's header).
+// adapters take from the platform, never from a client's header). Where
+// the platform gives no address (Azure Functions, where RemoteAddr is
+// empty), all such requests share one budget: there, count by identity
+// (ByIdentity behind authentication) or by a header a front end you
+// control sets (ByHeader).
 func ByIP(r *handler.Request) string { return "ip:" + r.RemoteAddr }
 
 // ByIdentity counts requests per authenticated caller (the identity's
