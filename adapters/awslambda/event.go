@@ -668,8 +668,8 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 // client's path, so the part of it in front of the event's path (the stage,
 // "/prod", on the execute-api endpoint; a custom domain's base path
 // mapping; "" when the two are the same). When requestContext.path does not
-// end with the event's path, the stage counts if requestContext.path
-// starts with it. The result is a substring of requestContext.path.
+// end with the event's path, the stage of a REST API counts if
+// requestContext.path starts with it. The result is a substring of requestContext.path.
 func (e *rawEvent) v1BasePath() string {
 	full, p := e.contextPath, e.path
 	if full == "" || full[0] != '/' {
@@ -684,7 +684,9 @@ func (e *rawEvent) v1BasePath() string {
 			return strings.TrimRight(base, "/")
 		}
 	}
-	if n := 1 + len(e.stage); e.stage != "" && len(full) >= n && full[1:n] == e.stage && (len(full) == n || full[n] == '/') {
+	// The stage fallback is for REST APIs: an HTTP API's payload 1.0
+	// ("version":"1.0") keeps the stage in the event's path itself.
+	if n := 1 + len(e.stage); e.version != "1.0" && e.stage != "" && len(full) >= n && full[1:n] == e.stage && (len(full) == n || full[n] == '/') {
 		return strings.TrimRight(full[:n], "/")
 	}
 	return ""
