@@ -56,8 +56,8 @@
 // # Responses
 //
 // A body is sent base64-encoded when its Content-Encoding is set or its
-// Content-Type is not text (see [WithBinaryTypes]), and also when it is not
-// valid UTF-8, which a JSON string cannot carry without replacing bytes. A response the platform could not carry (over 6 MB, or
+// Content-Type is not text (see [WithBinaryTypes]), never because of the
+// bytes it holds. A response the platform could not carry (over 6 MB, or
 // 1 MB behind an ALB, after base64) is replaced by a 500 problem instead of
 // a failed invocation. A handler's panic becomes a 500 problem and the
 // process keeps serving.

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
@@ -48,10 +47,7 @@ func (h *Handler) encode(ctx context.Context, shape eventShape, r *handler.Reque
 			body = nil
 		}
 		var out []byte
-		// A body of a text type that is not valid UTF-8 cannot travel as
-		// a JSON string without losing bytes: it goes base64-encoded.
-		binary := len(body) > 0 && (h.o.isBinary(resp.Header) || !utf8.Valid(body))
-		out, err = appendResponse(nil, shape, resp.StatusCode(), resp.Header, body, binary)
+		out, err = appendResponse(nil, shape, resp.StatusCode(), resp.Header, body, len(body) > 0 && h.o.isBinary(resp.Header))
 		if err == nil && len(out) > limit {
 			err = fmt.Errorf("%w: %d bytes encoded, limit %d", errResponseTooLarge, len(out), limit)
 		}

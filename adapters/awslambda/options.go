@@ -52,10 +52,7 @@ func newOptions(opts []Option) options {
 // REST API (payload 1.0) delivers base64 to the client as is unless its
 // binaryMediaTypes match, so set this option to the same list there.
 //
-// Apart from that, the decision is made by looking at the bytes only when a
-// text body is not valid UTF-8: it is then sent base64-encoded too, because
-// a JSON string cannot carry it unchanged (HTTP APIs, Function URLs and
-// ALBs decode it; a REST API does so where binaryMediaTypes match).
+// The decision is never made by looking at the bytes.
 func WithBinaryTypes(types ...string) Option {
 	return func(o *options) {
 		o.binaryTypes = o.binaryTypes[:0]
