@@ -22,9 +22,10 @@ type Request struct {
 	// ("/prod") or a custom domain's base path mapping, a prefix stripped by
 	// an adapter option (awslambda.WithBasePath, WithStripStage), Azure
 	// Functions' route prefix ("/api"), or what http.StripPrefix cut in
-	// front of [HTTP]. It is written as the client sent it
-	// (percent-encoded, like RawPath), starts with "/" and has no trailing
-	// slash; "" means the client requested Path itself.
+	// front of [HTTP]. It is percent-encoded (like RawPath, though a
+	// platform may have normalised the escapes the client used), starts
+	// with "/" and has no trailing slash; "" means the client requested
+	// Path itself.
 	//
 	// BasePath + EscapedPath() is the path the client requested (with a
 	// "/" after it when the client requested the base path alone), so a

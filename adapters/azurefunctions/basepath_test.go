@@ -91,3 +91,28 @@ func TestBasePath(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyBehindStripPrefix checks proxy mode mounted behind
+// http.StripPrefix, with and without the trailing slash (which leaves the
+// path without its leading "/"): BasePath holds both prefixes.
+func TestProxyBehindStripPrefix(t *testing.T) {
+	var got *handler.Request
+	h, err := azurefunctions.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got = r
+		return nil, nil
+	}), azurefunctions.WithMode(azurefunctions.ModeProxy), azurefunctions.WithDir(writeHostJSON(t, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, strip := range []string{"/x", "/x/"} {
+		got = nil
+		rec := httptest.NewRecorder()
+		http.StripPrefix(strip, h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x/api/todos", nil))
+		if rec.Code != http.StatusOK || got == nil {
+			t.Fatalf("StripPrefix(%q): %d %s", strip, rec.Code, rec.Body)
+		}
+		if got.BasePath != "/x/api" || got.Path != "/todos" {
+			t.Errorf("StripPrefix(%q): BasePath, Path = %q, %q; want \"/x/api\", \"/todos\"", strip, got.BasePath, got.Path)
+		}
+	}
+}

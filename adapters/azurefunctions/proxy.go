@@ -31,7 +31,7 @@ func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	r, err := handler.RequestFromHTTP(hr)
 	if err == nil {
-		rest, base := p.a.stripPrefix(hr.URL.EscapedPath())
+		rest, base := p.a.stripPrefix(r.EscapedPath())
 		r.Path, r.RawPath, err = handler.ParsePath(rest)
 		if base != "" {
 			// After what a wrapper such as http.StripPrefix cut, if any.
