@@ -36,7 +36,10 @@ import (
 // clean ("/a//b", "/a/../b") is redirected to its clean form, and "/tree"
 // is redirected to "/tree/" when "/tree/" matches a pattern exactly and
 // "/tree" does not; both with 307, which keeps the method and body, as
-// ServeMux does.
+// ServeMux does. Unlike ServeMux, a path whose dot segments are spelled
+// with escapes ("/static/%2E%2E/secret", "/static/..%2Fsecret") is also
+// redirected to its clean form, so a wildcard value never holds a "." or
+// ".." segment. Redirects keep Request.BasePath in front of the path.
 //
 // The matched pattern is put in Request.Pattern and the wildcard values in
 // Request.PathValue.
@@ -376,12 +379,20 @@ func (r *Router) dispatch(ctx context.Context, req *Request) (*Response, error) 
 		if r.t.slashRedirect(method, clean, escaped, r.t.match(method, clean, escaped, &m)) {
 			clean += "/"
 		}
-		return redirect(clean, req.RawQuery), nil
+		return redirect(req.BasePath+clean, req.RawQuery), nil
+	}
+	if escaped && hasDotSegment(req.Path) {
+		// Dot segments spelled with escapes ("%2E%2E", "..%2F") are dot
+		// segments once decoded, and a wildcard would hand them to the
+		// handler ("../../etc/passwd"). ServeMux cleans only the escaped
+		// path and serves them; we redirect to the clean path instead.
+		clean := (&url.URL{Path: cleanPath(req.Path)}).EscapedPath()
+		return redirect(req.BasePath+clean, req.RawQuery), nil
 	}
 	var m matches
 	rt := r.t.match(method, path, escaped, &m)
 	if r.t.slashRedirect(method, path, escaped, rt) {
-		return redirect(path+"/", req.RawQuery), nil
+		return redirect(req.BasePath+path+"/", req.RawQuery), nil
 	}
 	if rt != nil {
 		req.Pattern = rt.pattern
@@ -580,6 +591,17 @@ func unescape(s string) string {
 
 // isClean reports whether p has no empty, "." or ".." segments (a trailing
 // slash is fine).
+// hasDotSegment reports whether the decoded path p has a "." or ".."
+// segment.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
 func isClean(p string) bool {
 	for i := 0; i < len(p); i++ {
 		if p[i] != '/' {

@@ -431,6 +431,7 @@ func TestRouterRedirects(t *testing.T) {
 	r := NewRouter()
 	r.Handle("/tree/", patternHandler())
 	r.Handle("/a/b", patternHandler())
+	r.Handle("GET /static/{path...}", patternHandler())
 	for _, c := range []struct {
 		method, target, location string
 		status                   int
@@ -441,11 +442,20 @@ func TestRouterRedirects(t *testing.T) {
 		{"PUT", "/a/./c/../b", "/a/b", 307},
 		{"GET", "/a/b/..", "/a", 307},
 		{"GET", "/a/b/../", "/a/", 307},
+		// Dot segments spelled with escapes are dot segments once decoded.
+		{"GET", "/static/%2E%2E/%2e%2e/etc/passwd", "/etc/passwd", 307},
+		{"GET", "/static/..%2Fsecret", "/secret", 307},
+		{"GET", "/static/%2E/x%20y?q=1", "/static/x%20y?q=1", 307},
 	} {
 		resp := serveRouter(r, c.method, c.target)
 		if resp.StatusCode() != c.status || resp.Header.Get("Location") != c.location {
 			t.Errorf("%s %s = %d Location %q, want %d %q", c.method, c.target, resp.StatusCode(), resp.Header.Get("Location"), c.status, c.location)
 		}
+	}
+	// A redirect keeps the base path the platform stripped.
+	req := &Request{Method: "GET", Path: "/tree", BasePath: "/prod"}
+	if loc := Serve(context.Background(), r, req).Header.Get("Location"); loc != "/prod/tree/" {
+		t.Errorf("redirect behind BasePath /prod: Location %q, want /prod/tree/", loc)
 	}
 }
 
