@@ -32,6 +32,13 @@ func ConditionalGET() handler.Middleware {
 			}
 			etag := resp.Header.Get("Etag")
 			if etag == "" {
+				// A handler that built its header map literally may have
+				// used the spelling "ETag", which Get does not find.
+				if v := resp.Header["ETag"]; len(v) > 0 {
+					etag = v[0]
+				}
+			}
+			if etag == "" {
 				if resp.Stream != nil {
 					return resp, nil
 				}

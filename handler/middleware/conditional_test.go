@@ -120,3 +120,20 @@ func TestConditionalGETTagWithComma(t *testing.T) {
 		}
 	}
 }
+
+// A handler's own tag is used whatever the spelling of its header key: a
+// literal map with "ETag" (not the canonical "Etag") is not given a second,
+// contradicting tag.
+func TestConditionalGETNonCanonicalETagKey(t *testing.T) {
+	h := ConditionalGET()(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{Header: http.Header{"ETag": {`"v1"`}}, Body: []byte("x")}, nil
+	}))
+	resp := serve(h, &handler.Request{Method: "GET", Header: http.Header{"If-None-Match": {`"v1"`}}})
+	if resp.Status != http.StatusNotModified {
+		t.Errorf("If-None-Match of the handler's tag: %d, want 304", resp.Status)
+	}
+	resp = serve(h, &handler.Request{Method: "GET", Header: http.Header{}})
+	if got := resp.Header["Etag"]; resp.Status != 200 || len(got) != 0 {
+		t.Errorf("without If-None-Match: %d, computed tag %q added beside the handler's", resp.Status, got)
+	}
+}
