@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 )
@@ -150,4 +151,25 @@ func (id *Identity) HasScope(scope string) bool {
 		}
 	}
 	return false
+}
+
+// LogValue makes a logged *Request its method, path, route pattern,
+// request ID and client address, and nothing else: no headers, query or
+// body, which may carry credentials and personal data.
+func (r *Request) LogValue() slog.Value {
+	if r == nil {
+		return slog.Value{}
+	}
+	attrs := make([]slog.Attr, 0, 5)
+	attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.BasePath+r.EscapedPath()))
+	if r.Pattern != "" {
+		attrs = append(attrs, slog.String("pattern", r.Pattern))
+	}
+	if r.RequestID != "" {
+		attrs = append(attrs, slog.String("requestId", r.RequestID))
+	}
+	if r.RemoteAddr != "" {
+		attrs = append(attrs, slog.String("remoteAddr", r.RemoteAddr))
+	}
+	return slog.GroupValue(attrs...)
 }

@@ -74,10 +74,14 @@ func LogGCPProject(id string) LoggerOption { return func(c *loggerConfig) { c.pr
 // (handler.Logger(ctx)).
 //
 // Field names follow the platform's own tooling (see LogFormat). Header
-// values are never logged, and attributes named authorization, cookie,
-// set-cookie, x-api-key or proxy-authorization, and those headers in an
-// http.Header a handler logs, are redacted from every line, so secrets do
-// not reach the logs. Place Logger inside Tracing to
+// values are never logged by the access line. In the lines handlers log,
+// attributes whose names mark a secret (authorization, proxy-authorization,
+// cookie, set-cookie, x-api-key, and any name containing apikey, api-key,
+// api_key, token, secret, password, passwd, cookie, credential, session or
+// signature) are redacted, and so are those headers, and headers whose
+// names end in "-key", in an http.Header or map[string][]string a handler
+// logs. A *handler.Request logs as its method, path and IDs only (see
+// handler.Request.LogValue). Place Logger inside Tracing to
 // get trace IDs of spans it starts; without Tracing the trace ID is taken
 // from the inbound trace headers.
 func Logger(opts ...LoggerOption) handler.Middleware {
@@ -329,7 +333,10 @@ func replacer(f LogFormat) func([]string, slog.Attr) slog.Attr {
 			return slog.String(a.Key, "[REDACTED]")
 		}
 		if a.Value.Kind() == slog.KindAny {
-			if h, ok := a.Value.Any().(http.Header); ok {
+			switch h := a.Value.Any().(type) {
+			case http.Header:
+				return slog.Any(a.Key, redactHeader(h))
+			case map[string][]string:
 				return slog.Any(a.Key, redactHeader(h))
 			}
 		}
@@ -374,12 +381,19 @@ func levelName(l slog.Level, debug, info, warn, err string) string {
 
 var secretKeys = [...]string{"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 
+// secretParts are parts of a name that mark it as a secret whatever the
+// rest ("X-Auth-Token", "client_secret", "X-Api-Key-2"), compared without
+// regard to case. Header names ending in "-key" (a custom API key header
+// such as "X-Service-Key") are secret too; see redactHeader.
+var secretParts = [...]string{"apikey", "api-key", "api_key", "token", "secret", "password", "passwd",
+	"cookie", "credential", "session", "signature"}
+
 // redactHeader returns h, or a copy of it with the values of secret
 // headers replaced, for a handler that logs a whole header map.
 func redactHeader(h http.Header) http.Header {
 	var out http.Header
 	for k := range h {
-		if isSecretKey(k) {
+		if isSecretKey(k) || (len(k) > 4 && strings.EqualFold(k[len(k)-4:], "-key")) {
 			if out == nil {
 				out = h.Clone()
 			}
@@ -395,6 +409,22 @@ func redactHeader(h http.Header) http.Header {
 func isSecretKey(k string) bool {
 	for _, s := range secretKeys {
 		if len(k) == len(s) && strings.EqualFold(k, s) {
+			return true
+		}
+	}
+	for _, s := range secretParts {
+		if containsFold(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub,
+// ignoring the case of s.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}

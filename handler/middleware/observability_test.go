@@ -39,6 +39,10 @@ func obsApp(s store.Store) handler.Handler {
 	r.HandleFunc("GET /chatty", func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
 		handler.Logger(ctx).Info("handling", "authorization", req.Header.Get("Authorization"),
 			"x-api-key", req.Header.Get("X-Api-Key"), "cookie", req.Header.Get("Cookie"))
+		// Whole requests and header maps, in the forms a handler may log
+		// them, and a secret under a name of the handler's own.
+		handler.Logger(ctx).Info("dump", "request", req, "headers", map[string][]string(req.Header),
+			"h", req.Header, "refresh_token", "refresh-secret-5")
 		return &handler.Response{Status: 204}, nil
 	})
 	return r
@@ -128,14 +132,16 @@ func TestLoggerNeverLogsSecrets(t *testing.T) {
 		req := handlertest.NewRequest("GET", target, nil,
 			handlertest.Header("Authorization", "Bearer tok-secret-2"),
 			handlertest.Header("X-Api-Key", "key-secret-3"),
-			handlertest.Header("Cookie", "session=cookie-secret-4"))
+			handlertest.Header("Cookie", "session=cookie-secret-4"),
+			handlertest.Header("X-Service-Key", "custom-key-secret-6"))
 		res := handlertest.Serve(h, req)
 		if strings.Contains(string(res.Body), "hunter2") {
 			t.Errorf("%s: internal error text reached the client: %s", target, res.Body)
 		}
 	}
 	out := buf.String()
-	for _, secret := range []string{"query-secret-1", "tok-secret-2", "key-secret-3", "cookie-secret-4"} {
+	for _, secret := range []string{"query-secret-1", "tok-secret-2", "key-secret-3", "cookie-secret-4",
+		"refresh-secret-5", "custom-key-secret-6"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("secret %q logged:\n%s", secret, out)
 		}
