@@ -235,9 +235,12 @@ func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr
 	if r.Identity != nil {
 		user = r.Identity.Subject
 	}
-	out := -1 // unknown for a stream
-	if resp != nil && resp.Stream == nil {
+	out := -1 // unknown for a stream, and for the problem an error becomes
+	switch {
+	case resp != nil && resp.Stream == nil:
 		out = len(resp.Body)
+	case resp == nil && status < 400:
+		out = 0 // a nil response with no error is an empty 200
 	}
 	cold := inv != nil && inv.ColdStart
 	bp := lineBufs.Get().(*[]byte)
