@@ -86,11 +86,20 @@ const MaxIdempotencyKeyLen = 255
 // inside [Timeout]: then a request Timeout has answered 504 keeps its key
 // until its handler has really returned, and a retry cannot run beside it.
 //
-// Error returns and 5xx responses are not recorded: the key is released
-// so that the client's retry runs the handler again. A key longer than
-// MaxIdempotencyKeyLen or with characters outside printable ASCII is
-// answered 400. Idempotency panics when s is nil or a duration is not
-// positive.
+// Error returns, panics and 5xx responses are not recorded: the key is
+// released so that the client's retry runs the handler again.
+//
+// A response is replayed only if its record fits in one store item
+// ([store.MaxItemSize], 400 KB, the body counted in base64): bodies up to
+// about 300 KB, less their headers. For a larger response the handler
+// still runs once and its client gets the whole response, but only its
+// status is recorded: a repeat with the same key and fingerprint is
+// answered 409 "idempotency_response_not_stored", naming that status,
+// without running the handler again.
+//
+// A key longer than MaxIdempotencyKeyLen or with characters outside
+// printable ASCII is answered 400. Idempotency panics when s is nil or a
+// duration is not positive.
 func Idempotency(s store.Store, opts ...IdempotencyOption) handler.Middleware {
 	c := idempotencyConfig{header: "Idempotency-Key", ttl: 24 * time.Hour, lockTTL: 15 * time.Minute,
 		now: time.Now, prefix: "idempotency/"}
@@ -144,32 +153,52 @@ func (idem *idempotency) middleware(next handler.Handler) handler.Handler {
 		if err != nil || replay != nil {
 			return replay, err
 		}
-		resp, err := next.ServeRequest(ctx, r)
+		returned := false
+		defer func() {
+			// The handler, or its response stream, panicked: free the key
+			// so that a retry is not answered 409 until the lock expires.
+			// The panic goes on to handler.Serve, which answers 500 and
+			// logs it.
+			if !returned {
+				idem.release(ctx, k, rev)
+			}
+		}()
+		resp, err := serveBuffered(ctx, next, r)
+		returned = true
 		if err != nil {
 			idem.release(ctx, k, rev)
 			return nil, err
-		}
-		if resp == nil {
-			resp = &handler.Response{}
 		}
 		if resp.StatusCode() >= 500 {
 			idem.release(ctx, k, rev)
 			return resp, nil
 		}
-		if resp.Stream != nil {
-			body, rerr := io.ReadAll(resp.Stream)
-			if cl, ok := resp.Stream.(io.Closer); ok {
-				cl.Close()
-			}
-			if rerr != nil {
-				idem.release(ctx, k, rev)
-				return nil, fmt.Errorf("middleware: idempotency: reading the response stream: %w", rerr)
-			}
-			resp.Stream, resp.Body = nil, body
-		}
 		idem.record(ctx, k, rev, fp, resp)
 		return resp, nil
 	})
+}
+
+// serveBuffered runs next and reads the stream of a response that is to
+// be recorded (below 500) into its Body.
+func serveBuffered(ctx context.Context, next handler.Handler, r *handler.Request) (*handler.Response, error) {
+	resp, err := next.ServeRequest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		resp = &handler.Response{}
+	}
+	if resp.StatusCode() < 500 && resp.Stream != nil {
+		body, rerr := io.ReadAll(resp.Stream)
+		if cl, ok := resp.Stream.(io.Closer); ok {
+			cl.Close()
+		}
+		if rerr != nil {
+			return nil, fmt.Errorf("middleware: idempotency: reading the response stream: %w", rerr)
+		}
+		resp.Stream, resp.Body = nil, body
+	}
+	return resp, nil
 }
 
 // claim records the key as in flight, or finds what an earlier request
@@ -198,6 +227,10 @@ func (idem *idempotency) claim(ctx context.Context, k store.Key, fp string) (sto
 		if state, _ := it.Data["state"].(string); state != "done" {
 			return "", nil, errKeyInFlight
 		}
+		if stored, ok := it.Data["stored"].(bool); ok && !stored {
+			status, _ := it.Data["status"].(int64)
+			return "", nil, errResponseNotStored(status)
+		}
 		resp, err := decodeRecorded(it.Data)
 		if err != nil {
 			return "", nil, fmt.Errorf("middleware: idempotency: record %q: %w", k.Partition, err)
@@ -207,11 +240,28 @@ func (idem *idempotency) claim(ctx context.Context, k store.Key, fp string) (sto
 	return "", nil, errKeyInFlight
 }
 
+// errResponseNotStored answers a repeat of a request whose response was
+// too large to record. Not 422: the request is the very one that ran, and
+// 422 here says the key was used for another. No Retry-After: unlike
+// errKeyInFlight, retrying cannot help.
+func errResponseNotStored(status int64) error {
+	return &handler.Error{Status: http.StatusConflict, Code: "idempotency_response_not_stored",
+		Message: fmt.Sprintf("The request with this Idempotency-Key already completed with status %d, "+
+			"but its response was too large to be stored for replay; the request was not run again.", status)}
+}
+
 // record stores resp as the key's outcome. Failing to store it is logged,
 // not returned: the handler has run, and its answer must reach the client.
 // The request's context may have ended as the handler returned (a deadline
 // passing just after the work was done); the record is written anyway, or a
 // retry would run the handler a second time.
+//
+// A response too large to store would be too large on every retry, and
+// releasing the key would run the handler each time: the status alone is
+// recorded instead, and repeats get errResponseNotStored. Other failures
+// (a store unavailable or throttled) are passing: the key is released, as
+// for a failed handler, so that a retry is not refused until the lock
+// expires.
 func (idem *idempotency) record(ctx context.Context, k store.Key, rev store.Revision, fp string, resp *handler.Response) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
@@ -230,7 +280,22 @@ func (idem *idempotency) record(ctx context.Context, k store.Key, rev store.Revi
 		"header": header,
 		"body":   base64.StdEncoding.EncodeToString(resp.Body),
 	}}
-	if _, err := idem.s.Put(ctx, done, store.IfRevision(rev)); err != nil {
+	_, err := idem.s.Put(ctx, done, store.IfRevision(rev))
+	if errors.Is(err, store.ErrTooLarge) {
+		tooLarge := err
+		compact := &store.Item{Key: k, ExpiresAt: done.ExpiresAt, Data: map[string]any{
+			"state":  "done",
+			"fp":     fp,
+			"status": int64(resp.StatusCode()),
+			"stored": false,
+		}}
+		if _, err = idem.s.Put(ctx, compact, store.IfRevision(rev)); err == nil {
+			handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "idempotency: response too large to record; repeats get 409 idempotency_response_not_stored",
+				slog.String("requestId", handler.RequestIDFrom(ctx)), slog.Int("bodyBytes", len(resp.Body)), slog.String("error", tooLarge.Error()))
+			return
+		}
+	}
+	if err != nil {
 		handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "idempotency: response not recorded; a retry will run the handler again",
 			slog.String("requestId", handler.RequestIDFrom(ctx)), slog.String("error", err.Error()))
 		if !errors.Is(err, store.ErrRevisionMismatch) {

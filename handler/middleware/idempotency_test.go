@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/handlertest"
 	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
@@ -236,5 +238,126 @@ func TestIdempotencyRecordsAfterContextEnds(t *testing.T) {
 	}
 	if app.calls.Load() != 1 || app.count(t) != 1 {
 		t.Errorf("handler ran %d times, %d todos; want the retry replayed", app.calls.Load(), app.count(t))
+	}
+}
+
+// panicReader panics when read, as a handler's response stream may.
+type panicReader struct{}
+
+func (panicReader) Read([]byte) (int, error) { panic("boom in the stream") }
+
+// A handler that panics, or whose response stream does, leaves the key
+// free: the core answers the panic 500 and logs it, and the client's
+// retry runs the handler again instead of being answered 409 until the
+// lock expires.
+func TestIdempotencyReleasesOnPanic(t *testing.T) {
+	for name, fail := range map[string]handler.HandlerFunc{
+		"handler": func(ctx context.Context, r *handler.Request) (*handler.Response, error) { panic("boom") },
+		"stream": func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+			return &handler.Response{Status: http.StatusCreated, Stream: panicReader{}}, nil
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := memstore.New()
+			var calls atomic.Int32
+			h := Idempotency(s)(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+				if calls.Add(1) == 1 {
+					return fail(ctx, r)
+				}
+				return &handler.Response{Status: http.StatusCreated}, nil
+			}))
+			var logs bytes.Buffer
+			ctx := handler.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)))
+			wantStatus(t, handlertest.ServeContext(ctx, h, post("k-panic", "milk")), http.StatusInternalServerError)
+			if !strings.Contains(logs.String(), "handler panic") || !strings.Contains(logs.String(), "boom") {
+				t.Errorf("the panic did not reach the core's log: %s", logs.String())
+			}
+			wantStatus(t, serve(h, post("k-panic", "milk")), http.StatusCreated)
+			if calls.Load() != 2 {
+				t.Errorf("handler ran %d times, want 2", calls.Load())
+			}
+		})
+	}
+}
+
+// A response too large for a store item (320 KB is about 437 KB in
+// base64) is not replayed, but a repeat must not run the handler again
+// either: it is answered a problem naming the original status.
+func TestIdempotencyResponseTooLargeToRecord(t *testing.T) {
+	clock := newFakeClock()
+	s := memstore.New(memstore.WithClock(clock.Now))
+	var calls atomic.Int32
+	big := bytes.Repeat([]byte("x"), 320<<10)
+	h := Idempotency(s, IdempotencyClock(clock.Now))(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		calls.Add(1)
+		return &handler.Response{Status: http.StatusCreated, Body: big}, nil
+	}))
+	first := serve(h, post("k-big", "report"))
+	if first.Status != http.StatusCreated || !bytes.Equal(first.Body, big) {
+		t.Fatalf("first response: %d with %d bytes, want 201 with the handler's %d", first.Status, len(first.Body), len(big))
+	}
+	// Past the in-flight lock's 15 minutes, within the record's 24 hours.
+	clock.Advance(time.Hour)
+	for i := 0; i < 2; i++ {
+		again := serve(h, post("k-big", "report"))
+		if again.Status != http.StatusConflict {
+			t.Fatalf("repeat %d: status %d with %d bytes, want 409; the handler ran %d times", i+1, again.Status, len(again.Body), calls.Load())
+		}
+		if !contains(again.Body, "idempotency_response_not_stored") || !contains(again.Body, "status 201") {
+			t.Errorf("repeat: body %s", again.Body)
+		}
+		if contains(again.Body, fmt.Sprint(store.MaxItemSize)) || contains(again.Body, "JSON") {
+			t.Errorf("repeat: body carries the store's error: %s", again.Body)
+		}
+		if again.Header.Get("Retry-After") != "" {
+			t.Errorf("repeat: Retry-After %q; retrying cannot help", again.Header.Get("Retry-After"))
+		}
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("handler ran %d times, want 1", calls.Load())
+	}
+	// Another payload with the key is still 422.
+	reused := serve(h, post("k-big", "other report"))
+	wantStatus(t, reused, http.StatusUnprocessableEntity)
+	if !contains(reused.Body, "idempotency_key_reused") {
+		t.Errorf("other payload: body %s", reused.Body)
+	}
+	// After the record's TTL the key is new again.
+	clock.Advance(24 * time.Hour)
+	if st := serve(h, post("k-big", "report")).Status; st != http.StatusCreated {
+		t.Errorf("after the TTL: status %d, want 201", st)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("handler ran %d times, want 2", calls.Load())
+	}
+}
+
+// downWhenRecording is a store that is unavailable for the write that
+// records a response.
+type downWhenRecording struct{ store.Store }
+
+func (d downWhenRecording) Put(ctx context.Context, it *store.Item, cond ...store.Condition) (store.Revision, error) {
+	if it.Data["state"] == "done" {
+		return "", store.Errorf(store.ErrUnavailable, "connection refused")
+	}
+	return d.Store.Put(ctx, it, cond...)
+}
+
+// A store that is unavailable when the response is to be recorded is a
+// passing fault, not the response's: the key is released, as before, so
+// that the client's retry is not answered 409 until the lock expires.
+func TestIdempotencyReleasesWhenStoreUnavailableToRecord(t *testing.T) {
+	s := downWhenRecording{memstore.New()}
+	next := &ok{}
+	h := Idempotency(s)(next)
+	for i := 0; i < 2; i++ {
+		resp := serve(h, post("k-down", "x"))
+		wantStatus(t, resp, http.StatusOK)
+		if string(resp.Body) != "ok" {
+			t.Errorf("request %d: body %q", i+1, resp.Body)
+		}
+	}
+	if next.calls != 2 {
+		t.Errorf("handler ran %d times, want 2", next.calls)
 	}
 }
