@@ -12,7 +12,9 @@ import (
 
 // mapErr maps an error of the Firestore API to a *store.Error wrapping it.
 // op is the store operation; a FailedPrecondition of a query (a missing
-// index) is ErrNotSupported, of a write a failed precondition.
+// index) is ErrNotSupported, of a write a failed precondition. A NotFound
+// that is not about a document (a missing database or project) is
+// ErrUnavailable, not ErrNotFound: no item is missing, the store is.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -25,7 +27,11 @@ func mapErr(op string, err error) error {
 	msg := ""
 	switch st, _ := status.FromError(err); st.Code() {
 	case codes.NotFound:
-		kind = store.ErrNotFound
+		if isDocNotFound(st.Message()) {
+			kind = store.ErrNotFound
+		} else {
+			msg = "the Firestore database was not found (check the project and database ID)"
+		}
 	case codes.AlreadyExists:
 		kind = store.ErrAlreadyExists
 	case codes.FailedPrecondition:
@@ -62,19 +68,58 @@ func isSizeError(msg string) bool {
 	return false
 }
 
+// isDocNotFound reports whether the message of a NotFound error is about a
+// document ("No document to update: projects/.../documents/...", or the
+// emulator's "no entity to update: ..."). Firestore answers NotFound also
+// when the database or the project does not exist ("The database (default)
+// does not exist for project P ...", "The project P does not exist or it
+// does not contain an active Cloud Datastore or Cloud Firestore
+// database", sometimes with no message at all); no read or write can
+// succeed then, so that is not a document's state.
+func isDocNotFound(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "no document to update") || strings.Contains(m, "no entity to update") || strings.Contains(m, "/documents/")
+}
+
 // isConflict reports whether a commit failed because a document was not in
 // the state a precondition named (or a concurrent transaction won), so
 // that re-reading and planning again may succeed or explain the failure.
 func isConflict(err error) bool {
 	st, _ := status.FromError(err)
 	switch st.Code() {
-	case codes.FailedPrecondition, codes.AlreadyExists, codes.NotFound, codes.Aborted:
+	case codes.FailedPrecondition, codes.AlreadyExists, codes.Aborted:
 		return true
+	case codes.NotFound:
+		return isDocNotFound(st.Message())
 	case codes.InvalidArgument:
 		// The emulator refuses an update_time precondition later than the
 		// document's, or finer than microseconds: a revision of another
 		// document, or of none.
 		return strings.Contains(st.Message(), "base version") || strings.Contains(st.Message(), "precision")
+	}
+	return false
+}
+
+// notApplied reports whether a failed Commit is known not to have been
+// applied, and may have failed for one of its writes alone: a conflict
+// (see isConflict), an invalid or out-of-range write, or a quota refusal.
+// Any other failure (Unavailable, DeadlineExceeded, Internal, Unknown, a
+// reset connection, a cancelled context) leaves the outcome unknown: the
+// commit may have been applied, and sending its writes again could apply
+// them twice. (Errors that prove nothing was applied but concern the whole
+// request, such as PermissionDenied or a missing database, are left out
+// too: sending the writes again would fail in the same way.)
+func notApplied(err error) bool {
+	if isConflict(err) {
+		return true
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return false
+	}
+	switch st.Code() {
+	case codes.InvalidArgument, codes.OutOfRange, codes.ResourceExhausted:
+		return true
 	}
 	return false
 }

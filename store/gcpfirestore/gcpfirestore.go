@@ -72,8 +72,14 @@
 // write needs a document the cache does not have); a commit that fails on a
 // precondition is diagnosed by reading the documents of the conditional
 // writes, which names the write whose condition failed. WriteMany sends
-// batched commits of up to 500 writes with distinct keys; when a commit
-// fails, its writes are retried one by one so that each gets its own error.
+// batched commits of up to 500 writes with distinct keys. When a commit is
+// refused in a way that proves none of it was applied (a precondition,
+// Aborted, InvalidArgument, ResourceExhausted), its writes are retried one
+// by one so that each gets its own error; when it fails otherwise
+// (Unavailable, DeadlineExceeded, Internal, a lost connection), it may have
+// been applied, and each of its writes fails with store.ErrUnavailable
+// rather than being sent again (an increment would count twice, a create
+// would meet itself and fail with store.ErrAlreadyExists).
 // A Query page is one RunQuery call: _pk equal to the partition, the sort
 // condition as a range on _sk (a prefix p as p <= _sk < p+"\xff"), filters
 // as equalities on the item's fields, ordered by _sk, limited, and starting
@@ -113,11 +119,14 @@
 // # Errors
 //
 // Errors are *store.Error values wrapping the gRPC status error, mapped from
-// its code: NotFound is store.ErrNotFound, AlreadyExists
-// store.ErrAlreadyExists, FailedPrecondition of a write
-// store.ErrRevisionMismatch (of a query, a missing index: store.ErrNotSupported),
-// ResourceExhausted store.ErrThrottled (retried by the client first, then
-// by the portable store), InvalidArgument store.ErrInvalidArgument or, for a
+// its code: NotFound of a document is store.ErrNotFound (a missing database
+// or project, which Firestore also reports as NotFound, is
+// store.ErrUnavailable, and a write that meets it is not read and retried
+// as after a conflict), AlreadyExists store.ErrAlreadyExists,
+// FailedPrecondition of a write store.ErrRevisionMismatch (of a query, a
+// missing index: store.ErrNotSupported), ResourceExhausted
+// store.ErrThrottled (retried by the client first, then by the portable
+// store), InvalidArgument store.ErrInvalidArgument or, for a
 // size limit, store.ErrTooLarge, and Unavailable, Aborted, DeadlineExceeded
 // and the rest store.ErrUnavailable. A Commit is re-sent by the client only
 // after ResourceExhausted: after Unavailable it may have been applied, so

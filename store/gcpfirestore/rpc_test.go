@@ -7,7 +7,9 @@ import (
 	"path"
 	"sync"
 	"testing"
+	"time"
 
+	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/gcpfirestore"
 	"google.golang.org/grpc"
@@ -379,4 +381,199 @@ func TestAmbiguousCommit(t *testing.T) {
 	if it, err := s.Get(ctx, k); err != nil || it.Data["n"] != int64(2) {
 		t.Errorf("after one increment: %+v, %v; want n 2", it, err)
 	}
+}
+
+// TestAmbiguousWriteMany checks that a batched Commit of WriteMany which
+// failed without proving that nothing was applied is not sent again, one
+// write at a time: each write of the batch fails with ErrUnavailable, and
+// none is applied twice. A commit refused as a whole (Aborted) is sent
+// again one write at a time.
+func TestAmbiguousWriteMany(t *testing.T) {
+	type fault int
+	const (
+		none    fault = iota
+		lose          // forward the commit, then answer Unavailable
+		refuse        // answer Unavailable without forwarding
+		abortIt       // answer Aborted without forwarding
+	)
+	var mu sync.Mutex
+	next, commits := none, 0
+	d := newDriver(t, gcpfirestore.WithGRPCDialOptions(grpc.WithChainUnaryInterceptor(
+		func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			if path.Base(method) != "Commit" {
+				return invoker(ctx, method, req, reply, cc, opts...)
+			}
+			mu.Lock()
+			commits++
+			f := none
+			if len(req.(*pb.CommitRequest).GetWrites()) > 1 {
+				f, next = next, none
+			}
+			mu.Unlock()
+			switch f {
+			case refuse:
+				return status.Error(codes.Unavailable, "injected: connection reset")
+			case abortIt:
+				return status.Error(codes.Aborted, "injected: contention")
+			}
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if err == nil && f == lose {
+				return status.Error(codes.Unavailable, "injected: the answer was lost")
+			}
+			return err
+		})))
+	s := store.NewStore(d)
+	ctx := context.Background()
+	inject := func(f fault) {
+		mu.Lock()
+		defer mu.Unlock()
+		next, commits = f, 0
+	}
+	sent := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return commits
+	}
+	counter := store.Key{Partition: "amb", Sort: "counter"}
+	pinned := store.Key{Partition: "amb", Sort: "pinned"}
+	if _, err := s.Put(ctx, &store.Item{Key: counter, Data: map[string]any{"n": 0}}); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := s.Put(ctx, &store.Item{Key: pinned, Data: map[string]any{"v": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(k store.Key) *store.Item {
+		t.Helper()
+		it, err := s.Get(ctx, k)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	n := 0 // the increments applied so far
+	batch := func(round int) []store.Write {
+		return []store.Write{
+			store.UpdateOp(counter, []store.FieldOp{store.Increment("n", 1)}),
+			store.PutOp(&store.Item{Key: store.Key{Partition: "amb", Sort: fmt.Sprint("new", round)}}, store.IfNotExists()),
+			store.PutOp(&store.Item{Key: pinned, Data: map[string]any{"v": round}}, store.IfRevision(rev)),
+			store.PutOp(&store.Item{Key: store.Key{Partition: "amb", Sort: fmt.Sprint("plain", round)}}),
+		}
+	}
+	// check asserts that the batch of round was applied (once) or not.
+	check := func(what string, round int, applied bool) {
+		t.Helper()
+		if applied {
+			n++
+		}
+		if it := get(counter); it.Data["n"] != int64(n) {
+			t.Errorf("%s: counter %v; want %d (applied once)", what, it.Data["n"], n)
+		}
+		for _, sort := range []string{"new", "plain"} {
+			if it := get(store.Key{Partition: "amb", Sort: fmt.Sprint(sort, round)}); (it != nil) != applied {
+				t.Errorf("%s: item %s%d present %v; want %v", what, sort, round, it != nil, applied)
+			}
+		}
+		it := get(pinned)
+		if want := int64(round); !applied {
+			if it.Revision != rev {
+				t.Errorf("%s: the IfRevision write was applied", what)
+			}
+		} else if it.Data["v"] != want {
+			t.Errorf("%s: pinned item %v; want v %d", what, it.Data, want)
+		}
+		rev = it.Revision
+	}
+	wantAll := func(what string, err error, kind error) {
+		t.Helper()
+		var be *store.BatchError
+		if !errors.As(err, &be) || len(be.Errs) != 4 {
+			t.Fatalf("%s: %v; want a BatchError of 4", what, err)
+		}
+		for i, err := range be.Errs {
+			if !errors.Is(err, kind) {
+				t.Errorf("%s: write %d: %v; want %v", what, i, err, kind)
+			}
+		}
+	}
+
+	inject(lose)
+	wantAll("commit applied, answer lost", s.WriteMany(ctx, batch(1)), store.ErrUnavailable)
+	if c := sent(); c != 1 {
+		t.Errorf("commit applied, answer lost: %d commits; want 1 (no write sent again)", c)
+	}
+	check("commit applied, answer lost", 1, true)
+
+	inject(refuse)
+	wantAll("commit not sent", s.WriteMany(ctx, batch(2)), store.ErrUnavailable)
+	if c := sent(); c != 1 {
+		t.Errorf("commit not sent: %d commits; want 1", c)
+	}
+	check("commit not sent", 2, false)
+
+	inject(abortIt)
+	if err := s.WriteMany(ctx, batch(3)); err != nil {
+		t.Errorf("commit aborted: %v; want each write sent again on its own", err)
+	}
+	if c := sent(); c != 5 {
+		t.Errorf("commit aborted: %d commits; want the batch and one per write", c)
+	}
+	check("commit aborted", 3, true)
+}
+
+// TestMissingDatabase checks that NotFound for the database itself (as
+// production Firestore answers when the database or the project does not
+// exist; the emulator creates databases on use) is ErrUnavailable, at
+// once: not ErrNotFound for a read, and not a conflict that writes re-read
+// and retry until they fail with ErrThrottled.
+func TestMissingDatabase(t *testing.T) {
+	const msg = "The database (default) does not exist for project anyfunc-test Please visit https://console.cloud.google.com/datastore/setup?project=anyfunc-test to add a Cloud Datastore or Cloud Firestore database."
+	c := &rpcCounter{}
+	d := newDriver(t, gcpfirestore.WithGRPCDialOptions(
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			c.add(method)
+			return status.Error(codes.NotFound, msg)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			c.add(method)
+			return nil, status.Error(codes.NotFound, msg)
+		}),
+	))
+	// Without the portable Store's retries, to count one call's RPCs.
+	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	ctx := context.Background()
+	k := store.Key{Partition: "p", Sort: "a"}
+	commit1 := map[string]int{"Commit": 1}
+	get1 := map[string]int{"BatchGetDocuments": 1}
+	for _, tc := range []struct {
+		what string
+		call func() error
+		rpcs map[string]int
+	}{
+		{"Put", func() error { _, err := s.Put(ctx, &store.Item{Key: k}); return err }, commit1},
+		{"Put IfNotExists", func() error { _, err := s.Put(ctx, &store.Item{Key: k}, store.IfNotExists()); return err }, commit1},
+		{"Delete", func() error { return s.Delete(ctx, k) }, commit1},
+		{"Update", func() error { _, err := s.Update(ctx, k, []store.FieldOp{store.Set("x", 1)}); return err }, get1},
+		{"Atomic", func() error { return s.Atomic(ctx, []store.Write{store.PutOp(&store.Item{Key: k})}) }, commit1},
+		{"Get", func() error { _, err := s.Get(ctx, k); return err }, get1},
+		{"GetMany", func() error { _, err := s.GetMany(ctx, []store.Key{k}); return err }, get1},
+		{"Query", func() error { _, err := s.Query(ctx, store.Query{Partition: "p"}); return err }, map[string]int{"RunQuery": 1}},
+	} {
+		c.take()
+		if err := tc.call(); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s: %v; want ErrUnavailable", tc.what, err)
+		}
+		expectRPCs(t, c, tc.what, tc.rpcs)
+	}
+
+	c.take()
+	err := s.WriteMany(ctx, []store.Write{store.PutOp(&store.Item{Key: k}), store.DeleteOp(store.Key{Partition: "p", Sort: "b"})})
+	var be *store.BatchError
+	if !errors.As(err, &be) || len(be.Errs) != 2 || !errors.Is(be.Errs[0], store.ErrUnavailable) || !errors.Is(be.Errs[1], store.ErrUnavailable) {
+		t.Errorf("WriteMany: %v; want ErrUnavailable for each write", err)
+	}
+	expectRPCs(t, c, "WriteMany", commit1)
 }

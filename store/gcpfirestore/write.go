@@ -378,8 +378,11 @@ func (d *driver) Atomic(ctx context.Context, writes []store.Write, now time.Time
 
 // WriteMany implements store.Driver. Writes go in batched commits of
 // distinct keys (up to 500 writes); a write whose plan fails gets its error
-// and is left out, and if a commit fails, each of its writes is retried on
-// its own, so every write gets its own error.
+// and is left out. If a commit fails in a way that proves it was not
+// applied (see notApplied), each of its writes is retried on its own, so
+// every write gets its own error; otherwise (Unavailable, a deadline, a
+// lost connection) the commit may have been applied, and each of its
+// writes fails with ErrUnavailable.
 func (d *driver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
 	errs := make([]error, len(writes))
 	var failed bool
@@ -450,13 +453,26 @@ func (d *driver) writeChunk(ctx context.Context, ws []store.Write, errs []error,
 		case len(pws) == 1 && !isConflict(err):
 			d.cache.drop(writeName(pws[0]))
 			errs[pidx[0]], failed = mapErr(op, err), true
-		default:
-			// The batch failed as a whole: write each on its own, so
-			// that each gets its own outcome.
+		case notApplied(err):
+			// The batch was refused as a whole, and nothing of it was
+			// applied: write each on its own, so that each gets its own
+			// outcome.
 			for _, w := range pws {
 				d.cache.drop(writeName(w))
 			}
 			alone = append(alone, pidx...)
+		default:
+			// The commit may have been applied (see commitRetry): sent
+			// again, an increment would count twice and a create or a
+			// revision-checked write would meet its own result. Each
+			// write of the batch fails with ErrUnavailable (mapErr's kind
+			// for every error notApplied leaves out).
+			e := mapErr(op, err)
+			for j, w := range pws {
+				d.cache.drop(writeName(w))
+				errs[pidx[j]] = e
+			}
+			failed = true
 		}
 	}
 	if len(alone) == 0 {
