@@ -3,8 +3,10 @@ package middleware
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
@@ -22,11 +24,20 @@ type timeoutConfig struct{ atDeadline bool }
 
 // AnswerAtDeadline makes Timeout answer 504 the moment the deadline passes,
 // even when the handler ignores its context: the handler then runs in a
-// goroutine of its own and what it returns late is discarded. It must not
-// touch the request after its context is done. This protects against
-// handlers that block without watching ctx.Done(), at the cost of a
-// goroutine and two context switches per request (the largest part of the
-// stack's cost in BenchmarkStack).
+// goroutine of its own and what it returns late is discarded (a late
+// Response.Stream is closed, if it is an io.Closer, to release its
+// producer). The handler runs on a copy of the request, its Header cloned,
+// so that middleware inside Timeout that sets Identity, Pattern, path
+// values or headers after the deadline does not race with middleware
+// outside it reading the request; the copy is written back to the request
+// when the handler's result is used. The copy still shares with the
+// request what Timeout cannot clone, which the handler must not modify in
+// place: the Body's bytes, the Identity, the path values set before Timeout
+// (a Router inside Timeout must not route again a request a Router outside
+// it routed) and the values of a Query() parsed before. This protects
+// against handlers that block without watching ctx.Done(), at the cost of
+// a goroutine, two context switches and the copy per request (the largest
+// part of the stack's cost in BenchmarkStack).
 func AnswerAtDeadline() TimeoutOption { return func(c *timeoutConfig) { c.atDeadline = true } }
 
 // Timeout returns middleware that gives the handler at most d: the
@@ -39,6 +50,14 @@ func AnswerAtDeadline() TimeoutOption { return func(c *timeoutConfig) { c.atDead
 // the 504 is sent at the deadline instead, without waiting for the handler.
 // When the platform cancels the request (the client went away) the
 // context's error is returned. Timeout panics if d is not positive.
+//
+// A Response.Stream keeps the handler's context alive while it is sent
+// (a stream from [handler.FromHTTP] or of server-sent events is produced
+// under that context): Timeout replaces it with an io.Closer that reads
+// from it, closes it if it is an io.Closer, and cancels the context when it
+// is closed or read to its end or to an error; the adapters close every
+// stream they are given. The deadline still applies: a stream that is
+// never closed holds the context and its timer until then, and no longer.
 func Timeout(d time.Duration, opts ...TimeoutOption) handler.Middleware {
 	if d <= 0 {
 		panic(fmt.Sprintf("middleware: Timeout(%v): the duration must be positive", d))
@@ -53,10 +72,18 @@ func Timeout(d time.Duration, opts ...TimeoutOption) handler.Middleware {
 		}
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 			ctx, cancel := context.WithTimeout(ctx, d)
-			defer cancel()
+			defer func() {
+				if cancel != nil { // nil once a stream took it over
+					cancel()
+				}
+			}()
 			resp, err := next.ServeRequest(ctx, r)
 			if err != nil && ctx.Err() != nil {
 				return nil, timeoutError(ctx)
+			}
+			if err == nil && resp != nil && resp.Stream != nil {
+				resp.Stream = &cancelStream{r: resp.Stream, cancel: cancel}
+				cancel = nil
 			}
 			return resp, err
 		})
@@ -80,20 +107,38 @@ func answerAtDeadline(next handler.Handler, d time.Duration) handler.Handler {
 	}
 	return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		ctx, cancel := context.WithTimeout(ctx, d)
-		defer cancel()
-		done := make(chan result, 1)
+		defer func() {
+			if cancel != nil { // nil once a stream took it over
+				cancel()
+			}
+		}()
+		// The handler may outlive this call: it gets a request of its own.
+		req := new(handler.Request)
+		*req = *r
+		req.Header = r.Header.Clone()
+		// done is unbuffered: the handler's goroutine either hands its
+		// result over to this call, which is still waiting for it, or
+		// finds the context done and discards the result itself.
+		done := make(chan result)
 		go func() {
 			var res result
 			defer func() {
 				if v := recover(); v != nil {
 					res.panic, res.stack = v, debug.Stack()
 				}
-				done <- res
+				select {
+				case done <- res:
+				case <-ctx.Done():
+					if res.resp != nil {
+						discardStream(res.resp.Stream)
+					}
+				}
 			}()
-			res.resp, res.err = next.ServeRequest(ctx, r)
+			res.resp, res.err = next.ServeRequest(ctx, req)
 		}()
 		select {
 		case res := <-done:
+			*r = *req // the handler has returned: the request is ours again
 			if res.panic != nil {
 				if res.panic == http.ErrAbortHandler {
 					panic(res.panic)
@@ -103,11 +148,55 @@ func answerAtDeadline(next handler.Handler, d time.Duration) handler.Handler {
 			if res.err != nil && ctx.Err() != nil {
 				return nil, timeoutError(ctx)
 			}
+			if res.err == nil && res.resp != nil && res.resp.Stream != nil {
+				res.resp.Stream = &cancelStream{r: res.resp.Stream, cancel: cancel}
+				cancel = nil
+			}
 			return res.resp, res.err
 		case <-ctx.Done():
 			return nil, timeoutError(ctx)
 		}
 	})
+}
+
+// cancelStream is the Stream of a response Timeout let through: it cancels
+// the handler's context once the stream is closed, or read to its end or
+// to an error.
+type cancelStream struct {
+	r      io.Reader
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func (s *cancelStream) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil {
+		s.once.Do(s.cancel)
+	}
+	return n, err
+}
+
+// Close closes the handler's stream if it is an io.Closer, then cancels
+// the handler's context. It may be called while a Read is blocked, to
+// abort it.
+func (s *cancelStream) Close() error {
+	defer s.once.Do(s.cancel)
+	if c, ok := s.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// discardStream closes the stream of a response nobody will read, if it is
+// an io.Closer, so that its producer is released. A panic in Close is
+// dropped, as the late response is: it must not end the process.
+func discardStream(s io.Reader) {
+	c, ok := s.(io.Closer)
+	if !ok {
+		return
+	}
+	defer func() { recover() }()
+	c.Close()
 }
 
 // handlerPanic carries a panic out of the goroutine AnswerAtDeadline runs
