@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -129,6 +130,12 @@ func WithConcurrency(n int) Option {
 //     declares CosmosDBServerLimitations;
 //   - it fails point reads of absent items with 500 (Driver.read
 //     confirms with a query, on any server);
+//   - it answers 404 without the sub-status 1003 that Cosmos DB sends
+//     when the container or its database does not exist, so that a
+//     missing container looks like an absent item: after a 404 on an item
+//     a pipeline policy reads the container, and sets the sub-status if it
+//     is missing (one more request, on 404s only; clients made with
+//     WithClient do not get it);
 //   - it evaluates a patch condition against every item with the same id
 //     in any partition, so the size and increment guards of Update can be
 //     fooled there by an item of another partition with the same sort
@@ -327,7 +334,7 @@ func clientFor(o *options) (*azcosmos.Client, error) {
 	copts.Retry.StatusCodes = []int{http.StatusRequestTimeout, http.StatusTooManyRequests,
 		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 	if o.server {
-		copts.PerCallPolicies = append(copts.PerCallPolicies, batchPartitionKeyPolicy{})
+		copts.PerCallPolicies = append(copts.PerCallPolicies, batchPartitionKeyPolicy{}, ownerSubStatusPolicy{})
 	}
 	switch {
 	case o.httpClient != nil:
@@ -443,6 +450,53 @@ func (batchPartitionKeyPolicy) Do(req *policy.Request) (*http.Response, error) {
 		return nil, err
 	}
 	return req.Next()
+}
+
+// ownerSubStatusPolicy gives cosmosdb-server's 404s on items the
+// sub-status Cosmos DB sends: cosmosdb-server answers 404 without
+// x-ms-substatus both for an absent item and for a container or database
+// that does not exist. After such a 404 (and only then) it reads the
+// container, and if that is missing too it sets x-ms-substatus to 1003
+// ("owner resource does not exist"), which mapError reports as
+// ErrUnavailable rather than ErrNotFound.
+type ownerSubStatusPolicy struct{}
+
+func (ownerSubStatusPolicy) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	if err != nil || resp.StatusCode != http.StatusNotFound || resp.Header.Get("x-ms-substatus") != "" {
+		return resp, err
+	}
+	// An item request: /dbs/{db}/colls/{container}/docs[/{id}].
+	parts := strings.Split(req.Raw().URL.EscapedPath(), "/")
+	if len(parts) < 6 || parts[1] != "dbs" || parts[3] != "colls" || parts[5] != "docs" {
+		return resp, nil
+	}
+	probe := req.Clone(req.Raw().Context())
+	raw := probe.Raw()
+	raw.Method = http.MethodGet
+	coll := strings.Join(parts[:5], "/")
+	path, perr := url.PathUnescape(coll)
+	if perr != nil {
+		return resp, nil
+	}
+	raw.URL.Path, raw.URL.RawPath, raw.URL.RawQuery = path, coll, ""
+	for _, h := range []string{"If-Match", "If-None-Match", "x-ms-documentdb-partitionkey", "x-ms-documentdb-is-upsert",
+		"x-ms-documentdb-isquery", "x-ms-cosmos-is-batch-request", "x-ms-cosmos-batch-atomic"} {
+		raw.Header.Del(h)
+	}
+	if err := probe.SetBody(nil, ""); err != nil {
+		return resp, nil
+	}
+	presp, perr := probe.Next()
+	if perr != nil {
+		return resp, nil
+	}
+	_, _ = io.Copy(io.Discard, presp.Body)
+	_ = presp.Body.Close()
+	if presp.StatusCode == http.StatusNotFound {
+		resp.Header.Set("x-ms-substatus", subStatusOwnerMissing)
+	}
+	return resp, nil
 }
 
 // Capabilities reports the backend name and any declared limitations.

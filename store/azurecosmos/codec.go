@@ -99,13 +99,20 @@ func encodeDoc(it *store.Item, now time.Time) *doc {
 	}
 	if !it.ExpiresAt.IsZero() {
 		exp := it.ExpiresAt.UnixMilli()
+		d.Exp = &exp
 		// Cosmos DB deletes the item ttl seconds after its last write;
 		// reads filter on exp, so the item is invisible at exp exactly.
+		// Cosmos DB refuses a ttl beyond an int32 (about 68 years): an
+		// item that expires later is stored without one, and stays
+		// until it is deleted (reads still hide it from exp on). Sub
+		// saturates (at about 292 years) rather than overflowing.
 		ttl := int64(math.Ceil(it.ExpiresAt.Sub(now).Seconds()))
 		if ttl < 1 {
 			ttl = 1
 		}
-		d.Exp, d.TTL = &exp, &ttl
+		if ttl <= math.MaxInt32 {
+			d.TTL = &ttl
+		}
 	}
 	return d
 }

@@ -1,6 +1,7 @@
 package azurecosmos
 
 import (
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -142,5 +143,35 @@ func TestURLOptions(t *testing.T) {
 	}
 	if o.endpoint != "https://acct.documents.azure.com:443/" || o.key != "" {
 		t.Errorf("default endpoint %q, key %q", o.endpoint, o.key)
+	}
+}
+
+// TestEncodeDocTTL checks the per-item ttl: seconds until the expiry,
+// at least 1, and left out beyond an int32 (about 68 years), which Cosmos
+// DB refuses; exp is kept in every case.
+func TestEncodeDocTTL(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		exp time.Time
+		ttl int64 // 0: none
+	}{
+		{now.Add(90 * time.Second), 90},
+		{now.Add(1500 * time.Millisecond), 2},
+		{now.Add(-time.Hour), 1},
+		{now.Add(math.MaxInt32 * time.Second), math.MaxInt32},
+		{now.Add((math.MaxInt32 + 1) * time.Second), 0},
+		{now.AddDate(100, 0, 0), 0},
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), 0},
+	} {
+		d := encodeDoc(&store.Item{Key: store.Key{Partition: "p"}, ExpiresAt: tc.exp}, now)
+		if d.Exp == nil || *d.Exp != tc.exp.UnixMilli() {
+			t.Errorf("expiry %v: exp %v", tc.exp, d.Exp)
+		}
+		switch {
+		case tc.ttl == 0 && d.TTL != nil:
+			t.Errorf("expiry %v: ttl %d; want none (beyond an int32)", tc.exp, *d.TTL)
+		case tc.ttl != 0 && (d.TTL == nil || *d.TTL != tc.ttl):
+			t.Errorf("expiry %v: ttl %v; want %d", tc.exp, d.TTL, tc.ttl)
+		}
 	}
 }

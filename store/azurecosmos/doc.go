@@ -121,7 +121,10 @@
 // SDK's *azcore.ResponseError: 400 → ErrInvalidArgument, 404 → ErrNotFound,
 // 409 → ErrAlreadyExists, 412 → ErrRevisionMismatch, 413 → ErrTooLarge,
 // 429 → ErrThrottled (store.RetryAfter gives x-ms-retry-after-ms), others
-// and network failures → ErrUnavailable. The SDK retries 408, 429 (after
+// and network failures → ErrUnavailable. A 404 with sub-status 1003 (the
+// container or its database does not exist) or 1002 (read session not
+// available) is ErrUnavailable too, so that a missing container never
+// passes for an absent item (Get) or a done deletion (Delete). The SDK retries 408, 429 (after
 // x-ms-retry-after-ms), 502, 503 and 504, except for writes that must not
 // be applied twice (conditional writes, patches, transactional batches),
 // which it retries after 429 only: after a timeout or a lost connection

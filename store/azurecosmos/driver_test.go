@@ -11,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -397,6 +398,19 @@ func TestCosmosDBServerGaps(t *testing.T) {
 		}
 	})
 
+	t.Run("a missing container answers 404 without sub-status", func(t *testing.T) {
+		plain, err := OpenDriver(ctx, WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM),
+			WithDatabase("anyfunc"), WithContainer(fmt.Sprintf("absent%d", containerSeq.Add(1))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = plain.c.DeleteItem(ctx, pk, "x", nil)
+		if statusOf(err) != http.StatusNotFound || subStatusOf(err) != "" {
+			t.Errorf("DeleteItem in a missing container: %v (sub-status %q); the server used to answer 404 without "+
+				"a sub-status (ownerSubStatusPolicy may go if it now sends 1003)", err, subStatusOf(err))
+		}
+	})
+
 	t.Run("If-Match inside a batch is enforced", func(t *testing.T) {
 		b := d.c.NewTransactionalBatch(pk)
 		stale := azcore.ETag("stale")
@@ -596,4 +610,199 @@ func TestAmbiguousWrite(t *testing.T) {
 		t.Errorf("create after one 429: %v", err)
 	}
 	ct.inject = nil
+}
+
+// TestWriteManyKeyOrder checks that WriteMany applies writes to the same
+// key in their order, and writes to different keys in parallel. Creates
+// and upserts are slowed down, so that a later write to the same key sent
+// at once would overtake them.
+func TestWriteManyKeyOrder(t *testing.T) {
+	ct := &countingTransport{}
+	var inFlight, maxInFlight atomic.Int64
+	ct.inject = func(r *http.Request) *http.Response {
+		if r.Method == http.MethodPost {
+			n := inFlight.Add(1)
+			for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+			}
+			time.Sleep(150 * time.Millisecond)
+			inFlight.Add(-1)
+		}
+		return nil
+	}
+	s, _ := openCounted(t, ct)
+	ctx := context.Background()
+	key := func(s string) store.Key { return store.Key{Partition: "wm", Sort: s} }
+	item := func(s string, data map[string]any) *store.Item { return &store.Item{Key: key(s), Data: data} }
+	writes := []store.Write{
+		store.PutOp(item("a", map[string]any{"v": 1})),
+		store.PutOp(item("b", map[string]any{"n": 0}), store.IfNotExists()),
+		store.PutOp(item("c", map[string]any{"v": 1})),
+		store.DeleteOp(key("a")),
+		store.UpdateOp(key("b"), []store.FieldOp{store.Increment("n", 1)}),
+		store.PutOp(item("c", map[string]any{"v": 2})),
+		store.PutOp(item("d", map[string]any{})),
+		store.PutOp(item("e", map[string]any{})),
+	}
+	if err := s.WriteMany(ctx, writes); err != nil {
+		t.Fatalf("WriteMany: %v", err)
+	}
+	ct.inject = nil
+	if it, err := s.Get(ctx, key("a")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a after [Put a, Delete a]: %v, %v; want ErrNotFound", it, err)
+	}
+	if it, err := s.Get(ctx, key("b")); err != nil || it.Data["n"] != int64(1) {
+		t.Errorf("b after [Put b IfNotExists, Update b]: %v, %v; want n 1", it, err)
+	}
+	if it, err := s.Get(ctx, key("c")); err != nil || it.Data["v"] != int64(2) {
+		t.Errorf("c after [Put c v1, Put c v2]: %v, %v; want v 2", it, err)
+	}
+	if m := maxInFlight.Load(); m < 2 {
+		t.Errorf("at most %d write in flight; writes to different keys should run in parallel", m)
+	}
+}
+
+// TestMissingContainer opens stores on a container that does not exist
+// (in an existing database, and in a missing one): every operation fails
+// with ErrUnavailable, never with ErrNotFound or, for an unconditional
+// Delete, with success. cosmosdb-server sends no sub-status; the policy
+// that WithCosmosDBServer installs gives it the 1003 Cosmos DB sends.
+func TestMissingContainer(t *testing.T) {
+	newTestDriver(t) // creates the database
+	ctx := context.Background()
+	for _, db := range []string{"anyfunc", fmt.Sprintf("nodb%d", os.Getpid())} {
+		d, err := OpenDriver(ctx, WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM),
+			WithDatabase(db), WithContainer(fmt.Sprintf("absent%d", containerSeq.Add(1))), WithCosmosDBServer())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+		key := store.Key{Partition: "p", Sort: "k"}
+		put := func(cond ...store.Condition) error {
+			_, err := s.Put(ctx, &store.Item{Key: key, Data: map[string]any{"a": 1}}, cond...)
+			return err
+		}
+		const rev = store.Revision(`"00000000-0000-0000-0000-000000000000"`)
+		for _, tc := range []struct {
+			name string
+			f    func() error
+			msg  bool // the message says what is missing
+		}{
+			{"Get", func() error { _, err := s.Get(ctx, key); return err }, true},
+			{"Delete", func() error { return s.Delete(ctx, key) }, true},
+			{"Delete IfExists", func() error { return s.Delete(ctx, key, store.IfExists()) }, true},
+			{"Delete IfRevision", func() error { return s.Delete(ctx, key, store.IfRevision(rev)) }, true},
+			{"Put", func() error { return put() }, true},
+			{"Put IfNotExists", func() error { return put(store.IfNotExists()) }, false}, // cosmosdb-server answers 500
+			{"Put IfExists", func() error { return put(store.IfExists()) }, true},
+			{"Put IfRevision", func() error { return put(store.IfRevision(rev)) }, true},
+			{"Update", func() error {
+				_, err := s.Update(ctx, key, []store.FieldOp{store.Increment("a", 1)})
+				return err
+			}, true},
+			{"GetMany", func() error { _, err := s.GetMany(ctx, []store.Key{key}); return err }, true},
+			{"Query", func() error { _, err := s.Query(ctx, store.Query{Partition: "p"}); return err }, true},
+			{"WriteMany", func() error {
+				return s.WriteMany(ctx, []store.Write{store.DeleteOp(key)})
+			}, true},
+			{"Atomic", func() error {
+				return s.Atomic(ctx, []store.Write{store.PutOp(&store.Item{Key: key, Data: map[string]any{}})})
+			}, true},
+		} {
+			err := tc.f()
+			if !errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+				t.Errorf("%s: %s: %v; want ErrUnavailable", db, tc.name, err)
+				continue
+			}
+			if tc.msg && !strings.Contains(fmt.Sprint(err), "does not exist") {
+				t.Errorf("%s: %s: %v; want a message that the container does not exist", db, tc.name, err)
+			}
+		}
+	}
+}
+
+// TestNotFoundSubStatus checks the mapping of Cosmos DB's 404 sub-statuses
+// with injected answers: 1003 (the container or database does not exist)
+// and 1002 (read session not available) are ErrUnavailable, whatever the
+// operation; 0 is the item's absence.
+func TestNotFoundSubStatus(t *testing.T) {
+	ct := &countingTransport{}
+	s, _ := openCounted(t, ct, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	ctx := context.Background()
+	key := store.Key{Partition: "ss", Sort: "1"}
+	if _, err := s.Put(ctx, &store.Item{Key: key, Data: map[string]any{"n": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]func() error{
+		"Get":    func() error { _, err := s.Get(ctx, key); return err },
+		"Delete": func() error { return s.Delete(ctx, key) },
+		"Update": func() error {
+			_, err := s.Update(ctx, key, []store.FieldOp{store.Increment("n", 1)})
+			return err
+		},
+		"Put IfRevision": func() error {
+			_, err := s.Put(ctx, &store.Item{Key: key, Data: map[string]any{}}, store.IfRevision(`"x"`))
+			return err
+		},
+	}
+	for _, sub := range []string{"1003", "1002"} {
+		ct.inject = func(r *http.Request) *http.Response {
+			return respond(r, http.StatusNotFound, http.Header{"X-Ms-Substatus": {sub}})
+		}
+		for name, f := range ops {
+			err := f()
+			var re *azcore.ResponseError
+			if !errors.Is(err, store.ErrUnavailable) || !errors.As(err, &re) || re.StatusCode != http.StatusNotFound {
+				t.Errorf("404 sub-status %s: %s: %v; want ErrUnavailable wrapping the 404", sub, name, err)
+			}
+		}
+	}
+	ct.inject = func(r *http.Request) *http.Response {
+		return respond(r, http.StatusNotFound, http.Header{"X-Ms-Substatus": {"0"}})
+	}
+	if err := ops["Update"](); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("404 sub-status 0: Update: %v; want ErrNotFound", err)
+	}
+	if err := ops["Delete"](); err != nil {
+		t.Errorf("404 sub-status 0: Delete: %v; want success", err)
+	}
+	ct.inject = nil
+	if it, err := s.Get(ctx, key); err != nil || it.Data["n"] != int64(1) {
+		t.Errorf("the item after the injected answers: %v, %v", it, err)
+	}
+}
+
+// TestFarExpiry checks items that expire beyond what Cosmos DB's int32
+// ttl can say (about 68 years): they are written, without a ttl, and read
+// back with their expiry.
+func TestFarExpiry(t *testing.T) {
+	s, d := openCounted(t, &countingTransport{})
+	ctx := context.Background()
+	for i, exp := range []time.Time{
+		time.Now().AddDate(100, 0, 0),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+	} {
+		key := store.Key{Partition: "far", Sort: fmt.Sprint(i)}
+		if _, err := s.Put(ctx, &store.Item{Key: key, Data: map[string]any{"i": i}, ExpiresAt: exp}); err != nil {
+			t.Errorf("Put expiring %v: %v", exp, err)
+			continue
+		}
+		it, err := s.Get(ctx, key)
+		if err != nil || it.ExpiresAt.UnixMilli() != exp.UnixMilli() {
+			t.Errorf("Get of the item expiring %v: %v, %v", exp, it, err)
+		}
+		if _, err := s.Update(ctx, key, []store.FieldOp{store.Set("s", "x")}); err != nil {
+			t.Errorf("Update of the item expiring %v: %v", exp, err)
+		}
+		resp, err := d.c.ReadItem(ctx, pkOf(key), itemID(key.Sort), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(resp.Value), `"ttl"`) {
+			t.Errorf("the item expiring %v is stored with a ttl: %s", exp, resp.Value)
+		}
+	}
+	page, err := s.Query(ctx, store.Query{Partition: "far"})
+	if err != nil || len(page.Items) != 2 {
+		t.Errorf("Query: %v, %v; want both items", page, err)
+	}
 }

@@ -3,14 +3,26 @@ package azurecosmos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/anyfunc/anyfunc/store"
+)
+
+// Sub-statuses (x-ms-substatus) of a Cosmos DB 404 that say nothing about
+// the item addressed.
+const (
+	// subStatusSessionNotAvailable: the replica has not caught up with the
+	// session yet (the SDK has already retried it).
+	subStatusSessionNotAvailable = "1002"
+	// subStatusOwnerMissing: the container or its database does not exist.
+	subStatusOwnerMissing = "1003"
 )
 
 // statusOf returns the HTTP status of a Cosmos DB error, or 0.
@@ -22,8 +34,40 @@ func statusOf(err error) int {
 	return 0
 }
 
+// subStatusOf returns the x-ms-substatus of a Cosmos DB error, or "".
+func subStatusOf(err error) string {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.RawResponse != nil {
+		return re.RawResponse.Header.Get("x-ms-substatus")
+	}
+	return ""
+}
+
+// isStatus reports whether err is a Cosmos DB answer with one of the
+// status codes. A 404 counts only when it is about the item: not one for
+// a missing container or database (sub-status 1003) or an unavailable
+// read session (1002), which mapError turns into ErrUnavailable, so that
+// an absent container never reads as an absent item.
+func isStatus(err error, codes ...int) bool {
+	s := statusOf(err)
+	if s == http.StatusNotFound {
+		switch subStatusOf(err) {
+		case subStatusOwnerMissing, subStatusSessionNotAvailable:
+			return false
+		}
+	}
+	for _, c := range codes {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}
+
 // mapError turns an SDK error into a *store.Error of the matching kind,
-// wrapping it. Status codes: 400 → ErrInvalidArgument, 404 → ErrNotFound,
+// wrapping it. Status codes: 400 → ErrInvalidArgument, 404 → ErrNotFound
+// (but ErrUnavailable for sub-status 1003, a missing container or
+// database, and 1002, a read session not available yet),
 // 409 → ErrAlreadyExists, 412 → ErrRevisionMismatch, 413 → ErrTooLarge,
 // 429 → ErrThrottled (with the x-ms-retry-after-ms delay), anything else
 // (408, 449, 5xx, network failures) → ErrUnavailable. The SDK pipeline has
@@ -43,6 +87,15 @@ func mapError(err error) error {
 		case http.StatusBadRequest:
 			e.Kind = store.ErrInvalidArgument
 		case http.StatusNotFound:
+			switch subStatusOf(err) {
+			case subStatusOwnerMissing:
+				e.Msg = "Cosmos DB answered 404 sub-status 1003: " + ownerOf(re.RawResponse) +
+					" does not exist (create it, or open with WithEnsureContainer)"
+				return e
+			case subStatusSessionNotAvailable:
+				e.Msg = "Cosmos DB answered 404 sub-status 1002: the read session is not available yet"
+				return e
+			}
 			e.Kind = store.ErrNotFound
 		case http.StatusConflict:
 			e.Kind = store.ErrAlreadyExists
@@ -66,6 +119,20 @@ func mapError(err error) error {
 		e.Msg = err.Error()
 	}
 	return e
+}
+
+// ownerOf names the container of the request that resp answers, for
+// messages: "the container \"c\" or its database \"db\"".
+func ownerOf(resp *http.Response) string {
+	const unknown = "the container or its database"
+	if resp == nil || resp.Request == nil || resp.Request.URL == nil {
+		return unknown
+	}
+	parts := strings.Split(resp.Request.URL.Path, "/")
+	if len(parts) < 5 || parts[1] != "dbs" || parts[3] != "colls" {
+		return unknown
+	}
+	return fmt.Sprintf("the container %q or its database %q", parts[4], parts[2])
 }
 
 // retryAfter reads the delay Cosmos DB asks for before a retry.

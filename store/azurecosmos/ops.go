@@ -98,16 +98,6 @@ func itemOf(dc *doc) (*store.Item, error) {
 	return it, nil
 }
 
-func isStatus(err error, codes ...int) bool {
-	s := statusOf(err)
-	for _, c := range codes {
-		if s == c {
-			return true
-		}
-	}
-	return false
-}
-
 func mismatch(msg string, cause error) error {
 	return kindError(store.ErrRevisionMismatch, msg, cause)
 }
@@ -476,21 +466,36 @@ func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 	return out, nil
 }
 
-// WriteMany applies the writes independently, in parallel.
+// WriteMany applies the writes independently: writes to different items
+// in parallel, and writes to the same item one after another in their
+// order (as memstore does), so that [Put k, Delete k] leaves k absent and
+// [Put k IfNotExists, Update k] updates the item just created.
 func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
+	var chains [][]int // write indexes per key, in order
+	chainOf := make(map[store.Key]int, len(writes))
+	for i, w := range writes {
+		k := w.Key
+		if w.Kind == store.WritePut && w.Item != nil {
+			k = w.Item.Key
+		}
+		c, ok := chainOf[k]
+		if !ok {
+			c = len(chains)
+			chainOf[k] = c
+			chains = append(chains, nil)
+		}
+		chains[c] = append(chains[c], i)
+	}
 	errs := make([]error, len(writes))
-	failed := false
-	var mu sync.Mutex
-	d.parallel(len(writes), func(i int) {
-		if err := store.ApplyWrite(ctx, d, writes[i], now); err != nil {
-			errs[i] = err
-			mu.Lock()
-			failed = true
-			mu.Unlock()
+	d.parallel(len(chains), func(c int) {
+		for _, i := range chains[c] {
+			errs[i] = store.ApplyWrite(ctx, d, writes[i], now)
 		}
 	})
-	if !failed {
-		return nil
+	for _, err := range errs {
+		if err != nil {
+			return errs
+		}
 	}
-	return errs
+	return nil
 }

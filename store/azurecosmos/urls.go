@@ -2,6 +2,7 @@ package azurecosmos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -31,10 +32,13 @@ func openURL(ctx context.Context, u *url.URL) (store.Store, error) {
 	return Open(ctx, opts...)
 }
 
+// urlOptions turns a cosmos:// URL into options. Its errors may be logged,
+// so they never repeat the query (whose values may hold a key put there
+// by mistake) or a password.
 func urlOptions(u *url.URL) ([]Option, error) {
 	parts := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
 	if u.Host == "" || len(parts) != 2 || parts[0] == "" || parts[1] == "" {
-		return nil, fmt.Errorf("%s: want cosmos://ACCOUNT/DATABASE/CONTAINER", u.Redacted())
+		return nil, fmt.Errorf("%s: want cosmos://ACCOUNT/DATABASE/CONTAINER", redactURL(u))
 	}
 	endpoint := "https://" + u.Host + ".documents.azure.com:443/"
 	opts := []Option{WithDatabase(parts[0]), WithContainer(parts[1])}
@@ -45,7 +49,7 @@ func urlOptions(u *url.URL) ([]Option, error) {
 		case "endpoint":
 			eu, err := url.Parse(v)
 			if err != nil || eu.Scheme != "https" && eu.Scheme != "http" || eu.Host == "" {
-				return nil, fmt.Errorf("endpoint %q is not an http(s) URL such as https://127.0.0.1:8081", v)
+				return nil, errors.New("endpoint: not an http(s) URL such as https://127.0.0.1:8081/")
 			}
 			endpoint = v
 		case "key":
@@ -57,25 +61,43 @@ func urlOptions(u *url.URL) ([]Option, error) {
 		case "cert_file":
 			pem, err := os.ReadFile(v)
 			if err != nil {
-				return nil, fmt.Errorf("cert_file: %w", err)
+				var pe *os.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err // without the path
+				}
+				return nil, fmt.Errorf("cert_file: the file does not read: %w", err)
 			}
 			opts = append(opts, WithTrustedCertificate(pem))
 		case "server":
 			if v != "cosmosdb-server" {
-				return nil, fmt.Errorf("server=%q: the only value is cosmosdb-server", v)
+				return nil, errors.New("server: the only value is cosmosdb-server")
 			}
 			opts = append(opts, WithCosmosDBServer())
 		case "ensure":
 			if v != "true" && v != "1" {
-				return nil, fmt.Errorf("ensure=%q: want true or 1", v)
+				return nil, errors.New("ensure: want true or 1")
 			}
 			opts = append(opts, WithEnsureContainer())
 		default:
-			return nil, fmt.Errorf("unknown parameter %q (known: endpoint, key, cert_file, server, ensure)", name)
+			// A name is shown only if it looks like one: a key pasted
+			// without "key=" would be a parameter name.
+			shown := "a parameter"
+			if len(name) <= 20 && strings.Trim(name, "abcdefghijklmnopqrstuvwxyz_") == "" {
+				shown = fmt.Sprintf("parameter %q", name)
+			}
+			return nil, fmt.Errorf("unknown %s (known: endpoint, key, cert_file, server, ensure)", shown)
 		}
 	}
 	if k := os.Getenv(KeyEnv); k != "" && q.Get("key") == "" {
 		opts = append(opts, WithKey(k))
 	}
 	return append(opts, WithEndpoint(endpoint)), nil
+}
+
+// redactURL returns u without its user information, query and fragment,
+// for error messages.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return c.String()
 }

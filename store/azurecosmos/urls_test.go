@@ -58,3 +58,49 @@ func TestURLKeyNotEchoed(t *testing.T) {
 		t.Errorf("the error repeats the key: %v", err)
 	}
 }
+
+// TestURLErrorsHideSecrets checks that no error of a cosmos:// URL repeats
+// a query value, a parameter name that may be a key, or a password: such
+// errors may be logged.
+func TestURLErrorsHideSecrets(t *testing.T) {
+	t.Setenv(KeyEnv, "")
+	const secret = "REALSECRETc2VjcmV0"
+	for _, raw := range []string{
+		"cosmos://acct/db?key=" + secret, // the path is wrong before the key is read
+		"cosmos://acct/db/c/extra?key=" + secret,
+		"cosmos:///db/c?key=" + secret,
+		"cosmos://user:" + secret + "@acct/db",
+		"cosmos://" + secret + "@acct/db",
+		"cosmos://acct/db#" + secret,
+		"cosmos://acct/db/c?key=" + secret,
+		"cosmos://acct/db/c?endpoint=" + secret,
+		"cosmos://acct/db/c?endpoint=ftp://host/" + secret,
+		"cosmos://acct/db/c?server=" + secret,
+		"cosmos://acct/db/c?ensure=" + secret,
+		"cosmos://acct/db/c?cert_file=/does/not/exist/" + secret,
+		"cosmos://acct/db/c?" + secret,
+		"cosmos://acct/db/c?" + secret + "=1",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = urlOptions(u)
+		if err == nil {
+			t.Errorf("%s: no error", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error repeats a secret: %v", err)
+		}
+	}
+	// What helps and is not secret is still said.
+	u, _ := url.Parse("cosmos://acct/db?key=" + secret)
+	if _, err := urlOptions(u); err == nil || !strings.Contains(err.Error(), "cosmos://acct/db:") {
+		t.Errorf("wrong path: %v; want the URL without its query", err)
+	}
+	u, _ = url.Parse("cosmos://acct/db/c?bogus=1")
+	if _, err := urlOptions(u); err == nil || !strings.Contains(err.Error(), `"bogus"`) {
+		t.Errorf("unknown parameter: %v; want its name", err)
+	}
+}
