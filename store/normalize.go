@@ -199,7 +199,7 @@ func (e *pathError) path() string {
 func (e *pathError) toError(prefix string) error {
 	msg := e.msg
 	if p := e.path(); p != "" {
-		msg = fmt.Sprintf("field %q: %s", p, e.msg)
+		msg = fmt.Sprintf("field %q: %s", shortPath(p), e.msg)
 	}
 	if prefix != "" {
 		msg = prefix + ": " + msg
@@ -213,6 +213,25 @@ func (e *pathError) toError(prefix string) error {
 
 func invalidf(format string, args ...any) *pathError {
 	return &pathError{msg: fmt.Sprintf(format, args...)}
+}
+
+// shortPath returns p, or its start and "..." when p is long (a path at the
+// length limit would make an error message of over a kilobyte).
+func shortPath(p string) string {
+	const keep = 64
+	if len(p) <= keep+16 {
+		return p
+	}
+	i := keep
+	for i > 0 && !utf8.RuneStart(p[i]) {
+		i--
+	}
+	return p[:i] + "..."
+}
+
+// tooLongf reports a field path of n bytes, above MaxFieldPathLen.
+func tooLongf(n int) *pathError {
+	return invalidf("the field path is %d bytes long (names joined by dots); the limit is %d", n, MaxFieldPathLen)
 }
 
 // checkFieldName reports why name cannot be a field name, or "".
@@ -236,8 +255,10 @@ func isReserved(name string) bool {
 
 // normMap returns a normalised deep copy of m and its JSON size; depth is
 // m's level: 1 for a document, which counts as the first of the MaxDepth
-// levels of maps and lists.
-func normMap(m map[string]any, depth int) (map[string]any, int, *pathError) {
+// levels of maps and lists. plen is the length of m's field path (0 for a
+// document): the names of the maps that contain it joined by dots, lists
+// adding nothing, as Firestore counts a field path.
+func normMap(m map[string]any, depth, plen int) (map[string]any, int, *pathError) {
 	out := make(map[string]any, len(m))
 	n := 2
 	if len(m) > 1 {
@@ -248,7 +269,14 @@ func normMap(m map[string]any, depth int) (map[string]any, int, *pathError) {
 		if !ok || k == "" || isReserved(k) {
 			return nil, 0, &pathError{msg: checkFieldName(k)}
 		}
-		nv, sz, err := normValue(v, depth)
+		kp := len(k)
+		if plen > 0 {
+			kp += plen + 1
+		}
+		if kp > MaxFieldPathLen {
+			return nil, 0, tooLongf(kp).at(k)
+		}
+		nv, sz, err := normValue(v, depth, kp)
 		if err != nil {
 			return nil, 0, err.at(k)
 		}
@@ -259,8 +287,9 @@ func normMap(m map[string]any, depth int) (map[string]any, int, *pathError) {
 }
 
 // normValue returns the normalised deep copy of v and its JSON size; depth
-// is the number of maps and lists that contain v, the document included.
-func normValue(v any, depth int) (any, int, *pathError) {
+// is the number of maps and lists that contain v, the document included;
+// plen is the length of v's field path (see normMap).
+func normValue(v any, depth, plen int) (any, int, *pathError) {
 	// Values already in normal form are returned as the same interface
 	// value, which costs no allocation.
 	switch x := v.(type) {
@@ -305,19 +334,12 @@ func normValue(v any, depth int) (any, int, *pathError) {
 		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
 		return floatValue(f)
 	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return intValue(i)
-		}
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil {
-			return nil, 0, invalidf("%q is not a number", string(x))
-		}
-		return floatValue(f)
+		return numberValue(x)
 	case map[string]any:
 		if depth >= MaxDepth {
 			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
 		}
-		return wrapMap(normMap(x, depth+1))
+		return wrapMap(normMap(x, depth+1, plen))
 	case []any:
 		if depth >= MaxDepth {
 			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
@@ -325,7 +347,7 @@ func normValue(v any, depth int) (any, int, *pathError) {
 		out := make([]any, len(x))
 		n := 2 + max(len(x)-1, 0)
 		for i, e := range x {
-			nv, sz, err := normValue(e, depth+1)
+			nv, sz, err := normValue(e, depth+1, plen)
 			if err != nil {
 				return nil, 0, err.at("[" + strconv.Itoa(i) + "]")
 			}
@@ -334,7 +356,7 @@ func normValue(v any, depth int) (any, int, *pathError) {
 		}
 		return out, n, nil
 	}
-	return normReflect(v, depth)
+	return normReflect(v, depth, plen)
 }
 
 func wrapMap(m map[string]any, n int, err *pathError) (any, int, *pathError) {
@@ -344,14 +366,14 @@ func wrapMap(m map[string]any, n int, err *pathError) (any, int, *pathError) {
 	return m, n, nil
 }
 
-func normList(length int, elem func(int) any, depth int) (any, int, *pathError) {
+func normList(length int, elem func(int) any, depth, plen int) (any, int, *pathError) {
 	out := make([]any, length)
 	n := 2
 	if length > 1 {
 		n += length - 1
 	}
 	for i := range out {
-		nv, sz, err := normValue(elem(i), depth)
+		nv, sz, err := normValue(elem(i), depth, plen)
 		if err != nil {
 			return nil, 0, err.at("[" + strconv.Itoa(i) + "]")
 		}
@@ -363,7 +385,7 @@ func normList(length int, elem func(int) any, depth int) (any, int, *pathError) 
 
 // normReflect handles other slice and map types ([]string,
 // map[string]int, ...).
-func normReflect(v any, depth int) (any, int, *pathError) {
+func normReflect(v any, depth, plen int) (any, int, *pathError) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
@@ -376,7 +398,7 @@ func normReflect(v any, depth int) (any, int, *pathError) {
 		if depth >= MaxDepth {
 			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
 		}
-		return normList(rv.Len(), func(i int) any { return rv.Index(i).Interface() }, depth+1)
+		return normList(rv.Len(), func(i int) any { return rv.Index(i).Interface() }, depth+1, plen)
 	case reflect.Map:
 		if rv.Type().Key().Kind() != reflect.String {
 			break
@@ -392,18 +414,52 @@ func normReflect(v any, depth int) (any, int, *pathError) {
 		for iter.Next() {
 			m[iter.Key().String()] = iter.Value().Interface()
 		}
-		return wrapMap(normMap(m, depth+1))
+		return wrapMap(normMap(m, depth+1, plen))
 	}
 	return nil, 0, invalidf("values of type %T are not supported (use nil, bool, string, numbers, []any or map[string]any)", v)
 }
 
 func intValue(i int64) (any, int, *pathError) { return i, jsonSize(i), nil }
 
+// uintValue refuses integers above math.MaxInt64: kept as a float64 they
+// would be rounded (1<<63 + 1 reads back as 1<<63) or read back as a
+// number that encoding/json cannot decode into a uint64 (math.MaxUint64
+// as 18446744073709552000).
 func uintValue(u uint64) (any, int, *pathError) {
 	if u <= math.MaxInt64 {
 		return intValue(int64(u))
 	}
-	return floatValue(float64(u))
+	return nil, 0, invalidf("%d is above %d, the largest integer every backend stores exactly (store it as a string)", u, int64(math.MaxInt64))
+}
+
+// numberValue normalises a json.Number. An integer literal outside the
+// range of int64 is refused, as uintValue refuses, unless it is exactly
+// how encoding/json writes a float64 (1e20 as "100000000000000000000"),
+// which is then kept as that float and reads back unchanged.
+func numberValue(x json.Number) (any, int, *pathError) {
+	s := string(x)
+	if i, err := x.Int64(); err == nil {
+		return intValue(i)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if isIntLiteral(s) && (err != nil || strconv.FormatFloat(f, 'f', -1, 64) != s) {
+		return nil, 0, invalidf("%s is outside %d to %d, the integers every backend stores exactly (store it as a string)", s, int64(math.MinInt64), int64(math.MaxInt64))
+	}
+	if err != nil {
+		return nil, 0, invalidf("%q is not a number", s)
+	}
+	return floatValue(f)
+}
+
+// isIntLiteral reports whether s is an optional '-' and decimal digits.
+func isIntLiteral(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // floatValue keeps f as float64, or as int64 when it is integral and fits.
@@ -430,10 +486,11 @@ func floatToInt(f float64) (int64, bool) {
 // NormalizeValue returns v as Item.Data holds values: a deep copy with
 // integers as int64, integral floats that fit as int64, other floats as
 // float64, and lists and maps as []any and map[string]any. It fails with
-// ErrInvalidArgument for unsupported types, NaN and infinities, invalid
-// UTF-8 and reserved field names.
+// ErrInvalidArgument for unsupported types, NaN and infinities, integers
+// beyond int64, invalid UTF-8, reserved field names and field paths longer
+// than MaxFieldPathLen.
 func NormalizeValue(v any) (any, error) {
-	nv, _, err := normValue(v, 0)
+	nv, _, err := normValue(v, 0, 0)
 	if err != nil {
 		return nil, err.toError("")
 	}
@@ -473,7 +530,7 @@ func prepareItem(it *Item) (*Item, error) {
 	if err := checkKey(it.Key); err != nil {
 		return nil, err
 	}
-	data, n, perr := normMap(it.Data, 1) // the document is the first level
+	data, n, perr := normMap(it.Data, 1, 0) // the document is the first level
 	if perr != nil {
 		return nil, perr.toError("")
 	}
@@ -497,6 +554,9 @@ func checkPath(p []string) error {
 	if len(p) > MaxDepth {
 		return Errorf(ErrInvalidArgument, "field path %q is deeper than %d levels", strings.Join(p, "."), MaxDepth)
 	}
+	if n := len(p) - 1 + lenSum(p); n > MaxFieldPathLen {
+		return Errorf(ErrInvalidArgument, "field path %q is %d bytes long (names joined by dots); the limit is %d", shortPath(strings.Join(p, ".")), n, MaxFieldPathLen)
+	}
 	for _, s := range p {
 		if s == "" {
 			return Errorf(ErrInvalidArgument, "field path %q has an empty segment", strings.Join(p, "."))
@@ -509,6 +569,14 @@ func checkPath(p []string) error {
 		}
 	}
 	return nil
+}
+
+func lenSum(p []string) int {
+	n := 0
+	for _, s := range p {
+		n += len(s)
+	}
+	return n
 }
 
 // prepareOps validates ops and returns copies with normalised values.
@@ -525,7 +593,7 @@ func prepareOps(ops []FieldOp) ([]FieldOp, error) {
 		o := FieldOp{Kind: op.Kind, Path: slices.Clone(op.Path)}
 		switch op.Kind {
 		case OpSet:
-			v, n, perr := normValue(op.Value, len(op.Path)) // in the document and len-1 maps
+			v, n, perr := normValue(op.Value, len(op.Path), len(p)) // in the document and len-1 maps
 			if perr != nil {
 				return nil, perr.toError(fmt.Sprintf("Set %q", p))
 			}
@@ -534,7 +602,7 @@ func prepareOps(ops []FieldOp) ([]FieldOp, error) {
 			}
 			o.Value = v
 		case OpIncrement:
-			v, _, perr := normValue(op.Value, 0)
+			v, _, perr := normValue(op.Value, 0, 0)
 			if perr != nil {
 				return nil, perr.toError(fmt.Sprintf("Increment %q", p))
 			}

@@ -218,13 +218,16 @@ func TestNormalizeValue(t *testing.T) {
 	}{
 		{int8(-3), int64(-3)},
 		{uint(7), int64(7)},
-		{uint64(math.MaxUint64), float64(math.MaxUint64)},
+		{uint64(math.MaxInt64), int64(math.MaxInt64)},
 		{float32(0.1), 0.1},
 		{1e18, int64(1e18)},
 		{1e19, 1e19},
 		{-0.5, -0.5},
 		{json.Number("-9223372036854775808"), int64(math.MinInt64)},
-		{json.Number("9223372036854775808"), 9223372036854775808.0},
+		// Integer literals beyond int64 as encoding/json writes a float64.
+		{json.Number("100000000000000000000"), 1e20},
+		{json.Number("-10000000000000000000"), -1e19},
+		{json.Number("18446744073709552000"), 18446744073709552000.0},
 		{[]int{1, 2}, []any{int64(1), int64(2)}},
 		{map[string][]string{"a": {"b"}}, map[string]any{"a": []any{"b"}}},
 		{[]string(nil), nil},
@@ -233,6 +236,17 @@ func TestNormalizeValue(t *testing.T) {
 		got, err := store.NormalizeValue(tc.in)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("NormalizeValue(%#v) = %#v, %v; want %#v", tc.in, got, err, tc.want)
+		}
+	}
+	// Integers beyond int64 that a float64 would round are refused.
+	for _, in := range []any{
+		uint64(math.MaxUint64), uint64(1<<63 + 1), uint64(1 << 63), uint(math.MaxUint),
+		json.Number("18446744073709551615"), json.Number("9223372036854775808"),
+		json.Number("-9223372036854775809"), json.Number("123456789012345678901234567890"),
+		json.Number("1" + strings.Repeat("0", 400)),
+	} {
+		if got, err := store.NormalizeValue(in); !errors.Is(err, store.ErrInvalidArgument) {
+			t.Errorf("NormalizeValue(%v) = %#v, %v; want ErrInvalidArgument", in, got, err)
 		}
 	}
 	_, err := store.NormalizeValue(map[string]any{"a": []any{1, map[string]any{"b": time.Second * 0}}})

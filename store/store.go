@@ -63,6 +63,15 @@ const (
 	// MaxDepth is the deepest nesting of maps and lists in an item
 	// (Firestore's 20).
 	MaxDepth = 20
+	// MaxFieldPathLen is the longest field path, in bytes: the names of
+	// the maps from the item's top level down to a field, and the field's
+	// own, joined by dots (lists add nothing). It bounds every field name,
+	// nested ones included, and the paths of Update and Query filters.
+	// Firestore refuses a path above 1,500 bytes (DynamoDB's limit is
+	// 64 KB a name, Cosmos DB has none), counted after the backend's own
+	// encoding of a name, which may add bytes, and at 1,500 already in
+	// queries: 1,024 leaves that margin.
+	MaxFieldPathLen = 1024
 	// MaxAtomicWrites is the most writes one Atomic call may carry.
 	MaxAtomicWrites = 100
 	// MaxQueryLimit is the largest Query.Limit.
@@ -93,8 +102,10 @@ type Item struct {
 	// Data is the document. Its values are nil, bool, string, int64,
 	// float64, []any and map[string]any; other integer and float types and
 	// json.Number are accepted on writes and normalised. Numbers come back
-	// as int64 when they are integral and fit, as float64 otherwise.
-	// Field names are non-empty and do not have the form "__name__"; field
+	// as int64 when they are integral and fit, as float64 otherwise;
+	// unsigned integers above math.MaxInt64 are refused (store them as
+	// strings). Field names are non-empty and do not have the form
+	// "__name__", and no field path is longer than MaxFieldPathLen; field
 	// names used in Update paths cannot contain ".".
 	Data map[string]any
 	// Revision is set by reads; writes ignore it.

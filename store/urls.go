@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -93,14 +96,29 @@ var knownImports = map[string]string{
 // Open opens the store that urlstr names, with the opener registered for
 // its scheme. An unknown scheme is ErrNotSupported, naming the package to
 // import when it is one of this module's backends; a URL that does not
-// parse is ErrInvalidArgument.
+// parse is ErrInvalidArgument. Its errors never hold the URL's password or
+// query, which may carry secrets: they show the URL without them.
 func (m *URLMux) Open(ctx context.Context, urlstr string) (Store, error) {
 	u, err := url.Parse(urlstr)
 	if err != nil {
-		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q is not a URL", urlstr), Err: err}
+		// The *url.Error holds the whole URL, so it is not wrapped; its
+		// reason may quote a part of it (an escape, a port), which is
+		// hidden unless the redacted URL shows it.
+		reason := err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			reason = ue.Err.Error()
+		}
+		shown := redactURLString(urlstr)
+		if i, j := strings.IndexByte(reason, '"'), strings.LastIndexByte(reason, '"'); i < j {
+			if q, err := strconv.Unquote(reason[i : j+1]); err != nil || !strings.Contains(shown, q) {
+				reason = reason[:i+1] + "xxxxx" + reason[j:]
+			}
+		}
+		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q is not a URL: %s", shown, reason)}
 	}
 	if u.Scheme == "" {
-		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q has no scheme (for example mem://name)", urlstr)}
+		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q has no scheme (for example mem://name)", redactURL(u))}
 	}
 	m.mu.RLock()
 	opener := m.openers[u.Scheme]
@@ -127,4 +145,35 @@ func Register(scheme string, opener URLOpener) { DefaultURLMux.Register(scheme, 
 // package documents the form and parameters of its URLs.
 func Open(ctx context.Context, urlstr string) (Store, error) {
 	return DefaultURLMux.Open(ctx, urlstr)
+}
+
+// redactURL returns u without its query and fragment and with its password
+// replaced by "xxxxx", for error messages.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
+	return c.Redacted()
+}
+
+// redactURLString does what redactURL does for a string that does not parse
+// as a URL. It errs towards hiding too much: everything from the first ':'
+// of the authority to its last '@' is replaced by "xxxxx" (a password may
+// hold '/', '?' or '#'), and what follows a '?' or '#' after that is
+// dropped.
+func redactURLString(s string) string {
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 {
+		start = i + 2
+	}
+	head := ""
+	if at := strings.LastIndexByte(s, '@'); at >= start {
+		if c := strings.IndexByte(s[start:at], ':'); c >= 0 {
+			head = s[:start+c+1] + "xxxxx@"
+			s = s[at+1:]
+		}
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	return head + s
 }

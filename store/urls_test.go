@@ -104,3 +104,39 @@ func TestRegisterSchemeNames(t *testing.T) {
 		}()
 	}
 }
+
+// TestOpenHidesSecrets checks that no error of Open shows a URL's password
+// or query, which may hold secrets, nor wraps the *url.Error that holds
+// them.
+func TestOpenHidesSecrets(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ url, want string }{
+		{"cosmos://us er:REALPW@acct/db/c", `"cosmos://us er:xxxxx@acct/db/c" is not a URL`},
+		{"cosmos://user:REAL/PW@acct/db/c", "acct/db/c"},
+		{"cosmos://user:REAL#PW@acct/db/c", "acct/db/c"},
+		{"cosmos://user:REAL?PW@acct/db/c", "acct/db/c"},
+		{"cosmos://user:REALPW@acct/%zz", `"cosmos://user:xxxxx@acct/%zz" is not a URL`},
+		{"cosmos://ac ct/db/c?key=REALPW", `"cosmos://ac ct/db/c" is not a URL`},
+		{"cosmos://ac ct/db/c#REALPW", `"cosmos://ac ct/db/c" is not a URL`},
+		{"us er:REALPW@acct/db/c", `"us er:xxxxx@acct/db/c" is not a URL`},
+		{"//user:REALPW@acct/db/c?key=REALPW", `"//user:xxxxx@acct/db/c" has no scheme`},
+		{"mem://x?key=REALPW", `["key"]`},
+	} {
+		_, err := store.Open(ctx, tc.url)
+		if !errors.Is(err, store.ErrInvalidArgument) {
+			t.Errorf("Open(%q) = %v; want ErrInvalidArgument", tc.url, err)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "REAL") || !strings.Contains(msg, tc.want) {
+			t.Errorf("Open(%q) = %q; want it to show %s and no secret", tc.url, msg, tc.want)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			t.Errorf("Open(%q) wraps the *url.Error %q", tc.url, ue)
+		}
+	}
+	// A URL with nothing to hide keeps the whole reason.
+	if _, err := store.Open(ctx, "cosmos://acct/%zz"); err == nil || !strings.Contains(err.Error(), `invalid URL escape "%zz"`) {
+		t.Errorf("Open(cosmos://acct/%%zz) = %v; want the invalid escape named", err)
+	}
+}

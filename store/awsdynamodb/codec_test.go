@@ -109,6 +109,16 @@ func TestMapError(t *testing.T) {
 		{"ValidationException", "The document path provided in the update expression is invalid for update", smithy.FaultClient, store.ErrInvalidArgument},
 		{"ItemCollectionSizeLimitExceededException", "", smithy.FaultClient, store.ErrTooLarge},
 		{"ResourceNotFoundException", "Requested resource not found", smithy.FaultClient, store.ErrUnavailable},
+		{"TableNotFoundException", "", smithy.FaultClient, store.ErrUnavailable},
+		// Refused credentials and permissions are the deployment's fault,
+		// not the caller's.
+		{"UnrecognizedClientException", "The security token included in the request is invalid.", smithy.FaultClient, store.ErrUnavailable},
+		{"ExpiredTokenException", "The security token included in the request is expired", smithy.FaultClient, store.ErrUnavailable},
+		{"ExpiredToken", "", smithy.FaultClient, store.ErrUnavailable},
+		{"InvalidSignatureException", "Signature expired", smithy.FaultClient, store.ErrUnavailable},
+		{"MissingAuthenticationTokenException", "Request is missing Authentication Token", smithy.FaultClient, store.ErrUnavailable},
+		{"AccessDeniedException", "User is not authorized to perform: dynamodb:GetItem", smithy.FaultClient, store.ErrUnavailable},
+		{"AccessDenied", "", smithy.FaultClient, store.ErrUnavailable},
 		{"InternalServerError", "", smithy.FaultServer, store.ErrUnavailable},
 		{"SomethingNew", "", smithy.FaultClient, store.ErrInvalidArgument},
 	} {

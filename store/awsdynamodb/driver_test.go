@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/anyfunc/anyfunc/store"
 )
@@ -379,6 +380,47 @@ func TestThrottling(t *testing.T) {
 	err = d.Atomic(ctx, []store.Write{store.PutOp(&store.Item{Key: k}), store.PutOp(&store.Item{Key: store.Key{Partition: "t", Sort: "y"}})}, time.Now())
 	if !errors.Is(err, store.ErrThrottled) {
 		t.Errorf("Atomic cancelled by a transaction conflict: %v, want ErrThrottled", err)
+	}
+}
+
+// TestAuthErrors checks that refused credentials and permissions, which
+// DynamoDB reports as client faults, are ErrUnavailable naming the cause
+// (the handler answers 503, not a 400 that blames the caller), with the
+// SDK error still reachable.
+func TestAuthErrors(t *testing.T) {
+	d, ft := newFakeDriver(t)
+	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	k := store.Key{Partition: "auth", Sort: "x"}
+	for _, tc := range []struct{ typ, msg, want string }{
+		{"com.amazon.coral.service#UnrecognizedClientException", "The security token included in the request is invalid.", "refused the credentials"},
+		{"com.amazon.coral.service#ExpiredTokenException", "The security token included in the request is expired", "refused the credentials"},
+		{"com.amazon.coral.service#InvalidSignatureException", "The request signature we calculated does not match the signature you provided.", "refused the credentials"},
+		{"com.amazon.coral.service#MissingAuthenticationTokenException", "Request is missing Authentication Token", "refused the credentials"},
+		{"com.amazon.coral.service#AccessDeniedException", "User: arn:aws:iam::1:user/u is not authorized to perform: dynamodb:PutItem", "denied access"},
+		{"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", "Requested resource not found", "table does not exist"},
+	} {
+		code := tc.typ[strings.IndexByte(tc.typ, '#')+1:]
+		ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
+			return http.StatusBadRequest, mustJSON(t, map[string]string{"__type": tc.typ, "message": tc.msg}), nil
+		})
+		for op, call := range map[string]func() error{
+			"Get":   func() error { _, err := s.Get(ctx, k); return err },
+			"Put":   func() error { _, err := s.Put(ctx, &store.Item{Key: k}); return err },
+			"Query": func() error { _, err := s.Query(ctx, store.Query{Partition: "auth"}); return err },
+		} {
+			err := call()
+			if !errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrInvalidArgument) {
+				t.Errorf("%s answered %s: %v; want ErrUnavailable", op, code, err)
+				continue
+			}
+			if msg := err.Error(); !strings.Contains(msg, tc.want) || !strings.Contains(msg, code) {
+				t.Errorf("%s answered %s: %q; want it to say %q and name %s", op, code, msg, tc.want, code)
+			}
+			var ae smithy.APIError
+			if !errors.As(err, &ae) || ae.ErrorCode() != code {
+				t.Errorf("%s answered %s: the SDK error is not reachable: %#v", op, code, err)
+			}
+		}
 	}
 }
 

@@ -47,15 +47,52 @@ func mapError(op string, err error) error {
 		e.Kind = store.ErrTooLarge
 	case code == "ValidationException":
 		e.Kind = validationKind(ae.ErrorMessage())
-	case code == "ResourceNotFoundException":
+	case code == "ResourceNotFoundException" || code == "TableNotFoundException":
 		// A missing table is a deployment fault, not a missing item.
 		e.Kind = store.ErrUnavailable
+		e.Msg = "the table does not exist (" + e.Msg + ")"
+	case isAuthFailure(code):
+		// DynamoDB calls these client faults, but the caller of the
+		// store is not at fault: the deployment is, as with a missing
+		// table.
+		e.Kind = store.ErrUnavailable
+		e.Msg = "DynamoDB refused the credentials (" + e.Msg + "); check the AWS credentials the process runs with, their expiry and the clock"
+	case isAccessDenied(code):
+		e.Kind = store.ErrUnavailable
+		e.Msg = "DynamoDB denied access (" + e.Msg + "); the credentials lack a permission on the table"
 	case code == "ConditionalCheckFailedException":
 		e.Kind = store.ErrRevisionMismatch
 	case ae.ErrorFault() == smithy.FaultClient:
 		e.Kind = store.ErrInvalidArgument
 	}
 	return e
+}
+
+// isAuthFailure reports whether an error code means the request's
+// credentials or signature were refused: unknown, expired or missing
+// credentials, or a bad signature (a wrong secret key, a skewed clock).
+func isAuthFailure(code string) bool {
+	switch code {
+	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId",
+		"MissingAuthenticationToken", "MissingAuthenticationTokenException",
+		"IncompleteSignature", "IncompleteSignatureException",
+		"InvalidSignatureException", "SignatureDoesNotMatch",
+		"ExpiredToken", "ExpiredTokenException", "InvalidToken",
+		"RequestExpired", "RequestTimeTooSkewed", "AuthFailure":
+		return true
+	}
+	return false
+}
+
+// isAccessDenied reports whether an error code means the credentials are
+// valid but not allowed to do what the request asked.
+func isAccessDenied(code string) bool {
+	switch code {
+	case "AccessDenied", "AccessDeniedException", "NotAuthorized",
+		"UnauthorizedOperation", "UnauthorizedException", "OptInRequired":
+		return true
+	}
+	return false
 }
 
 // isThrottle reports whether an error code (of a request or of a

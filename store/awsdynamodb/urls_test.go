@@ -3,6 +3,7 @@ package awsdynamodb
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,9 +56,16 @@ func TestURLOpener(t *testing.T) {
 		"dynamodb://t/extra?region=us-east-1",
 		"dynamodb://t?region=us-east-1&colour=red",
 		"dynamodb://t?region=us-east-1&ensure=yes",
+		// Errors show neither a password nor the query.
+		"dynamodb://t?region=us-east-1&token=SECRET",
+		"dynamodb://user:SECRET@t/extra?region=us-east-1&k=SECRET",
+		"dynamodb://?region=us-east-1&k=SECRET",
 	} {
-		if _, err := store.Open(ctx, bad); !errors.Is(err, store.ErrInvalidArgument) {
+		_, err := store.Open(ctx, bad)
+		if !errors.Is(err, store.ErrInvalidArgument) {
 			t.Errorf("Open(%q): %v, want ErrInvalidArgument", bad, err)
+		} else if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("Open(%q): %q shows a secret", bad, err)
 		}
 	}
 }

@@ -584,7 +584,13 @@ func openURL(_ context.Context, u *url.URL) (store.Store, error) {
 		delete(q, "ensure")
 	}
 	if len(q) > 0 {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("mem URLs take no parameters but ensure=1: %q", u.RawQuery)}
+		// Name the parameters, never their values, which may be secrets.
+		names := make([]string, 0, len(q))
+		for k := range q {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("mem URLs take no parameters but ensure=1; got %q", names)}
 	}
 	name := u.Host + u.Path
 	if u.Opaque != "" {
