@@ -100,9 +100,13 @@ func TestConfigAPIKeysAndJWT(t *testing.T) {
 		t.Fatalf("create with key = %d %s", res.Status, res.Body)
 	}
 	loc := res.Header.Get("Location")
-	// The same user through a token sees it; bob does not.
-	if res := serve(h, "GET", loc, nil, handlertest.Header("Authorization", "Bearer "+hs256(t, "0123456789abcdef0123456789abcdef", "ann"))); res.Status != 200 {
-		t.Errorf("ann by token = %d %s", res.Status, res.Body)
+	// A token whose subject is "ann" is not the API key named "ann" (the
+	// partition includes the identity's source); bob does not see it either.
+	if res := serve(h, "GET", loc, nil, handlertest.Header("Authorization", "Bearer "+hs256(t, "0123456789abcdef0123456789abcdef", "ann"))); res.Status != 404 {
+		t.Errorf("ann by token = %d %s, want 404", res.Status, res.Body)
+	}
+	if res := serve(h, "GET", loc, nil, handlertest.Header("X-Api-Key", "key-ann-000000000001")); res.Status != 200 {
+		t.Errorf("ann by key = %d %s", res.Status, res.Body)
 	}
 	if res := serve(h, "GET", loc, nil, handlertest.Header("X-Api-Key", "key-bob-000000000002")); res.Status != 404 {
 		t.Errorf("bob = %d", res.Status)

@@ -19,8 +19,10 @@
 // the stage "prod".
 //
 // Todos are partitioned by user: the partition key is the caller's
-// verified identity ("user/" + Request.Identity.Subject), so one user can never see
-// another's todos. A request without an identity is answered 401.
+// verified identity, "user/" + Identity.Source + ":" + Identity.Subject (so
+// an API key named "alice" and a token whose subject is "alice" are
+// different users), and one user can never see another's todos. A request
+// without an identity is answered 401.
 package todo
 
 import (
@@ -102,7 +104,9 @@ func user(r *handler.Request) (string, error) {
 		return "", &handler.Error{Status: http.StatusUnauthorized, Code: "unauthenticated",
 			Message: "Authentication is required.", Header: http.Header{"Www-Authenticate": {"Bearer"}}}
 	}
-	return "user/" + r.Identity.Subject, nil
+	// The source is part of the partition: an API key named "alice" and a
+	// token whose subject is "alice" are different callers.
+	return "user/" + r.Identity.Source + ":" + r.Identity.Subject, nil
 }
 
 // key returns the key of the todo named in the path, or a 404 for an ID
@@ -234,9 +238,11 @@ func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response,
 	if fields := checkTitle(in.Title, false, nil); len(fields) > 0 {
 		return nil, invalid(fields)
 	}
-	// Without If-Match the client asked for no precondition: a write that
+	// Without If-Match (or with "If-Match: *", which asks only that the
+	// todo exist) the client asked for no particular version: a write that
 	// loses a race with another one is applied again to the new version.
-	conditional := r.Header.Get("If-Match") != ""
+	im := strings.TrimSpace(r.Header.Get("If-Match"))
+	conditional := im != "" && im != "*"
 	for attempt := 1; ; attempt++ {
 		e, err := a.current(ctx, r, k)
 		if err != nil {
@@ -252,10 +258,15 @@ func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response,
 		t.UpdatedAt = a.now().UTC()
 		rev, err := a.todos.Put(ctx, store.Entry[Todo]{Key: k, Value: t}, store.IfRevision(e.Revision))
 		if errors.Is(err, store.ErrRevisionMismatch) {
-			if !conditional && attempt < maxPatchAttempts {
+			if conditional {
+				return nil, stale()
+			}
+			if attempt < maxPatchAttempts {
 				continue
 			}
-			return nil, stale()
+			// The client set no precondition: this is contention, not
+			// a stale ETag.
+			return nil, busy()
 		}
 		if err != nil {
 			return nil, err
@@ -306,6 +317,13 @@ func (a *api) current(ctx context.Context, r *handler.Request, k store.Key) (*st
 		return nil, stale()
 	}
 	return e, nil
+}
+
+// busy is the answer to an unconditional PATCH that lost every round to
+// concurrent writers.
+func busy() error {
+	return &handler.Error{Status: http.StatusConflict, Code: "conflict",
+		Message: "The todo is being changed by other requests; retry.", Header: http.Header{"Retry-After": {"1"}}}
 }
 
 func stale() error {

@@ -48,13 +48,13 @@ func KeysFromEnv() (Keys, error) {
 	return Keys{name: name, key: []byte(key)}, nil
 }
 
-// Partition returns the partition of the caller holding key ("user/" and
+// Partition returns the partition of the caller holding key ("user/apikey:" and
 // the key's name), or false.
 func (k Keys) Partition(key string) (string, bool) {
 	if subtle.ConstantTimeCompare([]byte(key), k.key) != 1 {
 		return "", false
 	}
-	return "user/" + k.name, true
+	return "user/apikey:" + k.name, true
 }
 
 // ID returns the todo ID of a /todos/{id} path, or false.

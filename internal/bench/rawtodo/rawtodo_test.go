@@ -20,7 +20,7 @@ func TestKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := k.Partition("0123456789abcdef"); !ok || p != "user/ann" {
+	if p, ok := k.Partition("0123456789abcdef"); !ok || p != "user/apikey:ann" {
 		t.Errorf("Partition(ann's key) = %q, %v", p, ok)
 	}
 	for _, bad := range []string{"", "0123456789abcdeF", "0123456789abcdef0"} {
@@ -58,13 +58,13 @@ func TestSameAnswerAsTheExample(t *testing.T) {
 	s := memstore.New()
 	due := "2026-12-24"
 	in := todo.Todo{ID: "01KBENCHTD0000000000000001", Title: "Measure", Due: &due}
-	rev, err := store.NewCollection[todo.Todo](s).Put(ctx, store.Entry[todo.Todo]{Key: store.Key{Partition: "user/ann", Sort: in.ID}, Value: in})
+	rev, err := store.NewCollection[todo.Todo](s).Put(ctx, store.Entry[todo.Todo]{Key: store.Key{Partition: "user/apikey:ann", Sort: in.ID}, Value: in})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := handlertest.NewRequest("GET", "/todos/"+in.ID, nil, handlertest.Identity(&handler.Identity{Subject: "ann"}))
+	req := handlertest.NewRequest("GET", "/todos/"+in.ID, nil, handlertest.Identity(&handler.Identity{Source: "apikey", Subject: "ann"}))
 	want := handlertest.Serve(todo.New(s), req)
-	item, err := s.Get(ctx, store.Key{Partition: "user/ann", Sort: in.ID})
+	item, err := s.Get(ctx, store.Key{Partition: "user/apikey:ann", Sort: in.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

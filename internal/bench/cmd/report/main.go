@@ -343,7 +343,7 @@ func emulators(ctx context.Context, cs []*contender) ([]func(), error) {
 		if err != nil {
 			return stops, fmt.Errorf("opening %s: %w", u, err)
 		}
-		_, err = store.NewCollection[todo.Todo](s).Put(ctx, store.Entry[todo.Todo]{Key: store.Key{Partition: "user/bench", Sort: todoID}, Value: t})
+		_, err = store.NewCollection[todo.Todo](s).Put(ctx, store.Entry[todo.Todo]{Key: store.Key{Partition: "user/apikey:bench", Sort: todoID}, Value: t})
 		s.Close()
 		if err != nil {
 			return stops, fmt.Errorf("writing the todo to %s: %w", cloud, err)
