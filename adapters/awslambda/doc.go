@@ -48,7 +48,9 @@
 // load balancer appended last to X-Forwarded-For). Request.Identity is the
 // authorizer's verified result, taken from requestContext only: JWT
 // authorizer claims and scopes ([SourceJWT]), a Lambda authorizer's context
-// ([SourceLambdaAuthorizer]) or the IAM caller ([SourceIAM]). The context
+// ([SourceLambdaAuthorizer]) or the IAM caller ([SourceIAM]). Null members
+// are absent, so the {"claims":null,"scopes":null} API Gateway shows on a
+// route without an authorizer is no identity. The context
 // carries the invocation deadline, aws-lambda-go's lambdacontext, and a
 // handler.Invocation with the AWS request ID, the trace header and
 // ColdStart.

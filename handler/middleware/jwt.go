@@ -206,7 +206,11 @@ type jwtVerifier struct {
 
 func (v *jwtVerifier) middleware(next handler.Handler) handler.Handler {
 	return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
-		if r.Identity != nil && v.trusts(r.Identity.Source) {
+		// A trusted source vouches only for a caller it names: an identity
+		// without a Subject (an anonymous request an adapter mistook for an
+		// authorized one, or an authorizer that returned no principal) still
+		// needs a token.
+		if r.Identity != nil && r.Identity.Subject != "" && v.trusts(r.Identity.Source) {
 			return next.ServeRequest(ctx, r)
 		}
 		token, ok := bearerToken(r.Header.Get("Authorization"))

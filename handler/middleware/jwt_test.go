@@ -472,6 +472,12 @@ func TestJWTTrustIdentity(t *testing.T) {
 	}
 	r = &handler.Request{Header: http.Header{}, Identity: &handler.Identity{Source: "aws-lambda-authorizer", Subject: "u9"}}
 	wantStatus(t, serve(h, r), http.StatusUnauthorized)
+	// A trusted source without a subject names no caller: a token is
+	// still required.
+	r = &handler.Request{Header: http.Header{}, Identity: &handler.Identity{Source: "aws-jwt"}}
+	wantStatus(t, serve(h, r), http.StatusUnauthorized)
+	r = &handler.Request{Header: http.Header{}, Identity: &handler.Identity{Source: "azure", Claims: map[string]any{"x": "y"}}}
+	wantStatus(t, serve(h, r), http.StatusUnauthorized)
 }
 
 func TestJWTBadConfig(t *testing.T) {
