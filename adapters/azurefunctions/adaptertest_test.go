@@ -96,7 +96,7 @@ func TestAdaptertestPayloadQueryString(t *testing.T) {
 	adaptertest.Run(t, adaptertest.Harness{
 		Name: "azure-payload-query-as-string",
 		Transport: func(t *testing.T) http.RoundTripper {
-			return prefixed(startHost(t, "payload-qs", azurehost.Config{Mode: azurehost.Payload, QueryAsString: true,
+			return prefixed(startHost(t, "payload-qs", azurehost.Config{Mode: azurehost.Payload, QueryAsString: true, IdentitiesAsString: true,
 				FunctionTimeout: deadline, FunctionName: "Other"}), "/api")
 		},
 		Skip: map[string]string{

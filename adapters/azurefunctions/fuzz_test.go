@@ -22,6 +22,7 @@ func FuzzAzurePayload(f *testing.F) {
 		`{"Data":{"req":{"Url":"http://h/api/b","Method":"PUT","Headers":{"Content-Type":["multipart/form-data; boundary=x"]},"Body":"bad base64"}}}`,
 		`{"Data":{"req":{"Url":"http://h/api/u","Method":"POST","Body":"\ud83d\ude00 \ud800 \\n \u0000"}}}`,
 		`{"Data":{"req":{"Url":"http://h","Method":"GET","Identities":[{"IsAuthenticated":true,"AuthenticationType":"aad","Claims":[{"Type":"scp","Value":"a b"},{"Type":"roles","Value":"r"}]}]}}}`,
+		`{"Data":{"req":{"Url":"http://h","Method":"GET","Identities":"[{\"IsAuthenticated\":true,\"AuthenticationType\":\"aad\",\"Claims\":[{\"Type\":\"sub\",\"Value\":\"u\\u00e9\"}]}]"}}}`,
 		`{"Data":{"req":null}}`, `{"Data":{"req":{}}}`, `{}`, `[]`, `null`, ``, `{"Data":{"req":{"Method":"GET","Url":"http://h/%"}}}`,
 		`{"Metadata":[[[{"a":[1,-2.5e3,true,false,null,"x"]}]]],"Data":{"req":{"Method":"HEAD","Url":"http://h/api/h"}}}`,
 	} {

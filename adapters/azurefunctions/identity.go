@@ -3,6 +3,7 @@ package azurefunctions
 import (
 	"context"
 	"strings"
+	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
@@ -134,8 +135,38 @@ func primaryIdentity(ids []ClaimsIdentity) *handler.Identity {
 	return out
 }
 
-// decodeIdentities reads Data.req.Identities.
+// decodeIdentities reads Data.req.Identities: a list of objects or, as
+// older Functions hosts send it (JsonConvert.SerializeObject, like Query),
+// that list's JSON in a string.
 func decodeIdentities(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
+	if s.Peek() != '"' {
+		return decodeIdentityList(s)
+	}
+	inner, err := s.AppendStr(nil)
+	if err != nil {
+		return nil, fieldError("Identities", err)
+	}
+	// inner is not reused, so the strings read from it may share it.
+	is := jsonscan.New(unsafe.String(unsafe.SliceData(inner), len(inner)))
+	switch is.Kind() {
+	case jsonscan.End:
+		return nil, nil
+	case jsonscan.Array, jsonscan.Null:
+	default:
+		return nil, fieldError("Identities", is.Errorf("a string Identities must hold a JSON array"))
+	}
+	ids, err := decodeIdentityList(&is)
+	if err != nil {
+		return nil, err
+	}
+	if err := is.End(); err != nil {
+		return nil, fieldError("Identities", err)
+	}
+	return ids, nil
+}
+
+// decodeIdentityList reads a list of identities (or null).
+func decodeIdentityList(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
 	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError("Identities", err)
@@ -144,7 +175,7 @@ func decodeIdentities(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
 	}
 	it, ok := s.Open('[')
 	if !ok {
-		return nil, typeError("Identities", "a list of objects", s)
+		return nil, typeError("Identities", "a list of objects (or its JSON as a string)", s)
 	}
 	ids := make([]ClaimsIdentity, 0, 1)
 	for {

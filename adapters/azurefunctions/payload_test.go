@@ -92,6 +92,11 @@ func TestMalformedEnvelopes(t *testing.T) {
 		{"Query string not json", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Query":"a=b"}}}`, "Query is not valid"},
 		{"Query value object", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Query":{"a":{}}}}}`, "Query.a must be a string"},
 		{"Identities object", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":{}}}}`, "Identities must be a list"},
+		{"Identities string not json", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":"[{"}}}`, "Identities is not valid"},
+		{"Identities string object", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":"{}"}}}`, "must hold a JSON array"},
+		{"Identities string trailing", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":"[] []"}}}`, "Identities is not valid"},
+		{"Identities string item", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":"[1]"}}}`, "Identities[] must be an object"},
+		{"Identities string IsAuthenticated", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":"[{\"IsAuthenticated\":\"yes\"}]"}}}`, "IsAuthenticated must be a boolean"},
 		{"IsAuthenticated string", `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":[{"IsAuthenticated":"yes"}]}}}`, "IsAuthenticated must be a boolean"},
 		{"deep nesting", `{"Metadata":` + strings.Repeat("[", 100000) + `}`, "not valid JSON"},
 		{"control char", "{\"Data\":{\"req\":{\"Method\":\"GET\",\"Url\":\"http://h/api/\x01\"}}}", "not valid"},
@@ -239,6 +244,55 @@ func TestPayloadAnonymousAndKeyIdentity(t *testing.T) {
 	invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":[{"AuthenticationType":"WebJobsAuthLevel","IsAuthenticated":true,"Claims":[{"Type":"http://schemas.microsoft.com/2017/07/functions/claims/keyid","Value":"k1"}]}]}}}`)
 	if got == nil || got.Subject != "k1" {
 		t.Errorf("function-key request has Identity %+v", got)
+	}
+}
+
+// TestPayloadIdentitiesAsString checks the Identities older hosts send: the
+// list's JSON in a string (JsonConvert.SerializeObject).
+func TestPayloadIdentitiesAsString(t *testing.T) {
+	var got *handler.Identity
+	var ids []azurefunctions.ClaimsIdentity
+	h := payloadServer(t, handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got, ids = r.Identity, azurefunctions.IdentitiesFrom(ctx)
+		return nil, nil
+	}))
+	list := `[{"AuthenticationType":"WebJobsAuthLevel","IsAuthenticated":true,"Claims":[{"Type":"http://schemas.microsoft.com/2017/07/functions/claims/keyid","Value":"default"}]},` +
+		`{"AuthenticationType":"aad","IsAuthenticated":true,"Name":"Ann é","NameClaimType":"name","Claims":[` +
+		`{"Type":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier","Value":"user-1"},{"Type":"scp","Value":"read write"}]}]`
+	quoted, _ := json.Marshal(list)
+	for name, tc := range map[string]struct {
+		identities string
+		subject    string
+		n          int
+	}{
+		"list":      {string(quoted), "user-1", 2},
+		"anonymous": {`"[{\"AuthenticationType\":null,\"IsAuthenticated\":false,\"Claims\":[]}]"`, "", 1},
+		"null":      {`"null"`, "", 0},
+		"empty":     {`""`, "", 0},
+		"spaces":    {`" [ ] "`, "", 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, ids = nil, nil
+			a := invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":`+tc.identities+`}}}`)
+			if a.Outputs.Res.StatusCode != "200" {
+				t.Fatalf("answer %+v", a)
+			}
+			if len(ids) != tc.n {
+				t.Errorf("IdentitiesFrom %+v, want %d", ids, tc.n)
+			}
+			if tc.subject == "" {
+				if got != nil {
+					t.Errorf("Identity %+v, want nil", got)
+				}
+				return
+			}
+			if got == nil || got.Source != "azure" || got.Subject != tc.subject || strings.Join(got.Scopes, " ") != "read write" {
+				t.Errorf("Identity %+v", got)
+			}
+			if ids[1].Name != "Ann é" || ids[0].Value("http://schemas.microsoft.com/2017/07/functions/claims/keyid") != "default" {
+				t.Errorf("IdentitiesFrom %+v", ids)
+			}
+		})
 	}
 }
 

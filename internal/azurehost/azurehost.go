@@ -87,6 +87,10 @@ type Config struct {
 	// Identities is sent as Data.req.Identities in payload mode; nil sends
 	// the one anonymous identity the host sends for an anonymous request.
 	Identities []map[string]any
+	// IdentitiesAsString sends Data.req.Identities as a JSON string holding
+	// the list, as older hosts did (JsonConvert.SerializeObject), instead
+	// of a list.
+	IdentitiesAsString bool
 	// HostJSON, when set, is written as host.json verbatim instead of the
 	// one derived from the fields above.
 	HostJSON []byte
@@ -419,11 +423,15 @@ func (h *Host) payload(req *http.Request, body []byte, routeValue string) (*http
 	} else {
 		r["Query"] = query
 	}
+	var ids any = []any{anonymousIdentity}
 	if h.cfg.Identities != nil {
-		r["Identities"] = h.cfg.Identities
-	} else {
-		r["Identities"] = []any{anonymousIdentity}
+		ids = h.cfg.Identities
 	}
+	if h.cfg.IdentitiesAsString {
+		b, _ := json.Marshal(ids)
+		ids = string(b)
+	}
+	r["Identities"] = ids
 	if len(body) > 0 {
 		if octetOrMultipart(req.Header.Get("Content-Type")) {
 			r["Body"] = base64.StdEncoding.EncodeToString(body)
