@@ -82,8 +82,8 @@ func TestAdaptertest(t *testing.T) {
 	}{
 		{shape: lambdatest.V1},
 		{shape: lambdatest.V2, skip: map[string]string{"escaped-slash": decodedPath}},
-		{shape: lambdatest.FunctionURL, skip: map[string]string{"escaped-slash": decodedPath}},
-		{shape: lambdatest.FunctionURL, stream: true, skip: map[string]string{"escaped-slash": decodedPath}},
+		{shape: lambdatest.FunctionURL},
+		{shape: lambdatest.FunctionURL, stream: true},
 		{shape: lambdatest.ALBMultiValue},
 		{shape: lambdatest.ALB, skip: map[string]string{
 			"repeated-header": "an ALB target group without multi-value headers delivers only the last value of a repeated header",

@@ -131,3 +131,48 @@ func TestBasePath(t *testing.T) {
 		})
 	}
 }
+
+// TestFunctionURLEscapedPath checks that a Function URL's rawPath, which
+// arrives percent-encoded (aws-lambda-go's lambdaurl.Wrap joins it to the
+// domain as a URL), is decoded once, while an HTTP API's payload 2.0 rawPath
+// is already decoded and kept as is.
+func TestFunctionURLEscapedPath(t *testing.T) {
+	tests := []struct {
+		name, fixture, rawPath string
+		opts                   []awslambda.Option
+		path, escaped          string
+		status                 float64
+	}{
+		{"url-space", urlFixture, "/files/a%20b", nil, "/files/a b", "/files/a%20b", 200},
+		{"url-slash", urlFixture, "/files/a%2Fb", nil, "/files/a/b", "/files/a%2Fb", 200},
+		{"url-plain", urlFixture, "/files/ab", nil, "/files/ab", "", 200},
+		{"url-percent", urlFixture, "/files/100%25", nil, "/files/100%", "/files/100%25", 200},
+		{"url-base-path", urlFixture, "/v1/a%20b", []awslambda.Option{awslambda.WithBasePath("/v1")}, "/a b", "/a%20b", 200},
+		{"url-bad-escape", urlFixture, "/files/%zz", nil, "", "", 400},
+		{"v2-decoded", v2Fixture, "/files/a%20b", nil, "/files/a%20b", "", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, out, err := capture(t, modify(t, tt.fixture, map[string]any{"rawPath": tt.rawPath}, nil), tt.opts...)
+			if err != nil {
+				t.Fatalf("Invoke: %v", err)
+			}
+			var resp map[string]any
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			if resp["statusCode"] != tt.status {
+				t.Fatalf("response %s, want status %v", out, tt.status)
+			}
+			if tt.status != 200 {
+				if c.req != nil {
+					t.Errorf("the handler saw %q", c.req.Path)
+				}
+				return
+			}
+			if c.req.Path != tt.path || c.req.RawPath != tt.escaped {
+				t.Errorf("Path %q RawPath %q, want %q %q", c.req.Path, c.req.RawPath, tt.path, tt.escaped)
+			}
+		})
+	}
+}

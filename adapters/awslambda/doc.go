@@ -21,9 +21,10 @@
 // [ErrNotHTTPEvent] that names what was seen, and a malformed one with
 // [ErrMalformedEvent].
 //
-// The translation follows each shape's rules: payload 1.0 and ALB paths
-// arrive percent-encoded and are decoded once (Request.RawPath keeps the
-// received form), a payload 2.0 rawPath arrives decoded; payload 2.0
+// The translation follows each shape's rules: payload 1.0, ALB and
+// Function URL paths arrive percent-encoded and are decoded once
+// (Request.RawPath keeps the received form), an HTTP API's payload 2.0
+// rawPath arrives decoded; payload 2.0
 // rawQueryString is kept as is, payload 1.0 query maps are re-encoded in
 // the order received, ALB query values are kept as the client sent them;
 // payload 2.0 and Function URL header values joined with commas are never

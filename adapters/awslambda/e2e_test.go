@@ -188,7 +188,6 @@ func TestEndToEnd(t *testing.T) {
 		adaptertest.Run(t, adaptertest.Harness{
 			Name:      "function-url-stream",
 			Transport: func(*testing.T) http.RoundTripper { return processTransport(f, lambdatest.FunctionURL) },
-			Skip:      map[string]string{"escaped-slash": decodedPath},
 		})
 		// Other shapes are answered buffered by a streaming function.
 		adaptertest.Run(t, adaptertest.Harness{

@@ -579,7 +579,18 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 		if p[0] != '/' {
 			return nil, malformed("rawPath %q does not start with /", p)
 		}
-		r.Path = p // payload 2.0 delivers the path decoded
+		if shape == shapeFunctionURL {
+			// A Function URL delivers rawPath as the client sent it,
+			// percent-encoded (aws-lambda-go's lambdaurl joins it to the
+			// domain as a URL), unlike an HTTP API's decoded one.
+			path, rawPath, err := handler.ParsePath(p)
+			if err != nil {
+				return handler.AsError(err), nil
+			}
+			r.Path, r.RawPath = path, rawPath
+		} else {
+			r.Path = p // payload 2.0 delivers the path decoded
+		}
 		r.RawQuery = e.rawQuery
 	default:
 		r.Method = e.httpMethod

@@ -117,7 +117,14 @@ func Event(shape Shape, req *http.Request, body []byte, requestID string) ([]byt
 		}
 		ev["version"] = "2.0"
 		ev["routeKey"] = "$default"
-		ev["rawPath"] = req.URL.Path // payload 2.0 delivers the path decoded
+		// An HTTP API (payload 2.0) delivers the path decoded; a Function
+		// URL delivers it as sent, percent-encoded (aws-lambda-go's
+		// lambdaurl.Wrap joins it to the domain as a URL).
+		path := req.URL.Path
+		if shape == FunctionURL {
+			path = req.URL.EscapedPath()
+		}
+		ev["rawPath"] = path
 		ev["rawQueryString"] = req.URL.RawQuery
 		headers := map[string]string{"host": domain}
 		var cookies []string
@@ -143,7 +150,7 @@ func Event(shape Shape, req *http.Request, body []byte, requestID string) ([]byt
 		}
 		ev["requestContext"] = map[string]any{
 			"requestId": requestID, "stage": "$default", "domainName": domain, "apiId": "abcdefghij",
-			"http": map[string]any{"method": req.Method, "path": req.URL.Path, "protocol": "HTTP/1.1", "sourceIp": SourceIP},
+			"http": map[string]any{"method": req.Method, "path": path, "protocol": "HTTP/1.1", "sourceIp": SourceIP},
 		}
 	case ALB, ALBMultiValue:
 		ev["httpMethod"] = req.Method
