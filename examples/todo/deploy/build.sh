@@ -44,16 +44,42 @@ build_aws() {
 # Cloud Functions builds Go from source and wants go.mod at the root of what
 # it uploads, with the function's package registered from there. The staging
 # directory holds a one-file root package that imports examples/todo/gcp, a
-# copy of this module's source (git archive of HEAD, or the work tree), a
-# go.mod that replaces the module with that copy, and vendor/ so the build
-# needs no module download.
+# copy of this module's source, a go.mod that replaces the module with that
+# copy, and vendor/ so the build needs no module download.
+#
+# The copy is the work tree, as the AWS and Azure builds compile it: in a git
+# checkout, the tracked files as they are on disk (uncommitted edits
+# included, through `git stash create`, which records them in a commit
+# object without changing the work tree or the stash list); files git does
+# not track are left out, with a warning naming them. Outside git, the whole
+# directory.
+#
+# Google's Go buildpack (GoogleCloudPlatform/buildpacks, go/functions_framework)
+# refuses a go.mod whose module path has no dot in its first element, so the
+# root module is example.com/todofn. It generates its own main package, which
+# only blank-imports the function's package when that package imports
+# functions-framework-go/functions itself (otherwise it calls
+# todofn.<entry point>, which does not exist here: the function is registered
+# by name in examples/todo/gcp's init); hence that import in fn.go.
 build_gcp() {
   local out="$dist/gcp"
   rm -rf "$out" && mkdir -p "$out/anyfunc"
-  if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
-    git -C "$root" archive --format=tar HEAD | tar -x -C "$out/anyfunc"
+  if git -C "$root" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+    local rev untracked
+    rev=$(git -C "$root" stash create 2>/dev/null || true)
+    if [ -n "$rev" ]; then
+      echo "build.sh: gcp: staging the work tree, with uncommitted changes to tracked files ($(git -C "$root" rev-parse --short HEAD) + edits)" >&2
+    else
+      rev=HEAD
+    fi
+    untracked=$(git -C "$root" ls-files --others --exclude-standard -- . ':!dist')
+    if [ -n "$untracked" ]; then
+      echo "build.sh: gcp: warning: files git does not track are not staged (git add them to include them):" >&2
+      printf '%s\n' "$untracked" | sed 's/^/  /' >&2
+    fi
+    git -C "$root" archive --format=tar "$rev" | tar -x -C "$out/anyfunc"
   else
-    (cd "$root" && tar --exclude=./dist --exclude=node_modules -cf - .) | tar -x -C "$out/anyfunc"
+    (cd "$root" && tar --exclude=./dist --exclude=node_modules --exclude=./.git -cf - .) | tar -x -C "$out/anyfunc"
   fi
   rm -rf "$out/anyfunc/internal/bench" "$out/anyfunc/dist"
   cat > "$out/fn.go" <<'GO'
@@ -61,12 +87,20 @@ build_gcp() {
 // the to-do example's function "Todo" (see examples/todo/gcp).
 package todofn
 
-import _ "github.com/anyfunc/anyfunc/examples/todo/gcp"
+import (
+	// Importing the functions package here makes Google's Go buildpack
+	// generate a main that blank-imports this package and serves the
+	// function registered under FUNCTION_TARGET (the entry point, Todo),
+	// rather than one that calls todofn.Todo.
+	_ "github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	_ "github.com/anyfunc/anyfunc/examples/todo/gcp"
+)
 GO
   local gover
   gover=$(cd "$root" && go list -m -f '{{.GoVersion}}')
   cat > "$out/go.mod" <<MOD
-module todofn
+module example.com/todofn
 
 go $gover
 
@@ -76,7 +110,7 @@ replace github.com/anyfunc/anyfunc => ./anyfunc
 MOD
   cp "$root/go.sum" "$out/go.sum"
   (cd "$out" && go mod tidy && go mod vendor && go build ./...)
-  cp "$deploy/gcp/firestore.indexes.json" "$out/firestore.indexes.json"
+  cp "$deploy/gcp/firestore.indexes.json" "$deploy/gcp/firebase.json" "$out/"
   echo "built $out (deploy with the command in examples/todo/deploy/gcp/README.md)"
 }
 

@@ -2,8 +2,12 @@
 // example: deploying this package with --entry-point=Todo serves the API on
 // Firestore (see examples/todo/deploy/gcp).
 //
-// Configuration is the example's (todo.ConfigFromEnv); TODO_STORE_URL
-// defaults to firestore://$GOOGLE_CLOUD_PROJECT/todos. The store client is
+// Configuration is the example's (todo.ConfigFromEnv). Set TODO_STORE_URL
+// (firestore://PROJECT/todos) when deploying: it defaults to
+// firestore://$GOOGLE_CLOUD_PROJECT/todos only when GOOGLE_CLOUD_PROJECT is
+// set, which 2nd gen (Cloud Run) functions do not do by themselves. An
+// authentication variable (TODO_JWKS_URL, TODO_JWT_SECRET or TODO_API_KEYS)
+// is required too: there is no development key here. The store client is
 // created once, when the function's instance starts; a configuration error
 // stops the instance with the error in its logs.
 package gcp
