@@ -153,7 +153,7 @@ func decodeIdentities(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
 		return nil, nil
 	case jsonscan.Array, jsonscan.Null:
 	default:
-		return nil, fieldError("Identities", is.Errorf("a string Identities must hold a JSON array"))
+		return nil, envelopeError("The invocation's Data.req.Identities must be a list of objects (or its JSON as a string), found a string holding "+found(&is)+".", nil)
 	}
 	ids, err := decodeIdentityList(&is)
 	if err != nil {
