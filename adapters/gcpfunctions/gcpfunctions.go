@@ -40,6 +40,13 @@
 // builds from BasePath can be wrapped in a middleware that sets BasePath to
 // "/NAME", or its clients can use the function's run.app URL, which has no
 // prefix.
+//
+// Request.RemoteAddr is empty: the handler's peer is Google's front end,
+// not the client, and the client address headers the front end adds can
+// also be sent by a client (Google documents the first X-Forwarded-For
+// entry only as "generally" the client's, and a client can write it). Rate
+// limits and logs that need a caller therefore key on an identity, or on a
+// header a front end you control sets (a load balancer, Cloud Armor).
 package gcpfunctions
 
 import (
@@ -186,5 +193,7 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	r.RequestID = id
+	// The TCP peer is Google's front end, not the client.
+	r.RemoteAddr = ""
 	handler.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, a.h, r))
 }

@@ -230,3 +230,28 @@ func TestBasePath(t *testing.T) {
 		t.Errorf("behind http.StripPrefix: %d, request %+v; want BasePath /todo and Path /todos", rec.Code, got)
 	}
 }
+
+// TestRemoteAddrEmpty checks that Request.RemoteAddr is empty: on Cloud Run
+// functions the TCP peer is Google's front end, and X-Forwarded-For can be
+// written by the client, so neither names the client.
+func TestRemoteAddrEmpty(t *testing.T) {
+	var got *handler.Request
+	h := gcpfunctions.Handler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got = r
+		return nil, nil
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.RemoteAddr = "169.254.1.1:43210"
+	req.Header.Set("X-Forwarded-For", "198.51.100.9, 203.0.113.7")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || got == nil {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if got.RemoteAddr != "" {
+		t.Errorf("RemoteAddr = %q, want empty", got.RemoteAddr)
+	}
+	if got.Header.Get("X-Forwarded-For") != "198.51.100.9, 203.0.113.7" {
+		t.Errorf("X-Forwarded-For = %q, want it passed as sent", got.Header.Get("X-Forwarded-For"))
+	}
+}
