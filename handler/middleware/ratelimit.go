@@ -46,8 +46,8 @@ type KeyFunc func(r *handler.Request) string
 
 // ByIP counts requests per client IP address (Request.RemoteAddr, which
 // adapters take from the platform, never from a client's header). Where
-// the platform gives no address (Azure Functions, where RemoteAddr is
-// empty), all such requests share one budget: there, count by identity
+// the platform gives no trustworthy address (Azure Functions and Cloud Run
+// functions, where RemoteAddr is empty), all such requests share one budget: there, count by identity
 // (ByIdentity behind authentication) or by a header a front end you
 // control sets (ByHeader).
 func ByIP(r *handler.Request) string { return "ip:" + r.RemoteAddr }
