@@ -32,7 +32,8 @@ type Config struct {
 	// JWTSecret verifies HS256 bearer tokens (TODO_JWT_SECRET).
 	JWTSecret string
 	// JWKSURL, JWTIssuer and JWTAudience verify bearer tokens against a
-	// key set (TODO_JWKS_URL, TODO_JWT_ISSUER, TODO_JWT_AUDIENCE).
+	// key set (TODO_JWKS_URL, TODO_JWT_ISSUER, TODO_JWT_AUDIENCE); a JWKS
+	// URL requires an audience.
 	JWKSURL, JWTIssuer, JWTAudience string
 	// APIKeys are "name:key,..." pairs (TODO_API_KEYS); the caller is the
 	// key's name.
@@ -159,6 +160,9 @@ func (c Config) auth() (handler.Middleware, error) {
 			opts = append(opts, middleware.JWTSecret(c.JWTSecret))
 		}
 		if c.JWKSURL != "" {
+			if c.JWTAudience == "" {
+				return nil, errors.New("todo: TODO_JWKS_URL needs TODO_JWT_AUDIENCE: the identity provider's keys also sign tokens for its other applications")
+			}
 			opts = append(opts, middleware.JWKSURL(c.JWKSURL))
 		}
 		if c.JWTIssuer != "" {

@@ -79,6 +79,14 @@ func TestConfigNeedsAuthentication(t *testing.T) {
 	if _, err := (todo.Config{RateLimit: 1, APIKeys: "broken"}).Wrap(memstore.New()); err == nil {
 		t.Error("malformed TODO_API_KEYS accepted")
 	}
+	jwks := todo.Config{RateLimit: 1, JWKSURL: "https://issuer.example/jwks"}
+	if _, err := jwks.Wrap(memstore.New()); err == nil || !strings.Contains(err.Error(), "TODO_JWT_AUDIENCE") {
+		t.Errorf("TODO_JWKS_URL without TODO_JWT_AUDIENCE: err = %v", err)
+	}
+	jwks.JWTAudience = "todo-api"
+	if _, err := jwks.Wrap(memstore.New()); err != nil {
+		t.Errorf("TODO_JWKS_URL with TODO_JWT_AUDIENCE: %v", err)
+	}
 }
 
 func TestConfigAPIKeysAndJWT(t *testing.T) {

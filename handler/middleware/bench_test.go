@@ -25,7 +25,7 @@ func BenchmarkStack(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	jwtTrusted := mustJWT(b, JWKSURL("https://auth.example.com/jwks"), TrustIdentity("aws-jwt"))
+	jwtTrusted := mustJWT(b, JWKSURL("https://auth.example.com/jwks"), Audience("todo-api"), TrustIdentity("aws-jwt"))
 	stack := func(auth handler.Middleware, topts ...TimeoutOption) handler.Handler {
 		return handler.Chain(final,
 			cors,

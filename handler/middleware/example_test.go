@@ -96,7 +96,7 @@ func ExampleJWT() {
 // BenchmarkStack.
 func ExampleTrustIdentity() {
 	auth, err := middleware.JWT(middleware.JWKSURL("https://auth.example.com/.well-known/jwks.json"),
-		middleware.TrustIdentity("aws-jwt"))
+		middleware.Audience("todo-api"), middleware.TrustIdentity("aws-jwt"))
 	if err != nil {
 		panic(err)
 	}

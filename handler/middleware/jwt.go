@@ -23,6 +23,7 @@ type jwtConfig struct {
 	oidcIssuer  string
 	issuers     []string
 	audiences   []string
+	anyAudience bool
 	leeway      time.Duration
 	now         func() time.Time
 	client      *http.Client
@@ -81,6 +82,12 @@ func Issuer(issuers ...string) JWTOption {
 func Audience(audiences ...string) JWTOption {
 	return func(c *jwtConfig) { c.audiences = append(c.audiences, splitList(audiences)...) }
 }
+
+// AnyAudience accepts tokens whatever their "aud" claim. Keys from a JWKS
+// URL or OIDC discovery sign tokens for every application of the identity
+// provider, so JWT refuses such a key source without Audience unless this
+// option says that every audience is meant.
+func AnyAudience() JWTOption { return func(c *jwtConfig) { c.anyAudience = true } }
 
 // Leeway sets the clock skew tolerated on "exp", "nbf" and "iat"; the
 // default is 30 seconds.
@@ -143,9 +150,12 @@ func JWTRealm(realm string) JWTOption { return func(c *jwtConfig) { c.realm = re
 // that fails any check 401 with error="invalid_token" and a description
 // of what failed. When no key set could ever be fetched the answer is 503.
 //
+// A token without a "sub" claim is refused: the identity names a caller.
+//
 // JWT returns an error when no key source is configured, a static key is
-// unusable, a URL is not https (or loopback http), or both JWKSURL and
-// OIDCIssuer are set.
+// unusable, a URL is not https (or loopback http), both JWKSURL and
+// OIDCIssuer are set, or JWKSURL or OIDCIssuer is set without Audience (or
+// AnyAudience).
 func JWT(opts ...JWTOption) (handler.Middleware, error) {
 	c := jwtConfig{
 		leeway:      30 * time.Second,
@@ -185,6 +195,9 @@ func JWT(opts ...JWTOption) (handler.Middleware, error) {
 		if c.oidcIssuer != "" {
 			v.cfg.issuers = append(v.cfg.issuers, c.oidcIssuer)
 		}
+	}
+	if v.remote != nil && len(c.audiences) == 0 && !c.anyAudience {
+		return nil, errors.New("middleware: JWT: a JWKS URL or OIDC issuer signs tokens for every application of the identity provider: set Audience (or AnyAudience)")
 	}
 	if v.static == nil && v.remote == nil {
 		return nil, errors.New("middleware: JWT: no key: use JWTKey, JWTSecret, JWKSURL or OIDCIssuer")
@@ -301,6 +314,9 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (*handler.Identi
 	}
 	if std.Expiry == nil {
 		return nil, v.invalid("token has no expiry", nil)
+	}
+	if std.Subject == "" {
+		return nil, v.invalid("token has no subject", nil)
 	}
 	if len(v.cfg.issuers) > 0 && !contains1(v.cfg.issuers, std.Issuer) {
 		return nil, v.invalid("wrong issuer", nil)

@@ -340,7 +340,7 @@ func TestJWKSConcurrentRefreshFetchesOnce(t *testing.T) {
 	ra, _ := rsaKeys(t)
 	clock := newFakeClock()
 	srv := newJWKSServer(t, publicJWK("k1", &ra.PublicKey, jose.RS256))
-	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now))(whoami)
+	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now), AnyAudience())(whoami)
 	tok := sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
@@ -370,7 +370,7 @@ func TestJWKSStaleRefreshDoesNotBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt := &heldTransport{body: jwks, started: make(chan struct{}), release: make(chan struct{})}
-	h := mustJWT(t, JWKSURL("https://keys.example/jwks"), JWTClock(clock.Now), JWTHTTPClient(&http.Client{Transport: rt}))(whoami)
+	h := mustJWT(t, JWKSURL("https://keys.example/jwks"), JWTClock(clock.Now), AnyAudience(), JWTHTTPClient(&http.Client{Transport: rt}))(whoami)
 	tok := func() *handler.Request { return bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))) }
 
 	wantStatus(t, serve(h, tok()), 200) // first fetch
@@ -428,14 +428,14 @@ func TestJWKSUnavailable(t *testing.T) {
 	clock := newFakeClock()
 	srv := newJWKSServer(t)
 	srv.set(true)
-	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now))(whoami)
+	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now), AnyAudience())(whoami)
 	resp := serve(h, bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))))
 	wantStatus(t, resp, http.StatusServiceUnavailable)
 	if contains(resp.Body, "500") || contains(resp.Body, srv.URL) {
 		t.Errorf("internal detail leaked: %s", resp.Body)
 	}
 	// Static keys keep working while the JWKS is unreachable.
-	both := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTKey("static", hmacSecret), JWTClock(clock.Now))(whoami)
+	both := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTKey("static", hmacSecret), JWTClock(clock.Now), AnyAudience())(whoami)
 	wantStatus(t, serve(both, bearer(sign(t, jose.HS256, hmacSecret, "static", claimsAt(clock.Now())))), 200)
 	wantStatus(t, serve(both, bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now())))), http.StatusServiceUnavailable)
 	// A JWKS of only symmetric keys offers nothing usable.
@@ -448,7 +448,7 @@ func TestOIDCDiscovery(t *testing.T) {
 	_, rb := rsaKeys(t)
 	clock := newFakeClock()
 	srv := newJWKSServer(t, publicJWK("k1", &rb.PublicKey, ""), publicJWK("ec", &ecP256.PublicKey, ""))
-	h := mustJWT(t, OIDCIssuer(srv.URL), JWTClock(clock.Now))(whoami)
+	h := mustJWT(t, OIDCIssuer(srv.URL), JWTClock(clock.Now), AnyAudience())(whoami)
 	c := claimsAt(clock.Now())
 	c["iss"] = srv.URL
 	wantStatus(t, serve(h, bearer(sign(t, jose.PS256, rb, "k1", c))), 200)
@@ -458,7 +458,7 @@ func TestOIDCDiscovery(t *testing.T) {
 	// A discovery document naming another issuer is refused.
 	bad := newJWKSServer(t, publicJWK("k1", &rb.PublicKey, ""))
 	bad.issuer = "https://elsewhere.example"
-	h = mustJWT(t, OIDCIssuer(bad.URL), JWTClock(clock.Now))(whoami)
+	h = mustJWT(t, OIDCIssuer(bad.URL), JWTClock(clock.Now), AnyAudience())(whoami)
 	c["iss"] = bad.URL
 	wantStatus(t, serve(h, bearer(sign(t, jose.RS256, rb, "k1", c))), http.StatusServiceUnavailable)
 }
@@ -577,4 +577,34 @@ func BenchmarkJWT(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestJWTRequiresAudienceForSharedKeys checks that a JWKS or OIDC key
+// source without Audience is a configuration error (tokens the identity
+// provider issued for another application would pass), unless AnyAudience
+// says so, and that a token without "sub" is refused.
+func TestJWTRequiresAudienceForSharedKeys(t *testing.T) {
+	for name, opts := range map[string][]JWTOption{
+		"jwks": {JWKSURL("https://keys.example/jwks")},
+		"oidc": {OIDCIssuer("https://issuer.example")},
+	} {
+		if _, err := JWT(opts...); err == nil || !strings.Contains(err.Error(), "Audience") {
+			t.Errorf("%s without Audience: err = %v", name, err)
+		}
+		if _, err := JWT(append(opts, AnyAudience())...); err != nil {
+			t.Errorf("%s with AnyAudience: %v", name, err)
+		}
+		if _, err := JWT(append(opts, Audience("todo-api"))...); err != nil {
+			t.Errorf("%s with Audience: %v", name, err)
+		}
+	}
+	// A shared secret is the application's own: no audience needed.
+	if _, err := JWT(JWTSecret("0123456789abcdef0123456789abcdef")); err != nil {
+		t.Errorf("secret without Audience: %v", err)
+	}
+	clock := newFakeClock()
+	h := mustJWT(t, JWTSecret("0123456789abcdef0123456789abcdef"), JWTClock(clock.Now))(whoami)
+	claims := claimsAt(clock.Now())
+	delete(claims, "sub")
+	wantStatus(t, serve(h, bearer(sign(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "", claims))), http.StatusUnauthorized)
 }
