@@ -60,7 +60,8 @@
 // (App Service authentication, function keys) are available through
 // [IdentitiesFrom], and the first authenticated user identity (or, when
 // there is none, the function-key identity) becomes
-// [handler.Request.Identity] with Source "azure". In both modes,
+// [handler.Request.Identity], with Source [SourceUser] ("azure") or
+// [SourceFunctionKey] ("azure-function-key"). In both modes,
 // [handler.Request.BasePath] is the route prefix the adapter stripped, as
 // the client wrote it ("/api"; "" for an empty prefix or a path outside
 // it), so that r.BasePath + "/todos/" + id is a path the client can follow.

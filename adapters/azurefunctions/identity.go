@@ -66,6 +66,16 @@ func IdentitiesFrom(ctx context.Context) []ClaimsIdentity {
 	return ids
 }
 
+// Sources of the handler.Identity the adapter sets (Identity.Source), for
+// middleware.TrustIdentity: SourceUser for a user signed in through App
+// Service authentication, SourceFunctionKey for a caller that only
+// presented a function key (?code= or x-functions-key), which names a key,
+// not a person.
+const (
+	SourceUser        = "azure"
+	SourceFunctionKey = "azure-function-key"
+)
+
 // Claim types the adapter reads to fill in a handler.Identity.
 const (
 	claimNameIdentifier = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
@@ -99,7 +109,10 @@ func primaryIdentity(ids []ClaimsIdentity) *handler.Identity {
 	if pick == nil {
 		return nil
 	}
-	out := &handler.Identity{Source: "azure", Claims: make(map[string]any, len(pick.Claims))}
+	out := &handler.Identity{Source: SourceUser, Claims: make(map[string]any, len(pick.Claims))}
+	if pick.AuthenticationType == authLevelType {
+		out.Source = SourceFunctionKey
+	}
 	for _, t := range []string{claimNameIdentifier, claimObjectID, "sub", claimKeyID} {
 		if v := pick.Value(t); v != "" {
 			out.Subject = v

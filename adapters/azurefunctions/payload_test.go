@@ -243,7 +243,9 @@ func TestPayloadAnonymousAndKeyIdentity(t *testing.T) {
 		t.Errorf("anonymous request has Identity %+v", got)
 	}
 	invoke(t, h, `{"Data":{"req":{"Method":"GET","Url":"http://h/api/x","Identities":[{"AuthenticationType":"WebJobsAuthLevel","IsAuthenticated":true,"Claims":[{"Type":"http://schemas.microsoft.com/2017/07/functions/claims/keyid","Value":"k1"}]}]}}}`)
-	if got == nil || got.Subject != "k1" {
+	// A function key names a key, not a user: its own source, so that
+	// TrustIdentity("azure") does not admit every key holder.
+	if got == nil || got.Subject != "k1" || got.Source != azurefunctions.SourceFunctionKey {
 		t.Errorf("function-key request has Identity %+v", got)
 	}
 }

@@ -118,7 +118,9 @@ func JWKSMaxAge(d time.Duration) JWTOption { return func(c *jwtConfig) { c.maxAg
 // TrustIdentity accepts, instead of a token, a Request.Identity whose
 // Source is one of sources: an identity the platform has verified already,
 // such as "aws-jwt" (an API Gateway JWT authorizer), "aws-lambda-authorizer"
-// or "azure". Such requests pass unchanged; the platform's authorizer is
+// or "azure" (a user signed in through Azure App Service authentication;
+// a caller with only a function key is "azure-function-key"). Such
+// requests pass unchanged; the platform's authorizer is
 // then responsible for the issuer, audience and expiry checks. An identity
 // with an empty Subject is not trusted (the request must then carry a
 // token): a platform that names no caller has verified no one.
