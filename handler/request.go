@@ -128,7 +128,8 @@ func (r *Request) Cookie(name string) (*http.Cookie, error) {
 // authentication middleware says sent the request.
 type Identity struct {
 	// Source names who verified the identity, for example "aws-jwt",
-	// "aws-lambda-authorizer", "aws-iam", "azure", "jwt" or "apikey".
+	// "aws-lambda-authorizer", "aws-iam", "azure", "azure-function-key",
+	// "jwt" or "apikey".
 	Source string
 	// Subject is the caller's stable ID (a JWT "sub", an IAM ARN, an API
 	// key's name).
