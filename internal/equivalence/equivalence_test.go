@@ -257,6 +257,13 @@ func (c *client) do(t *testing.T, rec *equivalence.Recorder, step, method, path 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return c.send(t, rec, step, path, req, header)
+}
+
+// send sets the header pairs on req, sends it and records the answer under
+// step with target as the request line's path.
+func (c *client) send(t *testing.T, rec *equivalence.Recorder, step, target string, req *http.Request, header []string) (http.Header, []byte) {
+	t.Helper()
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -269,7 +276,7 @@ func (c *client) do(t *testing.T, rec *equivalence.Recorder, step, method, path 
 	if err != nil {
 		t.Fatalf("%s: reading the body: %v", step, err)
 	}
-	rec.Record(step, method, path, resp.StatusCode, resp.Header, b)
+	rec.Record(step, req.Method, target, resp.StatusCode, resp.Header, b)
 	return resp.Header, b
 }
 
@@ -292,19 +299,7 @@ func (c *client) follow(t *testing.T, rec *equivalence.Recorder, step, location 
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		t.Fatalf("%s: %v", step, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s: reading the body: %v", step, err)
-	}
-	rec.Record(step, http.MethodGet, rec.Target(location), resp.StatusCode, resp.Header, b)
+	c.send(t, rec, step, rec.Target(location), req, header)
 }
 
 // idOf returns the id member of a todo body ("" if there is none).
