@@ -118,7 +118,7 @@ func (m *URLMux) Open(ctx context.Context, urlstr string) (Store, error) {
 		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q is not a URL: %s", shown, reason)}
 	}
 	if u.Scheme == "" {
-		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q has no scheme (for example mem://name)", redactURL(u))}
+		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q has no scheme (for example mem://name)", RedactURL(u))}
 	}
 	m.mu.RLock()
 	opener := m.openers[u.Scheme]
@@ -147,15 +147,17 @@ func Open(ctx context.Context, urlstr string) (Store, error) {
 	return DefaultURLMux.Open(ctx, urlstr)
 }
 
-// redactURL returns u without its query and fragment and with its password
-// replaced by "xxxxx", for error messages.
-func redactURL(u *url.URL) string {
+// RedactURL returns u without its query and fragment and with its password
+// replaced by "xxxxx": the form of a store URL that errors may show (query
+// values and passwords may be secrets). URL openers use it in their own
+// errors.
+func RedactURL(u *url.URL) string {
 	c := *u
 	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
 	return c.Redacted()
 }
 
-// redactURLString does what redactURL does for a string that does not parse
+// redactURLString does what RedactURL does for a string that does not parse
 // as a URL. It errs towards hiding too much: everything from the first ':'
 // of the authority to its last '@' is replaced by "xxxxx" (a password may
 // hold '/', '?' or '#'), and what follows a '?' or '#' after that is

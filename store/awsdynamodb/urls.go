@@ -38,10 +38,10 @@ type URLOpener struct {
 func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, error) {
 	table := u.Host
 	if u.Path != "" && u.Path != "/" {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: a DynamoDB URL names a table as its host, without a path", redacted(u))}
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: a DynamoDB URL names a table as its host, without a path", store.RedactURL(u))}
 	}
 	if table == "" {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: no table name (dynamodb://TABLE)", redacted(u))}
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: no table name (dynamodb://TABLE)", store.RedactURL(u))}
 	}
 	q := u.Query()
 	var bad []string
@@ -52,7 +52,7 @@ func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, 
 	}
 	if len(bad) > 0 {
 		sort.Strings(bad)
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: unknown parameters %q (known: region, endpoint, ensure)", redacted(u), bad)}
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: unknown parameters %q (known: region, endpoint, ensure)", store.RedactURL(u), bad)}
 	}
 	ensure := false
 	switch v := q.Get("ensure"); v {
@@ -60,7 +60,7 @@ func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, 
 	case "1", "true":
 		ensure = true
 	default:
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: ensure=%q: want 1 or true", redacted(u), v)}
+		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: ensure=%q: want 1 or true", store.RedactURL(u), v)}
 	}
 	region, endpoint := q.Get("region"), q.Get("endpoint")
 	c, err := o.client(ctx, region, endpoint)
@@ -99,12 +99,4 @@ func (o *URLOpener) client(ctx context.Context, region, endpoint string) (*dynam
 	}
 	o.clients[k] = c
 	return c, nil
-}
-
-// redacted returns u for an error message: without its query, whose
-// values (or unknown parameters) may be secrets, and without a password.
-func redacted(u *url.URL) string {
-	c := *u
-	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	return c.Redacted()
 }
