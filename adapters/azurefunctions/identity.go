@@ -3,7 +3,6 @@ package azurefunctions
 import (
 	"context"
 	"strings"
-	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
@@ -155,12 +154,10 @@ func decodeIdentities(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
 	if s.Peek() != '"' {
 		return decodeIdentityList(s)
 	}
-	inner, err := s.AppendStr(nil)
+	is, err := innerJSON(s, "Identities")
 	if err != nil {
-		return nil, fieldError("Identities", err)
+		return nil, err
 	}
-	// inner is not reused, so the strings read from it may share it.
-	is := jsonscan.New(unsafe.String(unsafe.SliceData(inner), len(inner)))
 	switch is.Kind() {
 	case jsonscan.End:
 		return nil, nil

@@ -338,16 +338,27 @@ func optString(s *jsonscan.Scanner) (string, error) {
 
 // decodeQuery reads Query as an object of strings or, as older hosts sent
 // it, a string holding that object's JSON.
+// innerJSON reads a JSON string whose content is JSON itself, as older
+// Functions hosts serialise Query and Identities, and returns a scanner
+// over that content. The content is not reused, so strings read from it
+// may share it.
+func innerJSON(s *jsonscan.Scanner, field string) (jsonscan.Scanner, error) {
+	inner, err := s.AppendStr(nil)
+	if err != nil {
+		return jsonscan.Scanner{}, fieldError(field, err)
+	}
+	return jsonscan.New(unsafe.String(unsafe.SliceData(inner), len(inner))), nil
+}
+
 func decodeQuery(s *jsonscan.Scanner, rr *rawReq) error {
 	switch s.Peek() {
 	case 'n':
 		return s.Literal("null")
 	case '"':
-		inner, err := s.AppendStr(nil)
+		is, err := innerJSON(s, "Query")
 		if err != nil {
-			return fieldError("Query", err)
+			return err
 		}
-		is := jsonscan.New(unsafe.String(unsafe.SliceData(inner), len(inner)))
 		switch is.Kind() {
 		case jsonscan.End:
 			return nil
