@@ -71,7 +71,7 @@ func TestAppDispatch(t *testing.T) {
 		{"projects/p/subscriptions/other", "stats"},
 		{"orders", "orders"},
 		{"arn:aws:sqs:eu-west-1:999999999999:todo-events", ""}, // a full identifier matches only itself
-		{"stats", ""},                                          // stats declares its queues
+		{"stats", ""}, // stats declares its queues
 		{"", ""},
 	} {
 		c, ok := app.ConsumerFor(tc.queue)
@@ -177,7 +177,7 @@ func TestTraceParent(t *testing.T) {
 		{map[string]string{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
 		{map[string]string{"AWSTraceHeader": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}, "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"},
 		{map[string]string{"AWSTraceHeader": "Root=1-5759E988-BD862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"}, "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-00"},
-		{map[string]string{"AWSTraceHeader": "Root=1-5759e988-bd862e3fe1be46a994272793"}, ""},            // no parent
+		{map[string]string{"AWSTraceHeader": "Root=1-5759e988-bd862e3fe1be46a994272793"}, ""},                         // no parent
 		{map[string]string{"AWSTraceHeader": "Root=1-5759e98z-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8"}, ""}, // not hex
 		{map[string]string{"AWSTraceHeader": "Root=1-00000000-000000000000000000000000;Parent=53995c3f42cd8ad8"}, ""}, // zero trace
 		{nil, ""},
