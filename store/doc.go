@@ -8,7 +8,9 @@
 // key, each with a [Revision] that changes on every write and an optional
 // expiry time. Writes can be conditional ([IfNotExists], [IfExists],
 // [IfRevision]); [Store.Update] applies field operations ([Set], [Remove],
-// [Increment]) atomically; [Store.GetMany] and [Store.WriteMany] work on
+// [Increment]) atomically, and [Store.UpdateItem] also returns the item as
+// that update wrote it (a counter's new value, in the same request);
+// [Store.GetMany] and [Store.WriteMany] work on
 // many items; [Store.Atomic] writes up to [MaxAtomicWrites] items of one
 // partition all-or-nothing; [Store.Query] reads a partition in sort-key
 // order, page by page, with an opaque cursor. [Collection] maps Go structs

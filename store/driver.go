@@ -26,6 +26,9 @@ type Driver interface {
 	Put(ctx context.Context, item *Item, cond Condition, now time.Time) (Revision, error)
 	// Update applies ops to the existing, unexpired item.
 	Update(ctx context.Context, key Key, ops []FieldOp, cond Condition, now time.Time) (Revision, error)
+	// UpdateItem is Update returning the item as the update wrote it, with
+	// its new Revision and its ExpiresAt.
+	UpdateItem(ctx context.Context, key Key, ops []FieldOp, cond Condition, now time.Time) (*Item, error)
 	// Delete removes the item under cond.
 	Delete(ctx context.Context, key Key, cond Condition, now time.Time) error
 	// GetMany returns one entry per (distinct) key, in order, nil where

@@ -197,14 +197,7 @@ func (s *portable) Put(ctx context.Context, item *Item, cond ...Condition) (Revi
 
 func (s *portable) Update(ctx context.Context, key Key, ops []FieldOp, cond ...Condition) (Revision, error) {
 	const op = "update"
-	c := firstCond(cond)
-	if err := checkKey(key); err != nil {
-		return "", wrapErr(op, err)
-	}
-	if err := checkCond(c, false); err != nil {
-		return "", wrapErr(op, err)
-	}
-	fops, err := prepareOps(ops)
+	c, fops, err := checkUpdate(key, ops, cond)
 	if err != nil {
 		return "", wrapErr(op, err)
 	}
@@ -214,6 +207,40 @@ func (s *portable) Update(ctx context.Context, key Key, ops []FieldOp, cond ...C
 		return err
 	})
 	return rev, err
+}
+
+func (s *portable) UpdateItem(ctx context.Context, key Key, ops []FieldOp, cond ...Condition) (*Item, error) {
+	const op = "update"
+	c, fops, err := checkUpdate(key, ops, cond)
+	if err != nil {
+		return nil, wrapErr(op, err)
+	}
+	var it *Item
+	err = s.do(ctx, op, false, func(ctx context.Context) (err error) {
+		it, err = s.d.UpdateItem(ctx, key, fops, c, s.o.now())
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case it == nil || it.Revision == "":
+		return nil, &Error{Kind: ErrUnavailable, Op: op, Msg: "the driver returned no item and no error"}
+	}
+	return it, nil
+}
+
+// checkUpdate validates the arguments of Update and UpdateItem and
+// returns the condition and the prepared operations.
+func checkUpdate(key Key, ops []FieldOp, cond []Condition) (Condition, []FieldOp, error) {
+	c := firstCond(cond)
+	if err := checkKey(key); err != nil {
+		return c, nil, err
+	}
+	if err := checkCond(c, false); err != nil {
+		return c, nil, err
+	}
+	fops, err := prepareOps(ops)
+	return c, fops, err
 }
 
 func (s *portable) Delete(ctx context.Context, key Key, cond ...Condition) error {

@@ -26,6 +26,14 @@ type Store interface {
 	// item is ErrNotFound, whatever the condition. The expiry time is
 	// kept.
 	Update(ctx context.Context, key Key, ops []FieldOp, cond ...Condition) (Revision, error)
+	// UpdateItem is Update that also returns the item as this update left
+	// it: its data, new revision and expiry time. It reads nothing more
+	// than Update does and costs the same one request where Update does
+	// (DynamoDB answers the UpdateItem with the new item, Cosmos DB the
+	// patch, Firestore and memstore keep the document they wrote), so a
+	// counter advanced with Increment learns its new value in the same
+	// atomic step: no other write can come in between.
+	UpdateItem(ctx context.Context, key Key, ops []FieldOp, cond ...Condition) (*Item, error)
 	// Delete removes the item at key. Without a condition it succeeds
 	// whether or not the item exists; with IfRevision or IfExists a
 	// mismatch or a missing item is ErrRevisionMismatch.

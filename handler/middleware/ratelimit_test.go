@@ -79,7 +79,8 @@ func TestRateLimitKeys(t *testing.T) {
 
 func TestStoreLimiterExactUnderConcurrency(t *testing.T) {
 	clock := newFakeClock()
-	s := memstore.New(memstore.WithClock(clock.Now))
+	var calls atomic.Int64
+	s := &countingStore{Store: memstore.New(memstore.WithClock(clock.Now)), n: &calls}
 	// Two instances of the function share the store, and so the budget.
 	instances := []handler.Handler{
 		RateLimit(NewStoreLimiter(s, 100, time.Minute, LimiterClock(clock.Now)), ByIP)(&countingOK{}),
@@ -106,6 +107,11 @@ func TestStoreLimiterExactUnderConcurrency(t *testing.T) {
 	if passed.Load() != 100 || limited.Load() != 900 {
 		t.Fatalf("passed %d, limited %d; want 100 and 900", passed.Load(), limited.Load())
 	}
+	// One atomic increment decides: the first request of the window also
+	// created the counter, and a request that raced it tried once more.
+	if n := calls.Load(); n > 1200 {
+		t.Errorf("%d store calls for 1,000 requests, want at most 1,200", n)
+	}
 	// The next window has a fresh budget, and the 429 said when it starts.
 	resp := serve(instances[0], &handler.Request{RemoteAddr: "192.0.2.7", Header: http.Header{}})
 	wantStatus(t, resp, 429)
@@ -122,6 +128,32 @@ func TestStoreLimiterExactUnderConcurrency(t *testing.T) {
 	}
 }
 
+// countingStore counts the calls made to a Store.
+type countingStore struct {
+	store.Store
+	n *atomic.Int64
+}
+
+func (c *countingStore) Get(ctx context.Context, k store.Key) (*store.Item, error) {
+	c.n.Add(1)
+	return c.Store.Get(ctx, k)
+}
+
+func (c *countingStore) Put(ctx context.Context, it *store.Item, cond ...store.Condition) (store.Revision, error) {
+	c.n.Add(1)
+	return c.Store.Put(ctx, it, cond...)
+}
+
+func (c *countingStore) Update(ctx context.Context, k store.Key, ops []store.FieldOp, cond ...store.Condition) (store.Revision, error) {
+	c.n.Add(1)
+	return c.Store.Update(ctx, k, ops, cond...)
+}
+
+func (c *countingStore) UpdateItem(ctx context.Context, k store.Key, ops []store.FieldOp, cond ...store.Condition) (*store.Item, error) {
+	c.n.Add(1)
+	return c.Store.UpdateItem(ctx, k, ops, cond...)
+}
+
 type countingOK struct{ n atomic.Int32 }
 
 func (c *countingOK) ServeRequest(context.Context, *handler.Request) (*handler.Response, error) {
@@ -134,9 +166,9 @@ func TestStoreLimiterFailure(t *testing.T) {
 	s := store.NewStore(drv, store.WithRetry(1, 0, 0))
 	l := NewStoreLimiter(s, 5, time.Minute)
 	next := &ok{}
-	drv.FailNext(memstore.OpGet, 1, store.ErrUnavailable)
+	drv.FailNext(memstore.OpUpdate, 1, store.ErrUnavailable)
 	wantStatus(t, serve(RateLimit(l, ByIP)(next), &handler.Request{RemoteAddr: "1.2.3.4"}), http.StatusServiceUnavailable)
-	drv.FailNext(memstore.OpGet, 1, store.ErrUnavailable)
+	drv.FailNext(memstore.OpUpdate, 1, store.ErrUnavailable)
 	wantStatus(t, serve(RateLimit(l, ByIP, RateLimitFailOpen())(next), &handler.Request{RemoteAddr: "1.2.3.4"}), 200)
 	if next.calls != 1 {
 		t.Errorf("handler ran %d times, want 1", next.calls)

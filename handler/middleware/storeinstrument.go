@@ -103,6 +103,13 @@ func (i *instrumentedStore) Update(ctx context.Context, key store.Key, ops []sto
 	return rev, err
 }
 
+func (i *instrumentedStore) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond ...store.Condition) (*store.Item, error) {
+	ctx, end := i.start(ctx, "update")
+	it, err := i.s.UpdateItem(ctx, key, ops, cond...)
+	end(err)
+	return it, err
+}
+
 func (i *instrumentedStore) Delete(ctx context.Context, key store.Key, cond ...store.Condition) error {
 	ctx, end := i.start(ctx, "delete")
 	err := i.s.Delete(ctx, key, cond...)

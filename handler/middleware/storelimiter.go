@@ -22,10 +22,14 @@ func LimiterPrefix(p string) LimiterOption { return func(c *limiterConfig) { c.p
 // Cloud Run instance) draws on one budget: a fixed window of limit requests
 // per window per key.
 //
-// Each key and window has one counter item, created with IfNotExists and
-// advanced with Increment conditioned on the revision just read, so no two
-// requests can take the same slot: exactly limit requests per window get
-// through however many instances ask at once. Counters carry ExpiresAt and
+// Each key and window has one counter item. A request advances it with one
+// atomic Increment (store.Store.UpdateItem) and is allowed when the count
+// it got back is at most limit. Every increment gets its own count,
+// however many instances ask at once, so exactly limit requests per window
+// get through, and a request costs one store call: two more for the first
+// request of a window, which creates the counter (IfNotExists), and one
+// more for each request that raced it. Refused requests count too, so
+// the counter says how many requests came. Counters carry ExpiresAt and
 // vanish after their window. The store may be shared with other data: the
 // counters' partition keys start with the prefix (LimiterPrefix).
 type StoreLimiter struct {
@@ -61,39 +65,44 @@ func (sl *StoreLimiter) Allow(ctx context.Context, key string) (Decision, error)
 	}
 	k := store.Key{Partition: sl.prefix + key, Sort: strconv.FormatInt(w, 10)}
 	d := Decision{Limit: sl.limit, Window: sl.window, Reset: end.Sub(now)}
-	// Each failed conditional write means another request took a slot (or
-	// the counter expired), so the loop ends within limit+1 rounds.
-	for attempt := 0; attempt <= sl.limit+2; attempt++ {
-		it, err := sl.s.Get(ctx, k)
-		if errors.Is(err, store.ErrNotFound) {
-			_, err = sl.s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": int64(1)}, ExpiresAt: end.Add(sl.window)}, store.IfNotExists())
-			if err == nil {
-				d.Allowed, d.Remaining = true, sl.limit-1
-				return d, nil
-			}
-			if errors.Is(err, store.ErrAlreadyExists) {
-				continue
-			}
-			return Decision{}, err
-		}
-		if err != nil {
-			return Decision{}, err
-		}
-		n, _ := it.Data["n"].(int64)
-		if n >= int64(sl.limit) {
-			d.RetryAfter = d.Reset
-			return d, nil
-		}
-		_, err = sl.s.Update(ctx, k, []store.FieldOp{store.Increment("n", 1)}, store.IfRevision(it.Revision))
+	n, err := sl.count(ctx, k, end.Add(sl.window))
+	if err != nil {
+		return Decision{}, err
+	}
+	if n > int64(sl.limit) {
+		d.RetryAfter = d.Reset
+		return d, nil
+	}
+	d.Allowed, d.Remaining = true, sl.limit-int(n)
+	return d, nil
+}
+
+// count adds one to the counter at k, creating it (to expire at exp) if
+// it does not exist, and returns the count.
+func (sl *StoreLimiter) count(ctx context.Context, k store.Key, exp time.Time) (int64, error) {
+	inc := []store.FieldOp{store.Increment("n", 1)}
+	// A counter cannot be created twice in a row and then vanish before
+	// its window ends (it expires one window later), so the loop ends in
+	// a few rounds; the bound guards against a store that breaks that.
+	for range 3 {
+		it, err := sl.s.UpdateItem(ctx, k, inc)
 		if err == nil {
-			d.Allowed, d.Remaining = true, sl.limit-int(n)-1
-			return d, nil
+			n, ok := it.Data["n"].(int64)
+			if !ok {
+				return 0, fmt.Errorf("middleware: rate limit counter %q holds %T, not an integer", k.Partition, it.Data["n"])
+			}
+			return n, nil
 		}
-		if !errors.Is(err, store.ErrRevisionMismatch) && !errors.Is(err, store.ErrNotFound) {
-			return Decision{}, err
+		if !errors.Is(err, store.ErrNotFound) {
+			return 0, err
+		}
+		_, err = sl.s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": int64(1)}, ExpiresAt: exp}, store.IfNotExists())
+		if err == nil {
+			return 1, nil
+		}
+		if !errors.Is(err, store.ErrAlreadyExists) {
+			return 0, err
 		}
 	}
-	// Only constant expiry churn can get here; refuse rather than overrun.
-	d.RetryAfter = time.Second
-	return d, nil
+	return 0, fmt.Errorf("middleware: rate limit counter %q: %w", k.Partition, store.ErrUnavailable)
 }

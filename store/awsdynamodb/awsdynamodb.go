@@ -243,21 +243,47 @@ func condError(op string, kind store.WriteKind, cond store.Condition, old map[st
 // refuses the update as invalid (it cannot remove a field below a missing
 // parent, which Update defines as doing nothing), updateSlow settles it.
 func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
+	_, rev, err := d.update(ctx, key, ops, cond, now, false)
+	return rev, err
+}
+
+// UpdateItem implements store.Driver: Update's one UpdateItem, asking
+// DynamoDB for the item as written (ReturnValues ALL_NEW).
+func (d *Driver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
+	it, _, err := d.update(ctx, key, ops, cond, now, true)
+	return it, err
+}
+
+// update is Update, and also returns the item as written when want.
+func (d *Driver) update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time, want bool) (*store.Item, store.Revision, error) {
 	const op = "update"
 	in, rev, err := d.updateInput(key, ops, cond, now)
 	if err != nil {
-		return "", mapError(op, err)
+		return nil, "", mapError(op, err)
 	}
-	_, err = d.client.UpdateItem(ctx, in)
+	if want {
+		in.ReturnValues = types.ReturnValueAllNew
+	}
+	out, err := d.client.UpdateItem(ctx, in)
 	if err == nil {
-		return rev, nil
+		if !want {
+			return nil, rev, nil
+		}
+		it, err := decodeStored(op, out.Attributes)
+		return it, rev, err
 	}
 	if ok, old := condFailed(err); ok {
 		if ownWrite(old, rev) {
-			return rev, nil
+			// A re-sent request met the first one's write: old is the
+			// item as that write left it.
+			if !want {
+				return nil, rev, nil
+			}
+			it, err := decodeStored(op, old)
+			return it, rev, err
 		}
 		if cerr := updateCondError(op, cond, old, now, err); cerr != nil {
-			return "", cerr
+			return nil, "", cerr
 		}
 		return d.updateSlow(ctx, key, ops, cond, now, old)
 	}
@@ -265,7 +291,7 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 	if errors.Is(err, store.ErrInvalidArgument) || errors.Is(err, store.ErrTooLarge) {
 		return d.updateSlow(ctx, key, ops, cond, now, nil)
 	}
-	return "", err
+	return nil, "", err
 }
 
 // updateCondError returns the error of an update whose condition failed
@@ -330,7 +356,7 @@ func applyOps(old *store.Item, ops []store.FieldOp) (*store.Item, error) {
 // DynamoDB returned it), applying them in Go (so an inapplicable op gets
 // the same error as on every backend) and writing the result back under
 // the revision it read, reading again if another write came in between.
-func (d *Driver) updateSlow(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time, old map[string]types.AttributeValue) (store.Revision, error) {
+func (d *Driver) updateSlow(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time, old map[string]types.AttributeValue) (*store.Item, store.Revision, error) {
 	const op = "update"
 	for attempt := 0; attempt < d.batchAttempts; attempt++ {
 		var it *store.Item
@@ -342,23 +368,27 @@ func (d *Driver) updateSlow(ctx context.Context, key store.Key, ops []store.Fiel
 		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return "", &store.Error{Kind: store.ErrNotFound, Op: op}
+			return nil, "", &store.Error{Kind: store.ErrNotFound, Op: op}
 		case err != nil:
-			return "", withOp(op, err)
+			return nil, "", withOp(op, err)
 		}
 		if err := liveError(op, cond, it, now); err != nil {
-			return "", err
+			return nil, "", err
 		}
 		next, err := applyOps(it, ops)
 		if err != nil {
-			return "", withOp(op, err)
+			return nil, "", withOp(op, err)
 		}
 		rev, err := d.Put(ctx, next, store.IfRevision(it.Revision), now)
+		if err == nil {
+			next.Revision = rev
+			return next, rev, nil
+		}
 		if !errors.Is(err, store.ErrRevisionMismatch) {
-			return rev, withOp(op, err)
+			return nil, "", withOp(op, err)
 		}
 	}
-	return "", &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "the item kept changing during the update"}
+	return nil, "", &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "the item kept changing during the update"}
 }
 
 // liveError returns the error of an update of it under cond: ErrNotFound

@@ -299,11 +299,21 @@ func conditionRef(path []string) string {
 // cannot carry (more than 10, float increments, huge deltas) go that way
 // from the start.
 func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
+	it, err := d.UpdateItem(ctx, key, ops, cond, now)
+	if err != nil {
+		return "", err
+	}
+	return it.Revision, nil
+}
+
+// UpdateItem implements store.Driver: Update, whose patch answers with the
+// item as written (and whose read-modify-write has it at hand).
+func (d *Driver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
 	var ifMatch *azcore.ETag
 	if cond.Kind() == store.CondRevision {
 		etag, expired := parseRevision(cond.Revision(), now)
 		if expired {
-			return "", kindError(store.ErrNotFound, "the item has expired", nil)
+			return nil, kindError(store.ErrNotFound, "the item has expired", nil)
 		}
 		ifMatch = &etag
 	}
@@ -314,18 +324,21 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 		case err == nil:
 			dc, derr := decodeDoc(resp.Value)
 			if derr != nil {
-				return "", kindError(store.ErrUnavailable, derr.Error(), derr)
+				return nil, kindError(store.ErrUnavailable, derr.Error(), derr)
 			}
 			if dc.expired(now) {
 				// The patch reached an item that had expired: it stays
 				// invisible, and its new revision expired with it.
-				return "", kindError(store.ErrNotFound, "the item has expired", nil)
+				return nil, kindError(store.ErrNotFound, "the item has expired", nil)
 			}
-			return revision(string(resp.ETag), dc.Exp), nil
+			if dc.ETag == "" {
+				dc.ETag = string(resp.ETag)
+			}
+			return itemOf(dc)
 		case isStatus(err, http.StatusNotFound):
-			return "", kindError(store.ErrNotFound, "", err)
+			return nil, kindError(store.ErrNotFound, "", err)
 		case !isStatus(err, http.StatusBadRequest, http.StatusPreconditionFailed):
-			return "", mapError(err)
+			return nil, mapError(err)
 		}
 		// 400: let read-modify-write apply the contract's semantics; 412:
 		// the revision or the size condition failed, and
@@ -334,51 +347,52 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 	return d.updateByReplace(ctx, key, ops, cond, now)
 }
 
-func (d *Driver) updateByReplace(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
+func (d *Driver) updateByReplace(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
 	for range maxTries {
 		cur, err := d.read(ctx, key)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if cur.expired(now) {
-			return "", kindError(store.ErrNotFound, "the item has expired", nil)
+			return nil, kindError(store.ErrNotFound, "the item has expired", nil)
 		}
 		if cond.Kind() == store.CondRevision {
 			if etag, _ := parseRevision(cond.Revision(), now); string(etag) != cur.ETag {
-				return "", mismatch("", nil)
+				return nil, mismatch("", nil)
 			}
 		}
 		it, err := itemOf(cur)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if err := store.ApplyFieldOps(it.Data, ops); err != nil {
-			return "", err
+			return nil, err
 		}
 		if n := store.ItemSize(key, it.Data); n > store.MaxItemSize {
-			return "", kindError(store.ErrTooLarge, fmt.Sprintf("the updated item is %d bytes; the limit is %d", n, store.MaxItemSize), nil)
+			return nil, kindError(store.ErrTooLarge, fmt.Sprintf("the updated item is %d bytes; the limit is %d", n, store.MaxItemSize), nil)
 		}
 		nd := encodeDoc(it, now)
 		body, err := json.Marshal(nd)
 		if err != nil {
-			return "", kindError(store.ErrInvalidArgument, "the item does not encode", err)
+			return nil, kindError(store.ErrInvalidArgument, "the item does not encode", err)
 		}
 		etag := azcore.ETag(cur.ETag)
 		resp, err := d.c.ReplaceItem(once(ctx), pkOf(key), nd.ID, body, &azcosmos.ItemOptions{IfMatchEtag: &etag})
 		switch {
 		case err == nil:
-			return revision(string(resp.ETag), nd.Exp), nil
+			it.Revision = revision(string(resp.ETag), nd.Exp)
+			return it, nil
 		case isStatus(err, http.StatusNotFound):
-			return "", kindError(store.ErrNotFound, "", err)
+			return nil, kindError(store.ErrNotFound, "", err)
 		case isStatus(err, http.StatusPreconditionFailed):
 			if cond.Kind() == store.CondRevision {
-				return "", mismatch("", err)
+				return nil, mismatch("", err)
 			}
 		default:
-			return "", mapError(err)
+			return nil, mapError(err)
 		}
 	}
-	return "", contention("update")
+	return nil, contention("update")
 }
 
 // Delete removes an item: DeleteItem, with If-Match for IfRevision, and

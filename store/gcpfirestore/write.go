@@ -163,12 +163,19 @@ func (d *driver) commit(ctx context.Context, ws []*pb.Write) ([]*pb.WriteResult,
 // of every conditional write, which also tells which write's condition
 // failed. Errors are *store.Error, or *store.OpError naming the write.
 func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now time.Time) ([]store.Revision, error) {
+	revs, _, err := d.applyWrites(ctx, op, writes, now)
+	return revs, err
+}
+
+// applyWrites is apply, and also returns the Firestore writes committed,
+// the documents of updates and puts carrying their update_time.
+func (d *driver) applyWrites(ctx context.Context, op string, writes []store.Write, now time.Time) ([]store.Revision, []*pb.Write, error) {
 	states := make([]*docState, len(writes))
 	readAll := false
 	var conflict error // the error of the last commit, if it failed
 	for attempt := 0; ; attempt++ {
 		if err := d.loadStates(ctx, writes, states, readAll, now); err != nil {
-			return nil, mapErr(op, err)
+			return nil, nil, mapErr(op, err)
 		}
 		ws, i, err := d.planAll(writes, states, now)
 		if err != nil && states[i] != nil && states[i].guess {
@@ -178,25 +185,25 @@ func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now
 			continue
 		}
 		if err != nil {
-			return nil, opErr(op, i, len(writes), withNative(err, conflict))
+			return nil, nil, opErr(op, i, len(writes), withNative(err, conflict))
 		}
 		res, err := d.commit(ctx, ws)
 		if err == nil {
-			return d.committed(writes, ws, res, states), nil
+			return d.committed(writes, ws, res, states), ws, nil
 		}
 		for _, w := range ws {
 			d.cache.drop(writeName(w))
 		}
 		if !isConflict(err) || ctx.Err() != nil {
-			return nil, mapErr(op, err)
+			return nil, nil, mapErr(op, err)
 		}
 		if attempt+1 >= maxAttempts {
-			return nil, &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "lost the race with other writers too often", Err: err}
+			return nil, nil, &store.Error{Kind: store.ErrThrottled, Op: op, Msg: "lost the race with other writers too often", Err: err}
 		}
 		readAll, conflict = true, err
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
-				return nil, mapErr(op, err)
+				return nil, nil, mapErr(op, err)
 			}
 		}
 	}
@@ -361,6 +368,21 @@ func (d *driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 		return "", err
 	}
 	return revs[0], nil
+}
+
+// UpdateItem implements store.Driver: Update, returning the document it
+// committed.
+func (d *driver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
+	const op = "update"
+	_, ws, err := d.applyWrites(ctx, op, []store.Write{{Kind: store.WriteUpdate, Key: key, Ops: ops, Condition: cond}}, now)
+	if err != nil {
+		return nil, err
+	}
+	st, err := decodeDoc(ws[0].GetUpdate())
+	if err != nil {
+		return nil, &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: "the written document does not decode", Err: err}
+	}
+	return st.item, nil
 }
 
 // Delete implements store.Driver.

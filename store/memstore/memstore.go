@@ -345,18 +345,34 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 	if err := d.fault(OpUpdate); err != nil {
 		return "", err
 	}
-	return d.update(key, ops, cond, now)
+	e, err := d.update(key, ops, cond, now)
+	return e.rev, err
 }
 
-func (d *Driver) update(key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
+// UpdateItem implements store.Driver.
+func (d *Driver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
+	if err := d.fault(OpUpdate); err != nil {
+		return nil, err
+	}
+	e, err := d.update(key, ops, cond, now)
+	if err != nil {
+		return nil, err
+	}
+	return e.item(key), nil
+}
+
+func (d *Driver) update(key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (entry, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	e, err := d.planUpdate(key, ops, cond, now)
 	if err != nil {
-		return "", err
+		return entry{}, err
 	}
 	d.set(key, e)
-	return e.rev, nil
+	return e, nil
 }
 
 // Delete implements store.Driver.

@@ -23,6 +23,7 @@ func init() {
 		testCase{name: "Revisions", fn: testRevisions},
 		testCase{name: "Conditions", subs: []string{"Put", "Update", "Delete"}, fn: testConditions},
 		testCase{name: "Update", fn: testUpdate},
+		testCase{name: "UpdateItem", fn: testUpdateItem},
 		testCase{name: "TooLarge", subs: []string{"Put", "Update"}, fn: testTooLarge},
 		testCase{name: "Cancelled", fn: testCancelled},
 	)
@@ -528,6 +529,55 @@ func testUpdate(t *testing.T, e *env) {
 	_, err = e.s.Update(e.ctx, store.Key{Partition: "upd", Sort: "missing"}, []store.FieldOp{store.Set("a", 1)})
 	wantErr(t, "Update of a missing item", err, store.ErrNotFound, "update")
 	e.wantMissing(t, store.Key{Partition: "upd", Sort: "missing"})
+}
+
+// testUpdateItem checks that UpdateItem applies its operations as Update
+// does and returns the item as written: data, key, new revision, expiry.
+func testUpdateItem(t *testing.T, e *env) {
+	k := store.Key{Partition: "updi", Sort: "k"}
+	exp := e.clock.Now().Add(time.Hour)
+	if _, err := e.s.Put(e.ctx, &store.Item{Key: k, Data: map[string]any{"n": 1, "s": "x", "m": map[string]any{"a": 1}}, ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	it, err := e.s.UpdateItem(e.ctx, k, []store.FieldOp{store.Increment("n", 41), store.Set("m.b", "y"), store.Remove("s"), store.Increment("c", 1.5)})
+	if err != nil {
+		t.Fatalf("UpdateItem: %v", err)
+	}
+	want := map[string]any{"n": int64(42), "m": map[string]any{"a": int64(1), "b": "y"}, "c": 1.5}
+	equalData(t, "UpdateItem's item", it.Data, want)
+	got := e.get(t, k)
+	equalData(t, "Get after UpdateItem", got.Data, want)
+	if it.Key != k {
+		t.Errorf("UpdateItem returned key %v, want %v", it.Key, k)
+	}
+	if it.Revision == "" || it.Revision != got.Revision {
+		t.Errorf("UpdateItem returned revision %q; Get reads %q", it.Revision, got.Revision)
+	}
+	if !it.ExpiresAt.Equal(exp) {
+		t.Errorf("UpdateItem returned ExpiresAt %v, want %v (kept)", it.ExpiresAt, exp)
+	}
+	// The returned revision conditions the next write.
+	it2, err := e.s.UpdateItem(e.ctx, k, []store.FieldOp{store.Increment("n", 1)}, store.IfRevision(it.Revision))
+	if err != nil {
+		t.Fatalf("UpdateItem IfRevision(the returned revision): %v", err)
+	}
+	if it2.Data["n"] != int64(43) || it2.Revision == it.Revision {
+		t.Errorf("second UpdateItem: n = %s, revision %q (first %q)", show(it2.Data["n"]), it2.Revision, it.Revision)
+	}
+	_, err = e.s.UpdateItem(e.ctx, k, []store.FieldOp{store.Increment("n", 1)}, store.IfRevision(it.Revision))
+	wantErr(t, "UpdateItem with a stale revision", err, store.ErrRevisionMismatch, "update")
+	_, err = e.s.UpdateItem(e.ctx, k, []store.FieldOp{store.Increment("n", 1), store.Increment("m", 1)})
+	wantErr(t, "UpdateItem that cannot apply", err, store.ErrInvalidArgument, "update")
+	if n := e.get(t, k).Data["n"]; n != int64(43) {
+		t.Errorf("refused UpdateItems changed n to %s", show(n))
+	}
+	_, err = e.s.UpdateItem(e.ctx, store.Key{Partition: "updi", Sort: "missing"}, []store.FieldOp{store.Increment("n", 1)})
+	wantErr(t, "UpdateItem of a missing item", err, store.ErrNotFound, "update")
+	e.wantMissing(t, store.Key{Partition: "updi", Sort: "missing"})
+	// An expired item is missing.
+	e.clock.Advance(time.Hour)
+	_, err = e.s.UpdateItem(e.ctx, k, []store.FieldOp{store.Increment("n", 1)})
+	wantErr(t, "UpdateItem of an expired item", err, store.ErrNotFound, "update")
 }
 
 // testTooLarge checks the item size limit.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 func init() {
 	suite = append(suite,
 		testCase{name: "ConcurrentIncrements", fn: testConcurrentIncrements},
+		testCase{name: "ConcurrentUpdateItems", fn: testConcurrentUpdateItems},
 		testCase{name: "ConcurrentCreates", fn: testConcurrentCreates},
 		testCase{name: "GetMany", fn: testGetMany},
 		testCase{name: "WriteMany", fn: testWriteMany},
@@ -65,6 +67,39 @@ func testConcurrentIncrements(t *testing.T, e *env) {
 	wg.Wait()
 	if got := e.get(t, k).Data["n"]; got != int64(workers) {
 		t.Errorf("after %d revision-checked increments (%d conflicts retried), n = %s", workers, conflicts, show(got))
+	}
+}
+
+// testConcurrentUpdateItems runs 64 goroutines that each add one to a
+// counter with one UpdateItem, without reading it first: each must get
+// back its own count, 1 to 64, as a rate limiter relies on.
+func testConcurrentUpdateItems(t *testing.T, e *env) {
+	const workers = 64
+	k := store.Key{Partition: "race", Sort: "updateitem"}
+	e.put(t, k, map[string]any{"n": 0})
+	counts := make([]int64, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			it, err := e.s.UpdateItem(e.ctx, k, []store.FieldOp{store.Increment("n", 1)})
+			if err != nil {
+				t.Errorf("worker %d: UpdateItem: %v", w, err)
+				return
+			}
+			counts[w], _ = it.Data["n"].(int64)
+		}()
+	}
+	wg.Wait()
+	slices.Sort(counts)
+	for i, n := range counts {
+		if n != int64(i+1) {
+			t.Fatalf("the %d increments returned the counts %v; want each of 1 to %d once", workers, counts, workers)
+		}
+	}
+	if got := e.get(t, k).Data["n"]; got != int64(workers) {
+		t.Errorf("after %d increments n = %s", workers, show(got))
 	}
 }
 
