@@ -55,8 +55,12 @@
 // Every request is served through [handler.Serve]. The request ID is the
 // host's invocation ID (the X-Azure-Functions-InvocationId header of the
 // host's call; in proxy mode x-ms-invocation-id, which the host sets, comes
-// first). The context's deadline is host.json's functionTimeout, or
-// [WithTimeout]. In payload mode the identities the host verified
+// first). The context's deadline is host.json's functionTimeout (or its
+// app setting), but at most [HTTPResponseLimit], the 230 s within which
+// Azure's front end needs an HTTP-triggered function's answer whatever the
+// functionTimeout; without a functionTimeout (the plan's default applies:
+// 5 minutes on Consumption, 30 on the others) or with "-1" (none), it is
+// HTTPResponseLimit. [WithTimeout] replaces it. In payload mode the identities the host verified
 // (App Service authentication, function keys) are available through
 // [IdentitiesFrom], and the first authenticated user identity (or, when
 // there is none, the function-key identity) becomes
@@ -154,8 +158,14 @@ func WithRoutePrefix(prefix string) Option {
 	return func(o *options) { o.prefix = &prefix }
 }
 
+// HTTPResponseLimit is how long an HTTP-triggered function has to answer
+// on Azure, whatever its functionTimeout: the idle timeout of Azure's load
+// balancer, after which the client gets a 502.
+const HTTPResponseLimit = 230 * time.Second
+
 // WithTimeout gives every request's context a deadline d after it arrives,
-// instead of host.json's functionTimeout; d <= 0 means no deadline.
+// instead of host.json's functionTimeout and [HTTPResponseLimit]; d <= 0
+// means no deadline.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = &d }
 }
@@ -209,6 +219,9 @@ func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
 	}
 	if o.prefix != nil {
 		a.prefix = *o.prefix
+	}
+	if a.timeout <= 0 || a.timeout > HTTPResponseLimit {
+		a.timeout = HTTPResponseLimit
 	}
 	if o.timeout != nil {
 		a.timeout = *o.timeout

@@ -9,8 +9,16 @@
 //
 // Every request goes through [handler.Serve] (request IDs, panic recovery,
 // the problem+json error mapping). Bodies over the limit ([WithMaxBodyBytes])
-// get a 413 problem; the handler's context carries the deadline of
-// [WithTimeout] (or of CLOUD_RUN_TIMEOUT_SECONDS on Cloud Run). The server
+// get a 413 problem.
+//
+// # Deadlines
+//
+// Every handler's context carries a deadline: [DefaultTimeout] (30 s)
+// after the request arrives, CLOUD_RUN_TIMEOUT_SECONDS on Cloud Run, or
+// what [WithTimeout] says (WithTimeout(0) removes it). A handler whose
+// store or downstream call stalls sees its context end there, and the
+// request is answered with a 504 problem (from the context's error) instead
+// of whenever the stall ends. The server
 // has read-header, read and idle timeouts against slow clients, and no
 // write timeout, so that streamed responses are not cut.
 //
@@ -40,6 +48,7 @@ import (
 const (
 	DefaultPort              = "8080"
 	DefaultMaxBodyBytes      = 10 << 20
+	DefaultTimeout           = 30 * time.Second
 	DefaultDrainTimeout      = 10 * time.Second
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultReadTimeout       = 60 * time.Second
@@ -75,7 +84,8 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithTimeout gives every handler a context deadline d after the request
 // arrives (0 means none). A handler that returns ctx.Err() then answers 504.
-// Without this option, CLOUD_RUN_TIMEOUT_SECONDS sets it when present.
+// Without this option, CLOUD_RUN_TIMEOUT_SECONDS sets it when present, and
+// [DefaultTimeout] otherwise.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout, o.timeoutSet = d, true }
 }
@@ -126,6 +136,7 @@ func WithSignals(sigs ...os.Signal) Option {
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
 		maxBody:    DefaultMaxBodyBytes,
+		timeout:    DefaultTimeout,
 		drain:      DefaultDrainTimeout,
 		readHeader: DefaultReadHeaderTimeout,
 		read:       DefaultReadTimeout,

@@ -235,17 +235,25 @@ func TestDrainTimeout(t *testing.T) {
 func TestTimeoutAndInvocation(t *testing.T) {
 	var inv *handler.Invocation
 	var hasDeadline bool
+	var deadline time.Time
 	h := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		inv, _ = handler.InvocationFrom(ctx)
-		_, hasDeadline = ctx.Deadline()
+		deadline, hasDeadline = ctx.Deadline()
 		return nil, nil
 	})
-	srv := httpserver.Handler(h)
 	t.Setenv(httpserver.TimeoutEnv, "")
+	srv := httpserver.Handler(h)
 	req, _ := http.NewRequest("GET", "/", nil)
+	before := time.Now()
 	srv.ServeHTTP(discard{http.Header{}}, req)
-	if hasDeadline || inv == nil || inv.Platform != "http" || !inv.ColdStart {
-		t.Errorf("first request: deadline %v, invocation %+v", hasDeadline, inv)
+	after := time.Now()
+	if inv == nil || inv.Platform != "http" || !inv.ColdStart {
+		t.Errorf("first request: invocation %+v", inv)
+	}
+	// Without an option or CLOUD_RUN_TIMEOUT_SECONDS, the deadline is
+	// DefaultTimeout after the request arrived (between before and after).
+	if arrived := deadline.Add(-httpserver.DefaultTimeout); !hasDeadline || arrived.Before(before) || arrived.After(after) {
+		t.Errorf("default deadline: %v, %v; want DefaultTimeout (%v) after the request arrived", deadline, hasDeadline, httpserver.DefaultTimeout)
 	}
 	srv.ServeHTTP(discard{http.Header{}}, req)
 	if inv.ColdStart {

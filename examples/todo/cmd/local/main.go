@@ -8,6 +8,10 @@
 // default mem://todos (in memory, gone when the process ends); any
 // registered backend can be named, with its emulator endpoint in the URL.
 //
+// Every request has RequestTimeout (29 s, API Gateway's integration
+// timeout, as the Lambda deployment has) to answer: a stalled store call
+// ends there and the request is answered 504.
+//
 // When no authentication is configured, local mode accepts one development
 // API key, DevAPIKey, sent as X-Api-Key, and says so at start-up. Set
 // TODO_API_KEYS, TODO_JWT_SECRET or TODO_JWKS_URL to use your own.
@@ -19,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/anyfunc/anyfunc/adapters/httpserver"
 	"github.com/anyfunc/anyfunc/examples/todo"
@@ -35,6 +40,15 @@ import (
 // this machine.
 const DevAPIKey = "local-dev-key-not-for-production"
 
+// RequestTimeout is each request's deadline: API Gateway's integration
+// timeout, so that the API answers locally when it would in the cloud.
+const RequestTimeout = 29 * time.Second
+
+// serverOptions configures the server main runs.
+func serverOptions() []httpserver.Option {
+	return []httpserver.Option{httpserver.WithTimeout(RequestTimeout)}
+}
+
 func main() {
 	h, dev, err := newHandler(context.Background())
 	var addr string
@@ -47,7 +61,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := httpserver.ListenAndServe(ctx, addr, h); err != nil {
+	if err := httpserver.ListenAndServe(ctx, addr, h, serverOptions()...); err != nil {
 		slog.Error("todo: " + err.Error())
 		os.Exit(1)
 	}

@@ -2,9 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/anyfunc/anyfunc/adapters/httpserver"
+	"github.com/anyfunc/anyfunc/examples/todo"
+	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/handlertest"
+	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
 func TestLocal(t *testing.T) {
@@ -71,4 +81,115 @@ func TestListenAddr(t *testing.T) {
 	if _, err := listenAddr(true); err == nil {
 		t.Error("PORT=http accepted")
 	}
+}
+
+// TestRequestDeadline checks that the server main runs gives each handler
+// RequestTimeout (29 s) from the request's arrival.
+func TestRequestDeadline(t *testing.T) {
+	var deadline time.Time
+	var ok bool
+	h := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		deadline, ok = ctx.Deadline()
+		return nil, nil
+	})
+	before := time.Now()
+	httpserver.Handler(h, serverOptions()...).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	after := time.Now()
+	if arrived := deadline.Add(-RequestTimeout); !ok || arrived.Before(before) || arrived.After(after) {
+		t.Errorf("deadline %v (%v); want RequestTimeout after the request arrived", deadline, ok)
+	}
+}
+
+// TestStoreStall serves the API over a store whose every call blocks until
+// its context ends: the request is answered 504 problem+json when the
+// deadline passes, and the store saw its context end (the stall did not
+// outlive the request). The deadline is shortened from RequestTimeout so
+// the test does not wait 29 s; nothing is asserted about time.
+func TestStoreStall(t *testing.T) {
+	c, err := todo.ConfigFromEnv("mem://stall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.APIKeys, c.JWTSecret, c.JWKSURL = "dev:"+DevAPIKey, "", ""
+	s := &stallStore{Store: memstore.New(), ended: make(chan error, 100)}
+	h, err := c.Wrap(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpserver.Handler(h, append(serverOptions(), httpserver.WithTimeout(100*time.Millisecond))...))
+	defer srv.Close()
+	for _, method := range []string{"GET", "POST"} {
+		req, _ := http.NewRequest(method, srv.URL+"/todos", nil)
+		req.Header.Set("X-Api-Key", DevAPIKey)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Status int    `json:"status"`
+			Code   string `json:"code"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusGatewayTimeout || resp.Header.Get("Content-Type") != "application/problem+json" || err != nil || p.Status != 504 {
+			t.Errorf("%s /todos over a stalled store = %d %s %+v (%v); want a 504 problem", method, resp.StatusCode, resp.Header.Get("Content-Type"), p, err)
+		}
+		select {
+		case err := <-s.ended:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("the stalled store call ended with %v, want context.DeadlineExceeded", err)
+			}
+		default:
+			t.Errorf("%s /todos: no store call saw its context end", method)
+		}
+	}
+}
+
+// stallStore blocks every call until its context ends, and reports the
+// context's error on ended.
+type stallStore struct {
+	store.Store
+	ended chan error
+}
+
+func (s *stallStore) stall(ctx context.Context) error {
+	<-ctx.Done()
+	s.ended <- ctx.Err()
+	return &store.Error{Kind: store.ErrUnavailable, Msg: ctx.Err().Error(), Err: ctx.Err()}
+}
+
+func (s *stallStore) Get(ctx context.Context, k store.Key) (*store.Item, error) {
+	return nil, s.stall(ctx)
+}
+
+func (s *stallStore) Put(ctx context.Context, it *store.Item, cond ...store.Condition) (store.Revision, error) {
+	return "", s.stall(ctx)
+}
+
+func (s *stallStore) Update(ctx context.Context, k store.Key, ops []store.FieldOp, cond ...store.Condition) (store.Revision, error) {
+	return "", s.stall(ctx)
+}
+
+func (s *stallStore) UpdateItem(ctx context.Context, k store.Key, ops []store.FieldOp, cond ...store.Condition) (*store.Item, error) {
+	return nil, s.stall(ctx)
+}
+
+func (s *stallStore) Delete(ctx context.Context, k store.Key, cond ...store.Condition) error {
+	return s.stall(ctx)
+}
+
+func (s *stallStore) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
+	return nil, s.stall(ctx)
+}
+
+func (s *stallStore) WriteMany(ctx context.Context, writes []store.Write) error {
+	return s.stall(ctx)
+}
+
+func (s *stallStore) Atomic(ctx context.Context, writes []store.Write) error {
+	return s.stall(ctx)
+}
+
+func (s *stallStore) Query(ctx context.Context, q store.Query) (*store.Page, error) {
+	return nil, s.stall(ctx)
 }
