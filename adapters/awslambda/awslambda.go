@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/event"
 )
 
 // Platform is the handler.Invocation.Platform this adapter reports.
@@ -32,8 +33,10 @@ var started atomic.Bool
 //
 // A Handler is safe for concurrent use.
 type Handler struct {
-	h handler.Handler
-	o options
+	h      handler.Handler
+	o      options
+	app    *event.App // h, when it is an event.App
+	appErr error      // the App's declaration errors
 }
 
 var _ lambda.Handler = (*Handler)(nil)
@@ -44,7 +47,14 @@ func NewHandler(h handler.Handler, opts ...Option) *Handler {
 	if h == nil {
 		panic("awslambda: NewHandler: nil handler")
 	}
-	return &Handler{h: h, o: newOptions(opts)}
+	lh := &Handler{h: h, o: newOptions(opts)}
+	if app, ok := event.FromHandler(h); ok {
+		lh.app = app
+		if err := app.Err(); err != nil {
+			lh.appErr = fmt.Errorf("awslambda: the app's declarations are invalid: %w", err)
+		}
+	}
+	return lh
 }
 
 // Start serves h as a Lambda function: it hooks a [NewHandler] into
@@ -64,6 +74,8 @@ func Start(h handler.Handler, opts ...Option) {
 
 // Invoke decodes the HTTP event in payload, serves it through
 // handler.Serve and returns the encoded response event of the same shape.
+// When the Handler serves an [event.App], SQS events and schedules go to
+// its consumers and schedules instead (see the package doc's "Triggers").
 //
 // A handler's error or panic becomes a problem response, never an error
 // here. Invoke returns an error (which fails the invocation) only for a
@@ -75,6 +87,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			out, err = nil, h.internalPanic(ctx, v)
 		}
 	}()
+	if h.app != nil {
+		return h.invokeApp(ctx, payload)
+	}
 	shape, r, resp, err := h.serve(ctx, payload)
 	if err != nil {
 		return nil, err

@@ -31,6 +31,38 @@
 // split; cookies arrive from cookies[] and leave through cookies[] (2.0,
 // Function URLs) or multiValueHeaders (1.0, ALB).
 //
+// # Triggers
+//
+// A handler that is an [event.App] also serves the App's consumers and
+// schedules, in the same binary, dispatched by the event's shape:
+//
+//   - An SQS event (an event source mapping with FunctionResponseTypes
+//     ReportBatchItemFailures) is decoded record by record; each record goes
+//     to the consumer its queue ARN picks ([event.App.ConsumerFor]) through
+//     [event.Deliver], and the answer is {"batchItemFailures":[...]}
+//     naming exactly the messages whose handler returned an error or
+//     panicked. On a FIFO queue (ARN ending in ".fifo") delivery stops at
+//     the first failure, which is reported with every later record, so the
+//     group's order holds. A record that cannot be decoded (a member of the
+//     wrong type, a bad count or timestamp) fails alone; a record without a
+//     messageId that fails, or JSON that is not valid, fails the invocation
+//     (and so the batch), since batchItemFailures could not name it. A queue
+//     without a consumer fails the invocation with [ErrNotServed] naming it.
+//     Message.Attributes holds the String and Number message attributes and
+//     the AWSTraceHeader, MessageGroupId and MessageDeduplicationId system
+//     attributes; DeliveryCount is ApproximateReceiveCount, EnqueuedAt is
+//     SentTimestamp.
+//   - An EventBridge rule's "Scheduled Event" fires the schedule named like
+//     the rule (the last segment of resources[0]) with Tick.Time the event's
+//     time. EventBridge Scheduler delivers only the input the schedule
+//     sets, so set it to {"schedule":"NAME","scheduledTime":"<aws.scheduler.scheduled-time>"}.
+//     A tick is PastDue when it arrives more than [PastDueAfter] late. A
+//     failed tick fails the invocation, which EventBridge retries.
+//   - Any other event kind (S3, SNS, DynamoDB streams, other EventBridge
+//     events) fails with [ErrNotServed] naming what was seen.
+//
+// The invocation's deadline is the context's deadline.
+//
 // # Base path
 //
 // Request.BasePath is what was removed from the path the client requested

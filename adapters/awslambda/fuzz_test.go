@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
 // FuzzDecodeEvent checks that decoding never panics, refuses what
@@ -46,8 +47,12 @@ func FuzzDecodeEvent(f *testing.F) {
 	}
 	f.Add([]byte(`{"version":"2.0","rawPath":"/a\u00e9\ud83d\ude00","requestContext":{"http":{"method":"GET"}},"body":"aGk=","isBase64Encoded":true}`))
 	f.Add([]byte(`{"httpMethod":"GET","path":"/%2F%zz","requestContext":{"elb":{}},"multiValueQueryStringParameters":{"a":["1","2"]}}`))
+	f.Add([]byte(`{"Records":[{"messageId":"a","body":"caf\u00e9","attributes":{"ApproximateReceiveCount":"2","SentTimestamp":"1"},"messageAttributes":{"k":{"stringValue":"v","dataType":"String"}},"eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:r:1:q.fifo"},{"messageId":"b","body":7}]}`))
+	f.Add([]byte(`{"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.events","time":"2026-01-01T00:00:00Z","resources":["arn:aws:events:r:1:rule/repair"],"detail":{}}`))
+	f.Add([]byte(`{"schedule":"repair","scheduledTime":"2026-01-01T00:00:00Z"}`))
 	o := newOptions([]Option{WithMaxBodyBytes(1 << 20)})
 	f.Fuzz(func(t *testing.T, payload []byte) {
+		checkTrigger(t, payload)
 		var r handler.Request
 		shape, herr, err := decodeEvent(payload, &r, &o)
 		if err != nil {
@@ -121,7 +126,7 @@ func checkBody(t *testing.T, got []byte, body string, b64 bool) {
 }
 
 // compared are the members the differential check reads.
-var compared = []string{"rawPath", "rawQueryString", "body", "isBase64Encoded", "httpMethod", "requestContext", "http", "method"}
+var compared = []string{"Records", "messageId", "eventSource", "eventSourceARN", "rawPath", "rawQueryString", "body", "isBase64Encoded", "httpMethod", "requestContext", "http", "method"}
 
 // exactKeys reports whether no object key in v differs from a compared
 // member only by case.
@@ -146,4 +151,48 @@ func exactKeys(v any) bool {
 		}
 	}
 	return true
+}
+
+// checkTrigger checks the SQS and EventBridge decoder: it never panics,
+// refuses what encoding/json refuses, and agrees with encoding/json's
+// events.SQSEvent on the IDs, bodies and queues of the records it found
+// well formed.
+func checkTrigger(t *testing.T, payload []byte) {
+	b := &sqsBatch{}
+	d := &scanner{jsonscan.New(string(payload))}
+	tr, err := sniffTrigger(d, b)
+	if err != nil {
+		return
+	}
+	if !json.Valid(payload) {
+		t.Fatalf("trigger decoder accepted invalid JSON as %v", tr.kind)
+	}
+	for _, r := range b.records {
+		if r.err != nil && !errors.Is(r.err, ErrMalformedEvent) {
+			t.Fatalf("record error %v does not wrap ErrMalformedEvent", r.err)
+		}
+		if r.err == nil && (r.msg.ID == "" || r.msg.Queue == "" || r.msg.DeliveryCount < 0) {
+			t.Fatalf("a record without ID or queue was accepted: %+v", r.msg)
+		}
+	}
+	if tr.kind != kindSQS || !utf8.Valid(payload) {
+		return
+	}
+	var tree any
+	if json.Unmarshal(payload, &tree) != nil || !exactKeys(tree) {
+		return
+	}
+	var ev events.SQSEvent
+	if json.Unmarshal(payload, &ev) != nil {
+		return
+	}
+	if len(ev.Records) != len(b.records) {
+		t.Fatalf("%d records, encoding/json says %d", len(b.records), len(ev.Records))
+	}
+	for i, r := range b.records {
+		e := ev.Records[i]
+		if r.msg.ID != e.MessageId || string(r.msg.Body) != e.Body || r.msg.Queue != e.EventSourceARN {
+			t.Fatalf("record %d: %q %q %q, encoding/json says %q %q %q", i, r.msg.ID, r.msg.Body, r.msg.Queue, e.MessageId, e.Body, e.EventSourceARN)
+		}
+	}
 }

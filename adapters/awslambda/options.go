@@ -2,6 +2,7 @@ package awslambda
 
 import (
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 )
@@ -31,10 +32,11 @@ type options struct {
 	maxHeaderBytes int
 	streaming      bool
 	lambdaOptions  []lambda.Option
+	now            func() time.Time
 }
 
 func newOptions(opts []Option) options {
-	o := options{maxHeaderBytes: DefaultMaxHeaderBytes}
+	o := options{maxHeaderBytes: DefaultMaxHeaderBytes, now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -130,4 +132,14 @@ func WithStreaming() Option {
 // lambda.WithEnableSIGTERM).
 func WithLambdaOptions(opts ...lambda.Option) Option {
 	return func(o *options) { o.lambdaOptions = append(o.lambdaOptions, opts...) }
+}
+
+// WithClock sets the clock that decides whether a scheduled event is
+// late (event.Tick.PastDue); the default (and nil) is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
 }

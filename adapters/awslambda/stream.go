@@ -35,9 +35,19 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 			rd, err = nil, h.internalPanic(ctx, v)
 		}
 	}()
+	if h.appErr != nil {
+		return nil, h.appErr
+	}
 	shape, r, resp, err := h.serve(ctx, payload)
 	if err != nil {
-		return nil, err
+		if h.app == nil || !errors.Is(err, ErrNotHTTPEvent) {
+			return nil, err
+		}
+		out, err := h.invokeTrigger(ctx, payload, err)
+		if err != nil {
+			return nil, err
+		}
+		return &bufferedReply{Reader: bytes.NewReader(out)}, nil
 	}
 	if shape != shapeFunctionURL {
 		return &bufferedReply{Reader: bytes.NewReader(h.encode(ctx, shape, r, resp))}, nil
