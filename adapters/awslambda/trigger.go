@@ -23,11 +23,11 @@ var ErrNotServed = errors.New("awslambda: event not served")
 type triggerKind uint8
 
 const (
-	notTrigger   triggerKind = iota
-	kindSQS                  // {"Records":[{"eventSource":"aws:sqs",...}]}
-	kindRecords              // Records of another source (S3, SNS, DynamoDB, Kinesis, ...)
-	kindSchedule             // EventBridge "Scheduled Event", or a Scheduler input naming a schedule
-	kindEventBridge          // another EventBridge event
+	notTrigger      triggerKind = iota
+	kindSQS                     // {"Records":[{"eventSource":"aws:sqs",...}]}
+	kindRecords                 // Records of another source (S3, SNS, DynamoDB, Kinesis, ...)
+	kindSchedule                // EventBridge "Scheduled Event", or a Scheduler input naming a schedule
+	kindEventBridge             // another EventBridge event
 )
 
 // firstKeyIs reports whether payload is an object whose first member is
