@@ -308,9 +308,11 @@ func (h *Handler) serveSQS(ctx context.Context, b *sqsBatch) ([]byte, error) {
 			// invocation has it (and the batch) redelivered.
 			return nil, fmt.Errorf("%w: a record without messageId failed: %v", ErrMalformedEvent, err)
 		}
-		if err != errFIFOStopped {
-			handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "awslambda: message failed; reported in batchItemFailures",
-				slog.String("messageId", r.msg.ID), slog.String("queue", r.msg.Queue), slog.String("error", err.Error()))
+		if r.err != nil {
+			// The handler's own failures are its to log (the logging
+			// middleware does); a record the adapter refused is logged here.
+			handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "awslambda: malformed SQS record failed; reported in batchItemFailures",
+				slog.String("messageId", r.msg.ID), slog.String("queue", r.msg.Queue), slog.String("error", r.err.Error()))
 		}
 		if r.fifo {
 			stopped = true
