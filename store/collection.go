@@ -57,6 +57,18 @@ func (c *Collection[T]) Put(ctx context.Context, e Entry[T], cond ...Condition) 
 	return c.s.Put(ctx, &Item{Key: e.Key, Data: data, ExpiresAt: e.ExpiresAt}, cond...)
 }
 
+// PutOp returns the Write that puts e under the condition, if given, for
+// Store.Atomic or Store.WriteMany (or an idempotent commit of several
+// writes); see PutOp. It fails if e.Value does not encode as a JSON
+// object.
+func (c *Collection[T]) PutOp(e Entry[T], cond ...Condition) (Write, error) {
+	data, err := encodeValue(e.Value)
+	if err != nil {
+		return Write{}, err
+	}
+	return PutOp(&Item{Key: e.Key, Data: data, ExpiresAt: e.ExpiresAt}, cond...), nil
+}
+
 // Update applies ops to the entry at key; see Store.Update. Field paths are
 // the JSON names of T's fields.
 func (c *Collection[T]) Update(ctx context.Context, key Key, ops []FieldOp, cond ...Condition) (Revision, error) {

@@ -138,7 +138,9 @@ func (c Config) Wrap(s store.Store, opts ...Option) (handler.Handler, error) {
 	app := New(instrumented, opts...)
 	protected := handler.Chain(app, auth,
 		middleware.RateLimit(middleware.NewStoreLimiter(instrumented, c.RateLimit, time.Minute, middleware.LimiterPrefix("ratelimit/")), middleware.ByIdentity),
-		middleware.Idempotency(instrumented, middleware.IdempotencyPrefix("idempotency/")))
+		// Keys are recorded in the caller's partition, beside the todos,
+		// so that a write and its key's record commit together.
+		middleware.Idempotency(instrumented, middleware.IdempotencyPartition(user)))
 	// GET /healthz needs no credentials and costs no store call.
 	root := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		if r.Path == "/healthz" {

@@ -23,6 +23,19 @@
 // an API key named "alice" and a token whose subject is "alice" are
 // different users), and one user can never see another's todos. A request
 // without an identity is answered 401.
+//
+// # Retries
+//
+// POST, PATCH and DELETE take an Idempotency-Key header (see
+// middleware.Idempotency): a client may retry a request with the same key
+// after a timeout or a 5xx, and its effect happens once. The handler
+// commits its write and the key's record, with the response to replay, in
+// one atomic write in the caller's partition (middleware.CommitIdempotent),
+// so the todo and the record cannot disagree whatever fails. That
+// response is recorded before the store assigns the todo's new revision:
+// it carries no ETag (GET the todo for one); without a key the answer has
+// one. The records' sort keys begin with "idempotency/" and todo IDs with
+// a digit below 8, so the list never shows them.
 package todo
 
 import (
@@ -75,6 +88,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 type api struct {
+	store store.Store
 	todos *store.Collection[Todo]
 	now   func() time.Time
 	ids   idGen
@@ -82,7 +96,7 @@ type api struct {
 
 // New returns the to-do API over s.
 func New(s store.Store, opts ...Option) handler.Handler {
-	a := &api{todos: store.NewCollection[Todo](s), now: time.Now}
+	a := &api{store: s, todos: store.NewCollection[Todo](s), now: time.Now}
 	for _, o := range opts {
 		o(a)
 	}
@@ -149,18 +163,52 @@ func (a *api) create(ctx context.Context, r *handler.Request) (*handler.Response
 	}
 	now := a.now().UTC()
 	t := Todo{ID: a.ids.next(), Title: *in.Title, Due: in.Due, CreatedAt: now, UpdatedAt: now}
-	rev, err := a.todos.Put(ctx, store.Entry[Todo]{Key: store.Key{Partition: u, Sort: t.ID}, Value: t}, store.IfNotExists())
+	w, err := a.todos.PutOp(store.Entry[Todo]{Key: store.Key{Partition: u, Sort: t.ID}, Value: t}, store.IfNotExists())
 	if err != nil {
 		return nil, err
 	}
-	resp, err := jsonWithETag(http.StatusCreated, t, rev)
+	return a.commit(ctx, w, func(rev store.Revision) (*handler.Response, error) {
+		resp, err := jsonWithETag(http.StatusCreated, t, rev)
+		if err != nil {
+			return nil, err
+		}
+		// The client's path to the todo: behind a stage, a base path
+		// mapping or a route prefix, the platform or the adapter cut
+		// r.BasePath from r.Path.
+		resp.Header.Set("Location", r.BasePath+"/todos/"+t.ID)
+		return resp, nil
+	})
+}
+
+// commit applies w and answers with answer(the new revision). For a
+// request with an Idempotency-Key, w and the key's record, carrying the
+// answer, are committed together (middleware.CommitIdempotent), and the
+// answer, made before the write, has no revision: answer gets "".
+func (a *api) commit(ctx context.Context, w store.Write, answer func(store.Revision) (*handler.Response, error)) (*handler.Response, error) {
+	if middleware.Idempotent(ctx) {
+		resp, err := answer("")
+		if err != nil {
+			return nil, err
+		}
+		if err := middleware.CommitIdempotent(ctx, a.store, []store.Write{w}, resp); err != nil {
+			return nil, err
+		}
+		return resp, nil
+	}
+	var rev store.Revision
+	var err error
+	switch w.Kind {
+	case store.WritePut:
+		rev, err = a.store.Put(ctx, w.Item, w.Condition)
+	case store.WriteDelete:
+		err = a.store.Delete(ctx, w.Key, w.Condition)
+	default:
+		panic("todo: commit of a write that is neither a put nor a delete")
+	}
 	if err != nil {
 		return nil, err
 	}
-	// The client's path to the todo: behind a stage, a base path mapping or
-	// a route prefix, the platform or the adapter cut r.BasePath from r.Path.
-	resp.Header.Set("Location", r.BasePath+"/todos/"+t.ID)
-	return resp, nil
+	return answer(rev)
 }
 
 func (a *api) list(ctx context.Context, r *handler.Request) (*handler.Response, error) {
@@ -169,7 +217,9 @@ func (a *api) list(ctx context.Context, r *handler.Request) (*handler.Response, 
 		return nil, err
 	}
 	qv := r.Query()
-	q := store.Query{Partition: u, Limit: DefaultPageSize, Cursor: qv.Get("cursor")}
+	// Todo IDs begin with a digit from 0 to 7; idempotency records share
+	// the partition under sort keys beginning with a letter.
+	q := store.Query{Partition: u, Sort: store.SortLess("8"), Limit: DefaultPageSize, Cursor: qv.Get("cursor")}
 	if s := qv.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPageSize {
@@ -256,7 +306,13 @@ func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response,
 			t.Done = *in.Done
 		}
 		t.UpdatedAt = a.now().UTC()
-		rev, err := a.todos.Put(ctx, store.Entry[Todo]{Key: k, Value: t}, store.IfRevision(e.Revision))
+		w, err := a.todos.PutOp(store.Entry[Todo]{Key: k, Value: t}, store.IfRevision(e.Revision))
+		if err != nil {
+			return nil, err
+		}
+		resp, err := a.commit(ctx, w, func(rev store.Revision) (*handler.Response, error) {
+			return jsonWithETag(http.StatusOK, t, rev)
+		})
 		if errors.Is(err, store.ErrRevisionMismatch) {
 			if conditional {
 				return nil, stale()
@@ -271,7 +327,7 @@ func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response,
 		if err != nil {
 			return nil, err
 		}
-		return jsonWithETag(http.StatusOK, t, rev)
+		return resp, nil
 	}
 }
 
@@ -292,7 +348,9 @@ func (a *api) delete(ctx context.Context, r *handler.Request) (*handler.Response
 		}
 		cond = store.IfRevision(e.Revision)
 	}
-	err = a.todos.Delete(ctx, k, cond)
+	resp, err := a.commit(ctx, store.DeleteOp(k, cond), func(store.Revision) (*handler.Response, error) {
+		return &handler.Response{Status: http.StatusNoContent}, nil
+	})
 	switch {
 	case errors.Is(err, store.ErrRevisionMismatch) && cond.Kind() == store.CondExists:
 		return nil, notFound()
@@ -301,7 +359,7 @@ func (a *api) delete(ctx context.Context, r *handler.Request) (*handler.Response
 	case err != nil:
 		return nil, err
 	}
-	return &handler.Response{Status: http.StatusNoContent}, nil
+	return resp, nil
 }
 
 // current reads the todo at k and checks the request's If-Match against it.
@@ -377,12 +435,14 @@ func matchETag(ifMatch string, rev store.Revision) bool {
 	return false
 }
 
-// jsonWithETag answers v as JSON with the ETag of rev.
+// jsonWithETag answers v as JSON with the ETag of rev, if not "".
 func jsonWithETag(status int, v any, rev store.Revision) (*handler.Response, error) {
 	resp, err := handler.JSONResponse(status, v)
 	if err != nil {
 		return nil, err
 	}
-	resp.Header.Set("ETag", middleware.RevisionETag(rev))
+	if rev != "" {
+		resp.Header.Set("ETag", middleware.RevisionETag(rev))
+	}
 	return resp, nil
 }

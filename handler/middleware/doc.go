@@ -25,7 +25,9 @@
 //   - [CORS], answering preflights itself.
 //   - [RateLimit] with a [Limiter]: [NewTokenBucket] (per process) or
 //     [NewStoreLimiter] (one budget shared through a store.Store).
-//   - [Idempotency]: Idempotency-Key replays, 409 and 422, in a store.Store.
+//   - [Idempotency]: Idempotency-Key replays, 409 and 422, in a store.Store;
+//     [CommitIdempotent] commits a handler's writes with the key's record, so
+//     the effect happens once whatever fails.
 //   - Validation lives in package handler/middleware/validate (validate.JSON,
 //     validate.Body, validate.Struct: 422 problems listing each invalid
 //     field by JSON pointer), so that importing this package does not link

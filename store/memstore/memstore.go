@@ -81,7 +81,7 @@ type Driver struct {
 	rev   atomic.Uint64
 
 	faultMu sync.Mutex
-	faults  map[Op][]error
+	faults  map[Op][]fault
 	pending atomic.Int64 // faults queued, so calls skip faultMu when 0
 }
 
@@ -127,41 +127,84 @@ const (
 	OpQuery     Op = "query"
 )
 
+// fault is one injected failure: its kind, and whether the call is applied
+// before it fails (an answer lost on the way back).
+type fault struct {
+	kind  error
+	after bool
+}
+
 // FailNext makes the next n calls of op fail with an error of kind (for
 // example store.ErrThrottled or store.ErrUnavailable) before doing
 // anything. For OpWriteMany every write of the call gets the error.
-// Faults add up: FailNext(op, 2, a) then FailNext(op, 1, b) fails the next
-// three calls with a, a, b.
-func (d *Driver) FailNext(op Op, n int, kind error) {
+// Faults add up, with those of [Driver.LoseAnswerNext]: FailNext(op, 2, a)
+// then FailNext(op, 1, b) fails the next three calls with a, a, b.
+func (d *Driver) FailNext(op Op, n int, kind error) { d.inject(op, n, fault{kind: kind}) }
+
+// LoseAnswerNext makes the next n calls of op do their work and then fail
+// with an error of kind, as a call whose answer was lost on the way back
+// does (a timeout or a dropped connection after the database applied the
+// write): the write happened, but the caller is told it failed. kind is
+// usually store.ErrUnavailable. A call that fails on its own (a condition
+// that does not hold) returns its own error.
+func (d *Driver) LoseAnswerNext(op Op, n int, kind error) {
+	d.inject(op, n, fault{kind: kind, after: true})
+}
+
+func (d *Driver) inject(op Op, n int, f fault) {
 	d.faultMu.Lock()
 	defer d.faultMu.Unlock()
 	if d.faults == nil {
-		d.faults = make(map[Op][]error)
+		d.faults = make(map[Op][]fault)
 	}
 	for range n {
-		d.faults[op] = append(d.faults[op], kind)
+		d.faults[op] = append(d.faults[op], f)
 	}
 	d.pending.Add(int64(max(n, 0)))
 }
 
-// fault returns the injected error for this call of op, if any.
-func (d *Driver) fault(op Op) error {
+// fault returns the injected error for this call of op, if any, before
+// the call is applied; after is the error to return once it is applied.
+func (d *Driver) fault(op Op) (before, after error) {
 	if d.pending.Load() == 0 {
-		return nil
+		return nil, nil
 	}
 	d.faultMu.Lock()
 	defer d.faultMu.Unlock()
 	q := d.faults[op]
 	if len(q) == 0 {
-		return nil
+		return nil, nil
 	}
 	d.faults[op] = q[1:]
 	d.pending.Add(-1)
-	e := &store.Error{Kind: q[0], Msg: "injected fault"}
-	if q[0] == store.ErrThrottled {
+	e := &store.Error{Kind: q[0].kind, Msg: "injected fault"}
+	if q[0].after {
+		e.Msg = "injected fault: the answer was lost after the call was applied"
+		return nil, e
+	}
+	if q[0].kind == store.ErrThrottled {
 		e.RetryAfter = time.Millisecond
 	}
-	return e
+	return e, nil
+}
+
+// readFault returns the injected error for this read of op, if any: a
+// read has nothing to apply, so a lost answer fails it as a refusal does.
+func (d *Driver) readFault(op Op) error {
+	before, after := d.fault(op)
+	if before != nil {
+		return before
+	}
+	return after
+}
+
+// lost returns after in place of a call's own nil error, for a fault that
+// loses the answer of an applied call.
+func lost(err, after error) error {
+	if err == nil {
+		return after
+	}
+	return err
 }
 
 func (d *Driver) newRev() store.Revision {
@@ -222,7 +265,7 @@ func (d *Driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, err
 	}
-	if err := d.fault(OpGet); err != nil {
+	if err := d.readFault(OpGet); err != nil {
 		return nil, err
 	}
 	d.mu.RLock()
@@ -239,7 +282,7 @@ func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 	if err := checkCtx(ctx); err != nil {
 		return nil, err
 	}
-	if err := d.fault(OpGetMany); err != nil {
+	if err := d.readFault(OpGetMany); err != nil {
 		return nil, err
 	}
 	found := make([]entry, len(keys))
@@ -320,10 +363,15 @@ func (d *Driver) Put(ctx context.Context, item *store.Item, cond store.Condition
 	if err := checkCtx(ctx); err != nil {
 		return "", err
 	}
-	if err := d.fault(OpPut); err != nil {
+	before, after := d.fault(OpPut)
+	if before != nil {
+		return "", before
+	}
+	rev, err := d.put(item, cond, now)
+	if err = lost(err, after); err != nil {
 		return "", err
 	}
-	return d.put(item, cond, now)
+	return rev, nil
 }
 
 func (d *Driver) put(item *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
@@ -342,11 +390,15 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 	if err := checkCtx(ctx); err != nil {
 		return "", err
 	}
-	if err := d.fault(OpUpdate); err != nil {
-		return "", err
+	before, after := d.fault(OpUpdate)
+	if before != nil {
+		return "", before
 	}
 	e, err := d.update(key, ops, cond, now)
-	return e.rev, err
+	if err = lost(err, after); err != nil {
+		return "", err
+	}
+	return e.rev, nil
 }
 
 // UpdateItem implements store.Driver.
@@ -354,11 +406,12 @@ func (d *Driver) UpdateItem(ctx context.Context, key store.Key, ops []store.Fiel
 	if err := checkCtx(ctx); err != nil {
 		return nil, err
 	}
-	if err := d.fault(OpUpdate); err != nil {
-		return nil, err
+	before, after := d.fault(OpUpdate)
+	if before != nil {
+		return nil, before
 	}
 	e, err := d.update(key, ops, cond, now)
-	if err != nil {
+	if err = lost(err, after); err != nil {
 		return nil, err
 	}
 	return e.item(key), nil
@@ -380,10 +433,11 @@ func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
-	if err := d.fault(OpDelete); err != nil {
-		return err
+	before, after := d.fault(OpDelete)
+	if before != nil {
+		return before
 	}
-	return d.delete(key, cond, now)
+	return lost(d.delete(key, cond, now), after)
 }
 
 func (d *Driver) delete(key store.Key, cond store.Condition, now time.Time) error {
@@ -411,9 +465,10 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 		}
 		return errs
 	}
-	if err := d.fault(OpWriteMany); err != nil {
+	before, after := d.fault(OpWriteMany)
+	if before != nil {
 		for i := range writes {
-			fail(i, err)
+			fail(i, before)
 		}
 		return errs
 	}
@@ -427,7 +482,7 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 		case store.WriteDelete:
 			err = d.delete(w.Key, w.Condition, now)
 		}
-		if err != nil {
+		if err = lost(err, after); err != nil {
 			fail(i, err)
 		}
 	}
@@ -440,8 +495,9 @@ func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
-	if err := d.fault(OpAtomic); err != nil {
-		return err
+	before, after := d.fault(OpAtomic)
+	if before != nil {
+		return before
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -463,7 +519,7 @@ func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time
 	for i, w := range writes {
 		d.set(w.Key, planned[i])
 	}
-	return nil
+	return after
 }
 
 // Query implements store.Driver.
@@ -471,7 +527,7 @@ func (d *Driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item
 	if err := checkCtx(ctx); err != nil {
 		return nil, false, err
 	}
-	if err := d.fault(OpQuery); err != nil {
+	if err := d.readFault(OpQuery); err != nil {
 		return nil, false, err
 	}
 	type hit struct {

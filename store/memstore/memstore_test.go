@@ -50,6 +50,46 @@ func TestFailNext(t *testing.T) {
 	}
 }
 
+func TestLoseAnswerNext(t *testing.T) {
+	ctx := context.Background()
+	d := memstore.NewDriver()
+	s := store.NewStore(d)
+	k := store.Key{Partition: "p", Sort: "a"}
+	d.LoseAnswerNext(memstore.OpPut, 1, store.ErrUnavailable)
+	if _, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"v": 1}}); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Put with its answer lost: %v; want ErrUnavailable", err)
+	}
+	if it, err := s.Get(ctx, k); err != nil || it.Data["v"] != int64(1) {
+		t.Fatalf("the Put whose answer was lost was not applied: %v, %v", it, err)
+	}
+	// A call that fails on its own keeps its error.
+	d.LoseAnswerNext(memstore.OpPut, 1, store.ErrUnavailable)
+	if _, err := s.Put(ctx, &store.Item{Key: k}, store.IfNotExists()); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("refused Put with a lost-answer fault: %v; want ErrAlreadyExists", err)
+	}
+	k2 := store.Key{Partition: "p", Sort: "b"}
+	d.LoseAnswerNext(memstore.OpAtomic, 1, store.ErrUnavailable)
+	err := s.Atomic(ctx, []store.Write{store.DeleteOp(k), store.PutOp(&store.Item{Key: k2, Data: map[string]any{}})})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Atomic with its answer lost: %v", err)
+	}
+	if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Atomic not applied: %v", err)
+	}
+	d.LoseAnswerNext(memstore.OpDelete, 1, store.ErrUnavailable)
+	if err := s.Delete(ctx, k2); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Delete with its answer lost: %v", err)
+	}
+	if _, err := s.Get(ctx, k2); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Delete not applied: %v", err)
+	}
+	// A read has nothing to apply: the fault fails it.
+	d.LoseAnswerNext(memstore.OpGet, 1, store.ErrUnavailable)
+	if _, err := d.Get(ctx, k2); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Get with a lost-answer fault: %v", err)
+	}
+}
+
 func TestCopies(t *testing.T) {
 	ctx := context.Background()
 	s := memstore.New()
