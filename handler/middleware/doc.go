@@ -34,6 +34,11 @@
 //     the validator.
 //   - [BodyLimit] (413), [Timeout] (504), [ConditionalGET] (ETag, 304) and
 //     [CacheControl].
+//   - For message consumers and schedules (package handler/event), the
+//     observability middleware in their shapes: [LogMessages], [LogTicks],
+//     [TraceMessages] (a consumer span in the sender's trace), [TraceTicks],
+//     [MessageMetrics] and [TickMetrics]; install them with
+//     event.App.UseMessages and UseTicks.
 //
 // Constructors that read configuration accept it in the form an
 // environment variable holds: ParseKeys takes "name:key,...", AllowOrigins,
