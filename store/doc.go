@@ -16,11 +16,12 @@
 // order, page by page, with an opaque cursor. [Collection] maps Go structs
 // to items through their JSON tags.
 //
-// Backends implement the small [Driver] interface; [NewStore] wraps a
-// driver in the portable Store that validates arguments, normalises data,
-// enforces the limits, seals cursors, hides expired items and retries
-// throttled calls, once for every backend. Package store/storetest is the
-// conformance suite every driver passes.
+// Backends implement the small Driver interface of package
+// [github.com/anyfunc/anyfunc/store/driver], whose NewStore wraps a driver
+// in the portable Store that validates arguments, normalises data, enforces
+// the limits, seals cursors, hides expired items and retries throttled
+// calls, once for every backend. Applications never need that package.
+// Package store/storetest is the conformance suite every driver passes.
 //
 // # URLs
 //

@@ -11,7 +11,7 @@ import (
 // Stores returned by the backends' Open functions and by [Open] validate
 // every argument, enforce the limits documented on [Item] and [Key], hide
 // expired items, seal query cursors, and retry throttled calls, in the same
-// way on every backend (see [NewStore]). All methods are safe for
+// way on every backend (see package store/driver's NewStore). All methods are safe for
 // concurrent use.
 type Store interface {
 	// Get returns the item at key, or an error satisfying ErrNotFound if
@@ -127,15 +127,16 @@ type Item struct {
 
 // Condition makes a write conditional. The zero Condition is "always".
 type Condition struct {
-	kind     condKind
+	kind     ConditionKind
 	revision Revision
 }
 
-type condKind uint8
+// ConditionKind is what a Condition requires; backends switch on it.
+type ConditionKind uint8
 
 // The condition kinds, as reported by Condition.Kind.
 const (
-	CondNone condKind = iota
+	CondNone ConditionKind = iota
 	CondNotExists
 	CondExists
 	CondRevision
@@ -156,7 +157,7 @@ func IfRevision(r Revision) Condition { return Condition{kind: CondRevision, rev
 
 // Kind returns the condition's kind: CondNone, CondNotExists, CondExists or
 // CondRevision.
-func (c Condition) Kind() condKind { return c.kind }
+func (c Condition) Kind() ConditionKind { return c.kind }
 
 // Revision returns the revision of an IfRevision condition.
 func (c Condition) Revision() Revision { return c.revision }
@@ -257,8 +258,8 @@ func itemKey(it *Item) Key {
 	return it.Key
 }
 
-// firstCond returns the only condition; more than one is reported by
-// validation, which sees the marker kind.
+// firstCond returns the only condition; more than one gives a Condition of
+// a kind no constructor makes, which the portable Store refuses.
 func firstCond(c []Condition) Condition {
 	switch len(c) {
 	case 0:
@@ -269,7 +270,7 @@ func firstCond(c []Condition) Condition {
 	return Condition{kind: condTooMany}
 }
 
-const condTooMany condKind = 255
+const condTooMany ConditionKind = 255
 
 // Query selects items of one partition.
 type Query struct {

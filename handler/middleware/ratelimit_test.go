@@ -10,6 +10,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
@@ -163,7 +164,7 @@ func (c *countingOK) ServeRequest(context.Context, *handler.Request) (*handler.R
 
 func TestStoreLimiterFailure(t *testing.T) {
 	drv := memstore.NewDriver()
-	s := store.NewStore(drv, store.WithRetry(1, 0, 0))
+	s := driver.NewStore(drv, store.WithRetry(1, 0, 0))
 	l := NewStoreLimiter(s, 5, time.Minute)
 	next := &ok{}
 	drv.FailNext(memstore.OpUpdate, 1, store.ErrUnavailable)

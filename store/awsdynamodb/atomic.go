@@ -12,20 +12,20 @@ import (
 	"github.com/anyfunc/anyfunc/store"
 )
 
-// Atomic implements store.Driver with one TransactWriteItems request (the
+// Atomic implements driver.Driver with one TransactWriteItems request (the
 // SDK gives it an idempotency token, so its own retries are safe). When
 // DynamoDB cancels the transaction, the first cancellation reason that is
 // not "None" names the failing write: the error is an *store.OpError with
 // its index.
 //
-// An update whose own conditions fail (see Driver.Update) is applied in Go
+// An update whose own conditions fail (see dynamoDriver.Update) is applied in Go
 // to the item DynamoDB returned with the cancellation, and the transaction
 // is sent again with that write as a put under the item's revision. An
 // update DynamoDB refuses as invalid (in a cancellation reason, or, as
 // moto does, for the whole request) is applied in Go to the item read
 // afresh, the same way: that yields the error of the update at fault, with
 // its index, or a transaction DynamoDB accepts.
-func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time) error {
+func (d *dynamoDriver) Atomic(ctx context.Context, writes []store.Write, now time.Time) error {
 	const op = "atomic"
 	replaced := map[int]store.Write{}
 	for attempt := 0; attempt < d.batchAttempts; attempt++ {
@@ -119,7 +119,7 @@ func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time
 // readUpdate reads the item of update w and returns the put, under the
 // revision read, that applies w's ops to it, or the error that makes them
 // inapplicable.
-func (d *Driver) readUpdate(ctx context.Context, op string, w store.Write, now time.Time) (store.Write, error) {
+func (d *dynamoDriver) readUpdate(ctx context.Context, op string, w store.Write, now time.Time) (store.Write, error) {
 	it, err := d.Get(ctx, w.Key)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Write{}, &store.Error{Kind: store.ErrNotFound, Op: op}
@@ -169,7 +169,7 @@ func reasonError(op string, i int, r types.CancellationReason, err error) error 
 
 // transactItem translates one write, with the same conditions as the
 // single-item operations.
-func (d *Driver) transactItem(w store.Write, now time.Time) (types.TransactWriteItem, error) {
+func (d *dynamoDriver) transactItem(w store.Write, now time.Time) (types.TransactWriteItem, error) {
 	switch w.Kind {
 	case store.WritePut:
 		in, _, err := d.putInput(w.Item, w.Condition, now)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // Option configures Open, OpenDriver, EnsureTable and NewClient.
@@ -50,7 +51,7 @@ func WithHTTPClient(c aws.HTTPClient) Option { return func(o *options) { o.httpC
 // example credentials.NewStaticCredentialsProvider for an emulator.
 func WithCredentials(p aws.CredentialsProvider) Option { return func(o *options) { o.creds = p } }
 
-// WithStoreOptions passes opts to store.NewStore in Open (a clock, a
+// WithStoreOptions passes opts to driver.NewStore in Open (a clock, a
 // cursor secret, retry settings).
 func WithStoreOptions(opts ...store.Option) Option {
 	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
@@ -96,7 +97,7 @@ func (o *options) newClient(ctx context.Context) (*dynamodb.Client, error) {
 		return nil, fmt.Errorf("awsdynamodb: loading the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "no AWS region: set AWS_REGION or use WithRegion"}
+		return nil, configError("no AWS region: set AWS_REGION or use WithRegion")
 	}
 	endpoint, hc := o.endpoint, o.httpClient
 	return dynamodb.NewFromConfig(cfg, func(do *dynamodb.Options) {
@@ -112,32 +113,37 @@ func (o *options) newClient(ctx context.Context) (*dynamodb.Client, error) {
 }
 
 // Open returns the Store of the DynamoDB table named table, which must
-// exist (see EnsureTable): the portable store.Store around the Driver.
+// exist (see EnsureTable): the portable store.Store around the driver
+// OpenDriver returns.
 func Open(ctx context.Context, table string, opts ...Option) (store.Store, error) {
-	d, err := OpenDriver(ctx, table, opts...)
+	d, err := openDriver(ctx, table, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return store.NewStore(d, collect(opts).storeOpts...), nil
+	return driver.NewStore(d, collect(opts).storeOpts...), nil
 }
 
-// OpenDriver returns the bare Driver of table, for store.NewStore and the
-// conformance suite. Applications use Open.
-func OpenDriver(ctx context.Context, table string, opts ...Option) (*Driver, error) {
+// OpenDriver returns the bare driver.Driver of table, for driver.NewStore
+// and the conformance suite; WithStoreOptions does not apply to it.
+// Applications use Open.
+func OpenDriver(ctx context.Context, table string, opts ...Option) (driver.Driver, error) {
+	return openDriver(ctx, table, opts...)
+}
+
+func openDriver(ctx context.Context, table string, opts ...Option) (*dynamoDriver, error) {
 	if table == "" {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "no table name"}
+		return nil, configError("no table name")
 	}
 	o := collect(opts)
 	c, err := o.newClient(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Driver{client: c, table: table, batchAttempts: 10, batchDelay: 25 * time.Millisecond}, nil
+	return &dynamoDriver{client: c, table: table, batchAttempts: 10, batchDelay: 25 * time.Millisecond}, nil
 }
 
-// Driver implements store.Driver on one DynamoDB table. Use it through
-// store.NewStore (Open does that).
-type Driver struct {
+// dynamoDriver implements driver.Driver on one DynamoDB table.
+type dynamoDriver struct {
 	client *dynamodb.Client
 	table  string
 	// batchAttempts bounds the requests in a row that leave keys or
@@ -146,16 +152,10 @@ type Driver struct {
 	batchDelay    time.Duration
 }
 
-var _ store.Driver = (*Driver)(nil)
+var _ driver.Driver = (*dynamoDriver)(nil)
 
-// Client returns the DynamoDB client the driver uses.
-func (d *Driver) Client() *dynamodb.Client { return d.client }
-
-// Table returns the name of the driver's table.
-func (d *Driver) Table() string { return d.table }
-
-// Get implements store.Driver.
-func (d *Driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
+// Get implements driver.Driver.
+func (d *dynamoDriver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      &d.table,
 		Key:            keyAttrs(key),
@@ -180,8 +180,8 @@ func decodeStored(op string, av map[string]types.AttributeValue) (*store.Item, e
 	return it, nil
 }
 
-// Put implements store.Driver.
-func (d *Driver) Put(ctx context.Context, item *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
+// Put implements driver.Driver.
+func (d *dynamoDriver) Put(ctx context.Context, item *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
 	in, rev, err := d.putInput(item, cond, now)
 	if err != nil {
 		return "", mapError("put", err)
@@ -198,7 +198,7 @@ func (d *Driver) Put(ctx context.Context, item *store.Item, cond store.Condition
 	return rev, nil
 }
 
-func (d *Driver) putInput(item *store.Item, cond store.Condition, now time.Time) (*dynamodb.PutItemInput, store.Revision, error) {
+func (d *dynamoDriver) putInput(item *store.Item, cond store.Condition, now time.Time) (*dynamodb.PutItemInput, store.Revision, error) {
 	rev := newRevision()
 	av, err := encodeItem(item, rev)
 	if err != nil {
@@ -237,25 +237,25 @@ func condError(op string, kind store.WriteKind, cond store.Condition, old map[st
 	return e
 }
 
-// Update implements store.Driver: one UpdateItem whose condition requires
+// Update implements driver.Driver: one UpdateItem whose condition requires
 // the item to exist and not to have expired, and holds the conditions the
 // ops need (see exprs.update). When one of those fails, or DynamoDB
 // refuses the update as invalid (it cannot remove a field below a missing
 // parent, which Update defines as doing nothing), updateSlow settles it.
-func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
+func (d *dynamoDriver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
 	_, rev, err := d.update(ctx, key, ops, cond, now, false)
 	return rev, err
 }
 
-// UpdateItem implements store.Driver: Update's one UpdateItem, asking
+// UpdateItem implements driver.Driver: Update's one UpdateItem, asking
 // DynamoDB for the item as written (ReturnValues ALL_NEW).
-func (d *Driver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
+func (d *dynamoDriver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
 	it, _, err := d.update(ctx, key, ops, cond, now, true)
 	return it, err
 }
 
 // update is Update, and also returns the item as written when want.
-func (d *Driver) update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time, want bool) (*store.Item, store.Revision, error) {
+func (d *dynamoDriver) update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time, want bool) (*store.Item, store.Revision, error) {
 	const op = "update"
 	in, rev, err := d.updateInput(key, ops, cond, now)
 	if err != nil {
@@ -309,7 +309,7 @@ func updateCondError(op string, cond store.Condition, old map[string]types.Attri
 	return nil
 }
 
-func (d *Driver) updateInput(key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*dynamodb.UpdateItemInput, store.Revision, error) {
+func (d *dynamoDriver) updateInput(key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*dynamodb.UpdateItemInput, store.Revision, error) {
 	rev := newRevision()
 	e := newExprs()
 	upd, conds, err := e.update(ops, rev)
@@ -338,15 +338,15 @@ func (d *Driver) updateInput(key store.Key, ops []store.FieldOp, cond store.Cond
 	}, rev, nil
 }
 
-// applyOps returns old with ops applied, as store.ApplyFieldOps defines
+// applyOps returns old with ops applied, as driver.ApplyFieldOps defines
 // them, or the error that makes them inapplicable (ErrInvalidArgument, or
 // ErrTooLarge when the result exceeds store.MaxItemSize).
 func applyOps(old *store.Item, ops []store.FieldOp) (*store.Item, error) {
-	data := store.CloneData(old.Data)
-	if err := store.ApplyFieldOps(data, ops); err != nil {
+	data := driver.CloneData(old.Data)
+	if err := driver.ApplyFieldOps(data, ops); err != nil {
 		return nil, err
 	}
-	if n := store.ItemSize(old.Key, data); n > store.MaxItemSize {
+	if n := driver.ItemSize(old.Key, data); n > store.MaxItemSize {
 		return nil, store.Errorf(store.ErrTooLarge, "the updated item is %d bytes (JSON and key); the limit is %d", n, store.MaxItemSize)
 	}
 	return &store.Item{Key: old.Key, Data: data, ExpiresAt: old.ExpiresAt}, nil
@@ -356,7 +356,7 @@ func applyOps(old *store.Item, ops []store.FieldOp) (*store.Item, error) {
 // DynamoDB returned it), applying them in Go (so an inapplicable op gets
 // the same error as on every backend) and writing the result back under
 // the revision it read, reading again if another write came in between.
-func (d *Driver) updateSlow(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time, old map[string]types.AttributeValue) (*store.Item, store.Revision, error) {
+func (d *dynamoDriver) updateSlow(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time, old map[string]types.AttributeValue) (*store.Item, store.Revision, error) {
 	const op = "update"
 	for attempt := 0; attempt < d.batchAttempts; attempt++ {
 		var it *store.Item
@@ -418,8 +418,8 @@ func withOp(op string, err error) error {
 	return mapError(op, err)
 }
 
-// Delete implements store.Driver.
-func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
+// Delete implements driver.Driver.
+func (d *dynamoDriver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
 	in := d.deleteInput(key, cond, now)
 	var optFns []func(*dynamodb.Options)
 	if in.ConditionExpression != nil {
@@ -452,7 +452,7 @@ func (r throttlesOnly) IsErrorRetryable(err error) bool {
 	return errors.As(err, &ae) && isThrottle(ae.ErrorCode()) && r.Retryer.IsErrorRetryable(err)
 }
 
-func (d *Driver) deleteInput(key store.Key, cond store.Condition, now time.Time) *dynamodb.DeleteItemInput {
+func (d *dynamoDriver) deleteInput(key store.Key, cond store.Condition, now time.Time) *dynamodb.DeleteItemInput {
 	e := newExprs()
 	in := &dynamodb.DeleteItemInput{TableName: &d.table, Key: keyAttrs(key)}
 	if c := e.condition(cond, now); c != "" {
@@ -462,13 +462,13 @@ func (d *Driver) deleteInput(key store.Key, cond store.Condition, now time.Time)
 	return in
 }
 
-// Capabilities implements store.Driver.
-func (d *Driver) Capabilities() store.Capabilities {
+// Capabilities implements driver.Driver.
+func (d *dynamoDriver) Capabilities() store.Capabilities {
 	return store.Capabilities{Backend: "awsdynamodb"}
 }
 
-// Close implements store.Driver; the client holds nothing to release.
-func (d *Driver) Close() error { return nil }
+// Close implements driver.Driver; the client holds nothing to release.
+func (d *dynamoDriver) Close() error { return nil }
 
 // EnsureTable creates the table in the layout this package uses (string
 // partition and sort keys, on-demand capacity), waits until it is active,
@@ -535,4 +535,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// configError is the error of a bad configuration: a *store.Error of kind
+// store.ErrInvalidArgument, worded "awsdynamodb: <what is wrong>".
+func configError(format string, args ...any) error {
+	return &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "awsdynamodb: " + fmt.Sprintf(format, args...)}
 }

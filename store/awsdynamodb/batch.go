@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // DynamoDB's batch limits.
@@ -23,7 +24,7 @@ const (
 // backoff waits before batch request number attempt (counted from 1) that
 // follows one leaving work unprocessed: a random delay up to
 // batchDelay·2^(attempt-1), capped at one second.
-func (d *Driver) backoff(ctx context.Context, attempt int) error {
+func (d *dynamoDriver) backoff(ctx context.Context, attempt int) error {
 	ceil := min(d.batchDelay<<min(attempt-1, 20), time.Second)
 	return sleep(ctx, ceil/2+time.Duration(rand.Int64N(int64(ceil/2)+1)))
 }
@@ -47,11 +48,11 @@ func storedOf(key store.Key) stored { return stored{key.Partition, encodeSort(ke
 // maxParallelGets bounds the BatchGetItem requests GetMany has in flight.
 const maxParallelGets = 4
 
-// GetMany implements store.Driver with BatchGetItem, up to 100 keys a
+// GetMany implements driver.Driver with BatchGetItem, up to 100 keys a
 // request, up to maxParallelGets requests at a time. Keys DynamoDB leaves
 // unprocessed are asked again after a backoff; when requests keep leaving
 // keys unprocessed, GetMany gives up with ErrThrottled.
-func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
+func (d *dynamoDriver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
 	out := make([]*store.Item, len(keys))
 	if len(keys) <= maxBatchGet {
 		return out, d.getChunk(ctx, keys, out)
@@ -90,7 +91,7 @@ func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 
 // getChunk reads up to 100 keys into out, asking again for the keys
 // DynamoDB leaves unprocessed.
-func (d *Driver) getChunk(ctx context.Context, keys []store.Key, out []*store.Item) error {
+func (d *dynamoDriver) getChunk(ctx context.Context, keys []store.Key, out []*store.Item) error {
 	const op = "getmany"
 	index := make(map[stored]int, len(keys))
 	ask := make([]map[string]types.AttributeValue, len(keys))
@@ -144,12 +145,12 @@ func batchable(w store.Write) bool {
 // maxParallelWrites bounds the requests WriteMany has in flight.
 const maxParallelWrites = 8
 
-// WriteMany implements store.Driver. Unconditional puts and deletes go
+// WriteMany implements driver.Driver. Unconditional puts and deletes go
 // through BatchWriteItem, 25 a request; the others go one by one; up to
 // maxParallelWrites requests are in flight. Writes to one key keep their
 // order: the n-th write to each key is sent in round n, after the writes
 // of round n-1 are done (one round when the keys are distinct).
-func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
+func (d *dynamoDriver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
 	errs := make([]error, len(writes))
 	var rounds [][]int
 	nth := make(map[stored]int, len(writes))
@@ -177,7 +178,7 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 		var batch []int
 		for _, i := range round {
 			if !batchable(writes[i]) {
-				run(func() { errs[i] = store.ApplyWrite(ctx, d, writes[i], now) })
+				run(func() { errs[i] = driver.ApplyWrite(ctx, d, writes[i], now) })
 				continue
 			}
 			batch = append(batch, i)
@@ -206,7 +207,7 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 // are sent again after a backoff, then fail with ErrThrottled. When
 // DynamoDB refuses the whole request as invalid, the writes are sent one
 // by one, so that each gets its own error rather than its neighbour's.
-func (d *Driver) batchWrite(ctx context.Context, writes []store.Write, idx []int, errs []error, now time.Time) {
+func (d *dynamoDriver) batchWrite(ctx context.Context, writes []store.Write, idx []int, errs []error, now time.Time) {
 	const op = "writemany"
 	byKey := make(map[stored]int, len(idx))
 	reqs := make([]types.WriteRequest, 0, len(idx))
@@ -234,7 +235,7 @@ func (d *Driver) batchWrite(ctx context.Context, writes []store.Write, idx []int
 			if errors.Is(err, store.ErrInvalidArgument) || errors.Is(err, store.ErrTooLarge) {
 				for _, r := range reqs {
 					if i, ok := byKey[requestKey(r)]; ok {
-						errs[i] = store.ApplyWrite(ctx, d, writes[i], now)
+						errs[i] = driver.ApplyWrite(ctx, d, writes[i], now)
 					}
 				}
 				return

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // benchItem is a typical small document: a few scalars, a list, a nested
@@ -47,7 +48,7 @@ func BenchmarkDecodeItem(b *testing.B) {
 // BenchmarkGetMany reads 250 keys from moto: 3 BatchGetItem requests.
 func BenchmarkGetMany(b *testing.B) {
 	d := newDriver(b)
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	var keys []store.Key
 	var writes []store.Write
 	for i := range 250 {

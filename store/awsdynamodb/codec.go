@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // The attributes of an item in the table. They are short because DynamoDB
@@ -28,7 +29,7 @@ const (
 	attrRevision  = "r" // revision, S
 	attrTTL       = "t" // expiry in whole epoch seconds, rounded up: DynamoDB's TTL attribute
 	attrExpires   = "e" // exact expiry in epoch seconds with nanoseconds, N
-	attrSize      = "z" // at least the item's size as store.ItemSize counts it, N
+	attrSize      = "z" // at least the item's size as driver.ItemSize counts it, N
 )
 
 // emptySort stands for the empty sort key, which DynamoDB refuses as a key
@@ -92,7 +93,7 @@ func encodeItem(it *store.Item, rev store.Revision) (map[string]types.AttributeV
 	av := keyAttrs(it.Key)
 	av[attrData] = data
 	av[attrRevision] = &types.AttributeValueMemberS{Value: string(rev)}
-	av[attrSize] = &types.AttributeValueMemberN{Value: strconv.Itoa(store.ItemSize(it.Key, it.Data))}
+	av[attrSize] = &types.AttributeValueMemberN{Value: strconv.Itoa(driver.ItemSize(it.Key, it.Data))}
 	if !it.ExpiresAt.IsZero() {
 		av[attrTTL] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ttlSeconds(it.ExpiresAt), 10)}
 		av[attrExpires] = encodeTime(it.ExpiresAt)

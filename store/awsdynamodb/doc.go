@@ -2,8 +2,8 @@
 // store.Store on one DynamoDB table, through aws-sdk-go-v2.
 //
 // Open returns the portable store (validation, limits, cursors, expiry
-// hiding and retries are done once, in store.NewStore, as on every
-// backend); OpenDriver returns the bare store.Driver for store.NewStore and
+// hiding and retries are done once, in driver.NewStore, as on every
+// backend); OpenDriver returns the bare driver.Driver for driver.NewStore and
 // the conformance suite. The client comes from config.LoadDefaultConfig
 // (region, credentials and settings of the standard AWS chain) and is built
 // once, when the store is opened, then reused; WithEndpoint points it at an
@@ -24,7 +24,7 @@
 //	d          M     the item's data, so no field name can collide with the
 //	                 attributes below (B for compressed data, see below)
 //	r          S     the revision: 96 random bits, new on every write
-//	z          N     the item's size as store.ItemSize counts it, or more
+//	z          N     the item's size as driver.ItemSize counts it, or more
 //	t          N     expiry in epoch seconds, rounded up: the table's TTL
 //	                 attribute, so DynamoDB deletes expired items later
 //	e          N     exact expiry, epoch seconds with nine decimals

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 var ctx = context.Background()
@@ -32,7 +33,7 @@ func put(t *testing.T, s store.Store, p, sk string, data map[string]any) store.R
 // TestRoundTrips counts the HTTP requests each operation makes.
 func TestRoundTrips(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	k := store.Key{Partition: "p", Sort: "a"}
 	check := func(what, op string, want int) {
 		t.Helper()
@@ -104,7 +105,7 @@ func TestRoundTrips(t *testing.T) {
 // short still yields full pages that resume exactly.
 func TestQueryShortPages(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	var writes []store.Write
 	for i := range 200 {
 		writes = append(writes, store.PutOp(&store.Item{Key: store.Key{Partition: "q", Sort: fmt.Sprintf("%03d", i)}, Data: map[string]any{"tenth": i%10 == 0}}))
@@ -149,7 +150,7 @@ func TestQueryShortPages(t *testing.T) {
 // BatchGetItem answers: every item still comes back at its index.
 func TestUnprocessedKeys(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	var keys []store.Key
 	var writes []store.Write
 	for i := range 250 {
@@ -320,7 +321,7 @@ func TestUnprocessedItems(t *testing.T) {
 // wrapping the SDK's error.
 func TestThrottling(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d, store.WithRetry(3, time.Millisecond, time.Millisecond))
+	s := driver.NewStore(d, store.WithRetry(3, time.Millisecond, time.Millisecond))
 	left := 4 // more than the SDK's three attempts: the store retries too
 	ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {
 		if op == "PutItem" && left > 0 {
@@ -389,7 +390,7 @@ func TestThrottling(t *testing.T) {
 // SDK error still reachable.
 func TestAuthErrors(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	s := driver.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
 	k := store.Key{Partition: "auth", Sort: "x"}
 	for _, tc := range []struct{ typ, msg, want string }{
 		{"com.amazon.coral.service#UnrecognizedClientException", "The security token included in the request is invalid.", "refused the credentials"},
@@ -427,7 +428,7 @@ func TestAuthErrors(t *testing.T) {
 // TestConditionErrors checks the kinds of failed conditions, single and
 // in a transaction, and that the SDK error stays reachable.
 func TestConditionErrors(t *testing.T) {
-	s := store.NewStore(newDriver(t))
+	s := driver.NewStore(newDriver(t))
 	rev := put(t, s, "c", "a", map[string]any{"n": 1})
 	put(t, s, "c", "b", nil)
 	k := store.Key{Partition: "c", Sort: "a"}
@@ -474,7 +475,7 @@ func TestConditionErrors(t *testing.T) {
 // TestNestedRemove covers the one Update DynamoDB refuses but the store
 // contract allows: removing a field below a missing parent.
 func TestNestedRemove(t *testing.T) {
-	s := store.NewStore(newDriver(t))
+	s := driver.NewStore(newDriver(t))
 	put(t, s, "n", "", map[string]any{"a": map[string]any{"b": 1, "c": 2}, "s": "x"})
 	k := store.Key{Partition: "n"}
 	if _, err := s.Update(ctx, k, []store.FieldOp{store.Remove("a.b"), store.Remove("x.y"), store.Remove("s.t"), store.Set("z", true)}); err != nil {
@@ -500,7 +501,7 @@ func TestNestedRemove(t *testing.T) {
 // filters them, and Update applies to them by read and conditional write.
 func TestCompressedItems(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	big := strings.Repeat("abc", 135000)
 	k := store.Key{Partition: "z", Sort: "big"}
 	rev := put(t, s, "z", "big", map[string]any{"s": big, "n": 1, "tag": "x", "f": 1.5, "m": map[string]any{"l": []any{nil, true}}})
@@ -571,7 +572,7 @@ func TestCompressedItems(t *testing.T) {
 // it exactly instead of refusing.
 func TestSizeBound(t *testing.T) {
 	d := newDriver(t)
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	k := store.Key{Partition: "b", Sort: "k"}
 	half := strings.Repeat("y", store.MaxItemSize/2-100)
 	put(t, s, "b", "k", map[string]any{"a": half})
@@ -590,8 +591,8 @@ func TestSizeBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	z := out.Item[attrSize].(*types.AttributeValueMemberN).Value
-	if n, _ := strconv.Atoi(z); n < store.ItemSize(k, it.Data) || n > store.MaxItemSize {
-		t.Errorf("size bound %s; the item is %d bytes and the limit %d", z, store.ItemSize(k, it.Data), store.MaxItemSize)
+	if n, _ := strconv.Atoi(z); n < driver.ItemSize(k, it.Data) || n > store.MaxItemSize {
+		t.Errorf("size bound %s; the item is %d bytes and the limit %d", z, driver.ItemSize(k, it.Data), store.MaxItemSize)
 	}
 }
 
@@ -607,7 +608,7 @@ func keysOf(items []*store.Item) []string {
 // batched or not, while writes to other keys go alongside.
 func TestWriteManyOrder(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	k := store.Key{Partition: "o", Sort: "k"}
 	var writes []store.Write
 	writes = append(writes,
@@ -646,7 +647,7 @@ func TestWriteManyOrder(t *testing.T) {
 // and the transaction sent again.
 func TestAtomicValidationReason(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	k := store.Key{Partition: "v", Sort: "k"}
 	put(t, s, "v", "k", map[string]any{"n": 1})
 	var refused atomic.Bool
@@ -685,7 +686,7 @@ func TestAtomicValidationReason(t *testing.T) {
 // not re-sent after such a failure.
 func TestAmbiguousConditionalWrite(t *testing.T) {
 	d, ft := newFakeDriver(t)
-	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	s := driver.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
 	failFirst := func(target string) {
 		done := false
 		ft.setHook(func(op string, body []byte, send func([]byte) (int, []byte, error)) (int, []byte, error) {

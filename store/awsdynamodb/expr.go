@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // exprs builds the expressions of one request. Every attribute name goes
@@ -135,7 +136,7 @@ func (e *exprs) update(ops []store.FieldOp, rev store.Revision) (upd string, con
 				return "", nil, err
 			}
 			sets = append(sets, p+" = "+e.value(av))
-			added += store.ItemSize(store.Key{}, map[string]any{last: op.Value})
+			added += driver.ItemSize(store.Key{}, map[string]any{last: op.Value})
 		case store.OpRemove:
 			removes = append(removes, p)
 		case store.OpIncrement:

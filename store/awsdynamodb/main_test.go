@@ -110,10 +110,10 @@ func newTable(t testing.TB, opts ...Option) string {
 
 // newDriver returns a driver on a fresh table; opts come after the
 // options that reach moto.
-func newDriver(t testing.TB, opts ...Option) *Driver {
+func newDriver(t testing.TB, opts ...Option) *dynamoDriver {
 	t.Helper()
 	name := newTable(t)
-	d, err := OpenDriver(context.Background(), name, append(TestingOptions(), opts...)...)
+	d, err := openDriver(context.Background(), name, append(TestingOptions(), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // maxQueryRequests bounds the Query requests one driver call makes once it
 // holds at least one item; the Store asks again from the last item.
 const maxQueryRequests = 8
 
-// Query implements store.Driver with DynamoDB's Query: the partition and
+// Query implements driver.Driver with DynamoDB's Query: the partition and
 // the sort condition in KeyConditionExpression, the filters and the expiry
 // check in FilterExpression, and q.After as ExclusiveStartKey, so the page
 // resumes exactly after the last item returned whatever was written or
@@ -23,7 +24,7 @@ const maxQueryRequests = 8
 // come back short with more to read: Query then reads on from
 // LastEvaluatedKey until the page is full, and returns early (with more
 // true) only after maxQueryRequests requests that found something.
-func (d *Driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item, bool, error) {
+func (d *dynamoDriver) Query(ctx context.Context, q *driver.Query) ([]*store.Item, bool, error) {
 	const op = "query"
 	in, err := d.queryInput(q)
 	if err != nil {
@@ -58,7 +59,7 @@ func (d *Driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item
 	}
 }
 
-func (d *Driver) queryInput(q *store.DriverQuery) (*dynamodb.QueryInput, error) {
+func (d *dynamoDriver) queryInput(q *driver.Query) (*dynamodb.QueryInput, error) {
 	e := newExprs()
 	key := e.name(attrPartition) + " = " + e.str(q.Partition)
 	s := "" // the sort key's placeholder, only when used: DynamoDB refuses unused names

@@ -3,7 +3,7 @@ package awsdynamodb
 import (
 	"testing"
 
-	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/storetest"
 )
 
@@ -11,5 +11,5 @@ import (
 // table per subtest.
 func TestConformance(t *testing.T) {
 	needMoto(t)
-	storetest.Run(t, func(t *testing.T) store.Driver { return newDriver(t) })
+	storetest.Run(t, func(t *testing.T) driver.Driver { return newDriver(t) })
 }

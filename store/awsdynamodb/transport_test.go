@@ -114,7 +114,7 @@ func throttle() (int, []byte, error) {
 // newFakeDriver returns a driver on a fresh table whose requests go
 // through a fakeTransport. The SDK still makes three attempts, but waits
 // only a millisecond between them: the backoff is not under test.
-func newFakeDriver(t *testing.T) (*Driver, *fakeTransport) {
+func newFakeDriver(t *testing.T) (*dynamoDriver, *fakeTransport) {
 	t.Helper()
 	ft := newFakeTransport()
 	c, err := NewClient(context.Background(), append(TestingOptions(), WithHTTPClient(&http.Client{Transport: ft}))...)

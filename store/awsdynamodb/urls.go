@@ -2,7 +2,6 @@ package awsdynamodb
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"sort"
 	"sync"
@@ -38,10 +37,10 @@ type URLOpener struct {
 func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, error) {
 	table := u.Host
 	if u.Path != "" && u.Path != "/" {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: a DynamoDB URL names a table as its host, without a path", store.RedactURL(u))}
+		return nil, configError("%s: a DynamoDB URL names a table as its host, without a path", store.RedactURL(u))
 	}
 	if table == "" {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: no table name (dynamodb://TABLE)", store.RedactURL(u))}
+		return nil, configError("%s: no table name (dynamodb://TABLE)", store.RedactURL(u))
 	}
 	q := u.Query()
 	var bad []string
@@ -52,7 +51,7 @@ func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, 
 	}
 	if len(bad) > 0 {
 		sort.Strings(bad)
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: unknown parameters %q (known: region, endpoint, ensure)", store.RedactURL(u), bad)}
+		return nil, configError("%s: unknown parameters %q (known: region, endpoint, ensure)", store.RedactURL(u), bad)
 	}
 	ensure := false
 	switch v := q.Get("ensure"); v {
@@ -60,7 +59,7 @@ func (o *URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (store.Store, 
 	case "1", "true":
 		ensure = true
 	default:
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%s: ensure=%q: want 1 or true", store.RedactURL(u), v)}
+		return nil, configError("%s: ensure=%q: want 1 or true", store.RedactURL(u), v)
 	}
 	region, endpoint := q.Get("region"), q.Get("endpoint")
 	c, err := o.client(ctx, region, endpoint)

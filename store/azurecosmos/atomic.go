@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // Atomic applies the writes in one TransactionalBatch (one partition, at
@@ -20,14 +21,14 @@ import (
 // A batch cannot patch, so it is built from the current items: those that
 // an update, an IfExists or IfNotExists condition or an unconditional
 // delete depends on are read first (point reads, in parallel), updates are
-// applied to them with store.ApplyFieldOps, and every operation built on a
+// applied to them with driver.ApplyFieldOps, and every operation built on a
 // read carries If-Match with the etag read (or is a create, for an item
 // that was absent), so the batch commits only if none of those items
 // changed in between; if one did, the whole call starts again. Conditions
 // that the reads already show to fail are reported without sending the
 // batch. An unconditional delete of an absent item is left out of the
 // batch.
-func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time) error {
+func (d *cosmosDriver) Atomic(ctx context.Context, writes []store.Write, now time.Time) error {
 	for range maxTries {
 		err, again := d.atomicOnce(ctx, writes, now)
 		if !again {
@@ -51,7 +52,7 @@ func needsRead(w store.Write) bool {
 func opErr(i int, err error) error { return &store.OpError{Index: i, Err: err} }
 
 // atomicOnce makes one attempt; again reports a lost race.
-func (d *Driver) atomicOnce(ctx context.Context, writes []store.Write, now time.Time) (err error, again bool) {
+func (d *cosmosDriver) atomicOnce(ctx context.Context, writes []store.Write, now time.Time) (err error, again bool) {
 	cur := make([]*doc, len(writes))
 	readErrs := make([]error, len(writes))
 	d.parallel(len(writes), func(i int) {
@@ -138,10 +139,10 @@ func (d *Driver) atomicOnce(ctx context.Context, writes []store.Write, now time.
 			if err != nil {
 				return err, false
 			}
-			if err := store.ApplyFieldOps(it.Data, w.Ops); err != nil {
+			if err := driver.ApplyFieldOps(it.Data, w.Ops); err != nil {
 				return opErr(i, err), false
 			}
-			if n := store.ItemSize(w.Key, it.Data); n > store.MaxItemSize {
+			if n := driver.ItemSize(w.Key, it.Data); n > store.MaxItemSize {
 				return opErr(i, kindError(store.ErrTooLarge, fmt.Sprintf("the updated item is %d bytes; the limit is %d", n, store.MaxItemSize), nil)), false
 			}
 			nd := encodeDoc(it, now)

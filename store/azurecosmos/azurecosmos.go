@@ -23,6 +23,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // EmulatorKey is the well-known account key of the Azure Cosmos DB
@@ -34,17 +35,17 @@ const EmulatorKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8m
 type Option func(*options)
 
 type options struct {
-	endpoint, database, container string
-	key                           string
-	cred                          azcore.TokenCredential
-	client                        *azcosmos.Client
-	httpClient                    *http.Client
-	trustedCert                   []byte // DER
-	certErr                       error
-	ensure                        bool
-	concurrency                   int
-	server                        bool
-	storeOpts                     []store.Option
+	endpoint, database string
+	key                string
+	cred               azcore.TokenCredential
+	client             *azcosmos.Client
+	httpClient         *http.Client
+	trustedCert        []byte // DER
+	certErr            error
+	ensure             bool
+	concurrency        int
+	server             bool
+	storeOpts          []store.Option
 }
 
 // WithEndpoint sets the account endpoint, such as
@@ -54,10 +55,6 @@ func WithEndpoint(endpoint string) Option { return func(o *options) { o.endpoint
 
 // WithDatabase sets the database id.
 func WithDatabase(id string) Option { return func(o *options) { o.database = id } }
-
-// WithContainer sets the container id. The container's partition key path
-// must be PartitionKeyPath ("/pk"); EnsureContainer creates it so.
-func WithContainer(id string) Option { return func(o *options) { o.container = id } }
 
 // WithKey authenticates with an account key (for an emulator, EmulatorKey).
 func WithKey(key string) Option { return func(o *options) { o.key = key } }
@@ -89,11 +86,11 @@ func WithTrustedCertificate(certPEM []byte) Option {
 	return func(o *options) {
 		block, _ := pem.Decode(certPEM)
 		if block == nil || block.Type != "CERTIFICATE" {
-			o.certErr = errors.New("azurecosmos: WithTrustedCertificate: no PEM CERTIFICATE block")
+			o.certErr = configError("WithTrustedCertificate: no PEM CERTIFICATE block")
 			return
 		}
 		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			o.certErr = fmt.Errorf("azurecosmos: WithTrustedCertificate: %w", err)
+			o.certErr = configError("WithTrustedCertificate: %v", err)
 			return
 		}
 		o.trustedCert = block.Bytes
@@ -128,7 +125,7 @@ func WithConcurrency(n int) Option {
 //     operation failed (the driver always reads every operation's status);
 //   - it does not roll back a failed transactional batch: Capabilities
 //     declares CosmosDBServerLimitations;
-//   - it fails point reads of absent items with 500 (Driver.read
+//   - it fails point reads of absent items with 500 (cosmosDriver.read
 //     confirms with a query, on any server);
 //   - it answers 404 without the sub-status 1003 that Cosmos DB sends
 //     when the container or its database does not exist, so that a
@@ -145,12 +142,12 @@ func WithConcurrency(n int) Option {
 func WithCosmosDBServer() Option { return func(o *options) { o.server = true } }
 
 // WithStoreOptions passes options (clock, retries, cursor secret) to
-// store.NewStore.
+// driver.NewStore.
 func WithStoreOptions(opts ...store.Option) Option {
 	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
 }
 
-func collect(opts []Option) (*options, error) {
+func collect(container string, opts []Option) (*options, error) {
 	o := &options{concurrency: 16}
 	for _, opt := range opts {
 		opt(o)
@@ -159,68 +156,77 @@ func collect(opts []Option) (*options, error) {
 	case o.certErr != nil:
 		return nil, o.certErr
 	case o.database == "":
-		return nil, errors.New("azurecosmos: no database (WithDatabase)")
-	case o.container == "":
-		return nil, errors.New("azurecosmos: no container (WithContainer)")
+		return nil, configError("no database (WithDatabase)")
+	case container == "":
+		return nil, configError("no container name")
 	case o.client == nil && o.endpoint == "":
-		return nil, errors.New("azurecosmos: no endpoint (WithEndpoint or WithClient)")
+		return nil, configError("no endpoint (WithEndpoint or WithClient)")
 	case o.client == nil && o.httpClient != nil && o.trustedCert != nil:
-		return nil, errors.New("azurecosmos: WithHTTPClient and WithTrustedCertificate cannot be combined")
+		return nil, configError("WithHTTPClient and WithTrustedCertificate cannot be combined")
 	}
 	return o, nil
 }
 
-// Open returns a store.Store on a Cosmos DB container. It makes no request
-// unless WithEnsureContainer is given.
-func Open(ctx context.Context, opts ...Option) (store.Store, error) {
-	o, err := collect(opts)
-	if err != nil {
-		return nil, err
-	}
-	d, err := openDriver(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	return store.NewStore(d, o.storeOpts...), nil
+// configError is the error of a bad configuration: a *store.Error of kind
+// store.ErrInvalidArgument, worded "azurecosmos: <what is wrong>".
+func configError(format string, args ...any) error {
+	return &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "azurecosmos: " + fmt.Sprintf(format, args...)}
 }
 
-// OpenDriver returns the bare store.Driver that Open wraps with
-// store.NewStore; conformance tests (storetest) use it.
-func OpenDriver(ctx context.Context, opts ...Option) (*Driver, error) {
-	o, err := collect(opts)
+// Open returns a store.Store on the Cosmos DB container named container,
+// whose partition key path must be PartitionKeyPath ("/pk");
+// EnsureContainer creates it so. It makes no request unless
+// WithEnsureContainer is given.
+func Open(ctx context.Context, container string, opts ...Option) (store.Store, error) {
+	o, err := collect(container, opts)
 	if err != nil {
 		return nil, err
 	}
-	return openDriver(ctx, o)
+	d, err := openDriver(ctx, container, o)
+	if err != nil {
+		return nil, err
+	}
+	return driver.NewStore(d, o.storeOpts...), nil
 }
 
-func openDriver(ctx context.Context, o *options) (*Driver, error) {
+// OpenDriver returns the bare driver.Driver that Open wraps with
+// driver.NewStore, for conformance tests (storetest.Run); WithStoreOptions
+// does not apply to it. Applications use Open.
+func OpenDriver(ctx context.Context, container string, opts ...Option) (driver.Driver, error) {
+	o, err := collect(container, opts)
+	if err != nil {
+		return nil, err
+	}
+	return openDriver(ctx, container, o)
+}
+
+func openDriver(ctx context.Context, container string, o *options) (*cosmosDriver, error) {
 	client, err := clientFor(o)
 	if err != nil {
 		return nil, err
 	}
 	if o.ensure {
-		if err := ensureContainer(ctx, client, o.database, o.container); err != nil {
+		if err := ensureContainer(ctx, client, o.database, container); err != nil {
 			return nil, err
 		}
 	}
-	c, err := client.NewContainer(o.database, o.container)
+	c, err := client.NewContainer(o.database, container)
 	if err != nil {
 		return nil, fmt.Errorf("azurecosmos: %w", err)
 	}
-	d := &Driver{c: c, conc: o.concurrency, nestedPatch: !o.server}
+	d := &cosmosDriver{c: c, conc: o.concurrency, nestedPatch: !o.server}
 	if o.server {
 		d.limits = CosmosDBServerLimitations
 	}
 	return d, nil
 }
 
-// EnsureContainer creates the database and the container of opts if they
-// do not exist, the container with partition key path PartitionKeyPath
-// and a default time to live of -1 (per-item ttl on, no default expiry).
-// An existing container is left as it is.
-func EnsureContainer(ctx context.Context, opts ...Option) error {
-	o, err := collect(opts)
+// EnsureContainer creates the database of opts and the container named
+// container if they do not exist, the container with partition key path
+// PartitionKeyPath and a default time to live of -1 (per-item ttl on, no
+// default expiry). An existing container is left as it is.
+func EnsureContainer(ctx context.Context, container string, opts ...Option) error {
+	o, err := collect(container, opts)
 	if err != nil {
 		return err
 	}
@@ -228,7 +234,7 @@ func EnsureContainer(ctx context.Context, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	return ensureContainer(ctx, client, o.database, o.container)
+	return ensureContainer(ctx, client, o.database, container)
 }
 
 func ensureContainer(ctx context.Context, client *azcosmos.Client, database, container string) error {
@@ -269,9 +275,11 @@ var (
 
 // ErrNoCredential is the error of an Open that has no key, no credential
 // and no default credential (SetDefaultCredential) to fall back on.
-var ErrNoCredential = errors.New("azurecosmos: no account key and no Microsoft Entra ID credential: " +
+// It is a *store.Error of kind store.ErrInvalidArgument, as every
+// configuration error of this package.
+var ErrNoCredential error = &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "azurecosmos: no account key and no Microsoft Entra ID credential: " +
 	"use WithKey (or set " + KeyEnv + " for cosmos:// URLs), WithCredential, or import " +
-	"github.com/anyfunc/anyfunc/store/azurecosmos/entraid for azidentity's DefaultAzureCredential")
+	"github.com/anyfunc/anyfunc/store/azurecosmos/entraid for azidentity's DefaultAzureCredential"}
 
 // SetDefaultCredential sets the function that gives the credential of an
 // Open without WithKey, WithCredential or WithClient (and of cosmos:// URLs
@@ -329,7 +337,7 @@ func clientFor(o *options) (*azcosmos.Client, error) {
 	}
 	copts := &azcosmos.ClientOptions{}
 	// The SDK retries these itself, honouring x-ms-retry-after-ms; 500 is
-	// left out (see Driver.read), and the portable Store retries reads
+	// left out (see cosmosDriver.read), and the portable Store retries reads
 	// that still fail.
 	copts.Retry.StatusCodes = []int{http.StatusRequestTimeout, http.StatusTooManyRequests,
 		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
@@ -394,9 +402,8 @@ func pinnedTLS(der []byte) *tls.Config {
 	}
 }
 
-// Driver is the store.Driver of a Cosmos DB container. Applications use
-// the store.Store that Open returns; storetest uses a Driver directly.
-type Driver struct {
+// cosmosDriver is the driver.Driver of a Cosmos DB container.
+type cosmosDriver struct {
 	c      *azcosmos.ContainerClient
 	conc   int
 	limits map[string]string
@@ -404,7 +411,7 @@ type Driver struct {
 	nestedPatch bool
 }
 
-var _ store.Driver = (*Driver)(nil)
+var _ driver.Driver = (*cosmosDriver)(nil)
 
 // CosmosDBServerLimitations are the storetest behaviours that
 // @vercel/cosmosdb-server 1.0.1 does not provide, with the reasons, each
@@ -500,7 +507,7 @@ func (ownerSubStatusPolicy) Do(req *policy.Request) (*http.Response, error) {
 }
 
 // Capabilities reports the backend name and any declared limitations.
-func (d *Driver) Capabilities() store.Capabilities {
+func (d *cosmosDriver) Capabilities() store.Capabilities {
 	c := store.Capabilities{Backend: "azurecosmos"}
 	if len(d.limits) > 0 {
 		c.Limitations = make(map[string]string, len(d.limits))
@@ -512,4 +519,4 @@ func (d *Driver) Capabilities() store.Capabilities {
 }
 
 // Close releases nothing: the client is shared by the process.
-func (d *Driver) Close() error { return nil }
+func (d *cosmosDriver) Close() error { return nil }

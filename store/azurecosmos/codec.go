@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // The properties of a Cosmos DB item that this package writes. User data
@@ -25,7 +26,7 @@ const (
 	dataField    = "d"   // the user document
 	expField     = "exp" // expiry, Unix milliseconds (absent: no expiry)
 	ttlField     = "ttl" // Cosmos DB's per-item time to live, in seconds
-	sizeField    = "sz"  // an upper bound of store.ItemSize of the item
+	sizeField    = "sz"  // an upper bound of driver.ItemSize of the item
 	bigIntPrefix = "\x00i"
 
 	// PartitionKeyPath is the partition key path of the containers this
@@ -95,7 +96,7 @@ func encodeDoc(it *store.Item, now time.Time) *doc {
 		PK:   it.Key.Partition,
 		SK:   sortValue(it.Key.Sort),
 		Data: encodeMap(it.Data),
-		Size: store.ItemSize(it.Key, it.Data),
+		Size: driver.ItemSize(it.Key, it.Data),
 	}
 	if !it.ExpiresAt.IsZero() {
 		exp := it.ExpiresAt.UnixMilli()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // sortFromID reverses itemID for ids that are not hashed.
@@ -79,7 +80,7 @@ func TestSQLString(t *testing.T) {
 }
 
 func TestBuildQuery(t *testing.T) {
-	sql, params := buildQuery(&store.DriverQuery{
+	sql, params := buildQuery(&driver.Query{
 		Partition: `p" OR 1=1`, Sort: store.SortBetweenKeys("a", "b"), Descending: true, Limit: 5,
 		Filters: []store.Filter{{Path: []string{`x"]`, "y"}, Value: "v"}}, After: "az", HasAfter: true, Now: time.UnixMilli(42),
 	})
@@ -119,12 +120,12 @@ func TestURLOptions(t *testing.T) {
 		"cosmos://acct/db/c?cert_file=/does/not/exist",
 	} {
 		u, _ := url.Parse(bad)
-		if _, err := urlOptions(u); err == nil {
+		if _, _, err := urlOptions(u); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}
 	u, _ := url.Parse("cosmos://acct/db/todos?endpoint=https://127.0.0.1:8081/&key=emulator&ensure=true")
-	opts, err := urlOptions(u)
+	container, opts, err := urlOptions(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +133,11 @@ func TestURLOptions(t *testing.T) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.endpoint != "https://127.0.0.1:8081/" || o.database != "db" || o.container != "todos" || o.key != EmulatorKey || !o.ensure {
+	if o.endpoint != "https://127.0.0.1:8081/" || o.database != "db" || container != "todos" || o.key != EmulatorKey || !o.ensure {
 		t.Errorf("options %+v", o)
 	}
 	u, _ = url.Parse("cosmos://acct/db/todos")
-	opts, _ = urlOptions(u)
+	_, opts, _ = urlOptions(u)
 	o = options{}
 	for _, opt := range opts {
 		opt(&o)

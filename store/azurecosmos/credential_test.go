@@ -22,7 +22,7 @@ func (fakeCredential) GetToken(context.Context, policy.TokenRequestOptions) (azc
 func TestDefaultCredential(t *testing.T) {
 	t.Cleanup(func() { SetDefaultCredential(nil) })
 	open := func(endpoint string) error {
-		_, err := Open(context.Background(), WithEndpoint(endpoint), WithDatabase("db"), WithContainer("c"))
+		_, err := Open(context.Background(), "c", WithEndpoint(endpoint), WithDatabase("db"))
 		return err
 	}
 	SetDefaultCredential(nil)
@@ -48,8 +48,7 @@ func TestDefaultCredential(t *testing.T) {
 	}
 	// A key needs no default credential.
 	SetDefaultCredential(nil)
-	if _, err := Open(context.Background(), WithEndpoint("https://127.0.0.1:1/key/"), WithDatabase("db"),
-		WithContainer("c"), WithKey(EmulatorKey)); err != nil {
+	if _, err := Open(context.Background(), "c", WithEndpoint("https://127.0.0.1:1/key/"), WithDatabase("db"), WithKey(EmulatorKey)); err != nil {
 		t.Errorf("with a key: %v", err)
 	}
 }

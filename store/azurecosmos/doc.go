@@ -4,9 +4,9 @@
 // A store.Store is one container. Open it with Open, or through store.Open
 // with a cosmos:// URL after importing this package:
 //
-//	s, err := azurecosmos.Open(ctx,
+//	s, err := azurecosmos.Open(ctx, "todos",
 //		azurecosmos.WithEndpoint("https://ACCOUNT.documents.azure.com:443/"),
-//		azurecosmos.WithDatabase("app"), azurecosmos.WithContainer("todos"))
+//		azurecosmos.WithDatabase("app"))
 //
 // Authentication is an account key (WithKey) or a Microsoft Entra ID
 // token credential (WithCredential, or the default set with
@@ -76,7 +76,7 @@
 //   - WriteMany: the writes in parallel, one error per write.
 //   - Atomic: one TransactionalBatch, built from point reads of the items
 //     it depends on, each operation guarded by If-Match (see
-//     Driver.Atomic).
+//     cosmosDriver.Atomic).
 //   - Query: one parameterised SQL query per page:
 //     SELECT * FROM c WHERE c.pk = @p0 AND <sort-key condition> AND
 //     <not expired> AND <filters> ORDER BY c.sk. Every value is a

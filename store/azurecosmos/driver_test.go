@@ -20,14 +20,15 @@ import (
 
 	"github.com/anyfunc/anyfunc/internal/emulator"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // openCounted opens a portable Store on a fresh container whose item
 // requests ct counts (and may answer instead of the server).
-func openCounted(t *testing.T, ct *countingTransport, opts ...store.Option) (store.Store, *Driver) {
+func openCounted(t *testing.T, ct *countingTransport, opts ...store.Option) (store.Store, *cosmosDriver) {
 	t.Helper()
 	d := newTestDriver(t, WithHTTPClient(testHTTPClient(ct)), func(o *options) { o.trustedCert = nil })
-	return store.NewStore(d, opts...), d
+	return driver.NewStore(d, opts...), d
 }
 
 func TestRoundTrips(t *testing.T) {
@@ -304,7 +305,7 @@ func TestErrors(t *testing.T) {
 		}
 		return nil
 	}
-	ps := store.NewStore(d, store.WithRetry(3, time.Millisecond, time.Millisecond))
+	ps := driver.NewStore(d, store.WithRetry(3, time.Millisecond, time.Millisecond))
 	before = ct.docs.Load()
 	if _, err := ps.Get(ctx, key); err != nil {
 		t.Errorf("Get after a 503: %v", err)
@@ -345,13 +346,13 @@ func TestCosmosDBServerGaps(t *testing.T) {
 	t.Run("point read of an absent item answers 500", func(t *testing.T) {
 		_, err := d.c.ReadItem(ctx, pk, "absent", nil)
 		if statusOf(err) != http.StatusInternalServerError {
-			t.Errorf("ReadItem of an absent item: %v; the server used to answer 500 (Driver.read works around it)", err)
+			t.Errorf("ReadItem of an absent item: %v; the server used to answer 500 (cosmosDriver.read works around it)", err)
 		}
 	})
 
 	t.Run("batch without per-operation partition keys fails", func(t *testing.T) {
-		plain, err := OpenDriver(ctx, WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM),
-			WithDatabase("anyfunc"), WithContainer(d.c.ID()))
+		plain, err := openTestDriver(ctx, d.c.ID(), WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM),
+			WithDatabase("anyfunc"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,8 +400,8 @@ func TestCosmosDBServerGaps(t *testing.T) {
 	})
 
 	t.Run("a missing container answers 404 without sub-status", func(t *testing.T) {
-		plain, err := OpenDriver(ctx, WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM),
-			WithDatabase("anyfunc"), WithContainer(fmt.Sprintf("absent%d", containerSeq.Add(1))))
+		plain, err := openTestDriver(ctx, fmt.Sprintf("absent%d", containerSeq.Add(1)), WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM),
+			WithDatabase("anyfunc"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -500,11 +501,11 @@ func TestOpenURL(t *testing.T) {
 		t.Errorf("Get: %v, %v", it, err)
 	}
 	// A second EnsureContainer is a no-op; the container is as documented.
-	opts := []Option{WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM), WithDatabase("anyfunc"), WithContainer(name)}
-	if err := EnsureContainer(ctx, opts...); err != nil {
+	opts := []Option{WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM), WithDatabase("anyfunc")}
+	if err := EnsureContainer(ctx, name, opts...); err != nil {
 		t.Fatal(err)
 	}
-	d, err := OpenDriver(ctx, opts...)
+	d, err := openTestDriver(ctx, name, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,8 +525,8 @@ func TestOpenURL(t *testing.T) {
 func TestTLSTrust(t *testing.T) {
 	emulator.Need(t, spec, launchErr)
 	ctx := context.Background()
-	base := []Option{WithEndpoint(endpoint), WithKey(EmulatorKey), WithDatabase("anyfunc"), WithContainer("tls")}
-	d, err := OpenDriver(ctx, base...)
+	base := []Option{WithEndpoint(endpoint), WithKey(EmulatorKey), WithDatabase("anyfunc")}
+	d, err := OpenDriver(ctx, "tls", base...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,7 +534,7 @@ func TestTLSTrust(t *testing.T) {
 	if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("Get without WithTrustedCertificate: %v; want a certificate error", err)
 	}
-	if _, err := OpenDriver(ctx, append(base, WithTrustedCertificate([]byte("not a certificate")))...); err == nil {
+	if _, err := OpenDriver(ctx, "tls", append(base, WithTrustedCertificate([]byte("not a certificate")))...); err == nil {
 		t.Error("WithTrustedCertificate accepted garbage")
 	}
 	other := pinnedTLS([]byte("another certificate"))
@@ -670,12 +671,12 @@ func TestMissingContainer(t *testing.T) {
 	newTestDriver(t) // creates the database
 	ctx := context.Background()
 	for _, db := range []string{"anyfunc", fmt.Sprintf("nodb%d", os.Getpid())} {
-		d, err := OpenDriver(ctx, WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM),
-			WithDatabase(db), WithContainer(fmt.Sprintf("absent%d", containerSeq.Add(1))), WithCosmosDBServer())
+		d, err := OpenDriver(ctx, fmt.Sprintf("absent%d", containerSeq.Add(1)), WithEndpoint(endpoint), WithKey(EmulatorKey), WithTrustedCertificate(certPEM),
+			WithDatabase(db), WithCosmosDBServer())
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+		s := driver.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
 		key := store.Key{Partition: "p", Sort: "k"}
 		put := func(cond ...store.Condition) error {
 			_, err := s.Put(ctx, &store.Item{Key: key, Data: map[string]any{"a": 1}}, cond...)

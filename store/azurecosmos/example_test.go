@@ -32,13 +32,12 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	s, err := azurecosmos.Open(ctx,
+	s, err := azurecosmos.Open(ctx, "todos",
 		azurecosmos.WithEndpoint("https://127.0.0.1:8081/"),
 		azurecosmos.WithKey(azurecosmos.EmulatorKey),
 		azurecosmos.WithTrustedCertificate(cert),
 		azurecosmos.WithCosmosDBServer(),
 		azurecosmos.WithDatabase("app"),
-		azurecosmos.WithContainer("todos"),
 		azurecosmos.WithEnsureContainer(),
 	)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/internal/emulator"
-	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/storetest"
 )
 
@@ -78,7 +78,7 @@ var containerSeq atomic.Int64
 
 // newTestDriver returns a driver on a fresh container; extra options are
 // applied last.
-func newTestDriver(t testing.TB, extra ...Option) *Driver {
+func newTestDriver(t testing.TB, extra ...Option) *cosmosDriver {
 	t.Helper()
 	emulator.Need(t, spec, launchErr)
 	name := fmt.Sprintf("c%d_%d", os.Getpid(), containerSeq.Add(1))
@@ -87,11 +87,10 @@ func newTestDriver(t testing.TB, extra ...Option) *Driver {
 		WithKey(EmulatorKey),
 		WithTrustedCertificate(certPEM),
 		WithDatabase("anyfunc"),
-		WithContainer(name),
 		WithEnsureContainer(),
 		WithCosmosDBServer(),
 	}, extra...)
-	d, err := OpenDriver(context.Background(), opts...)
+	d, err := openTestDriver(context.Background(), name, opts...)
 	if err != nil {
 		t.Fatalf("OpenDriver: %v", err)
 	}
@@ -100,5 +99,15 @@ func newTestDriver(t testing.TB, extra ...Option) *Driver {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Driver { return newTestDriver(t) })
+	storetest.Run(t, func(t *testing.T) driver.Driver { return newTestDriver(t) })
+}
+
+// openTestDriver is OpenDriver returning the concrete driver, whose
+// container client tests use.
+func openTestDriver(ctx context.Context, container string, opts ...Option) (*cosmosDriver, error) {
+	o, err := collect(container, opts)
+	if err != nil {
+		return nil, err
+	}
+	return openDriver(ctx, container, o)
 }

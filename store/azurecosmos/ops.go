@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // maxTries bounds the read-then-conditional-write loops that lose a race
@@ -38,7 +39,7 @@ func contention(op string) error {
 // cosmosdb-server 1.0.1 fails point reads of absent items with 500
 // ("Cannot read properties of undefined") instead of 404, and on Cosmos DB
 // a 500 is a transient failure the query may get past.
-func (d *Driver) read(ctx context.Context, key store.Key) (*doc, error) {
+func (d *cosmosDriver) read(ctx context.Context, key store.Key) (*doc, error) {
 	resp, err := d.c.ReadItem(ctx, pkOf(key), itemID(key.Sort), nil)
 	if isStatus(err, http.StatusInternalServerError) {
 		return d.readByQuery(ctx, key, err)
@@ -60,7 +61,7 @@ func (d *Driver) read(ctx context.Context, key store.Key) (*doc, error) {
 	return dc, nil
 }
 
-func (d *Driver) readByQuery(ctx context.Context, key store.Key, readErr error) (*doc, error) {
+func (d *cosmosDriver) readByQuery(ctx context.Context, key store.Key, readErr error) (*doc, error) {
 	pager := d.c.NewQueryItemsPager("SELECT * FROM c WHERE c."+pkField+" = @pk AND c."+idField+" = @id", pkOf(key),
 		&azcosmos.QueryOptions{QueryParameters: []azcosmos.QueryParameter{
 			{Name: "@pk", Value: key.Partition}, {Name: "@id", Value: itemID(key.Sort)},
@@ -82,7 +83,7 @@ func (d *Driver) readByQuery(ctx context.Context, key store.Key, readErr error) 
 }
 
 // Get reads one item with one point read.
-func (d *Driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
+func (d *cosmosDriver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	dc, err := d.read(ctx, key)
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func mismatch(msg string, cause error) error {
 // IfNotExists, ReplaceItem with If-Match for IfRevision, and a read then a
 // ReplaceItem with If-Match for IfExists (and for IfNotExists when an
 // expired item is in the way).
-func (d *Driver) Put(ctx context.Context, it *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
+func (d *cosmosDriver) Put(ctx context.Context, it *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
 	dc := encodeDoc(it, now)
 	body, err := json.Marshal(dc)
 	if err != nil {
@@ -232,7 +233,7 @@ func patchable(ops []store.FieldOp, nested bool) (azcosmos.PatchOperations, bool
 		switch op.Kind {
 		case store.OpSet:
 			p.AppendSet(path, encodeValue(op.Value))
-			growth += store.ItemSize(store.Key{}, map[string]any{last: op.Value})
+			growth += driver.ItemSize(store.Key{}, map[string]any{last: op.Value})
 		case store.OpRemove:
 			p.AppendRemove(path)
 		case store.OpIncrement:
@@ -241,7 +242,7 @@ func patchable(ops []store.FieldOp, nested bool) (azcosmos.PatchOperations, bool
 				return p, false
 			}
 			p.AppendIncrement(path, delta)
-			growth += store.ItemSize(store.Key{}, map[string]any{last: int64(0)}) + 25
+			growth += driver.ItemSize(store.Key{}, map[string]any{last: int64(0)}) + 25
 			f := conditionRef(op.Path)
 			// |f| <= 2^53 - 2^k with 2^k >= |delta| implies |f + delta| <=
 			// 2^53; rounding the delta up to a power of two keeps the
@@ -294,11 +295,11 @@ func conditionRef(path []string) string {
 // sets a field under a missing or non-map parent, or increments a
 // non-number (which includes integers beyond ±2^53, stored as strings);
 // Update then applies the operations by read-modify-write
-// (store.ApplyFieldOps and ReplaceItem with If-Match), which gives the
+// (driver.ApplyFieldOps and ReplaceItem with If-Match), which gives the
 // contract's result or its ErrInvalidArgument. Operations that one patch
 // cannot carry (more than 10, float increments, huge deltas) go that way
 // from the start.
-func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
+func (d *cosmosDriver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
 	it, err := d.UpdateItem(ctx, key, ops, cond, now)
 	if err != nil {
 		return "", err
@@ -306,9 +307,9 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 	return it.Revision, nil
 }
 
-// UpdateItem implements store.Driver: Update, whose patch answers with the
+// UpdateItem implements driver.Driver: Update, whose patch answers with the
 // item as written (and whose read-modify-write has it at hand).
-func (d *Driver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
+func (d *cosmosDriver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
 	var ifMatch *azcore.ETag
 	if cond.Kind() == store.CondRevision {
 		etag, expired := parseRevision(cond.Revision(), now)
@@ -347,7 +348,7 @@ func (d *Driver) UpdateItem(ctx context.Context, key store.Key, ops []store.Fiel
 	return d.updateByReplace(ctx, key, ops, cond, now)
 }
 
-func (d *Driver) updateByReplace(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
+func (d *cosmosDriver) updateByReplace(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
 	for range maxTries {
 		cur, err := d.read(ctx, key)
 		if err != nil {
@@ -365,10 +366,10 @@ func (d *Driver) updateByReplace(ctx context.Context, key store.Key, ops []store
 		if err != nil {
 			return nil, err
 		}
-		if err := store.ApplyFieldOps(it.Data, ops); err != nil {
+		if err := driver.ApplyFieldOps(it.Data, ops); err != nil {
 			return nil, err
 		}
-		if n := store.ItemSize(key, it.Data); n > store.MaxItemSize {
+		if n := driver.ItemSize(key, it.Data); n > store.MaxItemSize {
 			return nil, kindError(store.ErrTooLarge, fmt.Sprintf("the updated item is %d bytes; the limit is %d", n, store.MaxItemSize), nil)
 		}
 		nd := encodeDoc(it, now)
@@ -397,7 +398,7 @@ func (d *Driver) updateByReplace(ctx context.Context, key store.Key, ops []store
 
 // Delete removes an item: DeleteItem, with If-Match for IfRevision, and
 // after a read (to see expiry) for IfExists.
-func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
+func (d *cosmosDriver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
 	pk, id := pkOf(key), itemID(key.Sort)
 	switch cond.Kind() {
 	case store.CondNone:
@@ -445,7 +446,7 @@ func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition
 }
 
 // parallel runs f(i) for i in [0, n) with at most d.conc calls at once.
-func (d *Driver) parallel(n int, f func(i int)) {
+func (d *cosmosDriver) parallel(n int, f func(i int)) {
 	sem := make(chan struct{}, d.conc)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -461,7 +462,7 @@ func (d *Driver) parallel(n int, f func(i int)) {
 
 // GetMany reads the keys with parallel point reads (the SDK version in use
 // has no ReadMany; point reads cost 1 RU each, the cheapest read there is).
-func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
+func (d *cosmosDriver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
 	out := make([]*store.Item, len(keys))
 	errs := make([]error, len(keys))
 	d.parallel(len(keys), func(i int) {
@@ -484,7 +485,7 @@ func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 // in parallel, and writes to the same item one after another in their
 // order (as memstore does), so that [Put k, Delete k] leaves k absent and
 // [Put k IfNotExists, Update k] updates the item just created.
-func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
+func (d *cosmosDriver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
 	var chains [][]int // write indexes per key, in order
 	chainOf := make(map[store.Key]int, len(writes))
 	for i, w := range writes {
@@ -503,7 +504,7 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 	errs := make([]error, len(writes))
 	d.parallel(len(chains), func(c int) {
 		for _, i := range chains[c] {
-			errs[i] = store.ApplyWrite(ctx, d, writes[i], now)
+			errs[i] = driver.ApplyWrite(ctx, d, writes[i], now)
 		}
 	})
 	for _, err := range errs {

@@ -10,15 +10,16 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
-// buildQuery turns a DriverQuery into parameterised SQL. Every value
+// buildQuery turns a driver.Query into parameterised SQL. Every value
 // (partition, sort-key operands, the resume point, the time, filter
 // values) is a parameter; field names, which SQL cannot take as
 // parameters, are written as string literals in which every character
 // other than an ASCII letter, digit or underscore is a \u escape, so no
 // field name can end the literal.
-func buildQuery(q *store.DriverQuery) (string, []azcosmos.QueryParameter) {
+func buildQuery(q *driver.Query) (string, []azcosmos.QueryParameter) {
 	var sql strings.Builder
 	var params []azcosmos.QueryParameter
 	param := func(v any) string {
@@ -100,7 +101,7 @@ func sqlString(s string) string {
 // at most q.Limit items. It resumes after q.After by a sort-key bound in
 // the SQL rather than a continuation token, which is exact under inserts
 // and deletes between pages.
-func (d *Driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item, bool, error) {
+func (d *cosmosDriver) Query(ctx context.Context, q *driver.Query) ([]*store.Item, bool, error) {
 	sql, params := buildQuery(q)
 	pager := d.c.NewQueryItemsPager(sql, azcosmos.NewPartitionKeyString(q.Partition), &azcosmos.QueryOptions{
 		QueryParameters: params,

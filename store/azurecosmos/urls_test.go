@@ -24,7 +24,7 @@ func TestURLEnsure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts, err := urlOptions(u)
+		container, opts, err := urlOptions(u)
 		if (err == nil) != tc.ok {
 			t.Errorf("%q: err = %v, want ok %v", tc.query, err, tc.ok)
 			continue
@@ -32,7 +32,7 @@ func TestURLEnsure(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		o, err := collect(opts)
+		o, err := collect(container, opts)
 		if err != nil {
 			t.Fatalf("%q: %v", tc.query, err)
 		}
@@ -50,7 +50,7 @@ func TestURLKeyNotEchoed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = urlOptions(u)
+	_, _, err = urlOptions(u)
 	if err == nil {
 		t.Fatal("a key other than emulator was accepted")
 	}
@@ -85,7 +85,7 @@ func TestURLErrorsHideSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = urlOptions(u)
+		_, _, err = urlOptions(u)
 		if err == nil {
 			t.Errorf("%s: no error", raw)
 			continue
@@ -96,11 +96,11 @@ func TestURLErrorsHideSecrets(t *testing.T) {
 	}
 	// What helps and is not secret is still said.
 	u, _ := url.Parse("cosmos://acct/db?key=" + secret)
-	if _, err := urlOptions(u); err == nil || !strings.Contains(err.Error(), "cosmos://acct/db:") {
+	if _, _, err := urlOptions(u); err == nil || !strings.Contains(err.Error(), "cosmos://acct/db:") {
 		t.Errorf("wrong path: %v; want the URL without its query", err)
 	}
 	u, _ = url.Parse("cosmos://acct/db/c?bogus=1")
-	if _, err := urlOptions(u); err == nil || !strings.Contains(err.Error(), `"bogus"`) {
+	if _, _, err := urlOptions(u); err == nil || !strings.Contains(err.Error(), `"bogus"`) {
 		t.Errorf("unknown parameter: %v; want its name", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/gcpfirestore"
 )
 
@@ -18,7 +19,7 @@ func BenchmarkUpdate(b *testing.B) {
 		size int
 	}{{"cache=on", gcpfirestore.DefaultCacheSize}, {"cache=off", 0}} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := store.NewStore(newDriver(b, gcpfirestore.WithCacheSize(bc.size)))
+			s := driver.NewStore(newDriver(b, gcpfirestore.WithCacheSize(bc.size)))
 			ctx := context.Background()
 			k := store.Key{Partition: "bench", Sort: "counter"}
 			if _, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 0, "title": "a counter"}}); err != nil {
@@ -37,7 +38,7 @@ func BenchmarkUpdate(b *testing.B) {
 
 // BenchmarkGetPut measures the one-RPC operations against the emulator.
 func BenchmarkGetPut(b *testing.B) {
-	s := store.NewStore(newDriver(b))
+	s := driver.NewStore(newDriver(b))
 	ctx := context.Background()
 	k := store.Key{Partition: "bench", Sort: "item"}
 	it := &store.Item{Key: k, Data: map[string]any{"title": "write docs", "done": false, "tags": []any{"a", "b"}}}

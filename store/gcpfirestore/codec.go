@@ -14,6 +14,7 @@ import (
 
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -219,7 +220,7 @@ func decodeValue(v *pb.Value) (any, error) {
 		if err := dec.Decode(&l); err != nil {
 			return nil, fmt.Errorf("a bytes value is not an encoded list: %w", err)
 		}
-		return store.NormalizeValue(l)
+		return driver.NormalizeValue(l)
 	case *pb.Value_ArrayValue:
 		out := make([]any, len(v.ArrayValue.GetValues()))
 		for i, e := range v.ArrayValue.GetValues() {

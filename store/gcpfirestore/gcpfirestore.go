@@ -4,9 +4,7 @@
 // package: the higher-level firestore.Client cannot put a precondition on
 // a whole-document write, which IfRevision needs to be one write).
 //
-//	s, err := gcpfirestore.Open(ctx,
-//		gcpfirestore.WithProject("my-project"),
-//		gcpfirestore.WithCollection("todos"))
+//	s, err := gcpfirestore.Open(ctx, "todos", gcpfirestore.WithProject("my-project"))
 //
 // or, with this package imported, store.Open(ctx, "firestore://my-project/todos").
 //
@@ -51,7 +49,7 @@
 // update_time precondition instead); IfExists writes under an update_time
 // precondition on the document as read (or as cached, see below).
 //
-// Update applies the field operations with [store.ApplyFieldOps] to the
+// Update applies the field operations with [driver.ApplyFieldOps] to the
 // current document and writes the result in one Commit under a
 // precondition on the update_time it started from, retrying if another
 // writer got there first. It does not use Firestore's field transforms:
@@ -146,6 +144,7 @@ import (
 
 	vkit "cloud.google.com/go/firestore/apiv1"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -155,13 +154,12 @@ import (
 // DefaultDatabase is the ID of a project's default Firestore database.
 const DefaultDatabase = "(default)"
 
-// Option configures Open and NewDriver.
+// Option configures Open and OpenDriver.
 type Option func(*options)
 
 type options struct {
 	project    string
 	database   string
-	collection string
 	clientOpts []option.ClientOption
 	dialOpts   []grpc.DialOption
 	storeOpts  []store.Option
@@ -183,10 +181,6 @@ func WithProject(id string) Option { return func(o *options) { o.project = id } 
 
 // WithDatabase sets the Firestore database ID (DefaultDatabase by default).
 func WithDatabase(id string) Option { return func(o *options) { o.database = id } }
-
-// WithCollection sets the collection that holds the items (required): a
-// collection ID, or a path to a subcollection ("users/alice/todos").
-func WithCollection(path string) Option { return func(o *options) { o.collection = path } }
 
 // WithClientOptions adds options for the Firestore API client
 // (credentials, endpoint, ...). The store then has its own client, which
@@ -214,34 +208,36 @@ func WithClient(c *vkit.Client) Option { return func(o *options) { o.client = c 
 // never a wrong write.
 func WithCacheSize(bytes int) Option { return func(o *options) { o.cacheSize = bytes } }
 
-// WithStoreOptions passes options to store.NewStore (clock, cursor secret,
+// WithStoreOptions passes options to driver.NewStore (clock, cursor secret,
 // retries).
 func WithStoreOptions(opts ...store.Option) Option {
 	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
 }
 
-// Open returns a Store over a Firestore collection. Without
-// WithClientOptions, WithGRPCDialOptions or WithClient, it uses the
+// Open returns a Store over the Firestore collection at collection: a
+// collection ID, or a path to a subcollection ("users/alice/todos").
+// Without WithClientOptions, WithGRPCDialOptions or WithClient, it uses the
 // process's shared API client for the project and database, created on
 // first use; see the package documentation for the layout and costs.
-func Open(ctx context.Context, opts ...Option) (store.Store, error) {
+func Open(ctx context.Context, collection string, opts ...Option) (store.Store, error) {
 	o := newOptions(opts)
-	d, err := newDriver(ctx, o)
+	d, err := newDriver(ctx, collection, o)
 	if err != nil {
 		return nil, err
 	}
-	return store.NewStore(d, o.storeOpts...), nil
+	return driver.NewStore(d, o.storeOpts...), nil
 }
 
-// NewDriver returns the bare store.Driver that Open wraps with
-// store.NewStore, for conformance tests (storetest.Run) and for callers
-// that build the Store themselves. WithStoreOptions is ignored.
-func NewDriver(ctx context.Context, opts ...Option) (store.Driver, error) {
-	return newDriver(ctx, newOptions(opts))
+// OpenDriver returns the bare driver.Driver that Open wraps with
+// driver.NewStore, for conformance tests (storetest.Run) and for callers
+// that build the Store themselves; WithStoreOptions does not apply to it.
+// Applications use Open.
+func OpenDriver(ctx context.Context, collection string, opts ...Option) (driver.Driver, error) {
+	return newDriver(ctx, collection, newOptions(opts))
 }
 
-// driver implements store.Driver on the Firestore API.
-type driver struct {
+// fsDriver implements driver.Driver on the Firestore API.
+type fsDriver struct {
 	dbPath string // projects/P/databases/D
 	parent string // the collection's parent: dbPath+"/documents"[/...]
 	collID string
@@ -254,26 +250,26 @@ type driver struct {
 	owned bool // Close closes c
 }
 
-func newDriver(ctx context.Context, o options) (*driver, error) {
+func newDriver(ctx context.Context, collection string, o options) (*fsDriver, error) {
 	if o.project == "" {
 		o.project = firstEnv("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT")
 	}
 	if o.project == "" {
-		return nil, store.Errorf(store.ErrInvalidArgument, "gcpfirestore: no project: use WithProject or set GOOGLE_CLOUD_PROJECT")
+		return nil, configError("no project: use WithProject or set GOOGLE_CLOUD_PROJECT")
 	}
 	if o.database == "" {
 		o.database = DefaultDatabase
 	}
-	segs := strings.Split(o.collection, "/")
-	if o.collection == "" || len(segs)%2 == 0 {
-		return nil, store.Errorf(store.ErrInvalidArgument, "gcpfirestore: %q is not a collection path (an ID, or ID/doc/ID...)", o.collection)
+	segs := strings.Split(collection, "/")
+	if collection == "" || len(segs)%2 == 0 {
+		return nil, configError("%q is not a collection path (an ID, or ID/doc/ID...)", collection)
 	}
 	for _, s := range segs {
 		if s == "" || s == "." || s == ".." || (len(s) >= 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__")) {
-			return nil, store.Errorf(store.ErrInvalidArgument, "gcpfirestore: collection path %q has an invalid segment %q", o.collection, s)
+			return nil, configError("collection path %q has an invalid segment %q", collection, s)
 		}
 	}
-	d := &driver{dbPath: fmt.Sprintf("projects/%s/databases/%s", o.project, o.database), cache: newDocCache(o.cacheSize)}
+	d := &fsDriver{dbPath: fmt.Sprintf("projects/%s/databases/%s", o.project, o.database), cache: newDocCache(o.cacheSize)}
 	d.parent = d.dbPath + "/documents"
 	if len(segs) > 1 {
 		d.parent += "/" + strings.Join(segs[:len(segs)-1], "/")
@@ -302,7 +298,7 @@ func firstEnv(names ...string) string {
 }
 
 // client returns the API client, creating it on first use.
-func (d *driver) client(ctx context.Context) (*vkit.Client, error) {
+func (d *fsDriver) client(ctx context.Context) (*vkit.Client, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.c == nil {
@@ -319,20 +315,20 @@ func (d *driver) client(ctx context.Context) (*vkit.Client, error) {
 }
 
 // withHeaders adds the routing header the Firestore SDK sends.
-func (d *driver) withHeaders(ctx context.Context) context.Context {
+func (d *fsDriver) withHeaders(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "google-cloud-resource-prefix", d.dbPath)
 }
 
-func (d *driver) docName(k store.Key) string { return d.prefix + docID(k) }
+func (d *fsDriver) docName(k store.Key) string { return d.prefix + docID(k) }
 
-// Capabilities implements store.Driver.
-func (d *driver) Capabilities() store.Capabilities {
+// Capabilities implements driver.Driver.
+func (d *fsDriver) Capabilities() store.Capabilities {
 	return store.Capabilities{Backend: "gcpfirestore"}
 }
 
-// Close implements store.Driver: it closes the client if the store
+// Close implements driver.Driver: it closes the client if the store
 // created it for itself.
-func (d *driver) Close() error {
+func (d *fsDriver) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.owned && d.c != nil {
@@ -397,4 +393,10 @@ func sharedClient(ctx context.Context, dbPath string) (*vkit.Client, error) {
 	}
 	shared.clients[key] = c
 	return c, nil
+}
+
+// configError is the error of a bad configuration: a *store.Error of kind
+// store.ErrInvalidArgument, worded "gcpfirestore: <what is wrong>".
+func configError(format string, args ...any) error {
+	return &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "gcpfirestore: " + fmt.Sprintf(format, args...)}
 }

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anyfunc/anyfunc/store/driver"
+
 	"github.com/anyfunc/anyfunc/internal/emulator"
-	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/gcpfirestore"
 	"github.com/anyfunc/anyfunc/store/storetest"
 )
@@ -51,11 +52,18 @@ func newCollection() string {
 	return fmt.Sprintf("t%d_%d", runID, collections.Add(1))
 }
 
-func newDriver(t testing.TB, opts ...gcpfirestore.Option) store.Driver {
+// newDriver returns a driver on a fresh collection.
+func newDriver(t testing.TB, opts ...gcpfirestore.Option) driver.Driver {
+	t.Helper()
+	return newDriverIn(t, newCollection(), opts...)
+}
+
+// newDriverIn returns a driver on collection coll.
+func newDriverIn(t testing.TB, coll string, opts ...gcpfirestore.Option) driver.Driver {
 	t.Helper()
 	emulator.Need(t, spec, launchErr)
-	d, err := gcpfirestore.NewDriver(context.Background(), append([]gcpfirestore.Option{
-		gcpfirestore.WithProject(project), gcpfirestore.WithCollection(newCollection()),
+	d, err := gcpfirestore.OpenDriver(context.Background(), coll, append([]gcpfirestore.Option{
+		gcpfirestore.WithProject(project),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -65,5 +73,5 @@ func newDriver(t testing.TB, opts ...gcpfirestore.Option) store.Driver {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Driver { return newDriver(t) })
+	storetest.Run(t, func(t *testing.T) driver.Driver { return newDriver(t) })
 }

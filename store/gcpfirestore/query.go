@@ -9,6 +9,7 @@ import (
 
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -17,7 +18,7 @@ const maxGetBatch = 100
 
 // batchGet reads the documents at keys (at most maxGetBatch, distinct) in
 // one BatchGetDocuments call and stores their states in out.
-func (d *driver) batchGet(ctx context.Context, keys []store.Key, out []*docState) error {
+func (d *fsDriver) batchGet(ctx context.Context, keys []store.Key, out []*docState) error {
 	c, err := d.client(ctx)
 	if err != nil {
 		return err
@@ -69,8 +70,8 @@ func (d *driver) batchGet(ctx context.Context, keys []store.Key, out []*docState
 	return nil
 }
 
-// Get implements store.Driver with one BatchGetDocuments call.
-func (d *driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
+// Get implements driver.Driver with one BatchGetDocuments call.
+func (d *fsDriver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	st, err := d.read(ctx, []store.Key{key})
 	if err != nil {
 		return nil, mapErr("get", err)
@@ -81,9 +82,9 @@ func (d *driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	return st[0].item, nil
 }
 
-// GetMany implements store.Driver with one BatchGetDocuments call per 100
+// GetMany implements driver.Driver with one BatchGetDocuments call per 100
 // keys.
-func (d *driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
+func (d *fsDriver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
 	st, err := d.read(ctx, keys)
 	if err != nil {
 		return nil, mapErr("getmany", err)
@@ -97,13 +98,13 @@ func (d *driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, 
 	return out, nil
 }
 
-// Query implements store.Driver with one RunQuery call: the partition
+// Query implements driver.Driver with one RunQuery call: the partition
 // field equal to q.Partition, the sort-key condition as a range on the
 // sort field (a prefix p is p <= sort < p+"\xff", since UTF-8 never holds
 // the byte 0xff and the sort field is bytes, compared bytewise), the
 // filters as equalities on the user fields, ordered by the sort field and
 // starting after q.After.
-func (d *driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item, bool, error) {
+func (d *fsDriver) Query(ctx context.Context, q *driver.Query) ([]*store.Item, bool, error) {
 	items, more, err := d.query(ctx, q)
 	if err != nil {
 		return nil, false, mapErr("query", err)
@@ -111,7 +112,7 @@ func (d *driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item
 	return items, more, nil
 }
 
-func (d *driver) query(ctx context.Context, q *store.DriverQuery) ([]*store.Item, bool, error) {
+func (d *fsDriver) query(ctx context.Context, q *driver.Query) ([]*store.Item, bool, error) {
 	c, err := d.client(ctx)
 	if err != nil {
 		return nil, false, err

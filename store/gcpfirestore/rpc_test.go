@@ -11,6 +11,7 @@ import (
 
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/gcpfirestore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -64,7 +65,7 @@ func countingStore(t *testing.T) (store.Store, *rpcCounter) {
 	t.Helper()
 	c := &rpcCounter{}
 	d := newDriver(t, gcpfirestore.WithGRPCDialOptions(c.dialOptions()...))
-	return store.NewStore(d), c
+	return driver.NewStore(d), c
 }
 
 func expectRPCs(t *testing.T, c *rpcCounter, what string, want map[string]int) {
@@ -201,7 +202,7 @@ func TestConflictMapping(t *testing.T) {
 // driver has not seen: a read and a commit.
 func TestUpdateWithoutCache(t *testing.T) {
 	c := &rpcCounter{}
-	s := store.NewStore(newDriver(t, gcpfirestore.WithCacheSize(0), gcpfirestore.WithGRPCDialOptions(c.dialOptions()...)))
+	s := driver.NewStore(newDriver(t, gcpfirestore.WithCacheSize(0), gcpfirestore.WithGRPCDialOptions(c.dialOptions()...)))
 	ctx := context.Background()
 	k := store.Key{Partition: "p"}
 	if _, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 1}}); err != nil {
@@ -224,8 +225,8 @@ func TestUpdateWithoutCache(t *testing.T) {
 func TestStaleCache(t *testing.T) {
 	coll := newCollection()
 	ca, cb := &rpcCounter{}, &rpcCounter{}
-	a := store.NewStore(newDriver(t, gcpfirestore.WithCollection(coll), gcpfirestore.WithGRPCDialOptions(ca.dialOptions()...)))
-	b := store.NewStore(newDriver(t, gcpfirestore.WithCollection(coll), gcpfirestore.WithGRPCDialOptions(cb.dialOptions()...)))
+	a := driver.NewStore(newDriverIn(t, coll, gcpfirestore.WithGRPCDialOptions(ca.dialOptions()...)))
+	b := driver.NewStore(newDriverIn(t, coll, gcpfirestore.WithGRPCDialOptions(cb.dialOptions()...)))
 	ctx := context.Background()
 	k := store.Key{Partition: "p", Sort: "counter"}
 	if _, err := a.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 0, "by": "a"}}); err != nil {
@@ -298,8 +299,8 @@ func TestStaleCache(t *testing.T) {
 func TestConcurrentBlindIncrements(t *testing.T) {
 	coll := newCollection()
 	stores := []store.Store{
-		store.NewStore(newDriver(t, gcpfirestore.WithCollection(coll))),
-		store.NewStore(newDriver(t, gcpfirestore.WithCollection(coll))),
+		driver.NewStore(newDriverIn(t, coll)),
+		driver.NewStore(newDriverIn(t, coll)),
 	}
 	ctx := context.Background()
 	k := store.Key{Partition: "race", Sort: "blind"}
@@ -350,7 +351,7 @@ func TestAmbiguousCommit(t *testing.T) {
 			}
 			return err
 		})))
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	ctx := context.Background()
 	k := store.Key{Partition: "amb", Sort: "a"}
 	loseNext := func() {
@@ -422,7 +423,7 @@ func TestAmbiguousWriteMany(t *testing.T) {
 			}
 			return err
 		})))
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	ctx := context.Background()
 	inject := func(f fault) {
 		mu.Lock()
@@ -543,7 +544,7 @@ func TestMissingDatabase(t *testing.T) {
 		}),
 	))
 	// Without the portable Store's retries, to count one call's RPCs.
-	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	s := driver.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
 	ctx := context.Background()
 	k := store.Key{Partition: "p", Sort: "a"}
 	commit1 := map[string]int{"Commit": 1}

@@ -21,18 +21,18 @@ func init() { store.Register(Scheme, store.URLOpenerFunc(openURL)) }
 // indexes, and a real database's composite indexes and TTL policy are
 // deployed from firestore.indexes.json, not created by a client.
 func openURL(ctx context.Context, u *url.URL) (store.Store, error) {
-	opts := []Option{WithProject(u.Host), WithCollection(strings.TrimPrefix(u.Path, "/"))}
+	opts := []Option{WithProject(u.Host)}
 	for k, v := range u.Query() {
 		switch {
 		case k == "database" && len(v) == 1 && v[0] != "":
 			opts = append(opts, WithDatabase(v[0]))
 		case k == "ensure" && len(v) == 1 && (v[0] == "1" || v[0] == "true"):
 		default:
-			return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "gcpfirestore: unknown or repeated URL parameter " + k + " (known: database, ensure=1)"}
+			return nil, configError("unknown or repeated URL parameter %s (known: database, ensure=1)", k)
 		}
 	}
 	if u.Host == "" {
-		return nil, &store.Error{Kind: store.ErrInvalidArgument, Op: "open", Msg: "gcpfirestore: the URL names no project (firestore://PROJECT/COLLECTION)"}
+		return nil, configError("the URL names no project (firestore://PROJECT/COLLECTION)")
 	}
-	return Open(ctx, opts...)
+	return Open(ctx, strings.TrimPrefix(u.Path, "/"), opts...)
 }

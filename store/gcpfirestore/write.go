@@ -10,6 +10,7 @@ import (
 
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/grpc/codes"
 )
@@ -35,7 +36,7 @@ func needsState(w store.Write) bool {
 // nil when it was not read: then the write carries a precondition that
 // holds only in the state the condition allows, without reading. An error
 // is the store error the write fails with, without committing.
-func (d *driver) plan(w store.Write, st *docState, now time.Time) (*pb.Write, error) {
+func (d *fsDriver) plan(w store.Write, st *docState, now time.Time) (*pb.Write, error) {
 	name := d.docName(w.Key)
 	cond := w.Condition
 	var pre *pb.Precondition
@@ -75,11 +76,11 @@ func (d *driver) plan(w store.Write, st *docState, now time.Time) (*pb.Write, er
 		if !st.live(now) {
 			return nil, store.Errorf(store.ErrNotFound, "the item does not exist")
 		}
-		data := store.CloneData(st.item.Data)
-		if err := store.ApplyFieldOps(data, w.Ops); err != nil {
+		data := driver.CloneData(st.item.Data)
+		if err := driver.ApplyFieldOps(data, w.Ops); err != nil {
 			return nil, err
 		}
-		if n := store.ItemSize(w.Key, data); n > store.MaxItemSize {
+		if n := driver.ItemSize(w.Key, data); n > store.MaxItemSize {
 			return nil, store.Errorf(store.ErrTooLarge, "the updated item is %d bytes (JSON and key); the limit is %d", n, store.MaxItemSize)
 		}
 		it := &store.Item{Key: w.Key, Data: data, ExpiresAt: st.item.ExpiresAt}
@@ -114,7 +115,7 @@ func (d *driver) plan(w store.Write, st *docState, now time.Time) (*pb.Write, er
 }
 
 // replace returns a write that replaces the document with it.
-func (d *driver) replace(name string, it *store.Item, pre *pb.Precondition) (*pb.Write, error) {
+func (d *fsDriver) replace(name string, it *store.Item, pre *pb.Precondition) (*pb.Write, error) {
 	fields, err := encodeItem(it)
 	if err != nil {
 		return nil, store.Errorf(store.ErrInvalidArgument, "%v", err)
@@ -141,7 +142,7 @@ var commitRetry = gax.WithRetry(func() gax.Retryer {
 })
 
 // commit sends ws in one atomic Commit.
-func (d *driver) commit(ctx context.Context, ws []*pb.Write) ([]*pb.WriteResult, error) {
+func (d *fsDriver) commit(ctx context.Context, ws []*pb.Write) ([]*pb.WriteResult, error) {
 	c, err := d.client(ctx)
 	if err != nil {
 		return nil, err
@@ -162,14 +163,14 @@ func (d *driver) commit(ctx context.Context, ws []*pb.Write) ([]*pb.WriteResult,
 // because a document changed meanwhile is planned again from a fresh read
 // of every conditional write, which also tells which write's condition
 // failed. Errors are *store.Error, or *store.OpError naming the write.
-func (d *driver) apply(ctx context.Context, op string, writes []store.Write, now time.Time) ([]store.Revision, error) {
+func (d *fsDriver) apply(ctx context.Context, op string, writes []store.Write, now time.Time) ([]store.Revision, error) {
 	revs, _, err := d.applyWrites(ctx, op, writes, now)
 	return revs, err
 }
 
 // applyWrites is apply, and also returns the Firestore writes committed,
 // the documents of updates and puts carrying their update_time.
-func (d *driver) applyWrites(ctx context.Context, op string, writes []store.Write, now time.Time) ([]store.Revision, []*pb.Write, error) {
+func (d *fsDriver) applyWrites(ctx context.Context, op string, writes []store.Write, now time.Time) ([]store.Revision, []*pb.Write, error) {
 	states := make([]*docState, len(writes))
 	readAll := false
 	var conflict error // the error of the last commit, if it failed
@@ -211,7 +212,7 @@ func (d *driver) applyWrites(ctx context.Context, op string, writes []store.Writ
 
 // planAll plans every write; on failure it returns the index of the write
 // that failed and its error.
-func (d *driver) planAll(writes []store.Write, states []*docState, now time.Time) ([]*pb.Write, int, error) {
+func (d *fsDriver) planAll(writes []store.Write, states []*docState, now time.Time) ([]*pb.Write, int, error) {
 	ws := make([]*pb.Write, len(writes))
 	for i, w := range writes {
 		pw, err := d.plan(w, states[i], now)
@@ -226,7 +227,7 @@ func (d *driver) planAll(writes []store.Write, states []*docState, now time.Time
 // loadStates fills states[i] for the writes whose plan needs the current
 // document (all conditional writes when readAll), from the cache when it
 // can serve as a guess, else with one read.
-func (d *driver) loadStates(ctx context.Context, writes []store.Write, states []*docState, readAll bool, now time.Time) error {
+func (d *fsDriver) loadStates(ctx context.Context, writes []store.Write, states []*docState, readAll bool, now time.Time) error {
 	var keys []store.Key
 	var idx []int
 	for i, w := range writes {
@@ -261,7 +262,7 @@ func (d *driver) loadStates(ctx context.Context, writes []store.Write, states []
 // a safe guess: the document is live and, under IfRevision, at that
 // revision. A cached absence or mismatch proves nothing (another process
 // may have written since), so those are read.
-func (d *driver) cached(w store.Write, now time.Time) *docState {
+func (d *fsDriver) cached(w store.Write, now time.Time) *docState {
 	doc := d.cache.get(d.docName(w.Key))
 	if doc == nil {
 		return nil
@@ -276,7 +277,7 @@ func (d *driver) cached(w store.Write, now time.Time) *docState {
 
 // committed returns the revisions of writes after their commit succeeded
 // with results res, and caches the documents written.
-func (d *driver) committed(writes []store.Write, ws []*pb.Write, res []*pb.WriteResult, states []*docState) []store.Revision {
+func (d *fsDriver) committed(writes []store.Write, ws []*pb.Write, res []*pb.WriteResult, states []*docState) []store.Revision {
 	revs := make([]store.Revision, len(writes))
 	for i, w := range writes {
 		switch w.Kind {
@@ -348,9 +349,9 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// Put implements store.Driver. An unconditional Put, IfRevision and a
+// Put implements driver.Driver. An unconditional Put, IfRevision and a
 // successful IfNotExists are one Commit; IfExists reads first.
-func (d *driver) Put(ctx context.Context, item *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
+func (d *fsDriver) Put(ctx context.Context, item *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
 	revs, err := d.apply(ctx, "put", []store.Write{{Kind: store.WritePut, Item: item, Key: item.Key, Condition: cond}}, now)
 	if err != nil {
 		return "", err
@@ -358,11 +359,11 @@ func (d *driver) Put(ctx context.Context, item *store.Item, cond store.Condition
 	return revs[0], nil
 }
 
-// Update implements store.Driver: it reads the item, applies the
-// operations with store.ApplyFieldOps, and writes the result back under a
+// Update implements driver.Driver: it reads the item, applies the
+// operations with driver.ApplyFieldOps, and writes the result back under a
 // precondition on the update_time it read, retrying if another write got
 // there first.
-func (d *driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
+func (d *fsDriver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
 	revs, err := d.apply(ctx, "update", []store.Write{{Kind: store.WriteUpdate, Key: key, Ops: ops, Condition: cond}}, now)
 	if err != nil {
 		return "", err
@@ -370,9 +371,9 @@ func (d *driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 	return revs[0], nil
 }
 
-// UpdateItem implements store.Driver: Update, returning the document it
+// UpdateItem implements driver.Driver: Update, returning the document it
 // committed.
-func (d *driver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
+func (d *fsDriver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
 	const op = "update"
 	_, ws, err := d.applyWrites(ctx, op, []store.Write{{Kind: store.WriteUpdate, Key: key, Ops: ops, Condition: cond}}, now)
 	if err != nil {
@@ -385,27 +386,27 @@ func (d *driver) UpdateItem(ctx context.Context, key store.Key, ops []store.Fiel
 	return st.item, nil
 }
 
-// Delete implements store.Driver.
-func (d *driver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
+// Delete implements driver.Driver.
+func (d *fsDriver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
 	_, err := d.apply(ctx, "delete", []store.Write{{Kind: store.WriteDelete, Key: key, Condition: cond}}, now)
 	return err
 }
 
-// Atomic implements store.Driver with one Commit (after one read when a
+// Atomic implements driver.Driver with one Commit (after one read when a
 // write needs the current document).
-func (d *driver) Atomic(ctx context.Context, writes []store.Write, now time.Time) error {
+func (d *fsDriver) Atomic(ctx context.Context, writes []store.Write, now time.Time) error {
 	_, err := d.apply(ctx, "atomic", writes, now)
 	return err
 }
 
-// WriteMany implements store.Driver. Writes go in batched commits of
+// WriteMany implements driver.Driver. Writes go in batched commits of
 // distinct keys (up to 500 writes); a write whose plan fails gets its error
 // and is left out. If a commit fails in a way that proves it was not
 // applied (see notApplied), each of its writes is retried on its own, so
 // every write gets its own error; otherwise (Unavailable, a deadline, a
 // lost connection) the commit may have been applied, and each of its
 // writes fails with ErrUnavailable.
-func (d *driver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
+func (d *fsDriver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
 	errs := make([]error, len(writes))
 	var failed bool
 	for start := 0; start < len(writes); {
@@ -414,7 +415,7 @@ func (d *driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 		for end < len(writes) && end-start < maxCommitWrites && !seen[writes[end].Key] {
 			n := len(writes[end].Key.Partition) + len(writes[end].Key.Sort)
 			if it := writes[end].Item; it != nil {
-				n = store.ItemSize(it.Key, it.Data)
+				n = driver.ItemSize(it.Key, it.Data)
 			}
 			if end > start && size+n > maxCommitBytes {
 				break
@@ -436,7 +437,7 @@ func (d *driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 
 // writeChunk writes ws (distinct keys) into errs and reports whether any
 // failed.
-func (d *driver) writeChunk(ctx context.Context, ws []store.Write, errs []error, now time.Time) bool {
+func (d *fsDriver) writeChunk(ctx context.Context, ws []store.Write, errs []error, now time.Time) bool {
 	const op = "writemany"
 	states := make([]*docState, len(ws))
 	if err := d.loadStates(ctx, ws, states, false, now); err != nil {
@@ -523,7 +524,7 @@ func (d *driver) writeChunk(ctx context.Context, ws []store.Write, errs []error,
 
 // read fetches the documents at keys (in chunks of maxGetBatch) and
 // returns one state per key.
-func (d *driver) read(ctx context.Context, keys []store.Key) ([]*docState, error) {
+func (d *fsDriver) read(ctx context.Context, keys []store.Key) ([]*docState, error) {
 	out := make([]*docState, len(keys))
 	for start := 0; start < len(keys); start += maxGetBatch {
 		end := min(start+maxGetBatch, len(keys))

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
@@ -42,11 +43,11 @@ func (s *mapStore) Get(k store.Key) map[string]any {
 	s.mu.RLock()
 	d := s.m[k]
 	s.mu.RUnlock()
-	return store.CloneData(d)
+	return driver.CloneData(d)
 }
 
 func (s *mapStore) Put(k store.Key, d map[string]any) {
-	c := store.CloneData(d)
+	c := driver.CloneData(d)
 	s.mu.Lock()
 	s.m[k] = c
 	s.mu.Unlock()

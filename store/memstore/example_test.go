@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
@@ -42,7 +43,7 @@ func ExampleWithClock() {
 func ExampleDriver_FailNext() {
 	ctx := context.Background()
 	d := memstore.NewDriver()
-	s := store.NewStore(d, store.WithRetry(3, time.Millisecond, time.Millisecond))
+	s := driver.NewStore(d, store.WithRetry(3, time.Millisecond, time.Millisecond))
 	key := store.Key{Partition: "p", Sort: "k"}
 
 	d.FailNext(memstore.OpPut, 2, store.ErrThrottled)

@@ -3,7 +3,7 @@
 //
 // It enforces the same limits as the cloud backends (items of 400 KB, key
 // lengths, 100-write atomic batches) with the same errors, through the
-// portable layer of [store.NewStore], so code tested against memstore is not
+// portable layer of [driver.NewStore], so code tested against memstore is not
 // refused in production. It is safe for concurrent use. Data lives as long
 // as the process.
 //
@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // Option configures New and NewDriver.
@@ -57,7 +58,7 @@ func WithClock(now func() time.Time) Option {
 	return WithStoreOptions(store.WithClock(now))
 }
 
-// WithStoreOptions passes options to store.NewStore when New builds the
+// WithStoreOptions passes options to driver.NewStore when New builds the
 // portable Store (for example store.WithRetry or store.WithCursorSecret).
 func WithStoreOptions(opts ...store.Option) Option {
 	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
@@ -69,11 +70,11 @@ func New(opts ...Option) store.Store {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return store.NewStore(NewDriver(), o.storeOpts...)
+	return driver.NewStore(NewDriver(), o.storeOpts...)
 }
 
-// Driver is the memstore implementation of store.Driver. Use it directly
-// only to build a Store with store.NewStore (as conformance tests do) or to
+// Driver is the memstore implementation of driver.Driver. Use it directly
+// only to build a Store with driver.NewStore (as conformance tests do) or to
 // inject faults; applications use New or store.Open.
 type Driver struct {
 	mu    sync.RWMutex
@@ -107,7 +108,7 @@ func (e entry) live(now time.Time) bool {
 
 // NewDriver returns an empty memstore Driver. The clock and the other
 // options of the portable layer belong to the Store that wraps it (see
-// store.NewStore).
+// driver.NewStore).
 func NewDriver() *Driver {
 	return &Driver{parts: make(map[string]*partition)}
 }
@@ -250,7 +251,7 @@ func (d *Driver) set(k store.Key, e entry) {
 }
 
 func (e entry) item(k store.Key) *store.Item {
-	return &store.Item{Key: k, Data: store.CloneData(e.data), Revision: e.rev, ExpiresAt: e.expires}
+	return &store.Item{Key: k, Data: driver.CloneData(e.data), Revision: e.rev, ExpiresAt: e.expires}
 }
 
 func checkCtx(ctx context.Context) error {
@@ -260,7 +261,7 @@ func checkCtx(ctx context.Context) error {
 	return nil
 }
 
-// Get implements store.Driver.
+// Get implements driver.Driver.
 func (d *Driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, err
@@ -277,7 +278,7 @@ func (d *Driver) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	return e.item(key), nil
 }
 
-// GetMany implements store.Driver.
+// GetMany implements driver.Driver.
 func (d *Driver) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, err
@@ -339,14 +340,14 @@ func (d *Driver) planUpdate(key store.Key, ops []store.FieldOp, cond store.Condi
 	if err := checkCond(old, cond, now); err != nil {
 		return entry{}, err
 	}
-	data := store.CloneData(old.data)
+	data := driver.CloneData(old.data)
 	if data == nil {
 		data = map[string]any{}
 	}
-	if err := store.ApplyFieldOps(data, ops); err != nil {
+	if err := driver.ApplyFieldOps(data, ops); err != nil {
 		return entry{}, err
 	}
-	if n := store.ItemSize(key, data); n > store.MaxItemSize {
+	if n := driver.ItemSize(key, data); n > store.MaxItemSize {
 		return entry{}, store.Errorf(store.ErrTooLarge, "the updated item is %d bytes; the limit is %d", n, store.MaxItemSize)
 	}
 	return entry{ok: true, data: data, rev: d.newRev(), expires: old.expires}, nil
@@ -357,7 +358,7 @@ func (d *Driver) planDelete(key store.Key, cond store.Condition, now time.Time) 
 	return checkCond(d.lookup(key), cond, now)
 }
 
-// Put implements store.Driver. It keeps item.Data, which the portable
+// Put implements driver.Driver. It keeps item.Data, which the portable
 // Store has copied.
 func (d *Driver) Put(ctx context.Context, item *store.Item, cond store.Condition, now time.Time) (store.Revision, error) {
 	if err := checkCtx(ctx); err != nil {
@@ -385,7 +386,7 @@ func (d *Driver) put(item *store.Item, cond store.Condition, now time.Time) (sto
 	return e.rev, nil
 }
 
-// Update implements store.Driver.
+// Update implements driver.Driver.
 func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (store.Revision, error) {
 	if err := checkCtx(ctx); err != nil {
 		return "", err
@@ -401,7 +402,7 @@ func (d *Driver) Update(ctx context.Context, key store.Key, ops []store.FieldOp,
 	return e.rev, nil
 }
 
-// UpdateItem implements store.Driver.
+// UpdateItem implements driver.Driver.
 func (d *Driver) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond store.Condition, now time.Time) (*store.Item, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, err
@@ -428,7 +429,7 @@ func (d *Driver) update(key store.Key, ops []store.FieldOp, cond store.Condition
 	return e, nil
 }
 
-// Delete implements store.Driver.
+// Delete implements driver.Driver.
 func (d *Driver) Delete(ctx context.Context, key store.Key, cond store.Condition, now time.Time) error {
 	if err := checkCtx(ctx); err != nil {
 		return err
@@ -450,7 +451,7 @@ func (d *Driver) delete(key store.Key, cond store.Condition, now time.Time) erro
 	return nil
 }
 
-// WriteMany implements store.Driver.
+// WriteMany implements driver.Driver.
 func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.Time) []error {
 	var errs []error
 	fail := func(i int, err error) {
@@ -489,7 +490,7 @@ func (d *Driver) WriteMany(ctx context.Context, writes []store.Write, now time.T
 	return errs
 }
 
-// Atomic implements store.Driver: it checks every write under one lock and
+// Atomic implements driver.Driver: it checks every write under one lock and
 // applies them all, or none.
 func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time) error {
 	if err := checkCtx(ctx); err != nil {
@@ -522,8 +523,8 @@ func (d *Driver) Atomic(ctx context.Context, writes []store.Write, now time.Time
 	return after
 }
 
-// Query implements store.Driver.
-func (d *Driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item, bool, error) {
+// Query implements driver.Driver.
+func (d *Driver) Query(ctx context.Context, q *driver.Query) ([]*store.Item, bool, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, false, err
 	}
@@ -571,7 +572,7 @@ func (d *Driver) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item
 
 // bounds returns the range [lo, hi) of sorted keys that the query's sort
 // condition and resume point select.
-func bounds(keys []string, q *store.DriverQuery) (lo, hi int) {
+func bounds(keys []string, q *driver.Query) (lo, hi int) {
 	first := func(pred func(string) bool) int {
 		return sort.Search(len(keys), func(i int) bool { return pred(keys[i]) })
 	}
@@ -629,12 +630,12 @@ func matches(data map[string]any, filters []store.Filter) bool {
 	return true
 }
 
-// Capabilities implements store.Driver: memstore has no limitations.
+// Capabilities implements driver.Driver: memstore has no limitations.
 func (d *Driver) Capabilities() store.Capabilities {
 	return store.Capabilities{Backend: "memstore"}
 }
 
-// Close implements store.Driver. It does nothing: the data stays, as
+// Close implements driver.Driver. It does nothing: the data stays, as
 // stores opened by URL share it.
 func (d *Driver) Close() error { return nil }
 

@@ -3,6 +3,7 @@ package memstore_test
 import (
 	"context"
 	"errors"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"reflect"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Driver { return memstore.NewDriver() })
+	storetest.Run(t, func(t *testing.T) driver.Driver { return memstore.NewDriver() })
 }
 
 func TestFailNext(t *testing.T) {

@@ -1,9 +1,9 @@
 package storetest_test
 
 import (
+	"github.com/anyfunc/anyfunc/store/driver"
 	"testing"
 
-	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/memstore"
 	"github.com/anyfunc/anyfunc/store/storetest"
 )
@@ -12,7 +12,7 @@ import (
 // over a fresh collection.
 func ExampleRun() {
 	_ = func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Driver {
+		storetest.Run(t, func(t *testing.T) driver.Driver {
 			return memstore.NewDriver()
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 func init() {
@@ -352,7 +353,7 @@ func testCursor(t *testing.T, e *env) {
 	rq.Limit = 1
 	resume(t, e.s, rq, "resuming with another limit")
 	rq.Limit = 3
-	resume(t, store.NewStore(e.d, store.WithClock(e.clock.Now)), rq, "resuming in another Store")
+	resume(t, driver.NewStore(e.d, store.WithClock(e.clock.Now)), rq, "resuming in another Store")
 
 	tampered := map[string]string{
 		"truncated":   c[:len(c)/2],
@@ -392,9 +393,9 @@ func testCursor(t *testing.T, e *env) {
 	}
 	// Cursor secrets: stores that share one accept each other's cursors;
 	// others refuse them.
-	a1 := store.NewStore(e.d, store.WithClock(e.clock.Now), store.WithCursorSecret([]byte("secret-a")))
-	a2 := store.NewStore(e.d, store.WithClock(e.clock.Now), store.WithCursorSecret([]byte("secret-a")))
-	b := store.NewStore(e.d, store.WithClock(e.clock.Now), store.WithCursorSecret([]byte("secret-b")))
+	a1 := driver.NewStore(e.d, store.WithClock(e.clock.Now), store.WithCursorSecret([]byte("secret-a")))
+	a2 := driver.NewStore(e.d, store.WithClock(e.clock.Now), store.WithCursorSecret([]byte("secret-a")))
+	b := driver.NewStore(e.d, store.WithClock(e.clock.Now), store.WithCursorSecret([]byte("secret-b")))
 	pa, err := a1.Query(e.ctx, q)
 	if err != nil || pa.Next == "" {
 		t.Fatalf("Query with a secret: %v, %v", pa, err)

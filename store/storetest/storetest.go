@@ -3,12 +3,12 @@
 // call [Run] with a function that returns a fresh driver:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) store.Driver {
+//		storetest.Run(t, func(t *testing.T) driver.Driver {
 //			return newDriverOnAFreshTable(t)
 //		})
 //	}
 //
-// Run wraps each driver with store.NewStore and a fake clock, so the suite
+// Run wraps each driver with driver.NewStore and a fake clock, so the suite
 // also checks that the driver and the portable layer fit together: it is
 // the same suite for memstore and for the cloud backends on their
 // emulators.
@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 )
 
 // Run runs the conformance suite. newDriver must return a driver over a
@@ -41,7 +42,7 @@ import (
 // parallel subtests, so it must be safe for concurrent use, and it may
 // register cleanups with t (dropping the collection, closing clients) and
 // skip or fail t when its emulator is missing.
-func Run(t *testing.T, newDriver func(t *testing.T) store.Driver) {
+func Run(t *testing.T, newDriver func(t *testing.T) driver.Driver) {
 	t.Helper()
 	root := t.Name()
 	var (
@@ -78,7 +79,7 @@ func Run(t *testing.T, newDriver func(t *testing.T) store.Driver) {
 				ctx:   context.Background(),
 			}
 			e.skipIfLimited(t)
-			e.s = store.NewStore(d, store.WithClock(e.clock.Now))
+			e.s = driver.NewStore(d, store.WithClock(e.clock.Now))
 			tc.fn(t, e)
 		})
 	}
@@ -126,7 +127,7 @@ func topNames() []string {
 type env struct {
 	root  string
 	caps  store.Capabilities
-	d     store.Driver
+	d     driver.Driver
 	s     store.Store
 	clock *clock
 	ctx   context.Context

@@ -1,4 +1,4 @@
-package store
+package driver
 
 import (
 	"context"
@@ -7,57 +7,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/internal/base"
 )
-
-// Option configures the Store that NewStore returns.
-type Option func(*options)
-
-type options struct {
-	now          func() time.Time
-	secret       []byte
-	attempts     int
-	initialDelay time.Duration
-	maxDelay     time.Duration
-}
-
-// WithClock sets the clock against which items expire (time.Now by
-// default). Tests use a fake clock to expire items without waiting.
-func WithClock(now func() time.Time) Option {
-	return func(o *options) {
-		if now != nil {
-			o.now = now
-		}
-	}
-}
-
-// WithCursorSecret sets the secret that seals query cursors. Processes that
-// share it accept each other's cursors. Without it a fixed, public secret
-// is used: cursors still cannot be altered or used with another query by
-// accident, but a client who knows the secret could forge one positioning a
-// query it may run anyway at any sort key.
-func WithCursorSecret(secret []byte) Option {
-	return func(o *options) { o.secret = append([]byte(nil), secret...) }
-}
-
-// WithRetry sets how throttled calls (ErrThrottled, every operation) and
-// transient failures of reads (ErrUnavailable: Get, GetMany, Query) are
-// retried: at most maxAttempts calls in all (1 disables retries), waiting a
-// random delay up to initial·2ⁿ, capped at max, or the delay the backend
-// asked for if longer. Retries stop when the context is done or its
-// deadline would pass during the wait. The default is 5 attempts, 25ms,
-// 2s.
-func WithRetry(maxAttempts int, initial, max time.Duration) Option {
-	return func(o *options) {
-		o.attempts = maxAttempts
-		o.initialDelay = initial
-		o.maxDelay = max
-	}
-}
 
 // portable is the Store built by NewStore around a Driver.
 type portable struct {
 	d    Driver
-	o    options
+	o    base.Options
 	aead cipher.AEAD
 }
 
@@ -68,24 +26,24 @@ type portable struct {
 // transient failures, so that every backend behaves the same way. It then
 // calls d to do the work. Every error it returns is (or, for Atomic and
 // WriteMany, contains) an *Error with Op set. It panics if d is nil.
-func NewStore(d Driver, opts ...Option) Store {
+func NewStore(d Driver, opts ...store.Option) store.Store {
 	if d == nil {
-		panic("store: NewStore with a nil Driver")
+		panic("store/driver: NewStore with a nil Driver")
 	}
-	o := options{now: time.Now, secret: defaultCursorSecret, attempts: 5, initialDelay: 25 * time.Millisecond, maxDelay: 2 * time.Second}
+	o := base.Options{Now: time.Now, CursorSecret: defaultCursorSecret, Attempts: 5, InitialDelay: 25 * time.Millisecond, MaxDelay: 2 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.attempts < 1 {
-		o.attempts = 1
+	if o.Attempts < 1 {
+		o.Attempts = 1
 	}
-	if o.initialDelay <= 0 {
-		o.initialDelay = time.Millisecond
+	if o.InitialDelay <= 0 {
+		o.InitialDelay = time.Millisecond
 	}
-	if o.maxDelay < o.initialDelay {
-		o.maxDelay = o.initialDelay
+	if o.MaxDelay < o.InitialDelay {
+		o.MaxDelay = o.InitialDelay
 	}
-	return &portable{d: d, o: o, aead: newCursorAEAD(o.secret)}
+	return &portable{d: d, o: o, aead: newCursorAEAD(o.CursorSecret)}
 }
 
 // wrapErr returns err as an *Error (or an *OpError holding one) with Op
@@ -94,36 +52,36 @@ func wrapErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var oe *OpError
+	var oe *store.OpError
 	if errors.As(err, &oe) {
-		return &OpError{Index: oe.Index, Err: wrapErr(op, oe.Err)}
+		return &store.OpError{Index: oe.Index, Err: wrapErr(op, oe.Err)}
 	}
-	var se *Error
+	var se *store.Error
 	if errors.As(err, &se) {
 		c := *se
 		c.Op = op
 		return &c
 	}
-	return &Error{Kind: ErrUnavailable, Op: op, Err: err}
+	return &store.Error{Kind: store.ErrUnavailable, Op: op, Err: err}
 }
 
 func ctxErr(op string, err error) error {
-	return &Error{Kind: ErrUnavailable, Op: op, Msg: err.Error(), Err: err}
+	return &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: err.Error(), Err: err}
 }
 
 func (s *portable) retryable(err error, read bool) bool {
-	return errors.Is(err, ErrThrottled) || (read && errors.Is(err, ErrUnavailable))
+	return errors.Is(err, store.ErrThrottled) || (read && errors.Is(err, store.ErrUnavailable))
 }
 
 // wait sleeps before retry number attempt (0-based) after err; it reports
 // false if ctx ends first or its deadline would pass.
 func (s *portable) wait(ctx context.Context, attempt int, err error) bool {
-	ceil := s.o.initialDelay << min(attempt, 30)
-	if ceil > s.o.maxDelay || ceil <= 0 {
-		ceil = s.o.maxDelay
+	ceil := s.o.InitialDelay << min(attempt, 30)
+	if ceil > s.o.MaxDelay || ceil <= 0 {
+		ceil = s.o.MaxDelay
 	}
 	d := time.Duration(rand.Int64N(int64(ceil)) + 1)
-	if ra := RetryAfter(err); ra > d {
+	if ra := store.RetryAfter(err); ra > d {
 		d = ra
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
@@ -150,18 +108,18 @@ func (s *portable) do(ctx context.Context, op string, read bool, f func(ctx cont
 		if err == nil {
 			return nil
 		}
-		if attempt+1 >= s.o.attempts || !s.retryable(err, read) || ctx.Err() != nil || !s.wait(ctx, attempt, err) {
+		if attempt+1 >= s.o.Attempts || !s.retryable(err, read) || ctx.Err() != nil || !s.wait(ctx, attempt, err) {
 			return err
 		}
 	}
 }
 
-func (s *portable) Get(ctx context.Context, key Key) (*Item, error) {
+func (s *portable) Get(ctx context.Context, key store.Key) (*store.Item, error) {
 	const op = "get"
 	if err := checkKey(key); err != nil {
 		return nil, wrapErr(op, err)
 	}
-	var it *Item
+	var it *store.Item
 	err := s.do(ctx, op, true, func(ctx context.Context) (err error) {
 		it, err = s.d.Get(ctx, key)
 		return err
@@ -170,101 +128,110 @@ func (s *portable) Get(ctx context.Context, key Key) (*Item, error) {
 	case err != nil:
 		return nil, err
 	case it == nil:
-		return nil, &Error{Kind: ErrUnavailable, Op: op, Msg: "the driver returned no item and no error"}
-	case it.Expired(s.o.now()):
-		return nil, &Error{Kind: ErrNotFound, Op: op}
+		return nil, &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: "the driver returned no item and no error"}
+	case it.Expired(s.o.Now()):
+		return nil, &store.Error{Kind: store.ErrNotFound, Op: op}
 	}
 	return it, nil
 }
 
-func (s *portable) Put(ctx context.Context, item *Item, cond ...Condition) (Revision, error) {
+func (s *portable) Put(ctx context.Context, item *store.Item, cond ...store.Condition) (store.Revision, error) {
 	const op = "put"
-	c := firstCond(cond)
-	if err := checkCond(c, true); err != nil {
+	c, err := firstCond(cond)
+	if err == nil {
+		err = checkCond(c, true)
+	}
+	if err != nil {
 		return "", wrapErr(op, err)
 	}
 	it, err := prepareItem(item)
 	if err != nil {
 		return "", wrapErr(op, err)
 	}
-	var rev Revision
+	var rev store.Revision
 	err = s.do(ctx, op, false, func(ctx context.Context) (err error) {
-		rev, err = s.d.Put(ctx, it, c, s.o.now())
+		rev, err = s.d.Put(ctx, it, c, s.o.Now())
 		return err
 	})
 	return rev, err
 }
 
-func (s *portable) Update(ctx context.Context, key Key, ops []FieldOp, cond ...Condition) (Revision, error) {
+func (s *portable) Update(ctx context.Context, key store.Key, ops []store.FieldOp, cond ...store.Condition) (store.Revision, error) {
 	const op = "update"
 	c, fops, err := checkUpdate(key, ops, cond)
 	if err != nil {
 		return "", wrapErr(op, err)
 	}
-	var rev Revision
+	var rev store.Revision
 	err = s.do(ctx, op, false, func(ctx context.Context) (err error) {
-		rev, err = s.d.Update(ctx, key, fops, c, s.o.now())
+		rev, err = s.d.Update(ctx, key, fops, c, s.o.Now())
 		return err
 	})
 	return rev, err
 }
 
-func (s *portable) UpdateItem(ctx context.Context, key Key, ops []FieldOp, cond ...Condition) (*Item, error) {
+func (s *portable) UpdateItem(ctx context.Context, key store.Key, ops []store.FieldOp, cond ...store.Condition) (*store.Item, error) {
 	const op = "update"
 	c, fops, err := checkUpdate(key, ops, cond)
 	if err != nil {
 		return nil, wrapErr(op, err)
 	}
-	var it *Item
+	var it *store.Item
 	err = s.do(ctx, op, false, func(ctx context.Context) (err error) {
-		it, err = s.d.UpdateItem(ctx, key, fops, c, s.o.now())
+		it, err = s.d.UpdateItem(ctx, key, fops, c, s.o.Now())
 		return err
 	})
 	switch {
 	case err != nil:
 		return nil, err
 	case it == nil || it.Revision == "":
-		return nil, &Error{Kind: ErrUnavailable, Op: op, Msg: "the driver returned no item and no error"}
+		return nil, &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: "the driver returned no item and no error"}
 	}
 	return it, nil
 }
 
 // checkUpdate validates the arguments of Update and UpdateItem and
 // returns the condition and the prepared operations.
-func checkUpdate(key Key, ops []FieldOp, cond []Condition) (Condition, []FieldOp, error) {
-	c := firstCond(cond)
-	if err := checkKey(key); err != nil {
-		return c, nil, err
+func checkUpdate(key store.Key, ops []store.FieldOp, cond []store.Condition) (store.Condition, []store.FieldOp, error) {
+	c, err := firstCond(cond)
+	if err == nil {
+		err = checkKey(key)
 	}
-	if err := checkCond(c, false); err != nil {
+	if err == nil {
+		err = checkCond(c, false)
+	}
+	if err != nil {
 		return c, nil, err
 	}
 	fops, err := prepareOps(ops)
 	return c, fops, err
 }
 
-func (s *portable) Delete(ctx context.Context, key Key, cond ...Condition) error {
+func (s *portable) Delete(ctx context.Context, key store.Key, cond ...store.Condition) error {
 	const op = "delete"
-	c := firstCond(cond)
-	if err := checkKey(key); err != nil {
-		return wrapErr(op, err)
+	c, err := firstCond(cond)
+	if err == nil {
+		err = checkKey(key)
 	}
-	if err := checkCond(c, false); err != nil {
+	if err == nil {
+		err = checkCond(c, false)
+	}
+	if err != nil {
 		return wrapErr(op, err)
 	}
 	return s.do(ctx, op, false, func(ctx context.Context) error {
-		return s.d.Delete(ctx, key, c, s.o.now())
+		return s.d.Delete(ctx, key, c, s.o.Now())
 	})
 }
 
-func (s *portable) GetMany(ctx context.Context, keys []Key) ([]*Item, error) {
+func (s *portable) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, error) {
 	const op = "getmany"
-	index := make(map[Key]int, len(keys))
+	index := make(map[store.Key]int, len(keys))
 	slot := make([]int, len(keys))
-	var distinct []Key
+	var distinct []store.Key
 	for i, k := range keys {
 		if err := checkKey(k); err != nil {
-			e := wrapErr(op, err).(*Error)
+			e := wrapErr(op, err).(*store.Error)
 			e.Msg = fmt.Sprintf("keys[%d]: %s", i, e.Msg)
 			return nil, e
 		}
@@ -276,14 +243,14 @@ func (s *portable) GetMany(ctx context.Context, keys []Key) ([]*Item, error) {
 		}
 		slot[i] = j
 	}
-	out := make([]*Item, len(keys))
+	out := make([]*store.Item, len(keys))
 	if len(distinct) == 0 {
 		if err := ctx.Err(); err != nil {
 			return nil, ctxErr(op, err)
 		}
 		return out, nil
 	}
-	var got []*Item
+	var got []*store.Item
 	err := s.do(ctx, op, true, func(ctx context.Context) (err error) {
 		got, err = s.d.GetMany(ctx, distinct)
 		return err
@@ -292,9 +259,9 @@ func (s *portable) GetMany(ctx context.Context, keys []Key) ([]*Item, error) {
 		return nil, err
 	}
 	if len(got) != len(distinct) {
-		return nil, &Error{Kind: ErrUnavailable, Op: op, Msg: fmt.Sprintf("the driver returned %d items for %d keys", len(got), len(distinct))}
+		return nil, &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: fmt.Sprintf("the driver returned %d items for %d keys", len(got), len(distinct))}
 	}
-	now := s.o.now()
+	now := s.o.Now()
 	used := make([]bool, len(got))
 	for i, j := range slot {
 		it := got[j]
@@ -311,16 +278,16 @@ func (s *portable) GetMany(ctx context.Context, keys []Key) ([]*Item, error) {
 }
 
 // prepareWrite validates w and returns it with normalised data.
-func prepareWrite(w Write) (Write, error) {
-	out := Write{Kind: w.Kind, Condition: w.Condition}
+func prepareWrite(w store.Write) (store.Write, error) {
+	out := store.Write{Kind: w.Kind, Condition: w.Condition}
 	var err error
 	switch w.Kind {
-	case WritePut:
+	case store.WritePut:
 		if w.Item == nil {
-			return out, Errorf(ErrInvalidArgument, "a put has no item")
+			return out, store.Errorf(store.ErrInvalidArgument, "a put has no item")
 		}
-		if w.Key != (Key{}) && w.Key != w.Item.Key {
-			return out, Errorf(ErrInvalidArgument, "a put's Key differs from its Item.Key")
+		if w.Key != (store.Key{}) && w.Key != w.Item.Key {
+			return out, store.Errorf(store.ErrInvalidArgument, "a put's Key differs from its Item.Key")
 		}
 		if err = checkCond(w.Condition, true); err != nil {
 			return out, err
@@ -329,7 +296,7 @@ func prepareWrite(w Write) (Write, error) {
 			return out, err
 		}
 		out.Key = out.Item.Key
-	case WriteUpdate:
+	case store.WriteUpdate:
 		if err = checkKey(w.Key); err != nil {
 			return out, err
 		}
@@ -340,7 +307,7 @@ func prepareWrite(w Write) (Write, error) {
 		if out.Ops, err = prepareOps(w.Ops); err != nil {
 			return out, err
 		}
-	case WriteDelete:
+	case store.WriteDelete:
 		if err = checkKey(w.Key); err != nil {
 			return out, err
 		}
@@ -349,16 +316,16 @@ func prepareWrite(w Write) (Write, error) {
 		}
 		out.Key = w.Key
 	default:
-		return out, Errorf(ErrInvalidArgument, "unknown write kind %d", w.Kind)
+		return out, store.Errorf(store.ErrInvalidArgument, "unknown write kind %d", w.Kind)
 	}
 	return out, nil
 }
 
-func (s *portable) WriteMany(ctx context.Context, writes []Write) error {
+func (s *portable) WriteMany(ctx context.Context, writes []store.Write) error {
 	const op = "writemany"
 	errs := make([]error, len(writes))
 	var pending []int
-	prepared := make([]Write, len(writes))
+	prepared := make([]store.Write, len(writes))
 	for i, w := range writes {
 		pw, err := prepareWrite(w)
 		if err != nil {
@@ -375,14 +342,14 @@ func (s *portable) WriteMany(ctx context.Context, writes []Write) error {
 			}
 			break
 		}
-		batch := make([]Write, len(pending))
+		batch := make([]store.Write, len(pending))
 		for j, i := range pending {
 			batch[j] = prepared[i]
 		}
-		res := s.d.WriteMany(ctx, batch, s.o.now())
+		res := s.d.WriteMany(ctx, batch, s.o.Now())
 		if res != nil && len(res) != len(batch) {
 			for _, i := range pending {
-				errs[i] = &Error{Kind: ErrUnavailable, Op: op, Msg: fmt.Sprintf("the driver returned %d errors for %d writes", len(res), len(batch))}
+				errs[i] = &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: fmt.Sprintf("the driver returned %d errors for %d writes", len(res), len(batch))}
 			}
 			break
 		}
@@ -399,7 +366,7 @@ func (s *portable) WriteMany(ctx context.Context, writes []Write) error {
 				last = err
 			}
 		}
-		if len(retry) == 0 || attempt+1 >= s.o.attempts || ctx.Err() != nil || !s.wait(ctx, attempt, last) {
+		if len(retry) == 0 || attempt+1 >= s.o.Attempts || ctx.Err() != nil || !s.wait(ctx, attempt, last) {
 			break
 		}
 		for _, i := range retry {
@@ -409,30 +376,30 @@ func (s *portable) WriteMany(ctx context.Context, writes []Write) error {
 	}
 	for _, err := range errs {
 		if err != nil {
-			return &BatchError{Errs: errs}
+			return &store.BatchError{Errs: errs}
 		}
 	}
 	return nil
 }
 
-func (s *portable) Atomic(ctx context.Context, writes []Write) error {
+func (s *portable) Atomic(ctx context.Context, writes []store.Write) error {
 	const op = "atomic"
-	if len(writes) > MaxAtomicWrites {
-		return &Error{Kind: ErrInvalidArgument, Op: op, Msg: fmt.Sprintf("%d writes; the limit is %d", len(writes), MaxAtomicWrites)}
+	if len(writes) > store.MaxAtomicWrites {
+		return &store.Error{Kind: store.ErrInvalidArgument, Op: op, Msg: fmt.Sprintf("%d writes; the limit is %d", len(writes), store.MaxAtomicWrites)}
 	}
-	prepared := make([]Write, len(writes))
-	seen := make(map[Key]int, len(writes))
+	prepared := make([]store.Write, len(writes))
+	seen := make(map[store.Key]int, len(writes))
 	size := 0
 	for i, w := range writes {
 		pw, err := prepareWrite(w)
 		if err != nil {
-			return &OpError{Index: i, Err: wrapErr(op, err)}
+			return &store.OpError{Index: i, Err: wrapErr(op, err)}
 		}
 		if i > 0 && pw.Key.Partition != prepared[0].Key.Partition {
-			return &OpError{Index: i, Err: &Error{Kind: ErrInvalidArgument, Op: op, Msg: "all writes of an atomic call must be in one partition"}}
+			return &store.OpError{Index: i, Err: &store.Error{Kind: store.ErrInvalidArgument, Op: op, Msg: "all writes of an atomic call must be in one partition"}}
 		}
 		if j, dup := seen[pw.Key]; dup {
-			return &OpError{Index: i, Err: &Error{Kind: ErrInvalidArgument, Op: op, Msg: fmt.Sprintf("the key is also written by operation %d", j)}}
+			return &store.OpError{Index: i, Err: &store.Error{Kind: store.ErrInvalidArgument, Op: op, Msg: fmt.Sprintf("the key is also written by operation %d", j)}}
 		}
 		seen[pw.Key] = i
 		if pw.Item != nil {
@@ -442,8 +409,8 @@ func (s *portable) Atomic(ctx context.Context, writes []Write) error {
 		}
 		prepared[i] = pw
 	}
-	if size > MaxAtomicSize {
-		return &Error{Kind: ErrTooLarge, Op: op, Msg: fmt.Sprintf("the writes total %d bytes; the limit is %d", size, MaxAtomicSize)}
+	if size > store.MaxAtomicSize {
+		return &store.Error{Kind: store.ErrTooLarge, Op: op, Msg: fmt.Sprintf("the writes total %d bytes; the limit is %d", size, store.MaxAtomicSize)}
 	}
 	if len(prepared) == 0 {
 		if err := ctx.Err(); err != nil {
@@ -452,11 +419,11 @@ func (s *portable) Atomic(ctx context.Context, writes []Write) error {
 		return nil
 	}
 	return s.do(ctx, op, false, func(ctx context.Context) error {
-		return s.d.Atomic(ctx, prepared, s.o.now())
+		return s.d.Atomic(ctx, prepared, s.o.Now())
 	})
 }
 
-func (s *portable) Query(ctx context.Context, q Query) (*Page, error) {
+func (s *portable) Query(ctx context.Context, q store.Query) (*store.Page, error) {
 	const op = "query"
 	dq, limit, err := s.prepareQuery(q)
 	if err != nil {
@@ -470,11 +437,11 @@ func (s *portable) Query(ctx context.Context, q Query) (*Page, error) {
 		}
 		dq.After, dq.HasAfter = after, true
 	}
-	page := &Page{Items: make([]*Item, 0, min(limit, 64))}
+	page := &store.Page{Items: make([]*store.Item, 0, min(limit, 64))}
 	for {
 		dq.Limit = limit - len(page.Items) + 1
-		dq.Now = s.o.now()
-		var items []*Item
+		dq.Now = s.o.Now()
+		var items []*store.Item
 		var more bool
 		err := s.do(ctx, op, true, func(ctx context.Context) (err error) {
 			items, more, err = s.d.Query(ctx, dq)
@@ -484,10 +451,10 @@ func (s *portable) Query(ctx context.Context, q Query) (*Page, error) {
 			return nil, err
 		}
 		if len(items) > dq.Limit {
-			return nil, &Error{Kind: ErrUnavailable, Op: op, Msg: fmt.Sprintf("the driver returned %d items for a limit of %d", len(items), dq.Limit)}
+			return nil, &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: fmt.Sprintf("the driver returned %d items for a limit of %d", len(items), dq.Limit)}
 		}
 		if more && len(items) == 0 {
-			return nil, &Error{Kind: ErrUnavailable, Op: op, Msg: "the driver returned an empty page with more to come"}
+			return nil, &store.Error{Kind: store.ErrUnavailable, Op: op, Msg: "the driver returned an empty page with more to come"}
 		}
 		for _, it := range items {
 			if it != nil && !it.Expired(dq.Now) {
@@ -508,41 +475,41 @@ func (s *portable) Query(ctx context.Context, q Query) (*Page, error) {
 
 // prepareQuery validates q and returns the driver's query (without Limit
 // and Now) and the page size.
-func (s *portable) prepareQuery(q Query) (*DriverQuery, int, error) {
-	if err := checkKey(Key{Partition: q.Partition}); err != nil {
+func (s *portable) prepareQuery(q store.Query) (*Query, int, error) {
+	if err := checkKey(store.Key{Partition: q.Partition}); err != nil {
 		return nil, 0, err
 	}
 	limit := q.Limit
 	switch {
 	case limit < 0:
-		return nil, 0, Errorf(ErrInvalidArgument, "the limit %d is negative", limit)
+		return nil, 0, store.Errorf(store.ErrInvalidArgument, "the limit %d is negative", limit)
 	case limit == 0:
-		limit = DefaultQueryLimit
-	case limit > MaxQueryLimit:
-		return nil, 0, Errorf(ErrInvalidArgument, "the limit %d is above %d", limit, MaxQueryLimit)
+		limit = store.DefaultQueryLimit
+	case limit > store.MaxQueryLimit:
+		return nil, 0, store.Errorf(store.ErrInvalidArgument, "the limit %d is above %d", limit, store.MaxQueryLimit)
 	}
 	sc := q.Sort
 	switch sc.Op {
-	case SortAll:
-		sc = SortCondition{}
-	case SortEq, SortLT, SortLE, SortGT, SortGE, SortPrefix:
+	case store.SortAll:
+		sc = store.SortCondition{}
+	case store.SortEq, store.SortLT, store.SortLE, store.SortGT, store.SortGE, store.SortPrefix:
 		sc.Value2 = ""
-	case SortBetween:
+	case store.SortBetween:
 		if sc.Value > sc.Value2 {
-			return nil, 0, Errorf(ErrInvalidArgument, "between: the lower bound %q is above the upper bound %q", sc.Value, sc.Value2)
+			return nil, 0, store.Errorf(store.ErrInvalidArgument, "between: the lower bound %q is above the upper bound %q", sc.Value, sc.Value2)
 		}
 	default:
-		return nil, 0, Errorf(ErrInvalidArgument, "unknown sort operator %d", sc.Op)
+		return nil, 0, store.Errorf(store.ErrInvalidArgument, "unknown sort operator %d", sc.Op)
 	}
 	for _, v := range []string{sc.Value, sc.Value2} {
-		if len(v) > MaxSortLen {
-			return nil, 0, Errorf(ErrInvalidArgument, "a sort-key operand is %d bytes long; the limit is %d", len(v), MaxSortLen)
+		if len(v) > store.MaxSortLen {
+			return nil, 0, store.Errorf(store.ErrInvalidArgument, "a sort-key operand is %d bytes long; the limit is %d", len(v), store.MaxSortLen)
 		}
 		if err := checkKeyString("sort", v); err != nil {
 			return nil, 0, err
 		}
 	}
-	dq := &DriverQuery{Partition: q.Partition, Sort: sc, Descending: q.Descending}
+	dq := &Query{Partition: q.Partition, Sort: sc, Descending: q.Descending}
 	for _, f := range q.Filters {
 		nf, err := checkFilter(f)
 		if err != nil {
@@ -553,6 +520,6 @@ func (s *portable) prepareQuery(q Query) (*DriverQuery, int, error) {
 	return dq, limit, nil
 }
 
-func (s *portable) Capabilities() Capabilities { return s.d.Capabilities() }
+func (s *portable) Capabilities() store.Capabilities { return s.d.Capabilities() }
 
 func (s *portable) Close() error { return s.d.Close() }

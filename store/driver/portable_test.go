@@ -1,4 +1,4 @@
-package store_test
+package driver_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
@@ -50,7 +51,7 @@ func (s *spy) GetMany(ctx context.Context, keys []store.Key) ([]*store.Item, err
 	return s.Driver.GetMany(ctx, keys)
 }
 
-func (s *spy) Query(ctx context.Context, q *store.DriverQuery) ([]*store.Item, bool, error) {
+func (s *spy) Query(ctx context.Context, q *driver.Query) ([]*store.Item, bool, error) {
 	s.record()
 	if s.emptyMore {
 		return nil, true, nil
@@ -72,7 +73,7 @@ func (slowGet) Get(context.Context, store.Key) (*store.Item, error) {
 
 func newSpy(opts ...store.Option) (*spy, store.Store) {
 	d := &spy{Driver: memstore.NewDriver()}
-	return d, store.NewStore(d, opts...)
+	return d, driver.NewStore(d, opts...)
 }
 
 func TestRetries(t *testing.T) {
@@ -141,7 +142,7 @@ func TestRetries(t *testing.T) {
 
 	// A wait that would outlast the context's deadline is not started.
 	// (The backend asks for an hour: a jittered wait alone may be short.)
-	slow := store.NewStore(slowGet{memstore.NewDriver()}, store.WithRetry(5, time.Hour, time.Hour))
+	slow := driver.NewStore(slowGet{memstore.NewDriver()}, store.WithRetry(5, time.Hour, time.Hour))
 	tctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if _, err := slow.Get(tctx, k); !errors.Is(err, store.ErrThrottled) {
@@ -233,7 +234,7 @@ func TestNormalizeValue(t *testing.T) {
 		{[]string(nil), nil},
 		{[2]bool{true, false}, []any{true, false}},
 	} {
-		got, err := store.NormalizeValue(tc.in)
+		got, err := driver.NormalizeValue(tc.in)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("NormalizeValue(%#v) = %#v, %v; want %#v", tc.in, got, err, tc.want)
 		}
@@ -245,11 +246,11 @@ func TestNormalizeValue(t *testing.T) {
 		json.Number("-9223372036854775809"), json.Number("123456789012345678901234567890"),
 		json.Number("1" + strings.Repeat("0", 400)),
 	} {
-		if got, err := store.NormalizeValue(in); !errors.Is(err, store.ErrInvalidArgument) {
+		if got, err := driver.NormalizeValue(in); !errors.Is(err, store.ErrInvalidArgument) {
 			t.Errorf("NormalizeValue(%v) = %#v, %v; want ErrInvalidArgument", in, got, err)
 		}
 	}
-	_, err := store.NormalizeValue(map[string]any{"a": []any{1, map[string]any{"b": time.Second * 0}}})
+	_, err := driver.NormalizeValue(map[string]any{"a": []any{1, map[string]any{"b": time.Second * 0}}})
 	if err == nil || !strings.Contains(err.Error(), `"a[1].b"`) {
 		t.Errorf("unsupported nested value: %v; want an error naming a[1].b", err)
 	}
@@ -269,7 +270,7 @@ func TestItemSizeMatchesJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		k := store.Key{Partition: "pp", Sort: "sss"}
-		if got, want := store.ItemSize(k, d), len(b)+5; got != want {
+		if got, want := driver.ItemSize(k, d), len(b)+5; got != want {
 			t.Errorf("ItemSize(%s) = %d; want %d", b, got, want)
 		}
 	}
@@ -277,7 +278,7 @@ func TestItemSizeMatchesJSON(t *testing.T) {
 
 func TestApplyFieldOpsOverflow(t *testing.T) {
 	d := map[string]any{"n": int64(math.MaxInt64)}
-	if err := store.ApplyFieldOps(d, []store.FieldOp{store.Increment("n", int64(1))}); err != nil {
+	if err := driver.ApplyFieldOps(d, []store.FieldOp{store.Increment("n", int64(1))}); err != nil {
 		t.Fatal(err)
 	}
 	if d["n"] != float64(math.MaxInt64)+1 {
@@ -359,7 +360,7 @@ func TestApplyWrite(t *testing.T) {
 		{store.Write{Kind: 99, Key: k}, store.ErrInvalidArgument},
 	}
 	for i, s := range steps {
-		if err := store.ApplyWrite(ctx, d, s.w, now); !errors.Is(err, s.want) || (s.want == nil && err != nil) {
+		if err := driver.ApplyWrite(ctx, d, s.w, now); !errors.Is(err, s.want) || (s.want == nil && err != nil) {
 			t.Errorf("step %d: err = %v, want %v", i, err, s.want)
 		}
 	}

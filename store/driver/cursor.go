@@ -1,4 +1,4 @@
-package store
+package driver
 
 import (
 	"crypto/aes"
@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+
+	"github.com/anyfunc/anyfunc/store"
 )
 
 // Cursors are the sort key of the last item returned, sealed with AES-GCM
@@ -37,7 +39,7 @@ func newCursorAEAD(secret []byte) cipher.AEAD {
 }
 
 // queryBinding encodes what a cursor is bound to; filters are normalised.
-func queryBinding(q *DriverQuery) []byte {
+func queryBinding(q *Query) []byte {
 	b := []byte{cursorVersion}
 	b = appendStr(b, q.Partition)
 	b = append(b, byte(q.Sort.Op))
@@ -77,12 +79,12 @@ func sealCursor(aead cipher.AEAD, binding []byte, after string) string {
 func openCursor(aead cipher.AEAD, binding []byte, cursor string) (string, error) {
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor) // Strict: a changed padding bit is a changed cursor
 	if err != nil || len(raw) < aead.NonceSize()+aead.Overhead() {
-		return "", Errorf(ErrInvalidArgument, "the cursor is malformed")
+		return "", store.Errorf(store.ErrInvalidArgument, "the cursor is malformed")
 	}
 	ns := aead.NonceSize()
 	after, err := aead.Open(nil, raw[:ns], raw[ns:], binding)
 	if err != nil {
-		return "", Errorf(ErrInvalidArgument, "the cursor was altered or belongs to another query")
+		return "", store.Errorf(store.ErrInvalidArgument, "the cursor was altered or belongs to another query")
 	}
 	return string(after), nil
 }

@@ -1,4 +1,4 @@
-package store
+package driver
 
 import (
 	"encoding/json"
@@ -10,66 +10,16 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/internal/base"
 )
-
-// Non-integral numbers must lie within DynamoDB's range: a magnitude of at
-// least MinFloat and below MaxFloat (or be integral and fit int64).
-// Others are ErrInvalidArgument.
-const (
-	MaxFloat = 1e126
-	MinFloat = 1e-130
-)
-
-// MaxAtomicSize is the largest total size of the items and keys one Atomic
-// call may write (Cosmos DB's 2 MB transactional batch); a larger call fails
-// with ErrTooLarge.
-const MaxAtomicSize = 2 * 1024 * 1024
-
-// Expired reports whether the item has an expiry time and it is not after
-// now.
-func (it *Item) Expired(now time.Time) bool {
-	return !it.ExpiresAt.IsZero() && !now.Before(it.ExpiresAt)
-}
-
-// Clone returns a deep copy of the item.
-func (it *Item) Clone() *Item {
-	c := *it
-	c.Data = CloneData(it.Data)
-	return &c
-}
-
-// CloneData returns a deep copy of normalised data (maps, lists and scalar
-// values, as Item.Data holds them).
-func CloneData(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return CloneData(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
-}
 
 // ItemSize returns the size of an item as the limits count it: the length
 // of the JSON encoding of data (as encoding/json writes it) plus the lengths
 // of the key's partition and sort key. Data must be normalised. Drivers use
 // it to check MaxItemSize after applying field operations.
-func ItemSize(key Key, data map[string]any) int {
+func ItemSize(key store.Key, data map[string]any) int {
 	return jsonSize(data) + len(key.Partition) + len(key.Sort)
 }
 
@@ -206,9 +156,9 @@ func (e *pathError) toError(prefix string) error {
 	}
 	k := e.kind
 	if k == nil {
-		k = ErrInvalidArgument
+		k = store.ErrInvalidArgument
 	}
-	return &Error{Kind: k, Msg: msg}
+	return &store.Error{Kind: k, Msg: msg}
 }
 
 func invalidf(format string, args ...any) *pathError {
@@ -231,7 +181,7 @@ func shortPath(p string) string {
 
 // tooLongf reports a field path of n bytes, above MaxFieldPathLen.
 func tooLongf(n int) *pathError {
-	return invalidf("the field path is %d bytes long (names joined by dots); the limit is %d", n, MaxFieldPathLen)
+	return invalidf("the field path is %d bytes long (names joined by dots); the limit is %d", n, store.MaxFieldPathLen)
 }
 
 // checkFieldName reports why name cannot be a field name, or "".
@@ -273,7 +223,7 @@ func normMap(m map[string]any, depth, plen int) (map[string]any, int, *pathError
 		if plen > 0 {
 			kp += plen + 1
 		}
-		if kp > MaxFieldPathLen {
+		if kp > store.MaxFieldPathLen {
 			return nil, 0, tooLongf(kp).at(k)
 		}
 		nv, sz, err := normValue(v, depth, kp)
@@ -336,13 +286,13 @@ func normValue(v any, depth, plen int) (any, int, *pathError) {
 	case json.Number:
 		return numberValue(x)
 	case map[string]any:
-		if depth >= MaxDepth {
-			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
+		if depth >= store.MaxDepth {
+			return nil, 0, invalidf("nested deeper than %d levels", store.MaxDepth)
 		}
 		return wrapMap(normMap(x, depth+1, plen))
 	case []any:
-		if depth >= MaxDepth {
-			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
+		if depth >= store.MaxDepth {
+			return nil, 0, invalidf("nested deeper than %d levels", store.MaxDepth)
 		}
 		out := make([]any, len(x))
 		n := 2 + max(len(x)-1, 0)
@@ -395,8 +345,8 @@ func normReflect(v any, depth, plen int) (any, int, *pathError) {
 		if rv.Kind() == reflect.Slice && rv.IsNil() {
 			return nil, 4, nil
 		}
-		if depth >= MaxDepth {
-			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
+		if depth >= store.MaxDepth {
+			return nil, 0, invalidf("nested deeper than %d levels", store.MaxDepth)
 		}
 		return normList(rv.Len(), func(i int) any { return rv.Index(i).Interface() }, depth+1, plen)
 	case reflect.Map:
@@ -406,8 +356,8 @@ func normReflect(v any, depth, plen int) (any, int, *pathError) {
 		if rv.IsNil() {
 			return nil, 4, nil
 		}
-		if depth >= MaxDepth {
-			return nil, 0, invalidf("nested deeper than %d levels", MaxDepth)
+		if depth >= store.MaxDepth {
+			return nil, 0, invalidf("nested deeper than %d levels", store.MaxDepth)
 		}
 		m := make(map[string]any, rv.Len())
 		iter := rv.MapRange()
@@ -470,8 +420,8 @@ func floatValue(f float64) (any, int, *pathError) {
 	if i, ok := floatToInt(f); ok {
 		return intValue(i)
 	}
-	if a := math.Abs(f); a >= MaxFloat || a < MinFloat {
-		return nil, 0, invalidf("%v is outside the range every backend stores (%g to %g in magnitude, or 0)", f, MinFloat, MaxFloat)
+	if a := math.Abs(f); a >= store.MaxFloat || a < store.MinFloat {
+		return nil, 0, invalidf("%v is outside the range every backend stores (%g to %g in magnitude, or 0)", f, store.MinFloat, store.MaxFloat)
 	}
 	return f, floatSize(f), nil
 }
@@ -497,14 +447,14 @@ func NormalizeValue(v any) (any, error) {
 	return nv, nil
 }
 
-func checkKey(k Key) error {
+func checkKey(k store.Key) error {
 	switch {
 	case k.Partition == "":
-		return Errorf(ErrInvalidArgument, "the partition key is empty")
-	case len(k.Partition) > MaxPartitionLen:
-		return Errorf(ErrInvalidArgument, "the partition key is %d bytes long; the limit is %d", len(k.Partition), MaxPartitionLen)
-	case len(k.Sort) > MaxSortLen:
-		return Errorf(ErrInvalidArgument, "the sort key is %d bytes long; the limit is %d", len(k.Sort), MaxSortLen)
+		return store.Errorf(store.ErrInvalidArgument, "the partition key is empty")
+	case len(k.Partition) > store.MaxPartitionLen:
+		return store.Errorf(store.ErrInvalidArgument, "the partition key is %d bytes long; the limit is %d", len(k.Partition), store.MaxPartitionLen)
+	case len(k.Sort) > store.MaxSortLen:
+		return store.Errorf(store.ErrInvalidArgument, "the sort key is %d bytes long; the limit is %d", len(k.Sort), store.MaxSortLen)
 	}
 	if err := checkKeyString("partition", k.Partition); err != nil {
 		return err
@@ -514,18 +464,18 @@ func checkKey(k Key) error {
 
 func checkKeyString(what, s string) error {
 	if !utf8.ValidString(s) {
-		return Errorf(ErrInvalidArgument, "the %s key is not valid UTF-8", what)
+		return store.Errorf(store.ErrInvalidArgument, "the %s key is not valid UTF-8", what)
 	}
 	if strings.IndexByte(s, 0) >= 0 {
-		return Errorf(ErrInvalidArgument, "the %s key contains a NUL character", what)
+		return store.Errorf(store.ErrInvalidArgument, "the %s key contains a NUL character", what)
 	}
 	return nil
 }
 
 // prepareItem validates it and returns a normalised deep copy.
-func prepareItem(it *Item) (*Item, error) {
+func prepareItem(it *store.Item) (*store.Item, error) {
 	if it == nil {
-		return nil, Errorf(ErrInvalidArgument, "the item is nil")
+		return nil, store.Errorf(store.ErrInvalidArgument, "the item is nil")
 	}
 	if err := checkKey(it.Key); err != nil {
 		return nil, err
@@ -535,10 +485,10 @@ func prepareItem(it *Item) (*Item, error) {
 		return nil, perr.toError("")
 	}
 	size := n + len(it.Key.Partition) + len(it.Key.Sort)
-	if size > MaxItemSize {
-		return nil, Errorf(ErrTooLarge, "the item is %d bytes (JSON and key); the limit is %d", size, MaxItemSize)
+	if size > store.MaxItemSize {
+		return nil, store.Errorf(store.ErrTooLarge, "the item is %d bytes (JSON and key); the limit is %d", size, store.MaxItemSize)
 	}
-	out := &Item{Key: it.Key, Data: data}
+	out := &store.Item{Key: it.Key, Data: data}
 	if !it.ExpiresAt.IsZero() {
 		// Milliseconds are what every backend keeps (Cosmos DB the
 		// fewest), so every backend returns the same instant.
@@ -549,23 +499,23 @@ func prepareItem(it *Item) (*Item, error) {
 
 func checkPath(p []string) error {
 	if len(p) == 0 {
-		return Errorf(ErrInvalidArgument, "a field path is empty")
+		return store.Errorf(store.ErrInvalidArgument, "a field path is empty")
 	}
-	if len(p) > MaxDepth {
-		return Errorf(ErrInvalidArgument, "field path %q is deeper than %d levels", strings.Join(p, "."), MaxDepth)
+	if len(p) > store.MaxDepth {
+		return store.Errorf(store.ErrInvalidArgument, "field path %q is deeper than %d levels", strings.Join(p, "."), store.MaxDepth)
 	}
-	if n := len(p) - 1 + lenSum(p); n > MaxFieldPathLen {
-		return Errorf(ErrInvalidArgument, "field path %q is %d bytes long (names joined by dots); the limit is %d", shortPath(strings.Join(p, ".")), n, MaxFieldPathLen)
+	if n := len(p) - 1 + lenSum(p); n > store.MaxFieldPathLen {
+		return store.Errorf(store.ErrInvalidArgument, "field path %q is %d bytes long (names joined by dots); the limit is %d", shortPath(strings.Join(p, ".")), n, store.MaxFieldPathLen)
 	}
 	for _, s := range p {
 		if s == "" {
-			return Errorf(ErrInvalidArgument, "field path %q has an empty segment", strings.Join(p, "."))
+			return store.Errorf(store.ErrInvalidArgument, "field path %q has an empty segment", strings.Join(p, "."))
 		}
 		if strings.IndexByte(s, '.') >= 0 {
-			return Errorf(ErrInvalidArgument, "field path segment %q contains a dot", s)
+			return store.Errorf(store.ErrInvalidArgument, "field path segment %q contains a dot", s)
 		}
 		if msg := checkFieldName(s); msg != "" {
-			return Errorf(ErrInvalidArgument, "field path %q: %s", strings.Join(p, "."), msg)
+			return store.Errorf(store.ErrInvalidArgument, "field path %q: %s", strings.Join(p, "."), msg)
 		}
 	}
 	return nil
@@ -580,28 +530,28 @@ func lenSum(p []string) int {
 }
 
 // prepareOps validates ops and returns copies with normalised values.
-func prepareOps(ops []FieldOp) ([]FieldOp, error) {
+func prepareOps(ops []store.FieldOp) ([]store.FieldOp, error) {
 	if len(ops) == 0 {
-		return nil, Errorf(ErrInvalidArgument, "no field operations")
+		return nil, store.Errorf(store.ErrInvalidArgument, "no field operations")
 	}
-	out := make([]FieldOp, len(ops))
+	out := make([]store.FieldOp, len(ops))
 	for i, op := range ops {
 		if err := checkPath(op.Path); err != nil {
 			return nil, err
 		}
 		p := strings.Join(op.Path, ".")
-		o := FieldOp{Kind: op.Kind, Path: slices.Clone(op.Path)}
+		o := store.FieldOp{Kind: op.Kind, Path: slices.Clone(op.Path)}
 		switch op.Kind {
-		case OpSet:
+		case store.OpSet:
 			v, n, perr := normValue(op.Value, len(op.Path), len(p)) // in the document and len-1 maps
 			if perr != nil {
 				return nil, perr.toError(fmt.Sprintf("Set %q", p))
 			}
-			if n > MaxItemSize {
-				return nil, Errorf(ErrTooLarge, "Set %q: the value is %d bytes; the item limit is %d", p, n, MaxItemSize)
+			if n > store.MaxItemSize {
+				return nil, store.Errorf(store.ErrTooLarge, "Set %q: the value is %d bytes; the item limit is %d", p, n, store.MaxItemSize)
 			}
 			o.Value = v
-		case OpIncrement:
+		case store.OpIncrement:
 			v, _, perr := normValue(op.Value, 0, 0)
 			if perr != nil {
 				return nil, perr.toError(fmt.Sprintf("Increment %q", p))
@@ -609,16 +559,16 @@ func prepareOps(ops []FieldOp) ([]FieldOp, error) {
 			switch v.(type) {
 			case int64, float64:
 			default:
-				return nil, Errorf(ErrInvalidArgument, "Increment %q: the delta %v (%T) is not a number", p, op.Value, op.Value)
+				return nil, store.Errorf(store.ErrInvalidArgument, "Increment %q: the delta %v (%T) is not a number", p, op.Value, op.Value)
 			}
 			o.Value = v
-		case OpRemove:
+		case store.OpRemove:
 		default:
-			return nil, Errorf(ErrInvalidArgument, "field operation %d has unknown kind %d", i, op.Kind)
+			return nil, store.Errorf(store.ErrInvalidArgument, "field operation %d has unknown kind %d", i, op.Kind)
 		}
 		for _, prev := range out[:i] {
 			if isPrefix(prev.Path, op.Path) || isPrefix(op.Path, prev.Path) {
-				return nil, Errorf(ErrInvalidArgument, "field paths %q and %q overlap", strings.Join(prev.Path, "."), p)
+				return nil, store.Errorf(store.ErrInvalidArgument, "field paths %q and %q overlap", strings.Join(prev.Path, "."), p)
 			}
 		}
 		out[i] = o
@@ -637,18 +587,18 @@ func isPrefix(p, of []string) bool {
 // float64. A path through a value that is not a map, or an Increment of a
 // value that is not a number, is ErrInvalidArgument. Drivers that update
 // by reading, changing and writing back an item use it.
-func ApplyFieldOps(data map[string]any, ops []FieldOp) error {
+func ApplyFieldOps(data map[string]any, ops []store.FieldOp) error {
 	for _, op := range ops {
 		parent := data
 		for i, seg := range op.Path[:len(op.Path)-1] {
 			next, ok := parent[seg]
-			if !ok && op.Kind == OpRemove {
+			if !ok && op.Kind == store.OpRemove {
 				parent = nil
 				break
 			}
 			m, isMap := next.(map[string]any)
 			if !isMap {
-				if op.Kind == OpRemove {
+				if op.Kind == store.OpRemove {
 					parent = nil
 					break
 				}
@@ -656,7 +606,7 @@ func ApplyFieldOps(data map[string]any, ops []FieldOp) error {
 				if ok {
 					what = fmt.Sprintf("is a %s, not a map", typeName(next))
 				}
-				return Errorf(ErrInvalidArgument, "field %q %s", strings.Join(op.Path[:i+1], "."), what)
+				return store.Errorf(store.ErrInvalidArgument, "field %q %s", strings.Join(op.Path[:i+1], "."), what)
 			}
 			parent = m
 		}
@@ -665,18 +615,18 @@ func ApplyFieldOps(data map[string]any, ops []FieldOp) error {
 		}
 		last := op.Path[len(op.Path)-1]
 		switch op.Kind {
-		case OpSet:
-			parent[last] = cloneValue(op.Value)
-		case OpRemove:
+		case store.OpSet:
+			parent[last] = base.CloneValue(op.Value)
+		case store.OpRemove:
 			delete(parent, last)
-		case OpIncrement:
+		case store.OpIncrement:
 			cur, ok := parent[last]
 			if !ok {
 				cur = int64(0)
 			}
 			sum, err := addNumbers(cur, op.Value)
 			if err != nil {
-				return Errorf(ErrInvalidArgument, "Increment %q: %v", strings.Join(op.Path, "."), err)
+				return store.Errorf(store.ErrInvalidArgument, "Increment %q: %v", strings.Join(op.Path, "."), err)
 			}
 			parent[last] = sum
 		}
@@ -739,27 +689,27 @@ func typeName(v any) string {
 
 // checkCond validates c for an operation; allowNotExists is false for
 // Update and Delete.
-func checkCond(c Condition, allowNotExists bool) error {
-	switch c.kind {
-	case CondNone, CondExists:
-	case CondNotExists:
+func checkCond(c store.Condition, allowNotExists bool) error {
+	switch c.Kind() {
+	case store.CondNone, store.CondExists:
+	case store.CondNotExists:
 		if !allowNotExists {
-			return Errorf(ErrInvalidArgument, "IfNotExists applies to Put only")
+			return store.Errorf(store.ErrInvalidArgument, "IfNotExists applies to Put only")
 		}
-	case CondRevision:
-		if c.revision == "" {
-			return Errorf(ErrInvalidArgument, "IfRevision needs a revision")
+	case store.CondRevision:
+		if c.Revision() == "" {
+			return store.Errorf(store.ErrInvalidArgument, "IfRevision needs a revision")
 		}
-	case condTooMany:
-		return Errorf(ErrInvalidArgument, "at most one condition may be given")
 	default:
-		return Errorf(ErrInvalidArgument, "unknown condition kind %d", c.kind)
+		// The constructors make only the kinds above; PutOp, UpdateOp and
+		// DeleteOp given more than one condition make another.
+		return errTooManyConds
 	}
 	return nil
 }
 
 // checkFilter validates f and returns it with a normalised value.
-func checkFilter(f Filter) (Filter, error) {
+func checkFilter(f store.Filter) (store.Filter, error) {
 	if err := checkPath(f.Path); err != nil {
 		return f, err
 	}
@@ -770,7 +720,24 @@ func checkFilter(f Filter) (Filter, error) {
 	switch v.(type) {
 	case nil, bool, string, int64, float64:
 	default:
-		return f, Errorf(ErrInvalidArgument, "filter on %q: only null, bool, string and number values can be compared", strings.Join(f.Path, "."))
+		return f, store.Errorf(store.ErrInvalidArgument, "filter on %q: only null, bool, string and number values can be compared", strings.Join(f.Path, "."))
 	}
-	return Filter{Path: slices.Clone(f.Path), Value: v}, nil
+	return store.Filter{Path: slices.Clone(f.Path), Value: v}, nil
 }
+
+var errTooManyConds = store.Errorf(store.ErrInvalidArgument, "at most one condition may be given")
+
+// firstCond returns the only condition of a Put, Update or Delete call.
+func firstCond(c []store.Condition) (store.Condition, error) {
+	switch len(c) {
+	case 0:
+		return store.Condition{}, nil
+	case 1:
+		return c[0], nil
+	}
+	return store.Condition{}, errTooManyConds
+}
+
+// CloneData returns a deep copy of normalised data (maps, lists and scalar
+// values, as Item.Data holds them).
+func CloneData(m map[string]any) map[string]any { return base.CloneData(m) }

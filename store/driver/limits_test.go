@@ -1,4 +1,4 @@
-package store_test
+package driver_test
 
 import (
 	"context"
