@@ -10,6 +10,7 @@ import (
 	"github.com/anyfunc/anyfunc/handler/handlertest"
 	"github.com/anyfunc/anyfunc/handler/middleware"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
@@ -20,7 +21,7 @@ import (
 func faulty(t *testing.T) (handler.Handler, *memstore.Driver) {
 	t.Helper()
 	d := memstore.NewDriver()
-	s := store.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	s := driver.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
 	idem := middleware.Idempotency(s, middleware.IdempotencyPartition(func(r *handler.Request) (string, error) {
 		return "user/" + r.Identity.Source + ":" + r.Identity.Subject, nil
 	}))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
@@ -51,7 +52,7 @@ type commitFixture struct {
 func newCommitFixture() *commitFixture {
 	clk := newFakeClock()
 	d := memstore.NewDriver()
-	s := store.NewStore(d, store.WithClock(clk.Now), store.WithRetry(1, time.Millisecond, time.Millisecond))
+	s := driver.NewStore(d, store.WithClock(clk.Now), store.WithRetry(1, time.Millisecond, time.Millisecond))
 	app := &committer{s: s}
 	h := Idempotency(s, IdempotencyClock(clk.Now), IdempotencyLease(3*time.Second),
 		IdempotencyPartition(func(*handler.Request) (string, error) { return "p", nil }))(app)

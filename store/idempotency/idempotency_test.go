@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/idempotency"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
@@ -42,7 +43,7 @@ type fixture struct {
 func newFixture(opts ...idempotency.Option) *fixture {
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	d := memstore.NewDriver()
-	s := store.NewStore(d, store.WithClock(clk.now), store.WithRetry(1, time.Millisecond, time.Millisecond))
+	s := driver.NewStore(d, store.WithClock(clk.now), store.WithRetry(1, time.Millisecond, time.Millisecond))
 	return &fixture{d: d, s: s, r: idempotency.New(s, append([]idempotency.Option{idempotency.WithClock(clk.now)}, opts...)...), clk: clk}
 }
 

@@ -3,10 +3,11 @@ package memstore_test
 import (
 	"context"
 	"errors"
-	"github.com/anyfunc/anyfunc/store/driver"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/anyfunc/anyfunc/store/driver"
 
 	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/memstore"
@@ -54,7 +55,7 @@ func TestFailNext(t *testing.T) {
 func TestLoseAnswerNext(t *testing.T) {
 	ctx := context.Background()
 	d := memstore.NewDriver()
-	s := store.NewStore(d)
+	s := driver.NewStore(d)
 	k := store.Key{Partition: "p", Sort: "a"}
 	d.LoseAnswerNext(memstore.OpPut, 1, store.ErrUnavailable)
 	if _, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"v": 1}}); !errors.Is(err, store.ErrUnavailable) {
