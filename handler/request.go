@@ -62,8 +62,10 @@ type Request struct {
 type pathParam struct{ name, value string }
 
 // Query returns the parsed query string. Repeated keys keep their values in
-// order. The result is parsed once and cached; malformed pairs are dropped as
-// net/url does.
+// order. The result is parsed once and cached. A request served through
+// [Serve], as every adapter serves them, has no malformed pair (Serve
+// answers such a request 400 naming the parameter); on a Request built
+// otherwise, malformed pairs are dropped as net/url does.
 func (r *Request) Query() url.Values {
 	if r.query == nil {
 		r.query, _ = url.ParseQuery(r.RawQuery)

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strings"
 )
 
 // Serve runs h for r and always returns a response: it is the one entry
@@ -18,11 +21,21 @@ import (
 // 200 for a nil response, and recovers a panic in h into a 500 problem,
 // logging the panic value and stack through the context's logger; the
 // process keeps serving.
+//
+// Before h runs, Serve refuses with a 400 problem a request that h could
+// only misread: one whose path does not start with "/" (the asterisk form
+// of "OPTIONS *" or "GET *"), code "invalid_target", and one whose query
+// string has a pair url.ParseQuery would drop (an invalid percent escape
+// such as "%zz", or a ";"), code "invalid_query", naming the parameter.
+// Every adapter calls Serve, so they all answer these alike.
 func Serve(ctx context.Context, h Handler, r *Request) (resp *Response) {
 	if r.RequestID == "" {
 		r.RequestID = NewRequestID()
 	}
 	ctx = WithRequestID(ctx, r.RequestID)
+	if err := checkTarget(r); err != nil {
+		return ErrorResponse(err, r.RequestID)
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			Logger(ctx).LogAttrs(ctx, slog.LevelError, "handler panic",
@@ -55,4 +68,45 @@ func NewRequestID() string {
 		b[8+i] = byte(c >> (8 * i))
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// checkTarget returns the 400 error of a request whose path is not
+// origin-form or whose query has a malformed pair, and nil otherwise. A
+// valid query that needed checking is parsed into r's Query cache.
+func checkTarget(r *Request) *Error {
+	if r.Path != "" && r.Path[0] != '/' {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_target",
+			Message: "The request target must be a path starting with \"/\"."}
+	}
+	raw := r.RawQuery
+	if !strings.ContainsAny(raw, "%;") {
+		return nil // nothing url.ParseQuery could refuse
+	}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		name, kerr := url.QueryUnescape(key)
+		_, verr := url.QueryUnescape(value)
+		var problem string
+		switch {
+		case strings.Contains(pair, ";"):
+			problem = "contains \";\", which is not a separator; escape it as %3B"
+		case kerr != nil || verr != nil:
+			problem = "has an invalid percent-encoding (\"%\" must be followed by two hex digits)"
+		default:
+			continue
+		}
+		if kerr != nil {
+			name = key // as sent: it does not decode
+		}
+		if len(name) > 100 {
+			name = name[:100] + "..."
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_query",
+			Message: fmt.Sprintf("The query parameter %q %s.", name, problem)}
+	}
+	r.query, _ = url.ParseQuery(raw)
+	return nil
 }

@@ -276,6 +276,22 @@ var cases = []testCase{
 	// Unicode in path and query, percent-encoded UTF-8 on the wire.
 	pathCase("unicode", "/adaptertest/echo/h%C3%A9llo/%E2%9C%93?name=%E6%97%A5%E6%9C%AC&emoji=%F0%9F%98%80",
 		"/adaptertest/echo/héllo/✓", "/adaptertest/echo/h%C3%A9llo/%E2%9C%93", url.Values{"name": {"日本"}, "emoji": {"😀"}}),
+	{"malformed-query", func(t tb, rt http.RoundTripper) {
+		// A query pair url.ParseQuery would drop (an invalid percent
+		// escape) is refused with a 400 problem naming the parameter,
+		// never served as if the parameter were absent.
+		for _, tc := range []struct{ target, name string }{
+			{"/adaptertest/echo/q?ok=1&done=%zz", `"done"`},
+			{"/adaptertest/echo/q?limit=%zz", `"limit"`},
+		} {
+			resp, body := roundTrip(t, rt, newRequest(t, http.MethodGet, tc.target, nil))
+			p := problemBody(t, resp, body, http.StatusBadRequest)
+			wantEqual(t, "problem code", p["code"], any("invalid_query"))
+			if detail, _ := p["detail"].(string); !strings.Contains(detail, tc.name) {
+				t.Errorf("GET %s: problem detail %q does not name the parameter %s", tc.target, detail, tc.name)
+			}
+		}
+	}},
 	{"repeated-header", func(t tb, rt http.RoundTripper) {
 		// Two header lines reach the handler as two values in order, or as
 		// one comma-joined value (API Gateway v2, Function URLs): both mean

@@ -44,6 +44,7 @@ func ExampleCases() {
 	// repeated-query
 	// query-plus
 	// unicode
+	// malformed-query
 	// repeated-header
 	// comma-header
 	// cookies-in

@@ -69,6 +69,10 @@ func TestCasesCatchBrokenAdapters(t *testing.T) {
 			r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, "+", "%2B")
 			return w, r
 		}, []string{"query-plus"}},
+		{"drops-malformed-query-pairs", func(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
+			r.URL.RawQuery = r.URL.Query().Encode()
+			return w, r
+		}, []string{"malformed-query"}},
 		{"first-header-value-only", func(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
 			for k, v := range r.Header {
 				r.Header[k] = v[:1]

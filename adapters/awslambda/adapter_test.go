@@ -73,6 +73,10 @@ var quiet = slog.New(slog.DiscardHandler)
 
 const decodedPath = "payload format 2.0 delivers rawPath decoded: %2F arrives as / and cannot be told apart"
 
+// decodedQuery is why a REST API (v1) event cannot carry the
+// malformed-query case.
+const decodedQuery = "a REST API event carries the query decoded (queryStringParameters): an invalid escape such as %zz cannot be put in one as sent"
+
 func TestAdaptertest(t *testing.T) {
 	opts := []awslambda.Option{awslambda.WithMaxBodyBytes(adaptertest.MaxBodyBytes)}
 	harnesses := []struct {
@@ -80,7 +84,7 @@ func TestAdaptertest(t *testing.T) {
 		stream bool
 		skip   map[string]string
 	}{
-		{shape: lambdatest.V1},
+		{shape: lambdatest.V1, skip: map[string]string{"malformed-query": decodedQuery}},
 		{shape: lambdatest.V2, skip: map[string]string{"escaped-slash": decodedPath}},
 		{shape: lambdatest.FunctionURL},
 		{shape: lambdatest.FunctionURL, stream: true},

@@ -88,6 +88,16 @@
 // handler.Invocation with the AWS request ID, the trace header and
 // ColdStart.
 //
+// # Request size
+//
+// Lambda hands the function the whole event, body included (base64 for
+// binary bodies), already read into memory: the platform caps it at 6 MB
+// (1 MB behind an ALB), and nothing the adapter does can make that cost
+// smaller. With [WithMaxBodyBytes] the adapter compares the body's decoded
+// length with the limit before decoding or copying it, and answers 413
+// without allocating the body or calling the handler, so a request over
+// the API's limit costs no memory beyond the event Lambda delivered.
+//
 // # Responses
 //
 // A body is sent base64-encoded when its Content-Encoding is set or its

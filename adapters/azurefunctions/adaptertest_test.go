@@ -114,7 +114,8 @@ func TestAdaptertestForwarding(t *testing.T) {
 			return prefixed(startHost(t, "forwarding", azurehost.Config{Mode: azurehost.Forwarding, FunctionTimeout: deadline}), "/api")
 		},
 		Skip: map[string]string{
-			"repeated-query": "enableForwardingHttpRequest rebuilds the query from the host's parsed query, joining repeated keys with commas",
+			"repeated-query":  "enableForwardingHttpRequest rebuilds the query from the host's parsed query, joining repeated keys with commas",
+			"malformed-query": "enableForwardingHttpRequest rebuilds the query from the host's parsed query: what becomes of an invalid escape is the host's decision, not the handler's",
 		},
 	})
 }

@@ -50,6 +50,19 @@
 //	AzureFunctionsJobHost__extensions__http__routePrefix
 //	AzureFunctionsJobHost__functionTimeout
 //
+// # Request size
+//
+// The Functions host reads the client's whole request first (up to its
+// limit, 100 MB by default, which the FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
+// app setting changes).
+// [WithMaxBodyBytes] then bounds what this process reads: in proxy mode
+// the body goes through http.MaxBytesReader, so at most the limit (plus
+// one byte) is read before a 413 problem answers; in payload mode the
+// body arrives inside the host's JSON envelope, escaped (or base64), so the
+// adapter reads at most 6 times the limit plus 1 MB of envelope (the
+// worst case of JSON escaping, and room for headers) and checks the
+// decoded body against the exact limit before the handler runs.
+//
 // # Requests
 //
 // Every request is served through [handler.Serve]. The request ID is the

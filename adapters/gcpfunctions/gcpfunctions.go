@@ -41,6 +41,15 @@
 // "/NAME", or its clients can use the function's run.app URL, which has no
 // prefix.
 //
+// # Request size
+//
+// Cloud Run accepts HTTP/1 requests of up to 32 MiB and streams the body to
+// the instance; the Functions Framework does not read it. With
+// [WithMaxBodyBytes] the adapter reads it through http.MaxBytesReader, so
+// at most the limit (and one byte more, to detect the excess) is read
+// into memory before a 413 problem answers, before the handler and its
+// authentication run. Without it, the whole body is read.
+//
 // Request.RemoteAddr is empty: the handler's peer is Google's front end,
 // not the client, and the client address headers the front end adds can
 // also be sent by a client (Google documents the first X-Forwarded-For

@@ -8,8 +8,19 @@
 // in a server of one's own.
 //
 // Every request goes through [handler.Serve] (request IDs, panic recovery,
-// the problem+json error mapping). Bodies over the limit ([WithMaxBodyBytes])
-// get a 413 problem.
+// the problem+json error mapping, a 400 problem for a malformed query or
+// the asterisk-form target "OPTIONS *"; [Serve] and [ListenAndServe] turn
+// off net/http's own answer to OPTIONS * so that it gets the same).
+//
+// # Request size
+//
+// Bodies over the limit ([WithMaxBodyBytes], default
+// [DefaultMaxBodyBytes]) get a 413 problem before the handler, and so
+// before any authentication middleware, runs: a declared Content-Length
+// over the limit is refused without reading the body, and any other body
+// is read through http.MaxBytesReader, at most the limit plus one byte.
+// Set the limit to the API's own (the to-do example uses its 64 KB), so
+// that no request costs more memory than the API would accept.
 //
 // # Deadlines
 //
@@ -272,7 +283,10 @@ func Serve(ctx context.Context, ln net.Listener, h handler.Handler, opts ...Opti
 		ReadHeaderTimeout: o.readHeader,
 		ReadTimeout:       o.read,
 		IdleTimeout:       o.idle,
-		ErrorLog:          slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
+		// OPTIONS * reaches the handler, which refuses the asterisk form
+		// with a 400 problem like any other method (handler.Serve).
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
 	}
 	if o.configure != nil {
 		o.configure(srv)

@@ -151,6 +151,25 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("got %d %q, want 400", resp.StatusCode, body)
 		}
 	})
+	// The asterisk-form request target is not a resource: 400, not a
+	// redirect to "/*" and not net/http's own answer to OPTIONS *.
+	for _, method := range []string{"GET", "OPTIONS", "POST"} {
+		t.Run(method+" *", func(t *testing.T) {
+			resp, body := rawRequest(t, base, method+" * HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+			if resp.StatusCode != 400 || resp.Header.Get("Content-Type") != "application/problem+json" ||
+				!strings.Contains(string(body), `"code":"invalid_target"`) {
+				t.Errorf("got %d %s %s, want a 400 invalid_target problem", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+		})
+	}
+	// A malformed query is refused, naming the parameter, not served as
+	// if the parameter were absent.
+	t.Run("malformed query", func(t *testing.T) {
+		resp, body := rawRequest(t, base, "GET /todos?done=%zz HTTP/1.1\r\nHost: x\r\n\r\n")
+		if resp.StatusCode != 400 || !strings.Contains(string(body), `"code":"invalid_query"`) || !strings.Contains(string(body), `\"done\"`) {
+			t.Errorf("got %d %s, want a 400 invalid_query problem naming done", resp.StatusCode, body)
+		}
+	})
 	// A declared Content-Length over the limit is refused before reading.
 	t.Run("declared length over the limit", func(t *testing.T) {
 		resp, body := rawRequest(t, base, "POST /todos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n")

@@ -41,5 +41,6 @@ func init() {
 		slog.Error("todo: cannot start", "error", err)
 		os.Exit(1)
 	}
-	gcpfunctions.Register("Todo", h)
+	// The API's body limit, applied while the body is read.
+	gcpfunctions.Register("Todo", h, gcpfunctions.WithMaxBodyBytes(todo.MaxBodyBytes))
 }

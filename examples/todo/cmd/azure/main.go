@@ -37,5 +37,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return azurefunctions.Start(h)
+	// The API's body limit, applied before the handler reads the body.
+	return azurefunctions.Start(h, azurefunctions.WithMaxBodyBytes(todo.MaxBodyBytes))
 }

@@ -28,5 +28,6 @@ func main() {
 		slog.Error("todo: cannot start", "error", err)
 		os.Exit(1)
 	}
-	awslambda.Start(h)
+	// The API's body limit, checked before the body is decoded.
+	awslambda.Start(h, awslambda.WithMaxBodyBytes(todo.MaxBodyBytes))
 }

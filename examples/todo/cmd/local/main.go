@@ -44,9 +44,11 @@ const DevAPIKey = "local-dev-key-not-for-production"
 // timeout, so that the API answers locally when it would in the cloud.
 const RequestTimeout = 29 * time.Second
 
-// serverOptions configures the server main runs.
+// serverOptions configures the server main runs: the deadline, and the
+// API's body limit, so that the server reads no more of a body than the
+// API accepts before the handler (and authentication) runs.
 func serverOptions() []httpserver.Option {
-	return []httpserver.Option{httpserver.WithTimeout(RequestTimeout)}
+	return []httpserver.Option{httpserver.WithTimeout(RequestTimeout), httpserver.WithMaxBodyBytes(todo.MaxBodyBytes)}
 }
 
 func main() {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,4 +194,87 @@ func (s *stallStore) Atomic(ctx context.Context, writes []store.Write) error {
 
 func (s *stallStore) Query(ctx context.Context, q store.Query) (*store.Page, error) {
 	return nil, s.stall(ctx)
+}
+
+// TestBodyLimitBeforeAuthentication sends unauthenticated 10 MB bodies to
+// the server main runs: each is refused with 413 after at most the API's
+// 64 KB limit (and one byte) was read, before authentication could answer
+// 401; a declared length over the limit is refused without reading.
+func TestBodyLimitBeforeAuthentication(t *testing.T) {
+	t.Setenv("TODO_STORE_URL", "")
+	t.Setenv("TODO_API_KEYS", "")
+	t.Setenv("TODO_JWT_SECRET", "")
+	t.Setenv("TODO_JWKS_URL", "")
+	h, _, err := newHandler(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpserver.Handler(h, serverOptions()...)
+	const size = 10 << 20
+	for _, declared := range []bool{false, true} {
+		body := &countingReader{left: size}
+		req := httptest.NewRequest("POST", "/todos", nil)
+		req.Body = body
+		req.ContentLength = -1
+		if declared {
+			req.ContentLength = size
+		}
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestEntityTooLarge || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("10 MB body (declared length %v) without credentials = %d %s; want a 413 problem", declared, rec.Code, rec.Body)
+		}
+		if max := int64(todo.MaxBodyBytes + 1); body.read > max || declared && body.read != 0 {
+			t.Errorf("10 MB body (declared length %v): the server read %d bytes; want at most %d (0 when declared)", declared, body.read, max)
+		}
+	}
+}
+
+// countingReader yields left bytes of JSON-ish filler and counts what was
+// read.
+type countingReader struct{ left, read int64 }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), c.left)
+	for i := range p[:n] {
+		p[i] = 'a'
+	}
+	c.left -= n
+	c.read += n
+	return int(n), nil
+}
+
+func (c *countingReader) Close() error { return nil }
+
+// TestMalformedQuery checks that the API refuses a query it cannot read,
+// naming the parameter, instead of serving the list unfiltered.
+func TestMalformedQuery(t *testing.T) {
+	t.Setenv("TODO_STORE_URL", "")
+	t.Setenv("TODO_API_KEYS", "")
+	t.Setenv("TODO_JWT_SECRET", "")
+	t.Setenv("TODO_JWKS_URL", "")
+	h, _, err := newHandler(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpserver.Handler(h, serverOptions()...))
+	defer srv.Close()
+	for _, param := range []string{"done", "limit"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/todos?"+param+"=%zz", nil)
+		req.Header.Set("X-Api-Key", DevAPIKey)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ Code, Detail string }
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || err != nil || p.Code != "invalid_query" || !strings.Contains(p.Detail, `"`+param+`"`) {
+			t.Errorf("GET /todos?%s=%%zz = %d %+v (%v); want a 400 invalid_query problem naming %q", param, resp.StatusCode, p, err, param)
+		}
+	}
 }
