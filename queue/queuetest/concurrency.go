@@ -152,6 +152,7 @@ func testMany(t *testing.T, h Harness) {
 	var (
 		mu      sync.Mutex
 		acks    = map[string]int{}
+		ackIDs  = map[string][]string{}
 		nacks   int
 		failed  error
 		ackedOK int
@@ -214,6 +215,7 @@ func testMany(t *testing.T, h Harness) {
 				nacks += len(bad)
 				for _, m := range ok {
 					acks[string(m.Body)]++
+					ackIDs[string(m.Body)] = append(ackIDs[string(m.Body)], m.ID)
 					ackedOK++
 				}
 				if len(acks) == n {
@@ -232,7 +234,7 @@ func testMany(t *testing.T, h Harness) {
 	}
 	for body := range want {
 		if c := acks[body]; c != 1 {
-			t.Errorf("message %q acknowledged %d times; want 1", body, c)
+			t.Errorf("message %q acknowledged %d times (IDs %q); want 1", body, c, ackIDs[body])
 		}
 	}
 	t.Logf("%d messages acknowledged once each after %d random nacks", ackedOK, nacks)
