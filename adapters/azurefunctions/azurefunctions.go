@@ -85,6 +85,34 @@
 // Request.RemoteAddr is empty in both modes: the handler's peer is the
 // host, and the client address headers the front end adds can also be sent
 // by a client.
+//
+// # Triggers
+//
+// When the handler is an [event.App], each of its consumers and schedules
+// is a function of the app, named like it, beside the HTTP function
+// ([FunctionJSON] gives their function.json files; azfunc-init's -queue and
+// -timer flags write them). The host invokes a non-HTTP function, in either
+// mode, by POSTing {"Data":{BINDING:VALUE},"Metadata":{...}} to
+// /{FunctionName}; the adapter dispatches by that name (case-insensitively),
+// so with an empty route prefix no HTTP route may be a POST to a function's
+// name.
+//
+//   - queueTrigger: VALUE is the message text, as the host decoded it
+//     (the queue extension's messageEncoding, base64 by default); a message
+//     holding JSON may arrive as that JSON. Metadata gives Message.ID (Id),
+//     DeliveryCount (DequeueCount) and EnqueuedAt (InsertionTime);
+//     Message.Queue is the consumer's first declared queue, else its name.
+//   - timerTrigger: VALUE is the timer's information; Tick.PastDue is its
+//     IsPastDue and Tick.Time is Metadata.sys.UtcNow, when the host fired.
+//
+// The answer is {"Outputs":{},"Logs":[...],"ReturnValue":null}: HTTP 200
+// when the handler returned nil; 500 when it failed or panicked, and 400
+// for an invocation the adapter cannot decode, with the reason in Logs.
+// A non-success answer fails the invocation: the host makes the message
+// visible again and, after host.json's extensions.queues.maxDequeueCount
+// deliveries (default 5), moves it to the queue named QUEUE-poison. A
+// trigger's context deadline is the functionTimeout (or [WithTimeout]),
+// without HTTP's [HTTPResponseLimit].
 package azurefunctions
 
 import (
@@ -98,6 +126,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/event"
 )
 
 // PortEnv is the environment variable in which the host passes the port the
@@ -240,13 +269,28 @@ func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
 		a.timeout = *o.timeout
 	}
 	a.prefix = trimSlashes(a.prefix)
+	var next http.Handler
 	switch a.mode {
 	case ModePayload:
-		return payloadHandler{a}, nil
+		next = payloadHandler{a}
 	case ModeProxy:
-		return proxyHandler{a}, nil
+		next = proxyHandler{a}
+	default:
+		return nil, fmt.Errorf("azurefunctions: unknown mode %v", a.mode)
 	}
-	return nil, fmt.Errorf("azurefunctions: unknown mode %v", a.mode)
+	app, ok := event.FromHandler(h)
+	if !ok {
+		return next, nil
+	}
+	if err := app.Err(); err != nil {
+		return nil, fmt.Errorf("azurefunctions: the app's declarations are invalid: %w", err)
+	}
+	// A trigger runs for the functionTimeout, without HTTP's 230 s limit.
+	tt := cfg.timeout
+	if o.timeout != nil {
+		tt = *o.timeout
+	}
+	return &triggerHandler{a: a, app: app, next: next, timeout: tt}, nil
 }
 
 type adapter struct {

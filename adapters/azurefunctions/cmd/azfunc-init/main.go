@@ -16,14 +16,29 @@
 //	-route-prefix extensions.http.routePrefix (default "api"; "" for none)
 //	-auth-level   "anonymous", "function" or "admin" (default "function")
 //	-timeout      functionTimeout, e.g. "00:05:00" (default: the plan's)
+//	-queue        NAME=QUEUE: also write function NAME, a queueTrigger on
+//	              QUEUE, for the event.App consumer NAME (repeatable)
+//	-timer        NAME=NCRONTAB: also write function NAME, a timerTrigger
+//	              firing on the six-field expression, for the event.App
+//	              schedule NAME (repeatable)
+//	-connection   the app setting holding the queues' storage connection
+//	              string (default "AzureWebJobsStorage")
+//	-max-dequeue-count
+//	              host.json extensions.queues.maxDequeueCount: deliveries of a
+//	              failing message before it moves to QUEUE-poison (default 5)
 //	-force        overwrite an existing host.json and function.json
 //	              (an existing local.settings.json is always kept)
+//
+// The names, queues and schedules must be those the program declares on
+// its event.App (azurefunctions.FunctionJSON gives the same files from the
+// declarations themselves).
 //
 // Build the executable for the platform the app runs on, for example
 // GOOS=linux GOARCH=amd64 go build -o deploy/azure/handler ./cmd/azure.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -33,6 +48,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
+	"github.com/anyfunc/anyfunc/handler/event"
 )
 
 func main() {
@@ -55,6 +74,11 @@ func run(args []string, stdout io.Writer) error {
 	auth := flags.String("auth-level", "function", `"anonymous", "function" or "admin"`)
 	timeout := flags.String("timeout", "", "functionTimeout")
 	force := flags.Bool("force", false, "overwrite existing files")
+	var queues, timers pairs
+	flags.Var(&queues, "queue", "NAME=QUEUE")
+	flags.Var(&timers, "timer", "NAME=NCRONTAB")
+	connection := flags.String("connection", "AzureWebJobsStorage", "storage connection setting")
+	maxDequeue := flags.Int("max-dequeue-count", 5, "extensions.queues.maxDequeueCount")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -75,6 +99,25 @@ func run(args []string, stdout io.Writer) error {
 	if *exe == "" {
 		return errors.New("-exe must not be empty")
 	}
+	if *maxDequeue < 1 {
+		return fmt.Errorf("-max-dequeue-count must be at least 1, not %d", *maxDequeue)
+	}
+	app := event.NewApp(nil)
+	for _, q := range queues {
+		app.Consume(q[0], event.MessageHandlerFunc(func(context.Context, *event.Message) error { return nil }),
+			event.Queues(q[1]), event.Connection(*connection))
+	}
+	for _, tm := range timers {
+		app.Schedule(tm[0], event.ScheduleHandlerFunc(func(context.Context, *event.Tick) error { return nil }), event.Cron(tm[1]))
+	}
+	for _, n := range append(queues.names(), timers.names()...) {
+		if !functionName.MatchString(n) || equalFold(n, *function) {
+			return fmt.Errorf("function name %q is not valid or is the HTTP function's", n)
+		}
+	}
+	if err := app.Err(); err != nil {
+		return err
+	}
 
 	customHandler := map[string]any{
 		"description": map[string]any{
@@ -92,6 +135,9 @@ func run(args []string, stdout io.Writer) error {
 			"version": "[4.*, 5.0.0)",
 		},
 		"extensions": map[string]any{"http": map[string]any{"routePrefix": *prefix}},
+	}
+	if len(queues) > 0 {
+		host["extensions"].(map[string]any)["queues"] = map[string]any{"maxDequeueCount": *maxDequeue}
 	}
 	if *timeout != "" {
 		host["functionTimeout"] = *timeout
@@ -123,6 +169,14 @@ func run(args []string, stdout io.Writer) error {
 		{filepath.Join(*dir, "host.json"), host, false},
 		{filepath.Join(*dir, *function, "function.json"), fn, false},
 		{filepath.Join(*dir, "local.settings.json"), local, true},
+	}
+	fjs := azurefunctions.FunctionJSON(app)
+	for _, n := range append(queues.names(), timers.names()...) {
+		files = append(files, struct {
+			path string
+			v    any
+			keep bool
+		}{filepath.Join(*dir, n, "function.json"), json.RawMessage(fjs[n]), false})
 	}
 	exists := make([]bool, len(files))
 	for i, f := range files {
@@ -156,3 +210,27 @@ func run(args []string, stdout io.Writer) error {
 	}
 	return nil
 }
+
+// pairs collects repeated NAME=VALUE flags.
+type pairs [][2]string
+
+func (p *pairs) String() string { return fmt.Sprint(*p) }
+
+func (p *pairs) Set(v string) error {
+	name, val, ok := strings.Cut(v, "=")
+	if !ok || name == "" || val == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", v)
+	}
+	*p = append(*p, [2]string{name, val})
+	return nil
+}
+
+func (p pairs) names() []string {
+	var out []string
+	for _, kv := range p {
+		out = append(out, kv[0])
+	}
+	return out
+}
+
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
