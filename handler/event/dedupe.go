@@ -9,6 +9,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/store"
+	"github.com/anyfunc/anyfunc/store/idempotency"
 )
 
 // DefaultDedupeTTL is how long a [Dedupe] remembers a processed message
@@ -17,153 +18,143 @@ import (
 // Azure queues 7 days).
 const DefaultDedupeTTL = 15 * 24 * time.Hour
 
-// Dedupe makes message consumers idempotent with a record per processed
-// message in a store.Store, keyed by the message's queue and ID, kept for a
-// TTL. It works on every store backend: it uses only Get, Put with
-// store.IfNotExists, Atomic and Item.ExpiresAt.
+// Dedupe makes message consumers idempotent with a record per message in a
+// store.Store, keyed by the message's queue and ID and kept for a TTL. It
+// is built on package store/idempotency, so it works on every store
+// backend, and a delivery claims its message for the length of its
+// deadline: two deliveries of one message at the same time (an SQS
+// visibility timeout shorter than the handler) never run together; the
+// second fails with idempotency.ErrInFlight and is redelivered later.
 //
 // Two ways to use it, by where the consumer's effect goes:
 //
-//   - [Dedupe.Apply], when the effect is a set of writes to the same store
-//     and partition: the record and the effect commit in one atomic write,
-//     so a redelivered message (even one delivered twice at once) has its
-//     effect exactly once.
+//   - [Dedupe.Apply], when the effect is a set of writes to the store, in
+//     one partition: the record and the effect commit in one atomic write,
+//     so the effect happens exactly once however often the message comes.
 //   - [Dedupe.Middleware], for any other effect: a message whose record
-//     exists is acknowledged without running the handler, and the record is
-//     written after the handler succeeds. The effect then happens once per
-//     successful run; two deliveries of one message running at the same time
-//     (an SQS visibility timeout shorter than the handler), or a crash
-//     between the effect and the record, can still run it twice, so the
-//     effect itself should tolerate a repeat.
+//     says it was processed is acknowledged without running the handler,
+//     and the record is written after the handler succeeds. A crash between
+//     the effect and the record runs the effect again on redelivery, so the
+//     effect should tolerate a repeat.
 type Dedupe struct {
-	s      store.Store
+	records *idempotency.Records
+	prefix  string
+}
+
+// A DedupeOption configures [NewDedupe].
+type DedupeOption func(*dedupeConfig)
+
+type dedupeConfig struct {
 	ttl    time.Duration
 	prefix string
 	now    func() time.Time
 }
 
-// A DedupeOption configures [NewDedupe].
-type DedupeOption func(*Dedupe)
-
 // DedupeTTL sets how long a processed message is remembered; the default
 // is [DefaultDedupeTTL].
 func DedupeTTL(d time.Duration) DedupeOption {
-	return func(x *Dedupe) {
+	return func(c *dedupeConfig) {
 		if d > 0 {
-			x.ttl = d
+			c.ttl = d
 		}
 	}
 }
 
-// DedupePrefix sets the prefix of the records' keys (the partition for
-// [Dedupe.Middleware], the sort key for [Dedupe.Apply]); the default is
-// "msg#".
-func DedupePrefix(p string) DedupeOption { return func(x *Dedupe) { x.prefix = p } }
+// DedupePrefix sets the prefix of the records' sort keys (and of the
+// partitions [Dedupe.Middleware] uses); the default is "msg#".
+func DedupePrefix(p string) DedupeOption { return func(c *dedupeConfig) { c.prefix = p } }
 
-// DedupeClock sets the clock the expiry times are computed from; the
-// default (and nil) is time.Now.
+// DedupeClock sets the clock of the records' leases and expiry times; it
+// must agree with the store's. The default (and nil) is time.Now.
 func DedupeClock(now func() time.Time) DedupeOption {
-	return func(x *Dedupe) {
+	return func(c *dedupeConfig) {
 		if now != nil {
-			x.now = now
+			c.now = now
 		}
 	}
 }
 
 // NewDedupe returns a Dedupe keeping its records in s.
 func NewDedupe(s store.Store, opts ...DedupeOption) *Dedupe {
-	d := &Dedupe{s: s, ttl: DefaultDedupeTTL, prefix: "msg#", now: time.Now}
+	c := dedupeConfig{ttl: DefaultDedupeTTL, prefix: "msg#", now: time.Now}
 	for _, o := range opts {
-		o(d)
+		o(&c)
 	}
-	return d
-}
-
-// id is what identifies a message across deliveries: its ID within its
-// queue (IDs are unique per queue, not across clouds).
-func (d *Dedupe) id(m *Message) string { return d.prefix + QueueName(m.Queue) + "/" + m.ID }
-
-func (d *Dedupe) record(key store.Key, m *Message) *store.Item {
-	return &store.Item{
-		Key:       key,
-		Data:      map[string]any{"messageId": m.ID, "queue": m.Queue, "processedAt": d.now().UTC().Format(time.RFC3339Nano)},
-		ExpiresAt: d.now().Add(d.ttl),
+	return &Dedupe{
+		records: idempotency.New(s, idempotency.WithTTL(c.ttl), idempotency.WithSortPrefix(c.prefix), idempotency.WithClock(c.now)),
+		prefix:  c.prefix,
 	}
 }
 
-// Marker returns the write recording m as processed under partition, for
-// callers composing their own store.Store.Atomic call: put it first among
-// the writes; an atomic write failing at index 0 with store.ErrAlreadyExists
-// means m was processed before.
-func (d *Dedupe) Marker(partition string, m *Message) store.Write {
-	return store.PutOp(d.record(store.Key{Partition: partition, Sort: d.id(m)}, m), store.IfNotExists())
+// ErrNoMessageID is returned for a message without an ID, which cannot be
+// deduplicated.
+var ErrNoMessageID = errors.New("event: message has no ID")
+
+// key identifies a message across deliveries: its ID within its queue (IDs
+// are unique per queue, not across clouds).
+func key(m *Message) (string, error) {
+	if m.ID == "" {
+		return "", ErrNoMessageID
+	}
+	return QueueName(m.Queue) + "/" + m.ID, nil
 }
 
 // Apply commits writes, the effect of m, together with m's record in one
-// store.Store.Atomic call; every write must address partition. If m was
-// processed before, Apply changes nothing and returns (false, nil); after
-// committing it returns (true, nil). Other failures are returned and change
-// nothing, so the consumer can return them to have m redelivered. At most
-// store.MaxAtomicWrites-1 writes fit.
+// store.Store.Atomic call; every write must address partition, at most
+// store.MaxAtomicWrites-1 of them. If m was processed before, Apply
+// changes nothing and returns (false, nil); after committing it returns
+// (true, nil). Any error means the effect was not applied (a write whose
+// outcome was unknown is resolved first), so the consumer can return it
+// to have m redelivered; idempotency.ErrInFlight means another delivery of
+// m is being processed.
 func (d *Dedupe) Apply(ctx context.Context, partition string, m *Message, writes ...store.Write) (applied bool, err error) {
-	if m.ID == "" {
-		return false, fmt.Errorf("%w: message without an ID cannot be deduplicated", ErrNoMessageID)
+	k, err := key(m)
+	if err != nil {
+		return false, err
 	}
-	all := make([]store.Write, 0, len(writes)+1)
-	all = append(all, d.Marker(partition, m))
-	all = append(all, writes...)
-	err = d.s.Atomic(ctx, all)
-	if err == nil {
-		return true, nil
+	claim, err := d.records.Begin(ctx, partition, k, "")
+	if err != nil {
+		return false, fmt.Errorf("event: claiming message %s: %w", m.ID, err)
 	}
-	var oe *store.OpError
-	if errors.As(err, &oe) && oe.Index == 0 && errors.Is(err, store.ErrAlreadyExists) {
+	if claim.Done() {
 		return false, nil
 	}
-	return false, err
-}
-
-// ErrNoMessageID is returned by [Dedupe.Apply] and, through the handler,
-// by [Dedupe.Middleware] for a message without an ID.
-var ErrNoMessageID = errors.New("event: message has no ID")
-
-// Seen reports whether m's record (written by [Dedupe.Middleware]) exists.
-func (d *Dedupe) Seen(ctx context.Context, m *Message) (bool, error) {
-	_, err := d.s.Get(ctx, store.Key{Partition: d.id(m)})
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, store.ErrNotFound):
-		return false, nil
+	if err := claim.Commit(ctx, writes, map[string]any{"messageId": m.ID}); err != nil {
+		if rerr := claim.Release(ctx); rerr == nil && claim.Done() {
+			return true, nil // the commit did apply
+		}
+		return false, fmt.Errorf("event: committing message %s: %w", m.ID, err)
 	}
-	return false, err
+	return true, nil
 }
 
 // Middleware returns message middleware that acknowledges a message whose
-// record exists without calling the handler, and records a message after
-// the handler returns nil. A failure to read the record fails the message
-// (it is redelivered); a failure to write it after success is logged at
-// Warn and the message acknowledged, since its effect has happened.
+// record says it was processed without calling the handler, and records a
+// message after the handler returns nil; a handler's error releases the
+// message for redelivery. A failure to write the record after the handler
+// succeeded is logged at Warn and the message acknowledged, since its
+// effect has happened.
 func (d *Dedupe) Middleware() MessageMiddleware {
 	return func(next MessageHandler) MessageHandler {
 		return MessageHandlerFunc(func(ctx context.Context, m *Message) error {
-			if m.ID == "" {
-				return fmt.Errorf("%w: message without an ID cannot be deduplicated", ErrNoMessageID)
-			}
-			seen, err := d.Seen(ctx, m)
+			k, err := key(m)
 			if err != nil {
-				return fmt.Errorf("event: reading the dedupe record of message %s: %w", m.ID, err)
+				return err
 			}
-			if seen {
+			claim, err := d.records.Begin(ctx, d.prefix+k, k, "")
+			if err != nil {
+				return fmt.Errorf("event: claiming message %s: %w", m.ID, err)
+			}
+			if claim.Done() {
 				handler.Logger(ctx).LogAttrs(ctx, slog.LevelInfo, "event: duplicate message skipped",
 					slog.String("messageId", m.ID), slog.String("queue", m.Queue), slog.Int("deliveryCount", m.DeliveryCount))
 				return nil
 			}
-			if err := next.HandleMessage(ctx, m); err != nil {
-				return err
+			if herr := next.HandleMessage(ctx, m); herr != nil {
+				claim.Release(ctx)
+				return herr
 			}
-			_, err = d.s.Put(ctx, d.record(store.Key{Partition: d.id(m)}, m), store.IfNotExists())
-			if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			if err := claim.Finish(ctx, map[string]any{"messageId": m.ID}); err != nil {
 				handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "event: message processed but its dedupe record not written",
 					slog.String("messageId", m.ID), slog.String("error", err.Error()))
 			}

@@ -35,7 +35,9 @@
 // deadline is the context's deadline.
 //
 // Delivery is at least once on every platform. [Dedupe] makes a consumer
-// idempotent on any store.Store with a record keyed by message ID.
+// idempotent on any store.Store with a record keyed by message ID, built on
+// package store/idempotency: an effect written to the store commits with
+// the record, exactly once.
 //
 // # Trace context
 //
