@@ -27,8 +27,9 @@
 // mapping are the same as on every other platform. The request ID is the
 // platform's Function-Execution-Id. The handler's context carries a deadline:
 // the framework applies CLOUD_RUN_TIMEOUT_SECONDS (set by the platform from
-// the function's timeout) and [WithTimeout] can set a shorter one; a handler
-// that runs past it should return ctx.Err(), which answers 504.
+// the function's timeout; [DefaultTimeout], Cloud Run's default, where it is
+// absent) and [WithTimeout] can set a shorter one; a handler that runs past
+// it should return ctx.Err(), which answers 504.
 // [handler.InvocationFrom] reports Platform "gcp-functions", the execution ID,
 // the function name and whether this is the process's first request.
 //
@@ -82,6 +83,11 @@ const ExecutionIDHeader = "Function-Execution-Id"
 // the request timeout in whole seconds.
 const TimeoutEnv = "CLOUD_RUN_TIMEOUT_SECONDS"
 
+// DefaultTimeout is the deadline when CLOUD_RUN_TIMEOUT_SECONDS is absent
+// or invalid and [WithTimeout] sets none (the framework run locally, for
+// instance): Cloud Run's default request timeout, 300 s.
+const DefaultTimeout = 300 * time.Second
+
 // Option configures the adapter.
 type Option func(*options)
 
@@ -93,7 +99,8 @@ type options struct {
 
 // WithTimeout gives every request's context a deadline d after the request
 // arrives. The platform's own timeout (CLOUD_RUN_TIMEOUT_SECONDS) applies
-// as well; the earlier deadline wins. d <= 0 adds no deadline of its own.
+// as well; the earlier deadline wins. d <= 0 adds no deadline of its own,
+// and without either the deadline is [DefaultTimeout].
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = d }
 }
@@ -159,6 +166,9 @@ func Handler(h handler.Handler, opts ...Option) http.Handler {
 		case a.opts.timeout <= 0 || time.Duration(secs)*time.Second < a.opts.timeout:
 			a.opts.timeout = time.Duration(secs) * time.Second
 		}
+	}
+	if a.opts.timeout <= 0 {
+		a.opts.timeout = DefaultTimeout
 	}
 	return a
 }
