@@ -107,7 +107,7 @@ func TestAdaptertest(t *testing.T) {
 			if hs.stream {
 				o = append(o[:len(o):len(o)], awslambda.WithStreaming())
 			}
-			tr := &transport{h: awslambda.NewHandler(adaptertest.Handler(), o...), shape: hs.shape, stream: hs.stream}
+			tr := &transport{h: mustHandler(adaptertest.Handler(), o...), shape: hs.shape, stream: hs.stream}
 			adaptertest.Run(t, adaptertest.Harness{
 				Name:      name,
 				Transport: func(*testing.T) http.RoundTripper { return tr },

@@ -17,7 +17,7 @@ func TestInvokeAllocations(t *testing.T) {
 		t.Skip("the race detector changes allocation counts (sync.Pool drops entries)")
 	}
 	resp := &handler.Response{Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ok":true}`)}
-	h := awslambda.NewHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+	h := mustHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
 		return resp, nil
 	}))
 	budgets := map[string]float64{v2Fixture: 9, urlFixture: 14, albMVFixture: 15, v1Fixture: 34}
@@ -60,7 +60,7 @@ func TestInvokeAllocationsBasePath(t *testing.T) {
 		{"v2-base-path", modify(t, v2Fixture, map[string]any{"rawPath": "/v1/x"}, nil),
 			[]awslambda.Option{awslambda.WithBasePath("/v1")}, "/v1", 9},
 	} {
-		h := awslambda.NewHandler(serve, tc.opts...)
+		h := mustHandler(serve, tc.opts...)
 		ctx := context.Background()
 		got := testing.AllocsPerRun(200, func() {
 			if _, err := h.Invoke(ctx, tc.payload); err != nil {

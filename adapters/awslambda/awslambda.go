@@ -3,9 +3,11 @@ package awslambda
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"sync/atomic"
 
@@ -42,34 +44,54 @@ type Handler struct {
 var _ lambda.Handler = (*Handler)(nil)
 
 // NewHandler returns a Handler that serves h. Pass it to lambda.Start, or
-// call [Start] instead.
-func NewHandler(h handler.Handler, opts ...Option) *Handler {
+// call [Start] instead. A nil h, or an [event.App] whose declarations are
+// invalid, is an error.
+func NewHandler(h handler.Handler, opts ...Option) (*Handler, error) {
 	if h == nil {
-		panic("awslambda: NewHandler: nil handler")
+		return nil, errors.New("awslambda: NewHandler: nil handler")
 	}
 	lh := &Handler{h: h, o: newOptions(opts)}
 	if app, ok := event.FromHandler(h); ok {
 		lh.app = app
 		if err := app.Err(); err != nil {
 			lh.appErr = fmt.Errorf("awslambda: the app's declarations are invalid: %w", err)
+			return nil, lh.appErr
 		}
 	}
-	return lh
+	return lh, nil
 }
 
+// RuntimeAPIEnv is the environment variable in which Lambda gives a
+// function the address of its Runtime API; [Start] needs it.
+const RuntimeAPIEnv = "AWS_LAMBDA_RUNTIME_API"
+
 // Start serves h as a Lambda function: it hooks a [NewHandler] into
-// aws-lambda-go's runtime loop (lambda.StartWithOptions) and does not
+// aws-lambda-go's runtime loop (lambda.StartWithOptions), which does not
 // return. With [WithStreaming] it answers Function URL events through the
 // runtime's response streaming.
-func Start(h handler.Handler, opts ...Option) {
-	lh := NewHandler(h, opts...)
+//
+// Outside Lambda (RuntimeAPIEnv unset), or when NewHandler fails, it
+// returns an error saying what is missing, at once:
+//
+//	if err := awslambda.Start(h); err != nil {
+//		log.Fatal(err)
+//	}
+func Start(h handler.Handler, opts ...Option) error {
+	lh, err := NewHandler(h, opts...)
+	if err != nil {
+		return err
+	}
+	if os.Getenv(RuntimeAPIEnv) == "" && os.Getenv("_LAMBDA_SERVER_PORT") == "" {
+		return errors.New("awslambda: not running on AWS Lambda: " + RuntimeAPIEnv + " is not set (the Lambda runtime sets it; to run locally, use package httpserver)")
+	}
 	if lh.o.streaming {
 		lambda.StartWithOptions(func(ctx context.Context, event json.RawMessage) (io.Reader, error) {
 			return lh.InvokeStream(ctx, event)
 		}, lh.o.lambdaOptions...)
-		return
+		return nil
 	}
 	lambda.StartWithOptions(lh, lh.o.lambdaOptions...)
+	return nil
 }
 
 // Invoke decodes the HTTP event in payload, serves it through

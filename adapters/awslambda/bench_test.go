@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/anyfunc/anyfunc/adapters/awslambda"
 	"github.com/anyfunc/anyfunc/handler"
 )
 
@@ -14,7 +13,7 @@ import (
 // that answers a small JSON body. The comparison with other adapters is in
 // internal/bench.
 func BenchmarkInvoke(b *testing.B) {
-	h := awslambda.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := mustHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		return &handler.Response{Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ok":true}`)}, nil
 	}))
 	for _, name := range []string{v1Fixture, v2Fixture, albMVFixture, urlFixture} {

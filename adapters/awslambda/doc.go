@@ -5,7 +5,9 @@
 // RESPONSE_STREAM).
 //
 //	func main() {
-//		awslambda.Start(myHandler, awslambda.WithMaxBodyBytes(1<<20))
+//		if err := awslambda.Start(myHandler, awslambda.WithMaxBodyBytes(1<<20)); err != nil {
+//			log.Fatal(err) // not on Lambda, or a bad configuration
+//		}
 //	}
 //
 // Build with -tags lambda.norpc for the provided.al2023 runtime.

@@ -890,7 +890,7 @@ func (e *rawEvent) buildBody(payload []byte, r *handler.Request, o *options) (*h
 			enc = base64.RawStdEncoding
 		}
 		n := enc.DecodedLen(len(src))
-		if o.maxBodyBytes > 0 && n-2 > o.maxBodyBytes {
+		if o.maxBodyBytes > 0 && int64(n-2) > o.maxBodyBytes {
 			return tooLarge(o.maxBodyBytes), nil
 		}
 		dst := make([]byte, n)
@@ -898,7 +898,7 @@ func (e *rawEvent) buildBody(payload []byte, r *handler.Request, o *options) (*h
 		if err != nil {
 			return nil, malformed("body: invalid base64: %v", err)
 		}
-		if o.maxBodyBytes > 0 && m > o.maxBodyBytes {
+		if o.maxBodyBytes > 0 && int64(m) > o.maxBodyBytes {
 			return tooLarge(o.maxBodyBytes), nil
 		}
 		if m > 0 {
@@ -907,13 +907,13 @@ func (e *rawEvent) buildBody(payload []byte, r *handler.Request, o *options) (*h
 		return nil, nil
 	}
 	if scratch == nil {
-		if o.maxBodyBytes > 0 && len(raw) > o.maxBodyBytes {
+		if o.maxBodyBytes > 0 && int64(len(raw)) > o.maxBodyBytes {
 			return tooLarge(o.maxBodyBytes), nil
 		}
 		r.Body = bytes.Clone(raw)
 		return nil, nil
 	}
-	if o.maxBodyBytes > 0 && len(scratch) > o.maxBodyBytes {
+	if o.maxBodyBytes > 0 && int64(len(scratch)) > o.maxBodyBytes {
 		return tooLarge(o.maxBodyBytes), nil
 	}
 	if len(scratch) > 0 {
@@ -922,6 +922,6 @@ func (e *rawEvent) buildBody(payload []byte, r *handler.Request, o *options) (*h
 	return nil, nil
 }
 
-func tooLarge(limit int) *handler.Error {
-	return handler.BodyTooLargeError(int64(limit))
+func tooLarge(limit int64) *handler.Error {
+	return handler.BodyTooLargeError(limit)
 }

@@ -20,7 +20,10 @@ func hello(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 // NewHandler returns the lambda.Handler the runtime calls with the event
 // bytes; here it is invoked directly with an HTTP API (payload 2.0) event.
 func ExampleNewHandler() {
-	h := awslambda.NewHandler(handler.HandlerFunc(hello), awslambda.WithStripStage())
+	h, err := awslambda.NewHandler(handler.HandlerFunc(hello), awslambda.WithStripStage())
+	if err != nil {
+		panic(err)
+	}
 	event := `{"version":"2.0","rawPath":"/prod/greeting","rawQueryString":"",
 		"headers":{"host":"api.example.com"},
 		"requestContext":{"stage":"prod","requestId":"r1","http":{"method":"GET","sourceIp":"203.0.113.9"}}}`
@@ -36,8 +39,11 @@ func ExampleNewHandler() {
 // A payload that is not an HTTP event fails the invocation with an error
 // that says what it was.
 func ExampleErrNotHTTPEvent() {
-	h := awslambda.NewHandler(handler.HandlerFunc(hello))
-	_, err := h.Invoke(context.Background(), []byte(`{"Records":[{"eventSource":"aws:sqs","body":"hi"}]}`))
+	h, err := awslambda.NewHandler(handler.HandlerFunc(hello))
+	if err != nil {
+		panic(err)
+	}
+	_, err = h.Invoke(context.Background(), []byte(`{"Records":[{"eventSource":"aws:sqs","body":"hi"}]}`))
 	fmt.Println(errors.Is(err, awslambda.ErrNotHTTPEvent))
 	fmt.Println(err)
 	// Output:
@@ -45,14 +51,17 @@ func ExampleErrNotHTTPEvent() {
 	// awslambda: not an HTTP event: saw an event from "aws:sqs" (eventSource)
 }
 
-// Start runs the handler under aws-lambda-go's runtime loop; it does not
-// return. With WithStreaming, a Function URL in RESPONSE_STREAM mode gets
-// Response.Stream bodies chunk by chunk.
+// Start runs the handler under aws-lambda-go's runtime loop; on Lambda it
+// does not return. With WithStreaming, a Function URL in RESPONSE_STREAM
+// mode gets Response.Stream bodies chunk by chunk. Started anywhere else,
+// it returns at once with an error naming what is missing, so that main
+// can exit non-zero.
 func ExampleStart() {
-	if false { // Start needs AWS_LAMBDA_RUNTIME_API, which only Lambda sets.
-		awslambda.Start(handler.HandlerFunc(hello),
-			awslambda.WithStreaming(),
-			awslambda.WithMaxBodyBytes(1<<20),
-			awslambda.WithBinaryTypes("image/*", "application/pdf"))
-	}
+	err := awslambda.Start(handler.HandlerFunc(hello),
+		awslambda.WithStreaming(),
+		awslambda.WithMaxBodyBytes(1<<20),
+		awslambda.WithBinaryTypes("image/*", "application/pdf"))
+	fmt.Println(err)
+	// Output:
+	// awslambda: not running on AWS Lambda: AWS_LAMBDA_RUNTIME_API is not set (the Lambda runtime sets it; to run locally, use package httpserver)
 }

@@ -52,7 +52,7 @@ type captured struct {
 func capture(t *testing.T, payload []byte, opts ...awslambda.Option) (captured, []byte, error) {
 	t.Helper()
 	var c captured
-	h := awslambda.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := mustHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		cp := *r
 		c.req = &cp
 		c.inv, _ = handler.InvocationFrom(ctx)

@@ -102,7 +102,7 @@ func TestTrustIdentityAnonymous(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := awslambda.NewHandler(auth(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := mustHandler(auth(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		return &handler.Response{Header: map[string][]string{"Content-Type": {"text/plain"}},
 			Body: []byte(r.Identity.Source + ":" + r.Identity.Subject)}, nil
 	})))

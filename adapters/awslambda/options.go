@@ -28,7 +28,7 @@ type options struct {
 	basePath       string
 	basePathEsc    string // basePath percent-encoded
 	stripStage     bool
-	maxBodyBytes   int
+	maxBodyBytes   int64
 	maxHeaderBytes int
 	streaming      bool
 	lambdaOptions  []lambda.Option
@@ -102,7 +102,7 @@ func WithStripStage() Option {
 // calling the handler when a request body, after base64 decoding, is larger
 // than n bytes. Zero, the default, leaves the limit to the platform (6 MB
 // for API Gateway and Function URLs, 1 MB for an ALB).
-func WithMaxBodyBytes(n int) Option {
+func WithMaxBodyBytes(n int64) Option {
 	return func(o *options) { o.maxBodyBytes = max(n, 0) }
 }
 

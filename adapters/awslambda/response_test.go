@@ -24,7 +24,7 @@ func respond(t *testing.T, fixtureName string, resp *handler.Response, opts ...a
 
 func respondTo(t *testing.T, payload []byte, resp *handler.Response, opts ...awslambda.Option) string {
 	t.Helper()
-	h := awslambda.NewHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+	h := mustHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
 		return resp, nil
 	}), opts...)
 	ctx := handler.WithLogger(context.Background(), quiet)
@@ -291,7 +291,7 @@ func TestTrustedContext(t *testing.T) {
 
 func TestDeadlineAndBodyLimit(t *testing.T) {
 	var deadline time.Time
-	h := awslambda.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := mustHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		deadline, _ = ctx.Deadline()
 		return nil, nil
 	}), awslambda.WithMaxBodyBytes(4))

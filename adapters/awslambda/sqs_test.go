@@ -85,7 +85,7 @@ func newApp(t *testing.T, c event.MessageHandler, opts ...event.ConsumerOption) 
 		return &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte("http " + r.Path)}, nil
 	}))
 	app.Consume("todo-events", c, opts...)
-	return awslambda.NewHandler(app)
+	return mustHandler(app)
 }
 
 // The aws-lambda-go fixture decodes into the Message as documented.
@@ -253,14 +253,14 @@ func TestNotServed(t *testing.T) {
 		t.Errorf("HTTP through the app: %s, %v", out, err)
 	}
 	// A handler that is not an App still refuses SQS as before.
-	plain := awslambda.NewHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) { return nil, nil }))
+	plain := mustHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) { return nil, nil }))
 	if _, err := plain.Invoke(context.Background(), fixture(t, "events/testdata/sqs-event.json")); !errors.Is(err, awslambda.ErrNotHTTPEvent) {
 		t.Errorf("plain handler given SQS: %v", err)
 	}
-	// An app with invalid declarations fails every invocation, saying why.
+	// An app with invalid declarations is refused by NewHandler, saying why.
 	app := event.NewApp(nil)
 	app.Consume("", c)
-	if _, err := awslambda.NewHandler(app).Invoke(context.Background(), sqsEvent(sqsRecord("x", "ok", queueARN))); !errors.Is(err, event.ErrInvalidDeclaration) {
+	if _, err := awslambda.NewHandler(app); !errors.Is(err, event.ErrInvalidDeclaration) {
 		t.Errorf("invalid app: %v", err)
 	}
 }
@@ -274,7 +274,7 @@ func TestSchedules(t *testing.T) {
 		return nil
 	}), event.Every(time.Hour))
 	app.Schedule("broken", event.ScheduleHandlerFunc(func(context.Context, *event.Tick) error { panic("no") }))
-	h := awslambda.NewHandler(app, awslambda.WithClock(func() time.Time { return now }))
+	h := mustHandler(app, awslambda.WithClock(func() time.Time { return now }))
 	rule := func(name, tm string) []byte {
 		return []byte(`{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"` + tm + `","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/` + name + `"],"detail":{}}`)
 	}

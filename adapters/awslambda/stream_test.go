@@ -25,7 +25,7 @@ func (panickingCloser) Close() error { panic("secret close panic") }
 func TestInvokeStream(t *testing.T) {
 	invoke := func(t *testing.T, payload []byte, resp *handler.Response) (string, string, error) {
 		t.Helper()
-		h := awslambda.NewHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+		h := mustHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
 			return resp, nil
 		}), awslambda.WithStreaming())
 		rd, err := h.InvokeStream(handler.WithLogger(context.Background(), quiet), payload)

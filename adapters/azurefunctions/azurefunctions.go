@@ -172,12 +172,11 @@ func (m Mode) String() string {
 type Option func(*options)
 
 type options struct {
-	mode        Mode
-	dir         string
-	prefix      *string
-	timeout     *time.Duration
-	maxBody     int64
-	hostJSONErr error
+	mode    Mode
+	dir     string
+	prefix  *string
+	timeout *time.Duration
+	maxBody int64
 }
 
 // WithMode forces the mode instead of reading it from host.json. With a
@@ -193,10 +192,11 @@ func WithDir(dir string) Option {
 	return func(o *options) { o.dir = dir }
 }
 
-// WithRoutePrefix sets the route prefix stripped from paths in proxy mode
-// and from Url in payload mode (and reported as Request.BasePath), instead
-// of host.json's extensions.http.routePrefix. "" means no prefix.
-func WithRoutePrefix(prefix string) Option {
+// WithBasePath sets the route prefix stripped from paths in proxy mode and
+// from Url in payload mode (and reported as Request.BasePath), instead of
+// host.json's extensions.http.routePrefix: "api" and "/api" are the same;
+// "" means no prefix.
+func WithBasePath(prefix string) Option {
 	return func(o *options) { o.prefix = &prefix }
 }
 
@@ -247,6 +247,9 @@ func Start(h handler.Handler, opts ...Option) error {
 // protocol of the configured mode. It reads host.json now and returns an
 // error if the configuration is unusable.
 func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
+	if h == nil {
+		return nil, errors.New("azurefunctions: NewHandler: nil handler")
+	}
 	var o options
 	for _, opt := range opts {
 		opt(&o)

@@ -41,10 +41,10 @@ func TestBasePath(t *testing.T) {
 			{"/todos", "", "/todos", ""},
 			{"/api/todos", "", "/api/todos", ""},
 		}},
-		{"option-empty-prefix", "", []azurefunctions.Option{azurefunctions.WithRoutePrefix("")}, []request{
+		{"option-empty-prefix", "", []azurefunctions.Option{azurefunctions.WithBasePath("")}, []request{
 			{"/api/todos", "", "/api/todos", ""},
 		}},
-		{"option-nested-prefix", "", []azurefunctions.Option{azurefunctions.WithRoutePrefix("/v1/todo-api/")}, []request{
+		{"option-nested-prefix", "", []azurefunctions.Option{azurefunctions.WithBasePath("/v1/todo-api/")}, []request{
 			{"/v1/todo-api/todos", "/v1/todo-api", "/todos", ""},
 			{"/v1/todos", "", "/v1/todos", ""},
 		}},

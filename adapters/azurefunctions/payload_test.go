@@ -180,7 +180,7 @@ func TestPayloadRequest(t *testing.T) {
 		inv, _ = handler.InvocationFrom(ctx)
 		ids = azurefunctions.IdentitiesFrom(ctx)
 		return nil, nil
-	}), azurefunctions.WithRoutePrefix("/base/"))
+	}), azurefunctions.WithBasePath("/base/"))
 	env := `{"Data":{"req":{
 		"Url":"https://app.azurewebsites.net/BASE/items/a%2Fb",
 		"Method":"POST",

@@ -11,15 +11,18 @@ import (
 	"github.com/anyfunc/anyfunc/handler"
 )
 
-// Handler is what Register and Start give the Functions Framework; serving it
+// NewHandler returns what Register and Start give the Functions Framework; serving it
 // with httptest shows what the framework's server answers.
-func ExampleHandler() {
+func ExampleNewHandler() {
 	hello := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		inv, _ := handler.InvocationFrom(ctx)
 		body := fmt.Sprintf("hello from %s, execution %s", inv.Platform, r.RequestID)
 		return &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte(body)}, nil
 	})
-	h := gcpfunctions.Handler(hello, gcpfunctions.WithTimeout(10*time.Second))
+	h, err := gcpfunctions.NewHandler(hello, gcpfunctions.WithTimeout(10*time.Second))
+	if err != nil {
+		panic(err)
+	}
 
 	req := httptest.NewRequest(http.MethodGet, "/hello", nil)
 	req.Header.Set(gcpfunctions.ExecutionIDHeader, "exec-42")

@@ -61,6 +61,7 @@ package gcpfunctions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -115,11 +116,18 @@ func WithMaxBodyBytes(n int64) Option {
 // Register registers h as the HTTP function name with the Functions
 // Framework, for use in an init function of a non-main package: the
 // framework serves it at "/" when FUNCTION_TARGET is name. Like the
-// framework's functions.HTTP, Register exits the process if name is already
-// registered.
+// framework's functions.HTTP, which exits the process if name is already
+// registered, Register exits the process (status 1, after logging why)
+// when [NewHandler] refuses h: an init function has no caller to return
+// an error to.
 func Register(name string, h handler.Handler, opts ...Option) {
 	opts = append(opts, func(o *options) { o.function = name })
-	functions.HTTP(name, Handler(h, opts...).ServeHTTP)
+	hh, err := NewHandler(h, opts...)
+	if err != nil {
+		slog.Error("gcpfunctions: Register "+name, slog.Any("error", err))
+		os.Exit(1)
+	}
+	functions.HTTP(name, hh.ServeHTTP)
 }
 
 // Start serves h with the Functions Framework on the port named by the PORT
@@ -143,17 +151,25 @@ func StartHostPort(host, port string, h handler.Handler, opts ...Option) error {
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return fmt.Errorf("gcpfunctions: invalid port %q", port)
 	}
-	if err := funcframework.RegisterHTTPFunctionContext(context.Background(), "/", Handler(h, opts...).ServeHTTP); err != nil {
+	hh, err := NewHandler(h, opts...)
+	if err != nil {
+		return err
+	}
+	if err := funcframework.RegisterHTTPFunctionContext(context.Background(), "/", hh.ServeHTTP); err != nil {
 		return fmt.Errorf("gcpfunctions: register: %w", err)
 	}
 	return funcframework.StartHostPort(host, port)
 }
 
-// Handler returns h as the net/http handler that [Register] and [Start] give
-// the framework. Serving it outside the framework (in a test, say) works the
-// same, except that CLOUD_RUN_TIMEOUT_SECONDS, which the adapter also reads
-// once here, is then the only source of the platform deadline.
-func Handler(h handler.Handler, opts ...Option) http.Handler {
+// NewHandler returns h as the net/http handler that [Register] and [Start]
+// give the framework. Serving it outside the framework (in a test, say)
+// works the same, except that CLOUD_RUN_TIMEOUT_SECONDS, which the adapter
+// also reads once here, is then the only source of the platform deadline.
+// A nil h is an error.
+func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
+	if h == nil {
+		return nil, errors.New("gcpfunctions: NewHandler: nil handler")
+	}
 	a := &adapter{h: h}
 	for _, o := range opts {
 		o(&a.opts)
@@ -170,7 +186,7 @@ func Handler(h handler.Handler, opts ...Option) http.Handler {
 	if a.opts.timeout <= 0 {
 		a.opts.timeout = DefaultTimeout
 	}
-	return a
+	return a, nil
 }
 
 type adapter struct {

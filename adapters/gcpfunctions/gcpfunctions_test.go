@@ -128,7 +128,7 @@ func TestExecutionIDIsRequestID(t *testing.T) {
 func TestInvocation(t *testing.T) {
 	var got []handler.Invocation
 	var mu sync.Mutex
-	h := gcpfunctions.Handler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := mustHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		inv, ok := handler.InvocationFrom(ctx)
 		if !ok {
 			return nil, fmt.Errorf("no invocation")
@@ -172,7 +172,7 @@ func TestTimeoutEnv(t *testing.T) {
 			t.Setenv(gcpfunctions.TimeoutEnv, tc.env)
 			var left time.Duration
 			var has bool
-			h := gcpfunctions.Handler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+			h := mustHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 				var dl time.Time
 				dl, has = ctx.Deadline()
 				left = time.Until(dl)
@@ -214,7 +214,7 @@ func TestBasePath(t *testing.T) {
 	}
 
 	var got *handler.Request
-	h := gcpfunctions.Handler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := mustHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		got = r
 		return nil, nil
 	}))
@@ -230,7 +230,7 @@ func TestBasePath(t *testing.T) {
 // written by the client, so neither names the client.
 func TestRemoteAddrEmpty(t *testing.T) {
 	var got *handler.Request
-	h := gcpfunctions.Handler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := mustHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		got = r
 		return nil, nil
 	}))

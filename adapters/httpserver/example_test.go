@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -12,12 +13,16 @@ import (
 	"github.com/anyfunc/anyfunc/handler"
 )
 
-func ExampleHandler() {
+func ExampleNewHandler() {
 	r := handler.NewRouter()
 	r.HandleFunc("GET /hello/{name}", func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
 		return handler.JSONResponse(http.StatusOK, map[string]string{"hello": req.PathValue("name")})
 	})
-	srv := httptest.NewServer(httpserver.Handler(r, httpserver.WithTimeout(10*time.Second)))
+	h, err := httpserver.NewHandler(r, httpserver.WithTimeout(10*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 
 	resp, err := http.Get(srv.URL + "/hello/gopher")
@@ -36,5 +41,7 @@ func ExampleStart() {
 		return handler.JSONResponse(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	// Serves on PORT (default 8080) until SIGTERM or SIGINT, then drains.
-	httpserver.Start(r, httpserver.WithDrainTimeout(20*time.Second))
+	if err := httpserver.Start(r, httpserver.WithDrainTimeout(20*time.Second)); err != nil {
+		log.Fatal(err)
+	}
 }

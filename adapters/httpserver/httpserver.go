@@ -175,15 +175,19 @@ func newOptions(opts []Option) (*options, error) {
 	return o, nil
 }
 
-// Handler returns the http.Handler that serves h with the options' body
+// NewHandler returns the http.Handler that serves h with the options' body
 // limit and timeout (the server timeouts and shutdown options do not apply
-// to it). It panics if an option or CLOUD_RUN_TIMEOUT_SECONDS is invalid.
-func Handler(h handler.Handler, opts ...Option) http.Handler {
+// to it). A nil h, an invalid option or an invalid
+// CLOUD_RUN_TIMEOUT_SECONDS is an error.
+func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
+	if h == nil {
+		return nil, errors.New("httpserver: NewHandler: nil handler")
+	}
 	o, err := newOptions(opts)
 	if err != nil {
-		panic(err.Error())
+		return nil, err
 	}
-	return newAdapter(h, o)
+	return newAdapter(h, o), nil
 }
 
 func newAdapter(h handler.Handler, o *options) *adapter {
@@ -234,20 +238,21 @@ func Addr() (string, error) {
 }
 
 // Start serves h on PORT (default 8080) until SIGTERM or SIGINT, then
-// shuts down gracefully (see [WithDrainTimeout]) and returns. It logs and
-// exits the process with status 1 if the server cannot start or the drain
-// times out.
-func Start(h handler.Handler, opts ...Option) {
+// shuts down gracefully (see [WithDrainTimeout]) and returns nil. It
+// returns an error if the configuration is invalid, the server cannot
+// start, or the drain times out; main should then exit non-zero:
+//
+//	if err := httpserver.Start(h); err != nil {
+//		log.Fatal(err)
+//	}
+func Start(h handler.Handler, opts ...Option) error {
 	o, err := newOptions(opts)
-	if err == nil {
-		ctx, stop := signal.NotifyContext(context.Background(), o.signals...)
-		defer stop()
-		err = ListenAndServe(ctx, "", h, opts...)
-	}
 	if err != nil {
-		slog.Error("httpserver: " + err.Error())
-		os.Exit(1)
+		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), o.signals...)
+	defer stop()
+	return ListenAndServe(ctx, "", h, opts...)
 }
 
 // ListenAndServe listens on addr ("" means [Addr]) and serves h until ctx

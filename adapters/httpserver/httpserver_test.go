@@ -261,7 +261,7 @@ func TestTimeoutAndInvocation(t *testing.T) {
 		return nil, nil
 	})
 	t.Setenv(httpserver.TimeoutEnv, "")
-	srv := httpserver.Handler(h)
+	srv := mustHandler(h)
 	req, _ := http.NewRequest("GET", "/", nil)
 	before := time.Now()
 	srv.ServeHTTP(discard{http.Header{}}, req)
@@ -279,21 +279,21 @@ func TestTimeoutAndInvocation(t *testing.T) {
 		t.Error("second request reported a cold start")
 	}
 	t.Setenv(httpserver.TimeoutEnv, "30")
-	httpserver.Handler(h).ServeHTTP(discard{http.Header{}}, req)
+	mustHandler(h).ServeHTTP(discard{http.Header{}}, req)
 	if !hasDeadline {
 		t.Errorf("no deadline with %s=30", httpserver.TimeoutEnv)
 	}
-	httpserver.Handler(h, httpserver.WithTimeout(0)).ServeHTTP(discard{http.Header{}}, req)
+	mustHandler(h, httpserver.WithTimeout(0)).ServeHTTP(discard{http.Header{}}, req)
 	if hasDeadline {
 		t.Error("WithTimeout(0) did not override the environment")
 	}
 	t.Setenv(httpserver.TimeoutEnv, "soon")
-	defer func() {
-		if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), httpserver.TimeoutEnv) {
-			t.Errorf("invalid %s: recovered %v", httpserver.TimeoutEnv, v)
-		}
-	}()
-	httpserver.Handler(h)
+	if _, err := httpserver.NewHandler(h); err == nil || !strings.Contains(err.Error(), httpserver.TimeoutEnv) {
+		t.Errorf("invalid %s: %v", httpserver.TimeoutEnv, err)
+	}
+	if _, err := httpserver.NewHandler(nil); err == nil {
+		t.Error("NewHandler(nil) succeeded")
+	}
 }
 
 type discard struct{ h http.Header }
@@ -372,11 +372,21 @@ func TestBasePath(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/", http.StripPrefix("/api", httpserver.Handler(h, httpserver.WithLogger(quiet))))
+	mux.Handle("/api/", http.StripPrefix("/api", mustHandler(h, httpserver.WithLogger(quiet))))
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	if r := get("http://" + ln.Addr().String() + "/api/todos/a%2Fb"); r.BasePath != "/api" || r.Path != "/todos/a/b" || r.RawPath != "/todos/a%2Fb" {
 		t.Errorf("behind http.StripPrefix: BasePath %q, Path %q, RawPath %q; want /api, /todos/a/b, /todos/a%%2Fb", r.BasePath, r.Path, r.RawPath)
 	}
+}
+
+// mustHandler is httpserver.NewHandler for tests, which panics on error as
+// httptest.NewRequest does.
+func mustHandler(h handler.Handler, opts ...httpserver.Option) http.Handler {
+	hh, err := httpserver.NewHandler(h, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return hh
 }

@@ -18,9 +18,11 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("HTTPSERVER_TEST_START") == "1" {
 		// The child process of TestStartServesOnPortAndDrainsOnSIGTERM.
-		httpserver.Start(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		if err := httpserver.Start(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 			return &handler.Response{Body: []byte("started")}, nil
-		}))
+		})); err != nil {
+			os.Exit(1)
+		}
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

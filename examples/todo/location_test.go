@@ -51,7 +51,10 @@ type deployment struct {
 // payload for a request to route(clientPath), edited by patch.
 func lambdaDeployment(name, prefix string, shape lambdatest.Shape, h handler.Handler, opts []awslambda.Option,
 	route func(clientPath string) string, patch func(ev map[string]any, clientPath string)) deployment {
-	lh := awslambda.NewHandler(h, opts...)
+	lh, err := awslambda.NewHandler(h, opts...)
+	if err != nil {
+		panic(err)
+	}
 	return deployment{name: name, prefix: prefix, do: func(t *testing.T, method, clientPath string, body []byte) *http.Response {
 		t.Helper()
 		req := httptest.NewRequest(method, "https://api.example.com"+route(clientPath), bytes.NewReader(body))
@@ -86,7 +89,7 @@ func lambdaDeployment(name, prefix string, shape lambdatest.Shape, h handler.Han
 // the route prefix ("" for none).
 func azureDeployment(t *testing.T, mode azurefunctions.Mode, prefix string, h handler.Handler) deployment {
 	ah, err := azurefunctions.NewHandler(h, azurefunctions.WithMode(mode), azurefunctions.WithDir(t.TempDir()),
-		azurefunctions.WithRoutePrefix(prefix))
+		azurefunctions.WithBasePath(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}

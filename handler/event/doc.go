@@ -19,7 +19,7 @@
 //	app := event.NewApp(api)
 //	app.Consume("todo-events", stats, event.Queues(os.Getenv("TODO_QUEUE_ARN")))
 //	app.Schedule("repair", repair, event.Every(time.Hour))
-//	awslambda.Start(app)
+//	log.Fatal(awslambda.Start(app)) // Start returns only on an error
 //
 // An App is a handler.Handler (its HTTP part), so every adapter accepts it
 // where it accepts a handler; the adapters that serve triggers recognise it

@@ -46,12 +46,15 @@ func body(method, path, ua string) string {
 // lambdaHandlers returns the three contenders as lambda.Handlers, the
 // interface aws-lambda-go's runtime loop calls with the event bytes.
 func lambdaHandlers() map[string]lambda.Handler {
-	anyfunc := awslambda.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	anyfunc, err := awslambda.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		return &handler.Response{
 			Header: http.Header{"Content-Type": {"application/json"}},
 			Body:   []byte(body(r.Method, r.Path, r.Header.Get("User-Agent"))),
 		}, nil
 	}))
+	if err != nil {
+		panic(err)
+	}
 
 	raw := lambda.NewHandler(func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		return events.APIGatewayV2HTTPResponse{

@@ -57,7 +57,10 @@ func sqsHandlers() map[string]lambda.Handler {
 		_, fail := m.Attributes["fail"]
 		return sqsWork(countsA, m.Attributes["user"], len(m.Body), fail)
 	}))
-	anyfunc := awslambda.NewHandler(app)
+	anyfunc, err := awslambda.NewHandler(app)
+	if err != nil {
+		panic(err)
+	}
 
 	countsR := map[string]int{}
 	raw := lambda.NewHandler(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {

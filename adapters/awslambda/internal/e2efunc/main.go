@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -25,7 +26,10 @@ func main() {
 	if os.Getenv("E2E_STREAMING") == "1" {
 		opts = append(opts, awslambda.WithStreaming())
 	}
-	awslambda.Start(handler.HandlerFunc(serve), opts...)
+	if err := awslambda.Start(handler.HandlerFunc(serve), opts...); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }
 
 var table = adaptertest.Handler()

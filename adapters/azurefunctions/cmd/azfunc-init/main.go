@@ -80,7 +80,11 @@ func run(args []string, stdout io.Writer) error {
 	connection := flags.String("connection", "AzureWebJobsStorage", "storage connection setting")
 	maxDequeue := flags.Int("max-dequeue-count", 5, "extensions.queues.maxDequeueCount")
 	if err := flags.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout, flags)
+			return nil
+		}
+		return fmt.Errorf("%w (azfunc-init -h prints the usage)", err)
 	}
 	if flags.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flags.Args())
@@ -234,3 +238,18 @@ func (p pairs) names() []string {
 }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+
+// usage prints what -h and -help ask for.
+func usage(w io.Writer, flags *flag.FlagSet) {
+	fmt.Fprint(w, `Usage: azfunc-init [flags]
+
+Writes host.json, a function folder whose function.json routes every
+request to the handler (and, with -queue and -timer, trigger functions),
+and local.settings.json, so that the Azure
+Functions host runs an anyfunc handler as a custom handler.
+
+Flags:
+`)
+	flags.SetOutput(w)
+	flags.PrintDefaults()
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -82,5 +83,23 @@ func TestRefusals(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "host.json")); !strings.Contains(string(b), `"enableProxyingHttpRequest": false`) {
 		t.Errorf("-force did not rewrite host.json: %s", b)
+	}
+}
+
+// TestHelp checks that -h prints the usage, with every flag, and succeeds.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var out bytes.Buffer
+		if err := run([]string{arg}, &out); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		for _, want := range []string{"Usage: azfunc-init", "-dir", "-exe", "-function", "-mode", "-route-prefix", "-auth-level", "-timeout", "-force"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s: the output lacks %q:\n%s", arg, want, out.String())
+			}
+		}
+	}
+	if err := run([]string{"-bogus"}, io.Discard); err == nil || !strings.Contains(err.Error(), "-h") {
+		t.Errorf("unknown flag: %v; want an error pointing at -h", err)
 	}
 }

@@ -29,5 +29,8 @@ func main() {
 		os.Exit(1)
 	}
 	// The API's body limit, checked before the body is decoded.
-	awslambda.Start(h, awslambda.WithMaxBodyBytes(todo.MaxBodyBytes))
+	if err := awslambda.Start(h, awslambda.WithMaxBodyBytes(todo.MaxBodyBytes)); err != nil {
+		slog.Error("todo: cannot start", "error", err)
+		os.Exit(1)
+	}
 }

@@ -95,7 +95,11 @@ func TestRequestDeadline(t *testing.T) {
 		return nil, nil
 	})
 	before := time.Now()
-	httpserver.Handler(h, serverOptions()...).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	hh, err := httpserver.NewHandler(h, serverOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hh.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	after := time.Now()
 	if arrived := deadline.Add(-RequestTimeout); !ok || arrived.Before(before) || arrived.After(after) {
 		t.Errorf("deadline %v (%v); want RequestTimeout after the request arrived", deadline, ok)
@@ -118,7 +122,11 @@ func TestStoreStall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpserver.Handler(h, append(serverOptions(), httpserver.WithTimeout(100*time.Millisecond))...))
+	hh, err := httpserver.NewHandler(h, append(serverOptions(), httpserver.WithTimeout(100*time.Millisecond))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(hh)
 	defer srv.Close()
 	for _, method := range []string{"GET", "POST"} {
 		req, _ := http.NewRequest(method, srv.URL+"/todos", nil)
@@ -209,7 +217,7 @@ func TestBodyLimitBeforeAuthentication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpserver.Handler(h, serverOptions()...)
+	srv := mustHandler(h, serverOptions()...)
 	const size = 10 << 20
 	for _, declared := range []bool{false, true} {
 		body := &countingReader{left: size}
@@ -261,7 +269,7 @@ func TestMalformedQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpserver.Handler(h, serverOptions()...))
+	srv := httptest.NewServer(mustHandler(h, serverOptions()...))
 	defer srv.Close()
 	for _, param := range []string{"done", "limit"} {
 		req, _ := http.NewRequest("GET", srv.URL+"/todos?"+param+"=%zz", nil)
@@ -277,4 +285,14 @@ func TestMalformedQuery(t *testing.T) {
 			t.Errorf("GET /todos?%s=%%zz = %d %+v (%v); want a 400 invalid_query problem naming %q", param, resp.StatusCode, p, err, param)
 		}
 	}
+}
+
+// mustHandler is httpserver.NewHandler for tests, which panics on error as
+// httptest.NewRequest does.
+func mustHandler(h handler.Handler, opts ...httpserver.Option) http.Handler {
+	hh, err := httpserver.NewHandler(h, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return hh
 }

@@ -19,5 +19,8 @@ func main() {
 		slog.Error("anylambda", "error", err)
 		os.Exit(1)
 	}
-	awslambda.Start(h)
+	if err := awslambda.Start(h); err != nil {
+		slog.Error("anylambda", "error", err)
+		os.Exit(1)
+	}
 }
