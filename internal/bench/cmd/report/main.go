@@ -698,7 +698,7 @@ func (r *report) write(w *bytes.Buffer) {
 	p("  adapter and store backend: the same work as raw (internal/bench/cmd/anylambda, anygcf, anyazure).\n")
 	p("- **example**: the issue-12 entry points as deployed (examples/todo/cmd/lambda, examples/todo/gcp,\n")
 	p("  examples/todo/cmd/azure) with the example's whole middleware stack: tracing, metrics and log\n")
-	p("  middleware, the store-backed rate limit (a Get and a Put or Update per request) and idempotency.\n")
+	p("  middleware, the store-backed rate limit (one atomic UpdateItem per request) and idempotency.\n")
 	p("  It does more work than raw; its ratio shows what those features cost.\n\n")
 
 	p("## Summary: the targets of issue 11, as ratios to raw measured in this run\n\n")
