@@ -96,12 +96,11 @@ var Azurite = Spec{
 		if _, err := os.Stat(main); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNotInstalled, err)
 		}
-		dir, err := os.MkdirTemp("", "azurite")
-		if err != nil {
-			return nil, err
-		}
 		cmd := exec.Command(node, main, "--queueHost", "127.0.0.1", "--queuePort", strconv.Itoa(port),
-			"--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent", "--location", dir)
+			"--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent")
+		// Nothing is written with --inMemoryPersistence; run outside the
+		// source tree all the same.
+		cmd.Dir = os.TempDir()
 		return cmd, nil
 	},
 	Endpoint: func(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/%s", port, AzuriteAccount) },
