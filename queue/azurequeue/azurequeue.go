@@ -437,4 +437,3 @@ func statusOf(err error) (int, string) {
 	}
 	return 0, ""
 }
-
