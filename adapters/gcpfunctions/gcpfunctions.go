@@ -57,6 +57,35 @@
 // entry only as "generally" the client's, and a client can write it). Rate
 // limits and logs that need a caller therefore key on an identity, or on a
 // header a front end you control sets (a load balancer, Cloud Armor).
+//
+// # Triggers
+//
+// When the handler is an [event.App], the same function also serves its
+// consumers and schedules; each POST is recognised as:
+//
+//   - a CloudEvent, by its ce-* headers (binary mode, as Eventarc sends
+//     them) or the application/cloudevents+json type (structured mode): a
+//     Pub/Sub message of type [PubSubEventType] goes to the consumer of its
+//     topic (ce-source //pubsub.googleapis.com/projects/P/topics/T; see
+//     event.App.ConsumerFor), and any other type is refused with 400 naming
+//     it;
+//   - a Pub/Sub push envelope, by its path: [DefaultPushPath]/CONSUMER (or
+//     the path alone, picking the consumer by the subscription's name; see
+//     [WithPushPath]); deliveryAttempt, present when the subscription has a
+//     dead-letter topic, is Message.DeliveryCount;
+//   - a Cloud Scheduler HTTP target, by its X-CloudScheduler-JobName
+//     header, which names the schedule; X-CloudScheduler-ScheduleTime is
+//     Tick.Time, and the tick is PastDue when that is over a minute ago.
+//
+// Message.Body is the message's data, decoded from base64; Attributes are
+// its attributes, EnqueuedAt its publishTime. Success answers 204, which
+// acknowledges the message; a consumer's or schedule's failure or panic
+// answers 500 (the error is logged, not sent), so that Pub/Sub redelivers
+// (and after the subscription's maximum delivery attempts forwards it to
+// the dead-letter topic) and Cloud Scheduler retries per its retry config.
+// An event that cannot be decoded answers 400, one without a declared
+// consumer or schedule 404. [WithTriggerAuth] verifies the OIDC token
+// Google attaches to push and scheduler requests.
 package gcpfunctions
 
 import (
@@ -74,6 +103,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/event"
 )
 
 // ExecutionIDHeader is the header in which Cloud Functions sends the
@@ -93,9 +123,22 @@ const DefaultTimeout = 300 * time.Second
 type Option func(*options)
 
 type options struct {
-	timeout  time.Duration
-	maxBody  int64
-	function string
+	timeout     time.Duration
+	maxBody     int64
+	function    string
+	pushPath    string
+	triggerAuth handler.Middleware
+	now         func() time.Time
+}
+
+// WithClock sets the clock that decides whether a Cloud Scheduler call is
+// late (event.Tick.PastDue); the default (and nil) is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
 }
 
 // WithTimeout gives every request's context a deadline d after the request
@@ -170,9 +213,15 @@ func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
 	if h == nil {
 		return nil, errors.New("gcpfunctions: NewHandler: nil handler")
 	}
-	a := &adapter{h: h}
+	a := &adapter{h: h, opts: options{pushPath: DefaultPushPath, now: time.Now}}
 	for _, o := range opts {
 		o(&a.opts)
+	}
+	if app, ok := event.FromHandler(h); ok {
+		if err := app.Err(); err != nil {
+			return nil, fmt.Errorf("gcpfunctions: the app's declarations are invalid: %w", err)
+		}
+		a.app = app
 	}
 	if env := os.Getenv(TimeoutEnv); env != "" {
 		secs, err := strconv.Atoi(env)
@@ -192,6 +241,7 @@ func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
 type adapter struct {
 	h    handler.Handler
 	opts options
+	app  *event.App // h, when it is an event.App
 }
 
 // served is set by the first request this process serves.
@@ -216,6 +266,16 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		Function:  a.opts.function,
 		ColdStart: served.CompareAndSwap(false, true),
 	})
+	if a.app != nil {
+		if kind := a.triggerKindOf(hr); kind != notTrigger {
+			if id == "" {
+				id = handler.NewRequestID()
+			}
+			hr.Body = http.MaxBytesReader(w, hr.Body, maxEventBytes)
+			a.serveTrigger(ctx, w, hr, kind, id)
+			return
+		}
+	}
 	if a.opts.maxBody > 0 {
 		hr.Body = http.MaxBytesReader(w, hr.Body, a.opts.maxBody)
 	}
