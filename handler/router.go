@@ -66,10 +66,82 @@ type Router struct {
 
 // tree is the routing state shared by a root Router and its groups.
 type tree struct {
-	methods []methodRoot // roots of the patterns with a method
-	any     *node        // root of the patterns without a method
-	routes  []*route
+	methods []methodRoot    // roots of the patterns with a method
+	any     *node           // root of the patterns without a method
 	known   map[string]bool // methods used by patterns
+	index   routeIndex      // finds the routes a new one may conflict with
+}
+
+// routeIndex narrows the registered routes a new pattern can conflict with,
+// so that registering n routes costs about n comparisons instead of n²/2,
+// as ServeMux's routingIndex does. Two patterns without a multi segment
+// match disjoint requests unless, at every position, their segments are
+// equal literals or one is a wildcard; so a pattern need only be compared
+// with the routes ending in a multi segment and with those holding its
+// literal, or a wildcard, at one position of its choosing.
+type routeIndex struct {
+	segs   map[indexKey][]*route // routes without a multi segment, by position
+	multis []*route              // routes ending in a multi segment
+}
+
+// indexKey is a segment position and its literal ("" for a wildcard; the
+// trailing slash of {$} is the literal "/").
+type indexKey struct {
+	pos int
+	lit string
+}
+
+func (x *routeIndex) add(rt *route) {
+	if rt.segs[len(rt.segs)-1].multi {
+		x.multis = append(x.multis, rt)
+		return
+	}
+	if x.segs == nil {
+		x.segs = map[indexKey][]*route{}
+	}
+	for i, s := range rt.segs {
+		k := indexKey{pos: i}
+		if !s.wild {
+			k.lit = s.s
+		}
+		x.segs[k] = append(x.segs[k], rt)
+	}
+}
+
+// candidates calls f for every registered route that may not be disjoint
+// from rt (some more than once).
+func (x *routeIndex) candidates(rt *route, f func(*route)) {
+	for _, old := range x.multis {
+		f(old)
+	}
+	var lits, wilds []*route
+	best, hasLit := -1, false
+	for i, s := range rt.segs {
+		if s.multi {
+			break
+		}
+		if s.wild {
+			continue
+		}
+		l, w := x.segs[indexKey{i, s.s}], x.segs[indexKey{pos: i}]
+		if n := len(l) + len(w); !hasLit || n < best {
+			lits, wilds, best, hasLit = l, w, n, true
+		}
+	}
+	if !hasLit { // only wildcards: any route may overlap
+		for _, rts := range x.segs {
+			for _, old := range rts {
+				f(old)
+			}
+		}
+		return
+	}
+	for _, old := range lits {
+		f(old)
+	}
+	for _, old := range wilds {
+		f(old)
+	}
 }
 
 type methodRoot struct {
@@ -176,7 +248,7 @@ func (r *Router) register(pattern string, h Handler, location string) {
 		panic(fmt.Sprintf("handler: invalid route pattern %q (registered at %s): %v", pattern, location, err))
 	}
 	rt.location = location
-	for _, old := range r.t.routes {
+	r.t.index.candidates(rt, func(old *route) {
 		if rel := compareRoutes(rt, old); rel == equivalent || rel == overlaps {
 			why := "both match the same requests"
 			if rel == overlaps {
@@ -185,14 +257,14 @@ func (r *Router) register(pattern string, h Handler, location string) {
 			panic(fmt.Sprintf("handler: route pattern %q (registered at %s) conflicts with pattern %q (registered at %s): they %s",
 				rt.pattern, location, old.pattern, old.location, why))
 		}
-	}
+	})
 	// The groups' middleware, the outermost group's first (outermost).
 	var mws []Middleware
 	for g := r; g.parent != nil; g = g.parent {
 		mws = append(slices.Clone(g.mws), mws...)
 	}
 	rt.h = Chain(h, mws...)
-	r.t.routes = append(r.t.routes, rt)
+	r.t.index.add(rt)
 	for g := r; g != nil; g = g.parent {
 		g.routes++
 	}
