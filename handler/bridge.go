@@ -15,13 +15,13 @@ import (
 	"strings"
 )
 
-// ParsePath decodes escaped, a request path as received (percent-encoded),
+// parsePath decodes escaped, a request path as received (percent-encoded),
 // into the Path and RawPath of a [Request]: path is the decoded path and
 // rawPath is escaped itself, or "" when decoding changed nothing. An empty
 // escaped path means "/". A path that does not start with "/" or holds an
 // invalid percent-escape ("%zz", a lone "%") is refused with a 400 *Error,
 // which every adapter answers the same way.
-func ParsePath(escaped string) (path, rawPath string, err error) {
+func parsePath(escaped string) (path, rawPath string, err error) {
 	if escaped == "" {
 		return "/", "", nil
 	}
@@ -48,11 +48,11 @@ func BodyTooLargeError(limit int64) *Error {
 		Message: "The request body is larger than the limit of " + strconv.FormatInt(limit, 10) + " bytes."}
 }
 
-// ReadBody reads rd to EOF, refusing more than limit bytes with
+// readBody reads rd to EOF, refusing more than limit bytes with
 // [BodyTooLargeError] (limit <= 0 means no limit). It returns nil for an
 // empty body. An *http.MaxBytesError from rd is mapped to the same 413, and
 // any other read failure to a 400 *Error.
-func ReadBody(rd io.Reader, limit int64) ([]byte, error) {
+func readBody(rd io.Reader, limit int64) ([]byte, error) {
 	if rd == nil || rd == http.NoBody {
 		return nil, nil
 	}
@@ -78,7 +78,7 @@ func ReadBody(rd io.Reader, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// RequestFromHTTP builds a *Request from a net/http request, reading its
+// requestFromHTTP builds a *Request from a net/http request, reading its
 // body to EOF. Limit the body beforehand with http.MaxBytesReader to refuse
 // large ones with 413. RemoteAddr becomes the IP of hr.RemoteAddr; headers
 // are shared with hr, not copied.
@@ -89,7 +89,7 @@ func ReadBody(rd io.Reader, limit int64) ([]byte, error) {
 // request-target as the client sent it, to give hr.URL's path
 // (http.StripPrefix keeps RequestURI and strips URL), on a segment
 // boundary; "" when nothing was or RequestURI is empty.
-func RequestFromHTTP(hr *http.Request) (*Request, error) {
+func requestFromHTTP(hr *http.Request) (*Request, error) {
 	r := &Request{
 		Method:   hr.Method,
 		RawQuery: hr.URL.RawQuery,
@@ -119,7 +119,7 @@ func RequestFromHTTP(hr *http.Request) (*Request, error) {
 	} else {
 		r.RemoteAddr = hr.RemoteAddr
 	}
-	body, err := ReadBody(hr.Body, 0)
+	body, err := readBody(hr.Body, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func strippedPrefix(requestURI, escaped string) string {
 // Response faithfully: every header value in order, several Set-Cookie
 // headers, the status (0 means 200), and the body; a Response.Stream is
 // copied chunk by chunk, flushing after each one. The Request is built by
-// [RequestFromHTTP]: behind http.StripPrefix, its BasePath is the prefix
+// requestFromHTTP: behind http.StripPrefix, its BasePath is the prefix
 // stripped.
 func HTTP(h Handler) http.Handler {
 	return httpHandler{h}
@@ -178,20 +178,20 @@ type httpHandler struct{ h Handler }
 
 func (b httpHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	ctx := hr.Context()
-	r, err := RequestFromHTTP(hr)
+	r, err := requestFromHTTP(hr)
 	if err != nil {
-		WriteHTTP(ctx, w, hr.Method, ErrorResponse(err, NewRequestID()))
+		writeHTTP(ctx, w, hr.Method, ErrorResponse(err, newRequestID()))
 		return
 	}
 	resp := Serve(ctx, b.h, r)
 	if resp.Stream != nil || !sendableStatus(resp.StatusCode()) {
 		// A failing stream or an invalid status is logged with the request ID.
-		ctx = WithRequestID(ctx, r.RequestID)
+		ctx = withRequestID(ctx, r.RequestID)
 	}
-	WriteHTTP(ctx, w, hr.Method, resp)
+	writeHTTP(ctx, w, hr.Method, resp)
 }
 
-// WriteHTTP writes resp to w as the answer to a request with the given
+// writeHTTP writes resp to w as the answer to a request with the given
 // method. Header values are appended to w's headers in order. A byte body
 // gets a Content-Length unless resp sets one; for HEAD the body is not
 // written. A Stream is copied chunk by chunk with a flush after each chunk
@@ -200,7 +200,7 @@ func (b httpHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 // http.ErrAbortHandler) so the client sees a broken response rather than a
 // silently truncated one. A status net/http cannot send (below 100 or above
 // 999) is logged and answered with a 500 problem instead.
-func WriteHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *Response) {
+func writeHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *Response) {
 	if resp == nil {
 		resp = &Response{}
 	}
@@ -261,16 +261,16 @@ func bodyAllowed(status int) bool {
 	return !(status >= 100 && status < 200) && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
-// NewHTTPRequest returns a server-side *http.Request for r, as net/http
+// newHTTPRequest returns a server-side *http.Request for r, as net/http
 // would hand it to an http.Handler: method, URL (Path, RawPath, RawQuery),
 // RequestURI, Host, headers (shared with r, not copied), body, RemoteAddr
 // (r's IP without a port), and the router's pattern and path values.
 //
 // RequestURI is the request-target the client sent: r.BasePath, the escaped
 // path and the query. URL holds the path without BasePath, as behind
-// http.StripPrefix, and [RequestFromHTTP] takes BasePath back from the
+// http.StripPrefix, and requestFromHTTP takes BasePath back from the
 // difference, so a Request survives FromHTTP followed by HTTP whole.
-func NewHTTPRequest(ctx context.Context, r *Request) *http.Request {
+func newHTTPRequest(ctx context.Context, r *Request) *http.Request {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
@@ -324,7 +324,7 @@ func NewHTTPRequest(ctx context.Context, r *Request) *http.Request {
 // sniffed as net/http does when h sets none, and the body; writes after a
 // 204 or 304 fail with http.ErrBodyNotAllowed. A body written for a HEAD
 // request is kept; the adapter leaves it out, as net/http does. h gets
-// the request [NewHTTPRequest] builds: its RequestURI starts with the
+// the request newHTTPRequest builds: its RequestURI starts with the
 // Request's BasePath, its URL does not.
 //
 // If h flushes (http.Flusher or http.ResponseController), the Response is
@@ -352,7 +352,7 @@ func (p httpPanic) String() string {
 func (f fromHTTP) ServeRequest(ctx context.Context, r *Request) (*Response, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &responseWriter{header: http.Header{}, ready: make(chan any, 1), cancel: cancel}
-	hr := NewHTTPRequest(ctx, r)
+	hr := newHTTPRequest(ctx, r)
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/adaptertest"
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 )
 
 func TestParsePath(t *testing.T) {
@@ -28,19 +29,19 @@ func TestParsePath(t *testing.T) {
 		{"/h%C3%A9", "/hé", "/h%C3%A9"},
 		{"/a+b", "/a+b", ""},
 	} {
-		path, raw, err := handler.ParsePath(c.in)
+		path, raw, err := adapterkit.ParsePath(c.in)
 		if err != nil || path != c.path || raw != c.raw {
-			t.Errorf("ParsePath(%q) = %q, %q, %v; want %q, %q", c.in, path, raw, err, c.path, c.raw)
+			t.Errorf("parsePath(%q) = %q, %q, %v; want %q, %q", c.in, path, raw, err, c.path, c.raw)
 		}
 	}
 	for _, in := range []string{"/a%zz", "/100%", "/%4", "todos", "*"} {
-		_, _, err := handler.ParsePath(in)
+		_, _, err := adapterkit.ParsePath(in)
 		var he *handler.Error
 		if !errors.As(err, &he) || he.Status != 400 || he.Code != "invalid_path" {
-			t.Errorf("ParsePath(%q) error = %v, want a 400 invalid_path *Error", in, err)
+			t.Errorf("parsePath(%q) error = %v, want a 400 invalid_path *Error", in, err)
 		}
 	}
-	resp := handler.ErrorResponse(func() error { _, _, err := handler.ParsePath("/a%zz"); return err }(), "rid")
+	resp := handler.ErrorResponse(func() error { _, _, err := adapterkit.ParsePath("/a%zz"); return err }(), "rid")
 	want := `{"type":"https://anyfunc.dev/problems/invalid_path","title":"Bad Request","status":400,"detail":"The request path contains an invalid percent-escape.","code":"invalid_path","requestId":"rid"}`
 	if resp.Status != 400 || string(resp.Body) != want {
 		t.Errorf("problem = %d %s, want 400 %s", resp.Status, resp.Body, want)
@@ -48,18 +49,18 @@ func TestParsePath(t *testing.T) {
 }
 
 func TestReadBody(t *testing.T) {
-	b, err := handler.ReadBody(strings.NewReader("12345"), 5)
+	b, err := adapterkit.ReadBody(strings.NewReader("12345"), 5)
 	if err != nil || string(b) != "12345" {
 		t.Errorf("at the limit: %q, %v", b, err)
 	}
-	_, err = handler.ReadBody(strings.NewReader("123456"), 5)
+	_, err = adapterkit.ReadBody(strings.NewReader("123456"), 5)
 	if he := handler.AsError(err); he.Status != 413 || he.Message != "The request body is larger than the limit of 5 bytes." {
 		t.Errorf("over the limit: %v", err)
 	}
-	if b, err := handler.ReadBody(strings.NewReader(""), 0); b != nil || err != nil {
+	if b, err := adapterkit.ReadBody(strings.NewReader(""), 0); b != nil || err != nil {
 		t.Errorf("empty: %q, %v; want nil, nil", b, err)
 	}
-	_, err = handler.ReadBody(io.MultiReader(strings.NewReader("x"), errReader{}), 0)
+	_, err = adapterkit.ReadBody(io.MultiReader(strings.NewReader("x"), errReader{}), 0)
 	if he := handler.AsError(err); he.Status != 400 || he.Code != "unreadable_body" {
 		t.Errorf("read failure: %v", err)
 	}

@@ -13,8 +13,8 @@ const (
 	invocationKey
 )
 
-// WithRequestID returns a copy of ctx carrying the request ID.
-func WithRequestID(ctx context.Context, id string) context.Context {
+// withRequestID returns a copy of ctx carrying the request ID.
+func withRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey, id)
 }
 
@@ -24,8 +24,8 @@ func RequestIDFrom(ctx context.Context) string {
 	return id
 }
 
-// WithLogger returns a copy of ctx carrying l, the request-scoped logger.
-func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+// ContextWithLogger returns a copy of ctx carrying l, the request-scoped logger.
+func ContextWithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	return context.WithValue(ctx, loggerKey, l)
 }
 
@@ -53,8 +53,8 @@ type Invocation struct {
 	TraceHeader string
 }
 
-// WithInvocation returns a copy of ctx carrying inv.
-func WithInvocation(ctx context.Context, inv *Invocation) context.Context {
+// withInvocation returns a copy of ctx carrying inv.
+func withInvocation(ctx context.Context, inv *Invocation) context.Context {
 	return context.WithValue(ctx, invocationKey, inv)
 }
 

@@ -35,7 +35,9 @@
 // [HTTP] serves a Handler as an http.Handler and [FromHTTP] serves an
 // http.Handler (any router or middleware written for net/http) as a
 // Handler, keeping repeated headers, several Set-Cookie, the first
-// WriteHeader and streamed (flushed) bodies. [ParsePath] and [ReadBody] are
-// the shared decoding steps adapters use, so that a bad path or an
-// oversized body gets the same answer on every platform.
+// WriteHeader and streamed (flushed) bodies. What only platform adapters
+// need (parsing paths and bodies, writing a Response to net/http, putting
+// the request ID and invocation in the context) is in package
+// handler/adapterkit, so that a third-party adapter answers bad input the
+// same way as this module's.
 package handler

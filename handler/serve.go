@@ -30,9 +30,9 @@ import (
 // Every adapter calls Serve, so they all answer these alike.
 func Serve(ctx context.Context, h Handler, r *Request) (resp *Response) {
 	if r.RequestID == "" {
-		r.RequestID = NewRequestID()
+		r.RequestID = newRequestID()
 	}
-	ctx = WithRequestID(ctx, r.RequestID)
+	ctx = withRequestID(ctx, r.RequestID)
 	if err := checkTarget(r); err != nil {
 		return ErrorResponse(err, r.RequestID)
 	}
@@ -59,8 +59,8 @@ func Serve(ctx context.Context, h Handler, r *Request) (resp *Response) {
 	return resp
 }
 
-// NewRequestID returns a random 128-bit request ID as 32 hex digits.
-func NewRequestID() string {
+// newRequestID returns a random 128-bit request ID as 32 hex digits.
+func newRequestID() string {
 	var b [16]byte
 	a, c := rand.Uint64(), rand.Uint64()
 	for i := 0; i < 8; i++ {

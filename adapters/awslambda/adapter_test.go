@@ -43,7 +43,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(req.Context(), adaptertest.Deadline)
 	defer cancel()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "aws-" + id})
-	ctx = handler.WithLogger(ctx, quiet)
+	ctx = handler.ContextWithLogger(ctx, quiet)
 	if t.stream {
 		rd, err := t.h.InvokeStream(ctx, payload)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/event"
 )
 
@@ -139,10 +140,10 @@ func (h *Handler) serve(ctx context.Context, payload []byte) (eventShape, *handl
 	if r.RequestID == "" {
 		r.RequestID = inv.ID
 	}
-	ctx = handler.WithInvocation(ctx, inv)
+	ctx = adapterkit.ContextWithInvocation(ctx, inv)
 	if herr != nil {
 		if r.RequestID == "" {
-			r.RequestID = handler.NewRequestID()
+			r.RequestID = adapterkit.NewRequestID()
 		}
 		return shape, r, handler.ErrorResponse(herr, r.RequestID), nil
 	}

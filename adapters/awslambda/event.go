@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
@@ -583,7 +584,7 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 			// A Function URL delivers rawPath as the client sent it,
 			// percent-encoded (aws-lambda-go's lambdaurl joins it to the
 			// domain as a URL), unlike an HTTP API's decoded one.
-			path, rawPath, err := handler.ParsePath(p)
+			path, rawPath, err := adapterkit.ParsePath(p)
 			if err != nil {
 				return handler.AsError(err), nil
 			}
@@ -594,7 +595,7 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 		r.RawQuery = e.rawQuery
 	default:
 		r.Method = e.httpMethod
-		path, rawPath, err := handler.ParsePath(e.path)
+		path, rawPath, err := adapterkit.ParsePath(e.path)
 		if err != nil {
 			return handler.AsError(err), nil
 		}

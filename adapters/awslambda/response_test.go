@@ -27,7 +27,7 @@ func respondTo(t *testing.T, payload []byte, resp *handler.Response, opts ...aws
 	h := mustHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
 		return resp, nil
 	}), opts...)
-	ctx := handler.WithLogger(context.Background(), quiet)
+	ctx := handler.ContextWithLogger(context.Background(), quiet)
 	out, err := h.Invoke(ctx, payload)
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)

@@ -28,7 +28,7 @@ func TestInvokeStream(t *testing.T) {
 		h := mustHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
 			return resp, nil
 		}), awslambda.WithStreaming())
-		rd, err := h.InvokeStream(handler.WithLogger(context.Background(), quiet), payload)
+		rd, err := h.InvokeStream(handler.ContextWithLogger(context.Background(), quiet), payload)
 		if err != nil {
 			t.Fatal(err)
 		}

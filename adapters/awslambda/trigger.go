@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
@@ -108,7 +109,7 @@ func (h *Handler) invocationContext(ctx context.Context) context.Context {
 		inv.ID = lc.AwsRequestID
 	}
 	inv.TraceHeader, _ = ctx.Value(traceKey).(string)
-	return handler.WithInvocation(ctx, inv)
+	return adapterkit.ContextWithInvocation(ctx, inv)
 }
 
 // trigger is what sniffTrigger found at the top level of an event.

@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
 	"github.com/anyfunc/anyfunc/internal/mediatype"
 )
@@ -35,11 +36,11 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	id := hr.Header.Get(InvocationIDHeader)
 	if id == "" {
-		id = handler.NewRequestID()
+		id = adapterkit.NewRequestID()
 	}
 	ctx := hr.Context()
 	if hr.Method != http.MethodPost {
-		handler.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(&handler.Error{
+		adapterkit.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(&handler.Error{
 			Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: "The Functions host invokes a function with POST /{FunctionName}.",
 			Header:  http.Header{"Allow": {"POST"}},
@@ -52,7 +53,7 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, p.a.timeout)
 		defer cancel()
 	}
-	ctx = handler.WithInvocation(ctx, p.a.invocation(id, function))
+	ctx = adapterkit.ContextWithInvocation(ctx, p.a.invocation(id, function))
 
 	var resp *handler.Response
 	var logs []string
@@ -496,7 +497,7 @@ func (a *adapter) buildRequest(rr *rawReq) (*handler.Request, error) {
 		return nil, envelopeError("The invocation's Data.req.Url is not an absolute http(s) URL.", nil)
 	}
 	rest, basePath := a.stripPrefix(escaped)
-	path, rawPath, err := handler.ParsePath(rest)
+	path, rawPath, err := adapterkit.ParsePath(rest)
 	if err != nil {
 		return nil, err
 	}

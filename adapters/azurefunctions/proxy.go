@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 )
 
 // proxyHandler serves forwarding/proxying mode: plain HTTP with the route
@@ -22,28 +23,28 @@ func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if id == "" {
 		id = hr.Header.Get(InvocationIDHeader)
 	}
-	ctx = handler.WithInvocation(ctx, p.a.invocation(id, ""))
+	ctx = adapterkit.ContextWithInvocation(ctx, p.a.invocation(id, ""))
 	if id == "" {
-		id = handler.NewRequestID()
+		id = adapterkit.NewRequestID()
 	}
 	if p.a.maxBody > 0 {
 		hr.Body = http.MaxBytesReader(w, hr.Body, p.a.maxBody)
 	}
-	r, err := handler.RequestFromHTTP(hr)
+	r, err := adapterkit.RequestFromHTTP(hr)
 	if err == nil {
 		rest, base := p.a.stripPrefix(r.EscapedPath())
-		r.Path, r.RawPath, err = handler.ParsePath(rest)
+		r.Path, r.RawPath, err = adapterkit.ParsePath(rest)
 		if base != "" {
 			// After what a wrapper such as http.StripPrefix cut, if any.
 			r.BasePath += base
 		}
 	}
 	if err != nil {
-		handler.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
+		adapterkit.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
 		return
 	}
 	r.RequestID = id
 	// The TCP peer is the Functions host, not the client.
 	r.RemoteAddr = ""
-	handler.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, p.a.h, r))
+	adapterkit.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, p.a.h, r))
 }

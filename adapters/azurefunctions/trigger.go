@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/event"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
@@ -98,7 +99,7 @@ func (t *triggerHandler) serve(w http.ResponseWriter, hr *http.Request, function
 		ctx, cancel = context.WithTimeout(ctx, t.timeout)
 		defer cancel()
 	}
-	ctx = handler.WithInvocation(ctx, t.a.invocation(id, function))
+	ctx = adapterkit.ContextWithInvocation(ctx, t.a.invocation(id, function))
 	status := http.StatusOK
 	var logs []string
 	env, err := t.a.readEnvelope(hr)

@@ -103,6 +103,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/event"
 )
 
@@ -260,7 +261,7 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if id == "" {
 		id = hr.Header.Get(ExecutionIDHeader)
 	}
-	ctx = handler.WithInvocation(ctx, &handler.Invocation{
+	ctx = adapterkit.ContextWithInvocation(ctx, &handler.Invocation{
 		Platform:  "gcp-functions",
 		ID:        id,
 		Function:  a.opts.function,
@@ -269,7 +270,7 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if a.app != nil {
 		if kind := a.triggerKindOf(hr); kind != notTrigger {
 			if id == "" {
-				id = handler.NewRequestID()
+				id = adapterkit.NewRequestID()
 			}
 			hr.Body = http.MaxBytesReader(w, hr.Body, maxEventBytes)
 			a.serveTrigger(ctx, w, hr, kind, id)
@@ -279,16 +280,16 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if a.opts.maxBody > 0 {
 		hr.Body = http.MaxBytesReader(w, hr.Body, a.opts.maxBody)
 	}
-	r, err := handler.RequestFromHTTP(hr)
+	r, err := adapterkit.RequestFromHTTP(hr)
 	if err != nil {
 		if id == "" {
-			id = handler.NewRequestID()
+			id = adapterkit.NewRequestID()
 		}
-		handler.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
+		adapterkit.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
 		return
 	}
 	r.RequestID = id
 	// The TCP peer is Google's front end, not the client.
 	r.RemoteAddr = ""
-	handler.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, a.h, r))
+	adapterkit.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, a.h, r))
 }

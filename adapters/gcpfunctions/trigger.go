@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/event"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
@@ -100,9 +101,9 @@ func isStructuredCloudEvent(ct string) bool {
 // The problem bodies name the reason; a handler's error text is logged,
 // not answered.
 func (a *adapter) serveTrigger(ctx context.Context, w http.ResponseWriter, hr *http.Request, kind triggerKind, id string) {
-	r, err := handler.RequestFromHTTP(hr)
+	r, err := adapterkit.RequestFromHTTP(hr)
 	if err != nil {
-		handler.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
+		adapterkit.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
 		return
 	}
 	r.RequestID = id
@@ -113,7 +114,7 @@ func (a *adapter) serveTrigger(ctx context.Context, w http.ResponseWriter, hr *h
 	if a.opts.triggerAuth != nil {
 		h = a.opts.triggerAuth(h)
 	}
-	handler.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, h, r))
+	adapterkit.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, h, r))
 }
 
 func badEvent(format string, args ...any) error {

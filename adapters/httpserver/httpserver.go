@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 )
 
 // Defaults of the options.
@@ -203,8 +204,8 @@ type adapter struct {
 func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if a.o.maxBody > 0 {
 		if hr.ContentLength > a.o.maxBody {
-			handler.WriteHTTP(hr.Context(), w, hr.Method,
-				handler.ErrorResponse(handler.BodyTooLargeError(a.o.maxBody), handler.NewRequestID()))
+			adapterkit.WriteHTTP(hr.Context(), w, hr.Method,
+				handler.ErrorResponse(handler.BodyTooLargeError(a.o.maxBody), adapterkit.NewRequestID()))
 			return
 		}
 		if hr.Body != nil && hr.Body != http.NoBody {
@@ -217,9 +218,9 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, a.o.timeout)
 		defer cancel()
 	}
-	ctx = handler.WithInvocation(ctx, &handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)})
+	ctx = adapterkit.ContextWithInvocation(ctx, &handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)})
 	if a.o.logger != slog.Default() {
-		ctx = handler.WithLogger(ctx, a.o.logger)
+		ctx = handler.ContextWithLogger(ctx, a.o.logger)
 	}
 	a.inner.ServeHTTP(w, hr.WithContext(ctx))
 }

@@ -144,7 +144,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// An invalid percent-escape is refused by net/http's own request
 	// parsing, before any handler, with 400 (other adapters refuse it with
-	// handler.ParsePath's 400 problem).
+	// adapterkit.ParsePath's 400 problem).
 	t.Run("invalid percent-escape", func(t *testing.T) {
 		resp, body := rawRequest(t, base, "GET /todos/%zz HTTP/1.1\r\nHost: x\r\n\r\n")
 		if resp.StatusCode != 400 || !strings.HasPrefix(string(body), "400 Bad Request") {

@@ -25,7 +25,7 @@ func tnop(context.Context, *event.Tick) error   { return nil }
 
 func TestDeliverRecoversPanic(t *testing.T) {
 	var logs bytes.Buffer
-	ctx := handler.WithLogger(context.Background(), slog.New(slog.NewJSONHandler(&logs, nil)))
+	ctx := handler.ContextWithLogger(context.Background(), slog.New(slog.NewJSONHandler(&logs, nil)))
 	h := event.MessageHandlerFunc(func(_ context.Context, m *event.Message) error {
 		if m.ID == "boom" {
 			panic("kaput")

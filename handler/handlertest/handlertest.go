@@ -16,6 +16,7 @@ import (
 	"net/url"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 )
 
 // DefaultRemoteAddr is the RemoteAddr of requests built by [NewRequest]
@@ -92,7 +93,7 @@ func NewRequest(method, target string, body any, opts ...Option) *handler.Reques
 	if err != nil {
 		panic("handlertest: invalid NewRequest target " + target + ": " + err.Error())
 	}
-	path, rawPath, err := handler.ParsePath(u.EscapedPath())
+	path, rawPath, err := adapterkit.ParsePath(u.EscapedPath())
 	if err != nil {
 		panic("handlertest: invalid NewRequest target " + target + ": " + err.Error())
 	}

@@ -96,7 +96,7 @@ func LogMessages(opts ...LoggerOption) event.MessageMiddleware {
 			ids := eventIDs(format, inv, messageSpanContext(ctx, m), c.project,
 				slog.String("messageId", m.ID), slog.String("queue", m.Queue))
 			l := slog.New(hs[format].WithAttrs(ids))
-			ctx = handler.WithLogger(ctx, l)
+			ctx = handler.ContextWithLogger(ctx, l)
 			failed := true // a panic fails the message
 			defer func() {
 				level, outcome := slog.LevelInfo, "ok"
@@ -132,7 +132,7 @@ func LogTicks(opts ...LoggerOption) event.TickMiddleware {
 			}
 			ids := eventIDs(format, inv, trace.SpanContextFromContext(ctx), c.project, slog.String("schedule", t.Schedule))
 			l := slog.New(hs[format].WithAttrs(ids))
-			ctx = handler.WithLogger(ctx, l)
+			ctx = handler.ContextWithLogger(ctx, l)
 			failed := true
 			defer func() {
 				level := slog.LevelInfo

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/event"
 	"github.com/anyfunc/anyfunc/handler/middleware"
 )
@@ -46,7 +47,7 @@ func TestLogMessages(t *testing.T) {
 		}
 		return nil
 	}), middleware.LogMessages(middleware.LogTo(&buf)))
-	ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "aws-lambda", ID: "inv-1"})
+	ctx := adapterkit.ContextWithInvocation(context.Background(), &handler.Invocation{Platform: "aws-lambda", ID: "inv-1"})
 	tp := "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 	_ = event.Deliver(ctx, h, &event.Message{ID: "m1", Queue: "arn:aws:sqs:r:1:q", Body: []byte("ok"), DeliveryCount: 1, Attributes: map[string]string{"traceparent": tp}})
 	_ = event.Deliver(ctx, h, &event.Message{ID: "m2", Queue: "q", Body: []byte("fail"), DeliveryCount: 2})

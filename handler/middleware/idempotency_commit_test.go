@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/anyfunc/anyfunc/store/memstore"
@@ -23,7 +24,7 @@ type committer struct {
 
 func (c *committer) ServeRequest(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 	n := c.calls.Add(1)
-	id := handler.NewRequestID()
+	id := adapterkit.NewRequestID()
 	resp := &handler.Response{Status: http.StatusCreated, Header: http.Header{"Location": {"/things/" + id}},
 		Body: []byte(`{"id":"` + id + `"}`)}
 	w := store.PutOp(&store.Item{Key: store.Key{Partition: "p", Sort: "0" + id}, Data: map[string]any{"n": int64(n)}}, store.IfNotExists())

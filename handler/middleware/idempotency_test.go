@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/handlertest"
 	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/memstore"
@@ -36,7 +37,7 @@ func (c *todoCreator) ServeRequest(ctx context.Context, r *handler.Request) (*ha
 	if c.release != nil {
 		<-c.release
 	}
-	id := handler.NewRequestID()
+	id := adapterkit.NewRequestID()
 	if _, err := c.s.Put(ctx, &store.Item{Key: store.Key{Partition: "todos", Sort: id}, Data: map[string]any{"title": string(r.Body)}}); err != nil {
 		return nil, err
 	}
@@ -267,7 +268,7 @@ func TestIdempotencyReleasesOnPanic(t *testing.T) {
 				return &handler.Response{Status: http.StatusCreated}, nil
 			}))
 			var logs bytes.Buffer
-			ctx := handler.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)))
+			ctx := handler.ContextWithLogger(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)))
 			wantStatus(t, handlertest.ServeContext(ctx, h, post("k-panic", "milk")), http.StatusInternalServerError)
 			if !strings.Contains(logs.String(), "handler panic") || !strings.Contains(logs.String(), "boom") {
 				t.Errorf("the panic did not reach the core's log: %s", logs.String())

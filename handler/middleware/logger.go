@@ -109,7 +109,7 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 			rh := &requestHandler{inner: handlers[format]}
 			rh.n = idAttrs(&rh.ids, format, r, inv, sc, c.project)
 			l := slog.New(rh)
-			ctx = handler.WithLogger(ctx, l)
+			ctx = handler.ContextWithLogger(ctx, l)
 			status := 500 // a panic is answered 500
 			defer func() {
 				accessLine(w, c.level, format, rh.ids[:rh.n], r, inv, status, resp, time.Since(start))

@@ -22,7 +22,7 @@ func serve(h handler.Handler, r *handler.Request) *handlertest.Result {
 
 // quiet is a context whose logger discards: refusals the tests provoke
 // are not news.
-var quiet = handler.WithLogger(context.Background(), slog.New(slog.DiscardHandler))
+var quiet = handler.ContextWithLogger(context.Background(), slog.New(slog.DiscardHandler))
 
 // ok is a handler that counts its calls and answers 200 "ok".
 type ok struct{ calls int }

@@ -13,6 +13,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 )
 
 // BenchmarkObservability measures what Tracing (SDK tracer, no-op
@@ -27,7 +28,7 @@ func BenchmarkObservability(b *testing.B) {
 	r.Handle("GET /items/{id}", app)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "aws-lambda", ID: "inv"})
+	ctx := adapterkit.ContextWithInvocation(context.Background(), &handler.Invocation{Platform: "aws-lambda", ID: "inv"})
 	for _, bc := range []struct {
 		name string
 		h    handler.Handler

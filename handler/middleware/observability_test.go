@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/handlertest"
 	"github.com/anyfunc/anyfunc/handler/middleware"
 	"github.com/anyfunc/anyfunc/store"
@@ -104,7 +105,7 @@ func TestLoggerPlatformFields(t *testing.T) {
 		t.Run(c.platform, func(t *testing.T) {
 			var buf bytes.Buffer
 			h := handler.Chain(obsApp(s), middleware.Logger(middleware.LogTo(&buf), middleware.LogGCPProject("proj-1")))
-			ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: c.platform, ID: "inv-123", ColdStart: true})
+			ctx := adapterkit.ContextWithInvocation(context.Background(), &handler.Invocation{Platform: c.platform, ID: "inv-123", ColdStart: true})
 			req := handlertest.NewRequest("GET", "/items/a", nil,
 				handlertest.Header("X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
 				handlertest.Identity(&handler.Identity{Subject: "ann"}))
@@ -193,7 +194,7 @@ func TestTracingParents(t *testing.T) {
 			}
 			ctx := context.Background()
 			if c.inv != nil {
-				ctx = handler.WithInvocation(ctx, c.inv)
+				ctx = adapterkit.ContextWithInvocation(ctx, c.inv)
 			}
 			res := handlertest.ServeContext(ctx, h, handlertest.NewRequest("GET", "/items/nope", nil, opts...))
 			if res.Status != 404 {
@@ -240,8 +241,8 @@ func TestMetrics(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	h := handler.Chain(obsApp(memstore.New()), middleware.Metrics(middleware.WithMeterProvider(mp)))
-	cold := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "http", ColdStart: true})
-	warm := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: "http"})
+	cold := adapterkit.ContextWithInvocation(context.Background(), &handler.Invocation{Platform: "http", ColdStart: true})
+	warm := adapterkit.ContextWithInvocation(context.Background(), &handler.Invocation{Platform: "http"})
 	handlertest.ServeContext(cold, h, handlertest.NewRequest("GET", "/chatty", nil))
 	handlertest.ServeContext(warm, h, handlertest.NewRequest("GET", "/chatty", nil))
 	handlertest.ServeContext(warm, h, handlertest.NewRequest("GET", "/boom", nil))

@@ -87,7 +87,7 @@ func TestTimeoutKeepsHandlerErrorsAndPanics(t *testing.T) {
 		wantStatus(t, serve(Timeout(time.Hour, opts...)(notFound), &handler.Request{}), http.StatusNotFound)
 
 		var logs bytes.Buffer
-		ctx := handler.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)))
+		ctx := handler.ContextWithLogger(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)))
 		res := handlertest.ServeContext(ctx, Timeout(time.Hour, opts...)(boom), &handler.Request{Header: http.Header{}})
 		wantStatus(t, res, http.StatusInternalServerError)
 		if !strings.Contains(logs.String(), "boom") || !strings.Contains(logs.String(), "timeout_test.go") {

@@ -1,0 +1,12 @@
+// Package kit hands the adapter-side functions of package handler, which
+// handler keeps unexported to keep its index small, to package
+// handler/adapterkit, which exports them. Package handler sets these
+// variables in its init function; adapterkit asserts their types once.
+package kit
+
+// The functions, as any: their types mention package handler's types,
+// which this package cannot import.
+var (
+	ParsePath, ReadBody, RequestFromHTTP, WriteHTTP, NewHTTPRequest any
+	NewRequestID, ContextWithInvocation, ContextWithRequestID       any
+)
