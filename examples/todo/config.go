@@ -13,6 +13,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/secrets"
 	"github.com/anyfunc/anyfunc/store"
 )
 
@@ -38,6 +39,14 @@ type Config struct {
 	// APIKeys are "name:key,..." pairs (TODO_API_KEYS); the caller is the
 	// key's name.
 	APIKeys string
+	// SecretID names a secret in the cloud's secret manager that holds the
+	// JWT secret and the API keys (TODO_SECRET_ID; on AWS a Secrets
+	// Manager name or ARN): a JSON object with the optional members
+	// "jwt_secret" and "api_keys", which [Config.ApplySecret] applies.
+	// The entry point that has a secret manager reads it (cmd/lambda); on
+	// Google Cloud and Azure the platform puts secrets into
+	// TODO_JWT_SECRET and TODO_API_KEYS itself.
+	SecretID string
 
 	// CORSOrigins are the allowed origins (TODO_CORS_ORIGINS, comma
 	// separated; "https://*.example.com" allows subdomains).
@@ -61,6 +70,7 @@ func ConfigFromEnv(defaultStoreURL string) (Config, error) {
 		JWTIssuer:    os.Getenv("TODO_JWT_ISSUER"),
 		JWTAudience:  os.Getenv("TODO_JWT_AUDIENCE"),
 		APIKeys:      os.Getenv("TODO_API_KEYS"),
+		SecretID:     os.Getenv("TODO_SECRET_ID"),
 		RateLimit:    600,
 	}
 	if c.StoreURL == "" {
@@ -81,6 +91,29 @@ func ConfigFromEnv(defaultStoreURL string) (Config, error) {
 		c.RateLimit = n
 	}
 	return c, nil
+}
+
+// ApplySecret sets JWTSecret and APIKeys from the members "jwt_secret"
+// and "api_keys" of v, a JSON object (the secret named by SecretID); an
+// absent or empty member leaves the setting as it was. Errors name the
+// member, never the value.
+func (c *Config) ApplySecret(v secrets.Value) error {
+	for _, f := range []struct {
+		key string
+		to  *string
+	}{{"jwt_secret", &c.JWTSecret}, {"api_keys", &c.APIKeys}} {
+		m, err := v.Field(f.key)
+		if errors.Is(err, secrets.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("todo: TODO_SECRET_ID: %w", err)
+		}
+		if !m.IsZero() {
+			*f.to = m.Reveal()
+		}
+	}
+	return nil
 }
 
 // OpenStore opens the configured store. With EnsureSchema it asks the

@@ -2,6 +2,7 @@ package todo_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/handlertest"
+	"github.com/anyfunc/anyfunc/secrets"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
 
@@ -206,5 +208,20 @@ func TestConfigHandlerOpensStore(t *testing.T) {
 	}
 	if _, err := (todo.Config{StoreURL: "nosuch://x", APIKeys: "a:0123456789abcdef"}).Handler(context.Background()); err == nil {
 		t.Error("unknown store scheme accepted")
+	}
+}
+
+func TestConfigApplySecret(t *testing.T) {
+	c := todo.Config{APIKeys: "env:key-from-the-environment-0"}
+	v := secrets.NewValue(`{"jwt_secret":"jwt-secret-from-the-manager-0123","api_keys":""}`)
+	if err := c.ApplySecret(v); err != nil {
+		t.Fatal(err)
+	}
+	if c.JWTSecret != "jwt-secret-from-the-manager-0123" || c.APIKeys != "env:key-from-the-environment-0" {
+		t.Errorf("after ApplySecret: JWTSecret %q, APIKeys %q", c.JWTSecret, c.APIKeys)
+	}
+	err := c.ApplySecret(secrets.NewValue("not-json-but-a-secret-value"))
+	if err == nil || strings.Contains(err.Error(), "not-json-but-a-secret-value") || !errors.Is(err, secrets.ErrInvalidArgument) {
+		t.Errorf("ApplySecret of a non-JSON secret: %v", err)
 	}
 }

@@ -132,3 +132,16 @@ func nodePackage(dir, pkg string) (string, error) {
 		d = parent
 	}
 }
+
+// MotoSecretsManager is moto's server as the Secrets Manager
+// implementation the secrets/awssecrets tests run against
+// (ANYFUNC_SECRETSMANAGER_ENDPOINT names a running one). Its endpoint is an
+// http:// URL; moto accepts any credentials.
+var MotoSecretsManager = Spec{
+	Name:     "moto (Secrets Manager)",
+	EnvVar:   "ANYFUNC_SECRETSMANAGER_ENDPOINT",
+	Install:  Moto.Install,
+	Command:  Moto.Command,
+	Endpoint: Moto.Endpoint,
+	Ready:    Moto.Ready,
+}

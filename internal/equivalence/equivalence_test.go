@@ -18,11 +18,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
 	"github.com/anyfunc/anyfunc/internal/azurehost"
 	"github.com/anyfunc/anyfunc/internal/emulator"
 	"github.com/anyfunc/anyfunc/internal/equivalence"
 	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
 	"github.com/anyfunc/anyfunc/internal/lambdatest"
+	"github.com/anyfunc/anyfunc/secrets/awssecrets"
 )
 
 // The entry points under test, by the name of the binary go build gives
@@ -183,9 +188,14 @@ func runtimes(run string) []runtime {
 		rts = append(rts, runtime{"lambda-" + shape.String() + "/dynamodb", func(t *testing.T, bins string) *client {
 			endpoint := moto.need(t)
 			table := "todo-eq-" + run + "-" + shape.String()
+			// The API key comes from Secrets Manager (moto's), as the SAM
+			// template deploys it: TODO_SECRET_ID names the secret and
+			// TODO_API_KEYS is empty.
+			secretID := createSecret(t, endpoint, table, `{"api_keys":"ann:`+apiKey+`"}`)
 			env := append(appEnv("dynamodb://"+table+"?region=us-east-1&endpoint="+endpoint, true),
 				"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_SESSION_TOKEN=",
-				"AWS_PROFILE=", "AWS_REGION=us-east-1")
+				"AWS_PROFILE=", "AWS_REGION=us-east-1",
+				"TODO_API_KEYS=", "TODO_SECRET_ID="+secretID, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+endpoint)
 			f := lambdatest.StartFunction(t, filepath.Join(bins, "lambda"), env...)
 			invoke := func(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
 				return f.Invoke(ctx, payload, lambdaruntime.Options{})
@@ -232,6 +242,22 @@ func runtimes(run string) []runtime {
 		}})
 	}
 	return rts
+}
+
+// createSecret creates the Secrets Manager secret name holding value on
+// moto at endpoint and returns its ARN.
+func createSecret(t *testing.T, endpoint, name, value string) string {
+	t.Helper()
+	g, err := awssecrets.OpenGetter(t.Context(), awssecrets.WithRegion("us-east-1"), awssecrets.WithEndpoint(endpoint),
+		awssecrets.WithCredentials(credentials.NewStaticCredentialsProvider("testing", "testing", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := g.Client().CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+	if err != nil {
+		t.Fatalf("CreateSecret: %v", err)
+	}
+	return aws.ToString(out.ARN)
 }
 
 // startLocal starts the reference: the local server on memstore. TODO_ENSURE_SCHEMA

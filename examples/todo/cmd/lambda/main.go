@@ -5,6 +5,11 @@
 // Configuration is the example's (todo.ConfigFromEnv); TODO_STORE_URL
 // defaults to dynamodb://todos. The store client is created once, before
 // the first invocation.
+//
+// TODO_SECRET_ID names the Secrets Manager secret (name or ARN) that holds
+// the JWT secret and the API keys ({"jwt_secret":...,"api_keys":...}; see
+// todo.Config.ApplySecret). It is read once, at the cold start, through
+// secrets/awssecrets; the template passes only its ARN, never its value.
 package main
 
 import (
@@ -14,6 +19,8 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
 	"github.com/anyfunc/anyfunc/examples/todo"
+	"github.com/anyfunc/anyfunc/secrets"
+	"github.com/anyfunc/anyfunc/secrets/awssecrets"
 	_ "github.com/anyfunc/anyfunc/store/awsdynamodb"
 )
 
@@ -23,7 +30,21 @@ func main() {
 		slog.Error("todo: configuration", "error", err)
 		os.Exit(1)
 	}
-	h, err := c.Handler(context.Background())
+	ctx := context.Background()
+	if c.SecretID != "" {
+		sm, err := awssecrets.Open(ctx)
+		if err == nil {
+			var v secrets.Value
+			if v, err = sm.Get(ctx, c.SecretID); err == nil {
+				err = c.ApplySecret(v)
+			}
+		}
+		if err != nil {
+			slog.Error("todo: reading the secret", "error", err)
+			os.Exit(1)
+		}
+	}
+	h, err := c.Handler(ctx)
 	if err != nil {
 		slog.Error("todo: cannot start", "error", err)
 		os.Exit(1)
