@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -37,5 +38,27 @@ func TestRegisterPanics(t *testing.T) {
 			}()
 			m.RegisterQueue(scheme, nil)
 		}()
+	}
+}
+
+// TestDependencyIsolation checks that the portable packages link no cloud
+// SDK: each backend brings its own.
+func TestDependencyIsolation(t *testing.T) {
+	for _, pkg := range []string{"queue", "queue/driver", "queue/memqueue", "queue/queuetest"} {
+		out, err := exec.Command("go", "list", "-deps", "github.com/anyfunc/anyfunc/"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 5 {
+			t.Fatalf("go list -deps %s listed only %q", pkg, deps)
+		}
+		for _, d := range deps {
+			for _, f := range []string{"github.com/aws/", "cloud.google.com/", "google.golang.org/", "github.com/Azure/", "github.com/AzureAD/"} {
+				if strings.HasPrefix(d, f) {
+					t.Errorf("%s depends on %s", pkg, d)
+				}
+			}
+		}
 	}
 }
