@@ -36,6 +36,19 @@
 // The server strips nothing from paths: [handler.Request.BasePath] is "",
 // unless [Handler] is mounted behind http.StripPrefix in a server of one's
 // own, in which case it is the prefix stripped.
+//
+// # Triggers
+//
+// When the handler is an event.App, [Serve], [ListenAndServe] and [Start]
+// also run its consumers and schedules in the process ([RunTriggers]), and
+// stop them before returning: by default each consumer pulls from the
+// in-memory queue of mem:// URLs named like its queue (so that a message a
+// handler sends to mem://todo-events reaches the consumer of todo-events),
+// a failed message comes back after [DefaultRetryDelay] and, after
+// [DefaultMaxDeliveries] failed deliveries, moves to the queue of the same
+// name plus [DeadLetterSuffix]; each schedule declared with event.Every
+// fires from a ticker. [WithTriggerOptions] changes that, for example to
+// pull from a real queue with [WithSubscription].
 package httpserver
 
 import (
@@ -54,6 +67,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/adapterkit"
+	"github.com/anyfunc/anyfunc/handler/event"
 )
 
 // Defaults of the options.
@@ -86,6 +100,7 @@ type options struct {
 	logger     *slog.Logger
 	configure  func(*http.Server)
 	signals    []os.Signal
+	triggers   []TriggerOption
 }
 
 // WithMaxBodyBytes refuses request bodies larger than n bytes with a 413
@@ -280,6 +295,13 @@ func ListenAndServe(ctx context.Context, addr string, h handler.Handler, opts ..
 // "127.0.0.1:0" in tests). It closes ln.
 func Serve(ctx context.Context, ln net.Listener, h handler.Handler, opts ...Option) error {
 	o, err := newOptions(opts)
+	if err == nil {
+		if app, ok := event.FromHandler(h); ok {
+			if aerr := app.Err(); aerr != nil {
+				err = fmt.Errorf("httpserver: the app's declarations are invalid: %w", aerr)
+			}
+		}
+	}
 	if err != nil {
 		ln.Close()
 		return err
@@ -300,6 +322,20 @@ func Serve(ctx context.Context, ln net.Listener, h handler.Handler, opts ...Opti
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if app, ok := event.FromHandler(h); ok {
+		// The app's consumers and schedules run beside the server, and
+		// stop before Serve returns.
+		tctx, stopTriggers := context.WithCancel(ctx)
+		topts := append([]TriggerOption{WithTriggerTimeout(o.timeout), WithTriggerLogger(o.logger)}, o.triggers...)
+		triggersDone := make(chan error, 1)
+		go func() { triggersDone <- RunTriggers(tctx, app, topts...) }()
+		defer func() {
+			stopTriggers()
+			if err := <-triggersDone; err != nil {
+				o.logger.Error(err.Error())
+			}
+		}()
+	}
 	o.logger.Info("httpserver: listening", slog.String("addr", ln.Addr().String()))
 
 	select {
