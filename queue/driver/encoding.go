@@ -66,7 +66,54 @@ func DecodeEnvelope(payload []byte) (body []byte, attrs map[string]string) {
 // EncodeEnvelope(body, attrs): the size of the message text on Azure
 // Storage queues, the strictest size limit of the three services.
 func Base64EnvelopeSize(body []byte, attrs map[string]string) int {
-	return base64.StdEncoding.EncodedLen(len(EncodeEnvelope(body, attrs)))
+	if len(attrs) == 0 && !bytes.HasPrefix(body, []byte(EnvelopePrefix)) {
+		return base64.StdEncoding.EncodedLen(len(body))
+	}
+	// The length of EncodeEnvelope's JSON, counted without building it
+	// when every attribute is plain text; otherwise built.
+	n := len(`{"anyfunc.envelope":1,"attributes":{},"body":""}`) + base64.StdEncoding.EncodedLen(len(body))
+	if len(attrs) > 1 {
+		n += len(attrs) - 1 // commas
+	}
+	for k, v := range attrs {
+		kn, ok1 := jsonStringLen(k)
+		vn, ok2 := jsonStringLen(v)
+		if !ok1 || !ok2 {
+			return base64.StdEncoding.EncodedLen(len(EncodeEnvelope(body, attrs)))
+		}
+		n += kn + vn + 1 // colon
+	}
+	return base64.StdEncoding.EncodedLen(n)
+}
+
+// jsonStringLen returns the length of s as a JSON string without HTML
+// escaping, quotes included, when s is valid UTF-8 without control
+// characters other than tab, newline and carriage return; ok is false
+// otherwise.
+func jsonStringLen(s string) (n int, ok bool) {
+	n = len(s) + 2
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\t' || c == '\n' || c == '\r':
+				n++
+			case c < 0x20:
+				return 0, false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return 0, false
+		}
+		if r == '\u2028' || r == '\u2029' {
+			n += 6 - size
+		}
+		i += size
+	}
+	return n, true
 }
 
 // IsXMLText reports whether b is UTF-8 made only of the characters XML 1.0
