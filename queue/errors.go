@@ -60,6 +60,7 @@ type Error struct {
 	Err error
 }
 
+// Error returns "queue: OP: KIND: MSG".
 func (e *Error) Error() string {
 	s := "queue: "
 	if e.Op != "" {
@@ -95,6 +96,7 @@ type BatchError struct {
 	Errs []error
 }
 
+// Error counts the failures and shows the first.
 func (e *BatchError) Error() string {
 	n, first := 0, -1
 	for i, err := range e.Errs {
