@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/adapterkit"
@@ -549,7 +550,17 @@ func decodeEvent(payload []byte, r *handler.Request, o *options) (eventShape, *h
 		e.reset()
 		eventPool.Put(e)
 	}()
-	d := &scanner{jsonscan.New(string(payload))}
+	// The runtime reuses payload's buffer for the next invocation, so the
+	// request needs its own copy: one, made here. The scanner reads it as a
+	// string without copying again; the strings it yields (headers, path,
+	// query) point into it, and the body is decoded in place in its own
+	// region, which no string covers once parsing is done (see buildBody).
+	// One copy of the event is all a request costs, whatever its body size.
+	payload = bytes.Clone(payload)
+	if len(payload) == 0 {
+		payload = []byte{}
+	}
+	d := &scanner{jsonscan.New(unsafe.String(unsafe.SliceData(payload), len(payload)))}
 	if err := e.parse(d); err != nil {
 		var se *jsonscan.SyntaxError
 		if errors.As(err, &se) {
@@ -871,31 +882,34 @@ func (e *rawEvent) buildHeader(r *handler.Request, pairs []kv, shape eventShape,
 	return nil
 }
 
+// buildBody sets r.Body from the body's span of payload, the request's own
+// copy of the event (see decodeEvent): a plain body is used where it lies,
+// an escaped one is unescaped in place (never longer than its escaped
+// form), so a body costs no allocation beyond that copy; a base64 body is
+// decoded into a new slice of three quarters its size.
 func (e *rawEvent) buildBody(payload []byte, r *handler.Request, o *options) (*handler.Error, error) {
-	raw := payload[e.bodyStart:e.bodyEnd]
-	var scratch []byte
+	// The full slice expression caps the body at its span, so that an
+	// append by the handler reallocates instead of overwriting the bytes
+	// after it, which the request's strings point into.
+	raw := payload[e.bodyStart:e.bodyEnd:e.bodyEnd]
 	if e.bodyEsc {
-		b, err := jsonscan.AppendUnescaped(make([]byte, 0, len(raw)), string(raw))
+		b, err := jsonscan.AppendUnescaped(raw[:0], raw)
 		if err != nil {
 			return nil, malformed("body: %v", err)
 		}
-		scratch = b
+		raw = b
 	}
 	if e.isBase64 {
 		enc := base64.StdEncoding
-		src := raw
-		if scratch != nil {
-			src = scratch
-		}
-		if len(src)%4 != 0 && bytes.IndexByte(src, '=') < 0 {
+		if len(raw)%4 != 0 && bytes.IndexByte(raw, '=') < 0 {
 			enc = base64.RawStdEncoding
 		}
-		n := enc.DecodedLen(len(src))
+		n := enc.DecodedLen(len(raw))
 		if o.maxBodyBytes > 0 && int64(n-2) > o.maxBodyBytes {
 			return tooLarge(o.maxBodyBytes), nil
 		}
 		dst := make([]byte, n)
-		m, err := enc.Decode(dst, src)
+		m, err := enc.Decode(dst, raw)
 		if err != nil {
 			return nil, malformed("body: invalid base64: %v", err)
 		}
@@ -907,18 +921,11 @@ func (e *rawEvent) buildBody(payload []byte, r *handler.Request, o *options) (*h
 		}
 		return nil, nil
 	}
-	if scratch == nil {
-		if o.maxBodyBytes > 0 && int64(len(raw)) > o.maxBodyBytes {
-			return tooLarge(o.maxBodyBytes), nil
-		}
-		r.Body = bytes.Clone(raw)
-		return nil, nil
-	}
-	if o.maxBodyBytes > 0 && int64(len(scratch)) > o.maxBodyBytes {
+	if o.maxBodyBytes > 0 && int64(len(raw)) > o.maxBodyBytes {
 		return tooLarge(o.maxBodyBytes), nil
 	}
-	if len(scratch) > 0 {
-		r.Body = scratch
+	if len(raw) > 0 {
+		r.Body = raw[:len(raw):len(raw)]
 	}
 	return nil, nil
 }

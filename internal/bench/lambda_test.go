@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -133,5 +135,106 @@ func BenchmarkLambdaV2(b *testing.B) {
 			}
 			cpu.report()
 		})
+	}
+}
+
+// bodyEvent returns an HTTP API event whose body is a JSON document of
+// about size bytes, as a POST of application/json delivers it: a JSON
+// string inside the event, its quotes escaped.
+func bodyEvent(tb testing.TB, size int) (event []byte, body string) {
+	tb.Helper()
+	var doc strings.Builder
+	doc.WriteString("[")
+	for i := 0; doc.Len() < size-32; i++ {
+		if i > 0 {
+			doc.WriteString(",")
+		}
+		fmt.Fprintf(&doc, `{"id":%d,"name":"item %d"}`, i, i)
+	}
+	doc.WriteString("]")
+	var e events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(v2Event(tb), &e); err != nil {
+		tb.Fatal(err)
+	}
+	e.RequestContext.HTTP.Method = http.MethodPost
+	e.Headers["content-type"] = "application/json"
+	e.Body = doc.String()
+	b, err := json.Marshal(e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b, doc.String()
+}
+
+// bodyHandlers returns anyfunc's adapter and a hand-written aws-lambda-go
+// handler that both answer the length of the request body and its last
+// byte, so that each must hold the whole body.
+func bodyHandlers() map[string]lambda.Handler {
+	anyfunc, err := awslambda.NewHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{
+			Header: http.Header{"Content-Type": {"text/plain"}},
+			Body:   fmt.Appendf(nil, "%d %c", len(r.Body), r.Body[len(r.Body)-1]),
+		}, nil
+	}), awslambda.WithMaxBodyBytes(6<<20))
+	if err != nil {
+		panic(err)
+	}
+	raw := lambda.NewHandler(func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{
+			StatusCode: http.StatusOK,
+			Headers:    map[string]string{"Content-Type": "text/plain"},
+			Body:       fmt.Sprintf("%d %c", len(req.Body), req.Body[len(req.Body)-1]),
+		}, nil
+	})
+	return map[string]lambda.Handler{"anyfunc": anyfunc, "raw": raw}
+}
+
+// TestLambdaBodySameAnswer checks that the body-size contenders read the
+// same body.
+func TestLambdaBodySameAnswer(t *testing.T) {
+	payload, body := bodyEvent(t, 64<<10)
+	want := fmt.Sprintf("%d ]", len(body))
+	for name, h := range bodyHandlers() {
+		out, err := h.Invoke(invokeContext(), payload)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%s: %v: %s", name, err, out)
+		}
+		if got.StatusCode != 200 || got.Body != want {
+			t.Errorf("%s answered %d %q, want 200 %q", name, got.StatusCode, got.Body, want)
+		}
+	}
+}
+
+// BenchmarkLambdaBody invokes the contenders with an HTTP API event carrying
+// a JSON body of 1 KB to 5 MB. body-x is the bytes allocated per invocation
+// divided by the body's size.
+func BenchmarkLambdaBody(b *testing.B) {
+	hs := bodyHandlers()
+	for _, size := range []int{1 << 10, 64 << 10, 1 << 20, 5 << 20} {
+		payload, body := bodyEvent(b, size)
+		for _, name := range []string{"anyfunc", "raw"} {
+			h := hs[name]
+			b.Run(fmt.Sprintf("size=%dKB/impl=%s", size>>10, name), func(b *testing.B) {
+				ctx := invokeContext()
+				b.ReportAllocs()
+				b.SetBytes(int64(len(body)))
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				before := ms.TotalAlloc
+				cpu := startCPU(b)
+				for b.Loop() {
+					if _, err := h.Invoke(ctx, payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+				cpu.report()
+				runtime.ReadMemStats(&ms)
+				b.ReportMetric(float64(ms.TotalAlloc-before)/float64(b.N)/float64(len(body)), "body-x")
+			})
+		}
 	}
 }

@@ -354,8 +354,11 @@ func (s *Scanner) StringSpan() (Span, error) {
 
 // AppendUnescaped appends the unescaped form of raw, the contents of a JSON
 // string between its quotes, to dst. A \u escape of a lone UTF-16 surrogate
-// becomes U+FFFD; other bytes are copied as they are.
-func AppendUnescaped(dst []byte, raw string) ([]byte, error) {
+// becomes U+FFFD; other bytes are copied as they are. raw may be a string or
+// a byte slice (a span of the event bytes), so a caller holding bytes need
+// not copy them into a string first. dst may be raw[:0] to unescape in
+// place: the output never gets ahead of the input it is made from.
+func AppendUnescaped[T string | []byte](dst []byte, raw T) ([]byte, error) {
 	for i := 0; i < len(raw); {
 		if raw[i] != '\\' {
 			j := i + 1
@@ -403,8 +406,7 @@ func AppendUnescaped(dst []byte, raw string) ([]byte, error) {
 			dst = utf8.AppendRune(dst, r)
 			continue
 		default:
-			// Quote a copy: raw must not escape, so that callers may pass a
-			// temporary string(b) without it being allocated.
+			// Quote a copy: raw must not escape.
 			return dst, fmt.Errorf("invalid escape %q", []byte{'\\', e})
 		}
 		i += 2
@@ -412,7 +414,7 @@ func AppendUnescaped(dst []byte, raw string) ([]byte, error) {
 	return dst, nil
 }
 
-func hex4(s string, i int) (rune, bool) {
+func hex4[T string | []byte](s T, i int) (rune, bool) {
 	if i < 0 || i+4 > len(s) {
 		return 0, false
 	}
