@@ -11,7 +11,7 @@
 //	c, err := awssecrets.Open(ctx)             // package secrets/awssecrets
 //	v, err := c.Get(ctx, "todo/app")           // a name or an ARN
 //	key, err := v.Field("jwt_secret")          // a member of a JSON secret
-//	middleware.JWTSecret(key.Reveal())
+//	jwtauth.WithSecret(key.Reveal())
 //
 // # Values never print
 //

@@ -9,7 +9,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
 	"github.com/anyfunc/anyfunc/handler"
-	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/handler/middleware/jwtauth"
 )
 
 func TestIdentity(t *testing.T) {
@@ -93,12 +93,12 @@ func anonymousV1Identity() map[string]any {
 	return map[string]any{"sourceIp": "1.1.1.1", "userArn": nil, "user": nil, "caller": nil, "accessKey": nil}
 }
 
-// TestTrustIdentityAnonymous runs middleware.JWT with TrustIdentity over
+// TestTrustIdentityAnonymous runs jwtauth.New with TrustIdentity over
 // real aws-lambda-go fixtures and the placeholder authorizer: only a
 // verified caller with a subject skips the token check.
 func TestTrustIdentityAnonymous(t *testing.T) {
-	auth, err := middleware.JWT(middleware.JWTSecret(strings.Repeat("s", 32)),
-		middleware.TrustIdentity(awslambda.SourceLambdaAuthorizer, awslambda.SourceJWT, awslambda.SourceIAM))
+	auth, err := jwtauth.New(jwtauth.WithSecret(strings.Repeat("s", 32)),
+		jwtauth.WithTrustIdentity(awslambda.SourceLambdaAuthorizer, awslambda.SourceJWT, awslambda.SourceIAM))
 	if err != nil {
 		t.Fatal(err)
 	}

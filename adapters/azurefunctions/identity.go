@@ -66,7 +66,7 @@ func IdentitiesFrom(ctx context.Context) []ClaimsIdentity {
 }
 
 // Sources of the handler.Identity the adapter sets (Identity.Source), for
-// middleware.TrustIdentity: SourceUser for a user signed in through App
+// jwtauth.WithTrustIdentity: SourceUser for a user signed in through App
 // Service authentication, SourceFunctionKey for a caller that only
 // presented a function key (?code= or x-functions-key), which names a key,
 // not a person.

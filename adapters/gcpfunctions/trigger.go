@@ -47,9 +47,9 @@ func WithPushPath(p string) Option {
 // and reaches no consumer or schedule. Use it to verify the Google-signed
 // OIDC token Pub/Sub push and Cloud Scheduler attach:
 //
-//	auth, err := middleware.JWT(
-//		middleware.OIDCIssuer("https://accounts.google.com"),
-//		middleware.Audience("https://todo-abc123-ew.a.run.app"), // the token's audience: the target URL by default
+//	auth, err := jwtauth.New(
+//		jwtauth.WithOIDCIssuer("https://accounts.google.com"),
+//		jwtauth.WithAudience("https://todo-abc123-ew.a.run.app"), // the token's audience: the target URL by default
 //	)
 //	h, err := gcpfunctions.NewHandler(app, gcpfunctions.WithTriggerAuth(auth))
 //

@@ -16,7 +16,7 @@ import (
 	"github.com/anyfunc/anyfunc/adapters/gcpfunctions"
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/event"
-	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/handler/middleware/jwtauth"
 )
 
 type gcpApp struct {
@@ -158,7 +158,7 @@ func TestPubSubPush(t *testing.T) {
 func TestCloudScheduler(t *testing.T) {
 	now := time.Date(2026, 3, 1, 10, 5, 0, 0, time.UTC)
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	auth, err := middleware.JWT(middleware.JWTSecret(string(secret)), middleware.Audience("https://todo.example.run.app"), middleware.JWTClock(func() time.Time { return now }))
+	auth, err := jwtauth.New(jwtauth.WithSecret(string(secret)), jwtauth.WithAudience("https://todo.example.run.app"), jwtauth.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/handler/middleware/jwtauth"
+	"github.com/anyfunc/anyfunc/handler/middleware/otelmw"
 	"github.com/anyfunc/anyfunc/secrets"
 	"github.com/anyfunc/anyfunc/store"
 )
@@ -156,7 +158,7 @@ func (c Config) Wrap(s store.Store, opts ...Option) (handler.Handler, error) {
 	if c.Logs != nil {
 		logOpts = append(logOpts, middleware.LogTo(c.Logs))
 	}
-	mws := []handler.Middleware{middleware.Tracing(), middleware.Metrics(), middleware.Logger(logOpts...)}
+	mws := []handler.Middleware{otelmw.Tracing(), otelmw.Metrics(), middleware.Logger(logOpts...)}
 	if len(c.CORSOrigins) > 0 {
 		cors, err := middleware.CORS(middleware.AllowOrigins(c.CORSOrigins...),
 			middleware.AllowMethods("GET", "POST", "PATCH", "DELETE"),
@@ -167,7 +169,7 @@ func (c Config) Wrap(s store.Store, opts ...Option) (handler.Handler, error) {
 		}
 		mws = append(mws, cors)
 	}
-	instrumented := middleware.InstrumentStore(s, "todos", nil, nil)
+	instrumented := otelmw.InstrumentStore(s, "todos", nil, nil)
 	app := New(instrumented, opts...)
 	protected := handler.Chain(app, auth,
 		middleware.RateLimit(middleware.NewStoreLimiter(instrumented, c.RateLimit, time.Minute, middleware.LimiterPrefix("ratelimit/")), middleware.ByIdentity),
@@ -190,23 +192,23 @@ func (c Config) Wrap(s store.Store, opts ...Option) (handler.Handler, error) {
 func (c Config) auth() (handler.Middleware, error) {
 	var jwt, keys handler.Middleware
 	if c.JWTSecret != "" || c.JWKSURL != "" {
-		var opts []middleware.JWTOption
+		var opts []jwtauth.Option
 		if c.JWTSecret != "" {
-			opts = append(opts, middleware.JWTSecret(c.JWTSecret))
+			opts = append(opts, jwtauth.WithSecret(c.JWTSecret))
 		}
 		if c.JWKSURL != "" {
 			if c.JWTAudience == "" {
 				return nil, errors.New("todo: TODO_JWKS_URL needs TODO_JWT_AUDIENCE: the identity provider's keys also sign tokens for its other applications")
 			}
-			opts = append(opts, middleware.JWKSURL(c.JWKSURL))
+			opts = append(opts, jwtauth.WithJWKSURL(c.JWKSURL))
 		}
 		if c.JWTIssuer != "" {
-			opts = append(opts, middleware.Issuer(c.JWTIssuer))
+			opts = append(opts, jwtauth.WithIssuer(c.JWTIssuer))
 		}
 		if c.JWTAudience != "" {
-			opts = append(opts, middleware.Audience(c.JWTAudience))
+			opts = append(opts, jwtauth.WithAudience(c.JWTAudience))
 		}
-		mw, err := middleware.JWT(opts...)
+		mw, err := jwtauth.New(opts...)
 		if err != nil {
 			return nil, fmt.Errorf("todo: JWT configuration: %w", err)
 		}

@@ -42,7 +42,9 @@
 // # Trace context
 //
 // A sender puts the W3C traceparent of its span in the message's
-// attributes ([InjectTraceParent]); [Message.TraceParent] reads it back on
+// attributes (otelmw.InjectTraceParent in package
+// handler/middleware/otelmw, which keeps OpenTelemetry out of this package);
+// [Message.TraceParent] reads it back on
 // the consumer's side, falling back to the AWSTraceHeader system attribute
 // SQS sets when X-Ray is on, converted to the W3C form.
 package event

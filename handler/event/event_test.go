@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/event"
 	"github.com/anyfunc/anyfunc/store"
@@ -187,16 +185,6 @@ func TestTraceParent(t *testing.T) {
 		if got := m.TraceParent(); got != tc.want {
 			t.Errorf("TraceParent(%v) = %q, want %q", tc.attrs, got, tc.want)
 		}
-	}
-	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
-	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
-	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
-	attrs := event.InjectTraceParent(ctx, nil)
-	if got := attrs["traceparent"]; got != "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" {
-		t.Errorf("InjectTraceParent = %q", got)
-	}
-	if got := event.InjectTraceParent(context.Background(), nil); got != nil {
-		t.Errorf("InjectTraceParent without a span = %v, want nil", got)
 	}
 }
 

@@ -1,32 +1,9 @@
 package event
 
 import (
-	"context"
 	"encoding/hex"
 	"strings"
-
-	"go.opentelemetry.io/otel/trace"
 )
-
-// InjectTraceParent sets attrs["traceparent"] to the W3C trace context of
-// the span in ctx, for a sender to attach to a message, and returns attrs
-// (a new map if attrs is nil and there is a span). Without a valid span in
-// ctx it returns attrs unchanged.
-func InjectTraceParent(ctx context.Context, attrs map[string]string) map[string]string {
-	sc := trace.SpanContextFromContext(ctx)
-	if !sc.IsValid() {
-		return attrs
-	}
-	if attrs == nil {
-		attrs = make(map[string]string, 1)
-	}
-	flags := "00"
-	if sc.IsSampled() {
-		flags = "01"
-	}
-	attrs[AttrTraceParent] = "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + flags
-	return attrs
-}
 
 // TraceParentFromXRay converts an X-Ray trace header
 // ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")

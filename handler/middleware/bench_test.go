@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/middleware/jwtauth"
 )
 
 // BenchmarkStack measures the gateway stack a to-do API puts in front of a
@@ -25,7 +26,7 @@ func BenchmarkStack(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	jwtTrusted := mustJWT(b, JWKSURL("https://auth.example.com/jwks"), Audience("todo-api"), TrustIdentity("aws-jwt"))
+	jwtTrusted := mustJWT(b, jwtauth.WithJWKSURL("https://auth.example.com/jwks"), jwtauth.WithAudience("todo-api"), jwtauth.WithTrustIdentity("aws-jwt"))
 	stack := func(auth handler.Middleware, topts ...TimeoutOption) handler.Handler {
 		return handler.Chain(final,
 			cors,
@@ -89,4 +90,13 @@ func reportCPU(b *testing.B) func() {
 			b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 	}
+}
+
+func mustJWT(t testing.TB, opts ...jwtauth.Option) handler.Middleware {
+	t.Helper()
+	mw, err := jwtauth.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mw
 }

@@ -1,8 +1,12 @@
 // Package middleware provides the gateway features anyfunc handlers need on
-// every platform: authentication (APIKey, JWT/OIDC), authorization
+// every platform: authentication (APIKey), authorization
 // (RequireScope, RequireClaim), CORS, rate limits, idempotency keys, request
 // validation, body limits, timeouts and conditional GET; and observability:
-// structured request logs, OpenTelemetry traces and metrics.
+// structured request logs. JWT/OIDC authentication (package
+// handler/middleware/jwtauth, on go-jose) and OpenTelemetry traces and
+// metrics (package handler/middleware/otelmw) are packages of their own:
+// a program that uses this one for CORS, API keys or body limits links
+// neither.
 //
 // API gateways differ across clouds (Google's API Gateway has no CORS, API
 // keys and JWT authorizers work differently on each), so anyfunc does this
@@ -19,7 +23,7 @@
 // # What is here
 //
 //   - Authentication: [APIKey] (keys from [ParseKeys], [StaticKeys] or any
-//     [KeySource]) and [JWT] (static keys, a JWKS URL or OIDC discovery;
+//     [KeySource]); jwtauth.New (static keys, a JWKS URL or OIDC discovery;
 //     claims through [ClaimsOf]). Both set Request.Identity.
 //   - Authorization: [RequireScope] and [RequireClaim] (403).
 //   - [CORS], answering preflights itself.
@@ -35,15 +39,13 @@
 //   - [BodyLimit] (413), [Timeout] (504), [ConditionalGET] (ETag, 304) and
 //     [CacheControl].
 //   - For message consumers and schedules (package handler/event), the
-//     observability middleware in their shapes: [LogMessages], [LogTicks],
-//     [TraceMessages] (a consumer span in the sender's trace), [TraceTicks],
-//     [MessageMetrics] and [TickMetrics]; install them with
+//     logging middleware in their shapes, [LogMessages] and [LogTicks]
+//     (otelmw has their tracing and metrics counterparts); install them with
 //     event.App.UseMessages and UseTicks.
 //
 // Constructors that read configuration accept it in the form an
-// environment variable holds: ParseKeys takes "name:key,...", AllowOrigins,
-// Issuer and Audience take comma-separated lists, JWTSecret takes the
-// secret as a string.
+// environment variable holds: ParseKeys takes "name:key,..." and
+// AllowOrigins a comma-separated list.
 //
 // # Order
 //
@@ -53,7 +55,7 @@
 //		cors,                          // answers preflights before anything else
 //		middleware.BodyLimit(1<<20),   // 413
 //		middleware.Timeout(10*time.Second),
-//		auth,                          // APIKey or JWT: 401
+//		auth,                          // APIKey or jwtauth.New: 401
 //		middleware.RateLimit(limiter, middleware.ByIdentity), // 429
 //		middleware.Idempotency(s),     // replays, 409, 422
 //	)
@@ -65,9 +67,9 @@
 //
 // [handler.Request.Identity] is the caller as verified by the platform (an
 // API Gateway JWT or Lambda authorizer, Azure's identities) or by APIKey or
-// JWT. It is never taken from a header a client can send; the JWT
-// middleware can be told to accept an identity the platform has already
-// verified instead of verifying a token again.
+// jwtauth. It is never taken from a header a client can send; jwtauth can
+// be told to accept an identity the platform has already verified instead
+// of verifying a token again (jwtauth.WithTrustIdentity).
 //
 // # Observability
 //
@@ -79,29 +81,7 @@
 // which carries the request and trace IDs. Header values are never logged
 // and secret-named attributes are redacted.
 //
-// [Tracing] starts a server span per request, named by route, parented by
-// the caller's traceparent, X-Amzn-Trace-Id (or the Lambda invocation's trace
-// ID) or X-Cloud-Trace-Context; [InstrumentStore] makes store calls child
-// spans. [Metrics] records request durations (count and percentiles), 5xx
-// errors, in-flight requests and cold starts; InstrumentStore records store
-// operation durations. Place them outermost, Tracing first:
-//
-//	h = handler.Chain(h, middleware.Tracing(), middleware.Metrics(), middleware.Logger(), cors, auth, ...)
-//
-// No exporter is forced on you: install an OpenTelemetry SDK with the
-// exporter of your cloud, once, at start-up, for example
-//
-//	// AWS (ADOT collector layer / X-Ray): OTLP to the local collector
-//	exp, _ := otlptracegrpc.New(ctx) // go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc
-//	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithIDGenerator(xray.NewIDGenerator())))
-//
-//	// Google Cloud Trace: github.com/GoogleCloudPlatform/opentelemetry-operations-go/exporter/trace
-//	exp, _ := texporter.New(texporter.WithProjectID(project))
-//	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp)))
-//
-//	// Azure Monitor: OTLP to an OpenTelemetry Collector with the azuremonitor exporter
-//	exp, _ := otlptracehttp.New(ctx) // go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp
-//	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp)))
-//
-// and likewise otel.SetMeterProvider with the matching metric exporter.
+// Traces and metrics are in package handler/middleware/otelmw, so that a
+// program that does not use them does not link OpenTelemetry; when it is
+// linked, Logger also logs the IDs of the current OpenTelemetry span.
 package middleware

@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/event"
@@ -87,79 +83,5 @@ func TestLogTicks(t *testing.T) {
 	if len(lines) != 2 || lines[0]["severity"] != "INFO" || lines[0]["schedule"] != "repair" || lines[0]["scheduledTime"] != "2026-01-01T10:00:00Z" ||
 		lines[1]["severity"] != "ERROR" || lines[1]["error"] != "late" || lines[1]["pastDue"] != true {
 		t.Errorf("lines %v", lines)
-	}
-}
-
-func TestTraceMessages(t *testing.T) {
-	rec, tp := newTracing(t)
-	var inside trace.SpanContext
-	h := event.ChainMessages(event.MessageHandlerFunc(func(ctx context.Context, m *event.Message) error {
-		if m.ID == "m1" {
-			inside = trace.SpanContextFromContext(ctx)
-		}
-		if m.ID == "bad" {
-			return errors.New("nope")
-		}
-		return nil
-	}), middleware.TraceMessages(middleware.WithTracerProvider(tp)))
-	xray := "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-	_ = h.HandleMessage(context.Background(), &event.Message{ID: "m1", Queue: "arn:aws:sqs:r:1:todo-events", DeliveryCount: 2, Attributes: map[string]string{"AWSTraceHeader": xray}})
-	_ = h.HandleMessage(context.Background(), &event.Message{ID: "bad", Queue: "q"})
-	spans := rec.Ended()
-	if len(spans) != 2 {
-		t.Fatalf("%d spans", len(spans))
-	}
-	s := spans[0]
-	if s.Name() != "process todo-events" || s.SpanKind() != trace.SpanKindConsumer || s.Parent().TraceID().String() != "5759e988bd862e3fe1be46a994272793" || s.Parent().SpanID().String() != "53995c3f42cd8ad8" {
-		t.Errorf("span %s kind %v parent %v", s.Name(), s.SpanKind(), s.Parent())
-	}
-	if inside.TraceID().String() != "5759e988bd862e3fe1be46a994272793" {
-		t.Errorf("the handler's context is not in the sender's trace: %v", inside.TraceID())
-	}
-	if spans[1].Status().Code.String() != "Error" || spans[1].Parent().IsValid() {
-		t.Errorf("failed span status %v, parent %v", spans[1].Status(), spans[1].Parent())
-	}
-	tk := event.ChainTicks(event.ScheduleHandlerFunc(func(context.Context, *event.Tick) error { return nil }), middleware.TraceTicks(middleware.WithTracerProvider(tp)))
-	_ = tk.HandleTick(context.Background(), &event.Tick{Schedule: "repair"})
-	if spans := rec.Ended(); len(spans) != 3 || spans[2].Name() != "tick repair" {
-		t.Errorf("tick span missing: %d spans", len(spans))
-	}
-}
-
-func TestMessageMetrics(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	h := event.ChainMessages(event.MessageHandlerFunc(func(_ context.Context, m *event.Message) error {
-		if m.ID == "bad" {
-			return errors.New("nope")
-		}
-		return nil
-	}), middleware.MessageMetrics(middleware.WithMeterProvider(mp)))
-	for _, id := range []string{"a", "b", "bad"} {
-		_ = h.HandleMessage(context.Background(), &event.Message{ID: id, Queue: "q"})
-	}
-	tk := event.ChainTicks(event.ScheduleHandlerFunc(func(context.Context, *event.Tick) error { return nil }), middleware.TickMetrics(middleware.WithMeterProvider(mp)))
-	_ = tk.HandleTick(context.Background(), &event.Tick{Schedule: "s"})
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	counts := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			switch d := m.Data.(type) {
-			case metricdata.Sum[int64]:
-				for _, p := range d.DataPoints {
-					counts[m.Name] += p.Value
-				}
-			case metricdata.Histogram[float64]:
-				for _, p := range d.DataPoints {
-					counts[m.Name] += int64(p.Count)
-				}
-			}
-		}
-	}
-	if counts["messaging.process.duration"] != 3 || counts["messaging.process.failures"] != 1 || counts["schedule.tick.duration"] != 1 {
-		t.Errorf("metrics %v", counts)
 	}
 }

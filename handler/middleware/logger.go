@@ -11,9 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/middleware/internal/obs"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
 
@@ -102,9 +101,9 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 			if format == LogAuto {
 				format = formatFor(inv)
 			}
-			sc := trace.SpanContextFromContext(ctx)
+			sc := obs.Current(ctx)
 			if !sc.IsValid() {
-				sc = inboundSpanContext(ctx, r)
+				sc = obs.Inbound(ctx, r)
 			}
 			rh := &requestHandler{inner: handlers[format]}
 			rh.n = idAttrs(&rh.ids, format, r, inv, sc, c.project)
@@ -115,7 +114,7 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 				accessLine(w, c.level, format, rh.ids[:rh.n], r, inv, status, resp, time.Since(start))
 			}()
 			resp, err = next.ServeRequest(ctx, r)
-			status = statusOf(resp, err)
+			status = obs.StatusOf(resp, err)
 			return resp, err
 		})
 	}
@@ -162,10 +161,10 @@ func (h *requestHandler) WithGroup(name string) slog.Handler {
 
 // idAttrs writes into ids the attributes every line of the request
 // carries, and returns how many.
-func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.Invocation, sc trace.SpanContext, project string) int {
+func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.Invocation, sc obs.SpanContext, project string) int {
 	traceID := ""
 	if sc.IsValid() {
-		traceID = sc.TraceID().String()
+		traceID = sc.TraceIDString()
 	}
 	invID := ""
 	if inv != nil {
@@ -182,8 +181,8 @@ func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.In
 			t = "projects/" + project + "/traces/" + traceID
 		}
 		ids[1] = slog.String("logging.googleapis.com/trace", t)
-		ids[2] = slog.String("logging.googleapis.com/spanId", sc.SpanID().String())
-		ids[3] = slog.Bool("logging.googleapis.com/trace_sampled", sc.IsSampled())
+		ids[2] = slog.String("logging.googleapis.com/spanId", sc.SpanIDString())
+		ids[3] = slog.Bool("logging.googleapis.com/trace_sampled", sc.Sampled)
 		return 4
 	case LogLambda:
 		id := invID
@@ -200,7 +199,7 @@ func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.In
 	if traceID == "" {
 		return 1
 	}
-	ids[1], ids[2] = slog.String("traceId", traceID), slog.String("spanId", sc.SpanID().String())
+	ids[1], ids[2] = slog.String("traceId", traceID), slog.String("spanId", sc.SpanIDString())
 	return 3
 }
 
@@ -289,7 +288,7 @@ func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr
 		b = appendInt(b, "bytesIn", len(r.Body))
 		b = appendInt(b, "bytesOut", out)
 	}
-	b = appendStr(b, "route", routeOf(r))
+	b = appendStr(b, "route", obs.RouteOf(r))
 	b = appendStr(b, "user", user)
 	b = appendKey(b, "coldStart", false)
 	b = strconv.AppendBool(b, cold)

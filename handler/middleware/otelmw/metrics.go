@@ -1,4 +1,4 @@
-package middleware
+package otelmw
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/middleware/internal/obs"
 )
 
 // MetricsOption configures Metrics and InstrumentStore.
@@ -67,7 +68,7 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 			}
 			status := 500 // a panic is answered 500
 			defer func() {
-				set := attrs.get(methodOf(r), routeOf(r), status)
+				set := attrs.get(obs.MethodOf(r), obs.RouteOf(r), status)
 				duration.Record(ctx, time.Since(start).Seconds(), set)
 				if status >= 500 {
 					errs.Add(ctx, 1, set)
@@ -75,7 +76,7 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 				active.Add(ctx, -1)
 			}()
 			resp, err = next.ServeRequest(ctx, r)
-			status = statusOf(resp, err)
+			status = obs.StatusOf(resp, err)
 			return resp, err
 		})
 	}

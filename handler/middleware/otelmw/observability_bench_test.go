@@ -1,4 +1,4 @@
-package middleware
+package otelmw_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/adapterkit"
+	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/handler/middleware/otelmw"
 )
 
 // BenchmarkObservability measures what Tracing (SDK tracer, no-op
@@ -34,17 +36,16 @@ func BenchmarkObservability(b *testing.B) {
 		h    handler.Handler
 	}{
 		{"bare", r},
-		{"observed", handler.Chain(r, Tracing(WithTracerProvider(tp)),
-			Metrics(WithMeterProvider(mp)), Logger(LogTo(io.Discard)))},
+		{"observed", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tp)),
+			otelmw.Metrics(otelmw.WithMeterProvider(mp)), middleware.Logger(middleware.LogTo(io.Discard)))},
 		// What a program that installs no OTel SDK pays: the API's no-op
 		// providers (OTel's default), and the log line.
-		{"observed-noop-sdk", handler.Chain(r, Tracing(WithTracerProvider(tracenoop.NewTracerProvider())),
-			Metrics(WithMeterProvider(metricnoop.NewMeterProvider())), Logger(LogTo(io.Discard)))},
+		{"observed-noop-sdk", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tracenoop.NewTracerProvider())),
+			otelmw.Metrics(otelmw.WithMeterProvider(metricnoop.NewMeterProvider())), middleware.Logger(middleware.LogTo(io.Discard)))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := &handler.Request{Method: "GET", Path: "/items/42", Header: http.Header{}, RequestID: "req-1"}
 			b.ReportAllocs()
-			defer reportCPU(b)()
 			for i := 0; i < b.N; i++ {
 				req.Pattern = ""
 				if _, err := bc.h.ServeRequest(ctx, req); err != nil {

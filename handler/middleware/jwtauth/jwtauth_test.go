@@ -1,4 +1,4 @@
-package middleware
+package jwtauth
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/handlertest"
+	"github.com/anyfunc/anyfunc/handler/middleware"
 )
 
 // fakeClock is a settable clock for tests: no test sleeps.
@@ -108,9 +110,9 @@ func bearer(token string) *handler.Request {
 	return &handler.Request{Header: http.Header{"Authorization": {"Bearer " + token}}}
 }
 
-func mustJWT(t testing.TB, opts ...JWTOption) handler.Middleware {
+func mustJWT(t testing.TB, opts ...Option) handler.Middleware {
 	t.Helper()
-	mw, err := JWT(opts...)
+	mw, err := New(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,12 +122,12 @@ func mustJWT(t testing.TB, opts ...JWTOption) handler.Middleware {
 func TestJWTAlgorithms(t *testing.T) {
 	ra, _ := rsaKeys(t)
 	clock := newFakeClock()
-	h := mustJWT(t, JWTClock(clock.Now), Issuer(testIssuer), Audience(testAudience),
-		JWTKey("hs", hmacSecret),
-		JWTKey("rs", &ra.PublicKey),
-		JWTKey("es256", &ecP256.PublicKey),
-		JWTKey("es384", &ecP384.PublicKey),
-		JWTKey("ed", edKey.Public()),
+	h := mustJWT(t, WithClock(clock.Now), WithIssuer(testIssuer), WithAudience(testAudience),
+		WithKey("hs", hmacSecret),
+		WithKey("rs", &ra.PublicKey),
+		WithKey("es256", &ecP256.PublicKey),
+		WithKey("es384", &ecP384.PublicKey),
+		WithKey("ed", edKey.Public()),
 	)(whoami)
 	for _, tc := range []struct {
 		alg jose.SignatureAlgorithm
@@ -148,8 +150,8 @@ func TestJWTRejects(t *testing.T) {
 	ra, rb := rsaKeys(t)
 	clock := newFakeClock()
 	now := clock.Now()
-	h := mustJWT(t, JWTClock(clock.Now), Issuer(testIssuer), Audience(testAudience),
-		JWTKey("rs", &ra.PublicKey, "RS256"), JWTKey("hs", hmacSecret, "HS256"))(whoami)
+	h := mustJWT(t, WithClock(clock.Now), WithIssuer(testIssuer), WithAudience(testAudience),
+		WithKey("rs", &ra.PublicKey, "RS256"), WithKey("hs", hmacSecret, "HS256"))(whoami)
 
 	with := func(k string, v any) map[string]any {
 		c := claimsAt(now)
@@ -286,7 +288,7 @@ func TestJWKSRotation(t *testing.T) {
 	ra, rb := rsaKeys(t)
 	clock := newFakeClock()
 	srv := newJWKSServer(t, publicJWK("k1", &ra.PublicKey, jose.RS256))
-	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now), Issuer(testIssuer), Audience(testAudience))(whoami)
+	h := mustJWT(t, WithJWKSURL(srv.URL+"/jwks"), WithClock(clock.Now), WithIssuer(testIssuer), WithAudience(testAudience))(whoami)
 	tok := func(key *rsa.PrivateKey, kid string) *handler.Request {
 		return bearer(sign(t, jose.RS256, key, kid, claimsAt(clock.Now())))
 	}
@@ -340,7 +342,7 @@ func TestJWKSConcurrentRefreshFetchesOnce(t *testing.T) {
 	ra, _ := rsaKeys(t)
 	clock := newFakeClock()
 	srv := newJWKSServer(t, publicJWK("k1", &ra.PublicKey, jose.RS256))
-	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now), AnyAudience())(whoami)
+	h := mustJWT(t, WithJWKSURL(srv.URL+"/jwks"), WithClock(clock.Now), WithAnyAudience())(whoami)
 	tok := sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
@@ -370,7 +372,7 @@ func TestJWKSStaleRefreshDoesNotBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt := &heldTransport{body: jwks, started: make(chan struct{}), release: make(chan struct{})}
-	h := mustJWT(t, JWKSURL("https://keys.example/jwks"), JWTClock(clock.Now), AnyAudience(), JWTHTTPClient(&http.Client{Transport: rt}))(whoami)
+	h := mustJWT(t, WithJWKSURL("https://keys.example/jwks"), WithClock(clock.Now), WithAnyAudience(), WithHTTPClient(&http.Client{Transport: rt}))(whoami)
 	tok := func() *handler.Request { return bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))) }
 
 	wantStatus(t, serve(h, tok()), 200) // first fetch
@@ -428,14 +430,14 @@ func TestJWKSUnavailable(t *testing.T) {
 	clock := newFakeClock()
 	srv := newJWKSServer(t)
 	srv.set(true)
-	h := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTClock(clock.Now), AnyAudience())(whoami)
+	h := mustJWT(t, WithJWKSURL(srv.URL+"/jwks"), WithClock(clock.Now), WithAnyAudience())(whoami)
 	resp := serve(h, bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now()))))
 	wantStatus(t, resp, http.StatusServiceUnavailable)
 	if contains(resp.Body, "500") || contains(resp.Body, srv.URL) {
 		t.Errorf("internal detail leaked: %s", resp.Body)
 	}
 	// Static keys keep working while the JWKS is unreachable.
-	both := mustJWT(t, JWKSURL(srv.URL+"/jwks"), JWTKey("static", hmacSecret), JWTClock(clock.Now), AnyAudience())(whoami)
+	both := mustJWT(t, WithJWKSURL(srv.URL+"/jwks"), WithKey("static", hmacSecret), WithClock(clock.Now), WithAnyAudience())(whoami)
 	wantStatus(t, serve(both, bearer(sign(t, jose.HS256, hmacSecret, "static", claimsAt(clock.Now())))), 200)
 	wantStatus(t, serve(both, bearer(sign(t, jose.RS256, ra, "k1", claimsAt(clock.Now())))), http.StatusServiceUnavailable)
 	// A JWKS of only symmetric keys offers nothing usable.
@@ -448,7 +450,7 @@ func TestOIDCDiscovery(t *testing.T) {
 	_, rb := rsaKeys(t)
 	clock := newFakeClock()
 	srv := newJWKSServer(t, publicJWK("k1", &rb.PublicKey, ""), publicJWK("ec", &ecP256.PublicKey, ""))
-	h := mustJWT(t, OIDCIssuer(srv.URL), JWTClock(clock.Now), AnyAudience())(whoami)
+	h := mustJWT(t, WithOIDCIssuer(srv.URL), WithClock(clock.Now), WithAnyAudience())(whoami)
 	c := claimsAt(clock.Now())
 	c["iss"] = srv.URL
 	wantStatus(t, serve(h, bearer(sign(t, jose.PS256, rb, "k1", c))), 200)
@@ -458,13 +460,13 @@ func TestOIDCDiscovery(t *testing.T) {
 	// A discovery document naming another issuer is refused.
 	bad := newJWKSServer(t, publicJWK("k1", &rb.PublicKey, ""))
 	bad.issuer = "https://elsewhere.example"
-	h = mustJWT(t, OIDCIssuer(bad.URL), JWTClock(clock.Now), AnyAudience())(whoami)
+	h = mustJWT(t, WithOIDCIssuer(bad.URL), WithClock(clock.Now), WithAnyAudience())(whoami)
 	c["iss"] = bad.URL
 	wantStatus(t, serve(h, bearer(sign(t, jose.RS256, rb, "k1", c))), http.StatusServiceUnavailable)
 }
 
 func TestJWTTrustIdentity(t *testing.T) {
-	h := mustJWT(t, JWTSecret(string(hmacSecret)), TrustIdentity("aws-jwt,azure"))(whoami)
+	h := mustJWT(t, WithSecret(string(hmacSecret)), WithTrustIdentity("aws-jwt,azure"))(whoami)
 	r := &handler.Request{Header: http.Header{}, Identity: &handler.Identity{Source: "aws-jwt", Subject: "u9", Scopes: []string{"s"}}}
 	resp := serve(h, r)
 	if resp.Status != 200 || string(resp.Body) != "aws-jwt:u9 s" {
@@ -482,21 +484,21 @@ func TestJWTTrustIdentity(t *testing.T) {
 
 func TestJWTBadConfig(t *testing.T) {
 	ra, _ := rsaKeys(t)
-	for name, opts := range map[string][]JWTOption{
+	for name, opts := range map[string][]Option{
 		"no key":            nil,
-		"short secret":      {JWTSecret("short")},
-		"HS256 on RSA key":  {JWTKey("", &ra.PublicKey, "HS256")},
-		"RS256 on secret":   {JWTKey("", hmacSecret, "RS256")},
-		"ES384 on P-256":    {JWTKey("", &ecP256.PublicKey, "ES384")},
-		"none":              {JWTKey("", hmacSecret, "none")},
-		"HS512 on 48 bytes": {JWTKey("", hmacSecret[:48], "HS512")},
-		"string key":        {JWTKey("", "secret-as-string-secret-as-string")},
-		"http JWKS":         {JWKSURL("http://keys.example.com/jwks")},
-		"relative JWKS":     {JWKSURL("/jwks")},
-		"JWKS and OIDC":     {JWKSURL("https://a.example/jwks"), OIDCIssuer("https://a.example")},
-		"zero max age":      {JWTSecret(string(hmacSecret)), JWKSMaxAge(0)},
+		"short secret":      {WithSecret("short")},
+		"HS256 on RSA key":  {WithKey("", &ra.PublicKey, "HS256")},
+		"RS256 on secret":   {WithKey("", hmacSecret, "RS256")},
+		"ES384 on P-256":    {WithKey("", &ecP256.PublicKey, "ES384")},
+		"none":              {WithKey("", hmacSecret, "none")},
+		"HS512 on 48 bytes": {WithKey("", hmacSecret[:48], "HS512")},
+		"string key":        {WithKey("", "secret-as-string-secret-as-string")},
+		"http JWKS":         {WithJWKSURL("http://keys.example.com/jwks")},
+		"relative JWKS":     {WithJWKSURL("/jwks")},
+		"JWKS and OIDC":     {WithJWKSURL("https://a.example/jwks"), WithOIDCIssuer("https://a.example")},
+		"zero max age":      {WithSecret(string(hmacSecret)), WithJWKSMaxAge(0)},
 	} {
-		if _, err := JWT(opts...); err == nil {
+		if _, err := New(opts...); err == nil {
 			t.Errorf("%s: JWT accepted the configuration", name)
 		}
 	}
@@ -504,21 +506,21 @@ func TestJWTBadConfig(t *testing.T) {
 
 func TestRequireScopeAndClaim(t *testing.T) {
 	clock := newFakeClock()
-	auth := mustJWT(t, JWTSecret(string(hmacSecret)), JWTClock(clock.Now))
+	auth := mustJWT(t, WithSecret(string(hmacSecret)), WithClock(clock.Now))
 	tok := bearer(sign(t, jose.HS256, hmacSecret, "", claimsAt(clock.Now())))
 	for name, tc := range map[string]struct {
 		mw     handler.Middleware
 		status int
 	}{
-		"scope ok":        {RequireScope("todos:read"), 200},
-		"scopes ok":       {RequireScope("todos:read", "todos:write"), 200},
-		"scope missing":   {RequireScope("todos:read", "admin"), 403},
-		"claim present":   {RequireClaim("roles"), 200},
-		"claim in list":   {RequireClaim("roles", "viewer", "admin"), 200},
-		"claim not in":    {RequireClaim("roles", "viewer"), 403},
-		"claim equal":     {RequireClaim("sub", "user-1"), 200},
-		"claim not equal": {RequireClaim("sub", "user-2"), 403},
-		"claim absent":    {RequireClaim("tenant"), 403},
+		"scope ok":        {middleware.RequireScope("todos:read"), 200},
+		"scopes ok":       {middleware.RequireScope("todos:read", "todos:write"), 200},
+		"scope missing":   {middleware.RequireScope("todos:read", "admin"), 403},
+		"claim present":   {middleware.RequireClaim("roles"), 200},
+		"claim in list":   {middleware.RequireClaim("roles", "viewer", "admin"), 200},
+		"claim not in":    {middleware.RequireClaim("roles", "viewer"), 403},
+		"claim equal":     {middleware.RequireClaim("sub", "user-1"), 200},
+		"claim not equal": {middleware.RequireClaim("sub", "user-2"), 403},
+		"claim absent":    {middleware.RequireClaim("tenant"), 403},
 	} {
 		h := auth(tc.mw(whoami))
 		r := *tok
@@ -530,12 +532,12 @@ func TestRequireScopeAndClaim(t *testing.T) {
 			t.Errorf("%s: WWW-Authenticate = %q", name, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
-	wantStatus(t, serve(RequireScope("x")(whoami), &handler.Request{}), 401)
-	wantStatus(t, serve(RequireClaim("x")(whoami), &handler.Request{}), 401)
+	wantStatus(t, serve(middleware.RequireScope("x")(whoami), &handler.Request{}), 401)
+	wantStatus(t, serve(middleware.RequireClaim("x")(whoami), &handler.Request{}), 401)
 }
 
 func TestClaimsAccessors(t *testing.T) {
-	c := Claims{"sub": "u", "iss": "i", "aud": "a", "exp": float64(1700000000), "n": "42", "b": "true",
+	c := middleware.Claims{"sub": "u", "iss": "i", "aud": "a", "exp": float64(1700000000), "n": "42", "b": "true",
 		"list": []any{"x", "y"}, "mixed": []any{"x", 1.0}, "frac": 1.5}
 	if c.Subject() != "u" || c.Issuer() != "i" || len(c.Audience()) != 1 {
 		t.Errorf("registered claims wrong")
@@ -558,7 +560,7 @@ func TestClaimsAccessors(t *testing.T) {
 	if c.Strings("mixed") != nil || c.Strings("missing") != nil {
 		t.Errorf("Strings accepted a mixed or missing list")
 	}
-	if ClaimsOf(nil).Subject() != "" {
+	if middleware.ClaimsOf(nil).Subject() != "" {
 		t.Errorf("nil identity has a subject")
 	}
 }
@@ -566,11 +568,10 @@ func TestClaimsAccessors(t *testing.T) {
 func BenchmarkJWT(b *testing.B) {
 	ra, _ := rsaKeys(b)
 	srv := newJWKSServer(b, publicJWK("k1", &ra.PublicKey, jose.RS256))
-	h := mustJWT(b, JWKSURL(srv.URL+"/jwks"), Issuer(testIssuer), Audience(testAudience))(whoami)
+	h := mustJWT(b, WithJWKSURL(srv.URL+"/jwks"), WithIssuer(testIssuer), WithAudience(testAudience))(whoami)
 	tok := sign(b, jose.RS256, ra, "k1", claimsAt(time.Now()))
 	ctx := context.Background()
 	b.ReportAllocs()
-	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
 		r := &handler.Request{Header: http.Header{"Authorization": {"Bearer " + tok}}}
 		if _, err := h.ServeRequest(ctx, r); err != nil {
@@ -580,31 +581,73 @@ func BenchmarkJWT(b *testing.B) {
 }
 
 // TestJWTRequiresAudienceForSharedKeys checks that a JWKS or OIDC key
-// source without Audience is a configuration error (tokens the identity
-// provider issued for another application would pass), unless AnyAudience
+// source without WithAudience is a configuration error (tokens the identity
+// provider issued for another application would pass), unless WithAnyAudience
 // says so, and that a token without "sub" is refused.
 func TestJWTRequiresAudienceForSharedKeys(t *testing.T) {
-	for name, opts := range map[string][]JWTOption{
-		"jwks": {JWKSURL("https://keys.example/jwks")},
-		"oidc": {OIDCIssuer("https://issuer.example")},
+	for name, opts := range map[string][]Option{
+		"jwks": {WithJWKSURL("https://keys.example/jwks")},
+		"oidc": {WithOIDCIssuer("https://issuer.example")},
 	} {
-		if _, err := JWT(opts...); err == nil || !strings.Contains(err.Error(), "Audience") {
+		if _, err := New(opts...); err == nil || !strings.Contains(err.Error(), "Audience") {
 			t.Errorf("%s without Audience: err = %v", name, err)
 		}
-		if _, err := JWT(append(opts, AnyAudience())...); err != nil {
+		if _, err := New(append(opts, WithAnyAudience())...); err != nil {
 			t.Errorf("%s with AnyAudience: %v", name, err)
 		}
-		if _, err := JWT(append(opts, Audience("todo-api"))...); err != nil {
+		if _, err := New(append(opts, WithAudience("todo-api"))...); err != nil {
 			t.Errorf("%s with Audience: %v", name, err)
 		}
 	}
 	// A shared secret is the application's own: no audience needed.
-	if _, err := JWT(JWTSecret("0123456789abcdef0123456789abcdef")); err != nil {
+	if _, err := New(WithSecret("0123456789abcdef0123456789abcdef")); err != nil {
 		t.Errorf("secret without Audience: %v", err)
 	}
 	clock := newFakeClock()
-	h := mustJWT(t, JWTSecret("0123456789abcdef0123456789abcdef"), JWTClock(clock.Now))(whoami)
+	h := mustJWT(t, WithSecret("0123456789abcdef0123456789abcdef"), WithClock(clock.Now))(whoami)
 	claims := claimsAt(clock.Now())
 	delete(claims, "sub")
 	wantStatus(t, serve(h, bearer(sign(t, jose.HS256, []byte("0123456789abcdef0123456789abcdef"), "", claims))), http.StatusUnauthorized)
 }
+
+// whoami answers with the identity's subject and scopes.
+var whoami = handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	if r.Identity == nil {
+		return &handler.Response{Body: []byte("anonymous")}, nil
+	}
+	s := r.Identity.Source + ":" + r.Identity.Subject
+	for _, sc := range r.Identity.Scopes {
+		s += " " + sc
+	}
+	return &handler.Response{Body: []byte(s)}, nil
+})
+
+// serve runs h for r through handler.Serve, as every adapter does, with
+// a quiet logger.
+func serve(h handler.Handler, r *handler.Request) *handlertest.Result {
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	return handlertest.ServeContext(quiet, h, r)
+}
+
+// quiet is a context whose logger discards: refusals the tests provoke
+// are not news.
+var quiet = handler.ContextWithLogger(context.Background(), slog.New(slog.DiscardHandler))
+
+// ok is a handler that counts its calls and answers 200 "ok".
+type ok struct{ calls int }
+
+func (o *ok) ServeRequest(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	o.calls++
+	return &handler.Response{Body: []byte("ok")}, nil
+}
+
+func wantStatus(t *testing.T, resp *handlertest.Result, status int) {
+	t.Helper()
+	if resp.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", resp.Status, status, resp.Body)
+	}
+}
+
+func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }

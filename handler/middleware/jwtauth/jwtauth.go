@@ -1,4 +1,16 @@
-package middleware
+// Package jwtauth authenticates callers by a JSON Web Token (RFC 7519)
+// signed with a static key, a JWKS or an OpenID Connect issuer's keys,
+// verified with go-jose. It is a package of its own so that a program
+// using package middleware for CORS, API keys or body limits does not link
+// go-jose.
+//
+//	auth, err := jwtauth.New(
+//		jwtauth.WithOIDCIssuer("https://accounts.google.com"),
+//		jwtauth.WithAudience("https://api.example.com"))
+//
+// The caller's claims are in Request.Identity; middleware.RequireScope,
+// middleware.RequireClaim and middleware.ClaimsOf read them.
+package jwtauth
 
 import (
 	"context"
@@ -14,8 +26,8 @@ import (
 	"github.com/anyfunc/anyfunc/handler"
 )
 
-// JWTOption configures [JWT].
-type JWTOption func(*jwtConfig)
+// Option configures [New].
+type Option func(*jwtConfig)
 
 type jwtConfig struct {
 	static      []staticJWTKey
@@ -40,7 +52,7 @@ type staticJWTKey struct {
 	algs []string
 }
 
-// JWTKey adds a static verification key: an HMAC secret ([]byte), an
+// WithKey adds a static verification key: an HMAC secret ([]byte), an
 // *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey (or the matching
 // private key, whose public half is used), or a jose.JSONWebKey. kid, when
 // not empty, must equal the token's "kid" header. algs is the key's
@@ -50,52 +62,52 @@ type staticJWTKey struct {
 // for RSA; ES256, ES384 or ES512 by curve; EdDSA). An algorithm that does
 // not fit the key's type is a construction error, so a token cannot make an
 // RSA public key serve as an HMAC secret.
-func JWTKey(kid string, key any, algs ...string) JWTOption {
+func WithKey(kid string, key any, algs ...string) Option {
 	return func(c *jwtConfig) { c.static = append(c.static, staticJWTKey{kid, key, algs}) }
 }
 
-// JWTSecret adds an HS256 secret, as read from an environment variable. It
+// WithSecret adds an HS256 secret, as read from an environment variable. It
 // must be at least MinHMACKeyLen bytes.
-func JWTSecret(secret string) JWTOption { return JWTKey("", []byte(secret), "HS256") }
+func WithSecret(secret string) Option { return WithKey("", []byte(secret), "HS256") }
 
-// JWKSURL verifies tokens with the keys published at url (https, or http
+// WithJWKSURL verifies tokens with the keys published at url (https, or http
 // on a loopback host). The set is fetched on first use, kept for the
-// JWKSMaxAge, refetched when a token names an unknown "kid" (at most once
-// per JWKSRefreshInterval), and served stale when a refetch fails. Each
+// WithJWKSMaxAge, refetched when a token names an unknown "kid" (at most once
+// per WithJWKSRefreshInterval), and served stale when a refetch fails. Each
 // key may verify only its own "alg", or the algorithms its type allows
 // when it names none; symmetric keys in a JWKS are ignored.
-func JWKSURL(url string) JWTOption { return func(c *jwtConfig) { c.jwksURL = url } }
+func WithJWKSURL(url string) Option { return func(c *jwtConfig) { c.jwksURL = url } }
 
-// OIDCIssuer finds the JWKS by OpenID Connect discovery
+// WithOIDCIssuer finds the JWKS by OpenID Connect discovery
 // (issuer + "/.well-known/openid-configuration", fetched on first use) and
 // requires the tokens' "iss" to be issuer.
-func OIDCIssuer(issuer string) JWTOption { return func(c *jwtConfig) { c.oidcIssuer = issuer } }
+func WithOIDCIssuer(issuer string) Option { return func(c *jwtConfig) { c.oidcIssuer = issuer } }
 
-// Issuer requires the "iss" claim to be one of issuers. Each argument may
+// WithIssuer requires the "iss" claim to be one of issuers. Each argument may
 // hold several, separated by commas.
-func Issuer(issuers ...string) JWTOption {
+func WithIssuer(issuers ...string) Option {
 	return func(c *jwtConfig) { c.issuers = append(c.issuers, splitList(issuers)...) }
 }
 
-// Audience requires the "aud" claim to contain one of audiences. Each
+// WithAudience requires the "aud" claim to contain one of audiences. Each
 // argument may hold several, separated by commas.
-func Audience(audiences ...string) JWTOption {
+func WithAudience(audiences ...string) Option {
 	return func(c *jwtConfig) { c.audiences = append(c.audiences, splitList(audiences)...) }
 }
 
-// AnyAudience accepts tokens whatever their "aud" claim. Keys from a JWKS
+// WithAnyAudience accepts tokens whatever their "aud" claim. Keys from a JWKS
 // URL or OIDC discovery sign tokens for every application of the identity
-// provider, so JWT refuses such a key source without Audience unless this
+// provider, so JWT refuses such a key source without WithAudience unless this
 // option says that every audience is meant.
-func AnyAudience() JWTOption { return func(c *jwtConfig) { c.anyAudience = true } }
+func WithAnyAudience() Option { return func(c *jwtConfig) { c.anyAudience = true } }
 
-// Leeway sets the clock skew tolerated on "exp", "nbf" and "iat"; the
+// WithLeeway sets the clock skew tolerated on "exp", "nbf" and "iat"; the
 // default is 30 seconds.
-func Leeway(d time.Duration) JWTOption { return func(c *jwtConfig) { c.leeway = d } }
+func WithLeeway(d time.Duration) Option { return func(c *jwtConfig) { c.leeway = d } }
 
-// JWTClock sets the clock used for token times and the JWKS cache; the
+// WithClock sets the clock used for token times and the JWKS cache; the
 // default (and nil) is time.Now.
-func JWTClock(now func() time.Time) JWTOption {
+func WithClock(now func() time.Time) Option {
 	return func(c *jwtConfig) {
 		if now != nil {
 			c.now = now
@@ -103,19 +115,19 @@ func JWTClock(now func() time.Time) JWTOption {
 	}
 }
 
-// JWTHTTPClient sets the client that fetches JWKS and discovery documents;
+// WithHTTPClient sets the client that fetches JWKS and discovery documents;
 // the default is a client with a 10-second timeout.
-func JWTHTTPClient(client *http.Client) JWTOption { return func(c *jwtConfig) { c.client = client } }
+func WithHTTPClient(client *http.Client) Option { return func(c *jwtConfig) { c.client = client } }
 
-// JWKSRefreshInterval sets the shortest time between two JWKS fetches
+// WithJWKSRefreshInterval sets the shortest time between two JWKS fetches
 // (after the first); the default is one minute.
-func JWKSRefreshInterval(d time.Duration) JWTOption { return func(c *jwtConfig) { c.minInterval = d } }
+func WithJWKSRefreshInterval(d time.Duration) Option { return func(c *jwtConfig) { c.minInterval = d } }
 
-// JWKSMaxAge sets how long a fetched JWKS is used before it is fetched
+// WithJWKSMaxAge sets how long a fetched JWKS is used before it is fetched
 // again; the default is one hour.
-func JWKSMaxAge(d time.Duration) JWTOption { return func(c *jwtConfig) { c.maxAge = d } }
+func WithJWKSMaxAge(d time.Duration) Option { return func(c *jwtConfig) { c.maxAge = d } }
 
-// TrustIdentity accepts, instead of a token, a Request.Identity whose
+// WithTrustIdentity accepts, instead of a token, a Request.Identity whose
 // Source is one of sources: an identity the platform has verified already,
 // such as "aws-jwt" (an API Gateway JWT authorizer), "aws-lambda-authorizer"
 // or "azure" (a user signed in through Azure App Service authentication;
@@ -124,28 +136,28 @@ func JWKSMaxAge(d time.Duration) JWTOption { return func(c *jwtConfig) { c.maxAg
 // then responsible for the issuer, audience and expiry checks. An identity
 // with an empty Subject is not trusted (the request must then carry a
 // token): a platform that names no caller has verified no one.
-func TrustIdentity(sources ...string) JWTOption {
+func WithTrustIdentity(sources ...string) Option {
 	return func(c *jwtConfig) { c.trusted = append(c.trusted, splitList(sources)...) }
 }
 
-// ScopeClaims sets the claims Identity.Scopes are read from, in order; the
+// WithScopeClaims sets the claims Identity.Scopes are read from, in order; the
 // default is "scope" (space-separated, RFC 8693) then "scp" (a string or an
 // array, as Azure AD and Okta issue).
-func ScopeClaims(names ...string) JWTOption { return func(c *jwtConfig) { c.scopeClaims = names } }
+func WithScopeClaims(names ...string) Option { return func(c *jwtConfig) { c.scopeClaims = names } }
 
-// JWTRealm sets the realm named in WWW-Authenticate; the default is "api".
-func JWTRealm(realm string) JWTOption { return func(c *jwtConfig) { c.realm = realm } }
+// WithRealm sets the realm named in WWW-Authenticate; the default is "api".
+func WithRealm(realm string) Option { return func(c *jwtConfig) { c.realm = realm } }
 
-// JWT returns middleware that authenticates the caller by a bearer token
+// New returns middleware that authenticates the caller by a bearer token
 // (Authorization: Bearer <JWT>) signed with one of HS256/384/512,
 // RS256/384/512, PS256/384/512, ES256/384/512 or EdDSA.
 //
 // The token's key is chosen by its "kid" and must allow its "alg"; the
 // signature is verified with go-jose; "exp" is required and, with "nbf" and
-// "iat", checked with the Leeway; "iss" and "aud" are checked when Issuer,
-// OIDCIssuer or Audience are set. On success Request.Identity becomes
-// Source "jwt", Subject the "sub" claim, Scopes from the ScopeClaims and
-// Claims every claim (read them with [ClaimsOf]); the handler is then
+// "iat", checked with the Leeway; "iss" and "aud" are checked when WithIssuer,
+// WithOIDCIssuer or WithAudience are set. On success Request.Identity becomes
+// Source "jwt", Subject the "sub" claim, Scopes from the WithScopeClaims and
+// Claims every claim (read them with middleware.ClaimsOf); the handler is then
 // called.
 //
 // A missing token is answered 401 with WWW-Authenticate: Bearer; a token
@@ -154,11 +166,11 @@ func JWTRealm(realm string) JWTOption { return func(c *jwtConfig) { c.realm = re
 //
 // A token without a "sub" claim is refused: the identity names a caller.
 //
-// JWT returns an error when no key source is configured, a static key is
-// unusable, a URL is not https (or loopback http), both JWKSURL and
-// OIDCIssuer are set, or JWKSURL or OIDCIssuer is set without Audience (or
-// AnyAudience).
-func JWT(opts ...JWTOption) (handler.Middleware, error) {
+// New returns an error when no key source is configured, a static key is
+// unusable, a URL is not https (or loopback http), both WithJWKSURL and
+// WithOIDCIssuer are set, or WithJWKSURL or WithOIDCIssuer is set without WithAudience (or
+// WithAnyAudience).
+func New(opts ...Option) (handler.Middleware, error) {
 	c := jwtConfig{
 		leeway:      30 * time.Second,
 		now:         time.Now,
@@ -182,7 +194,7 @@ func JWT(opts ...JWTOption) (handler.Middleware, error) {
 		}
 	}
 	if c.jwksURL != "" && c.oidcIssuer != "" {
-		return nil, errors.New("middleware: JWT: set JWKSURL or OIDCIssuer, not both")
+		return nil, errors.New("middleware: JWT: set WithJWKSURL or WithOIDCIssuer, not both")
 	}
 	if u := firstNonEmpty(c.jwksURL, c.oidcIssuer); u != "" {
 		if err := checkKeyURL(u); err != nil {
@@ -199,13 +211,13 @@ func JWT(opts ...JWTOption) (handler.Middleware, error) {
 		}
 	}
 	if v.remote != nil && len(c.audiences) == 0 && !c.anyAudience {
-		return nil, errors.New("middleware: JWT: a JWKS URL or OIDC issuer signs tokens for every application of the identity provider: set Audience (or AnyAudience)")
+		return nil, errors.New("middleware: JWT: a JWKS URL or OIDC issuer signs tokens for every application of the identity provider: set WithAudience (or WithAnyAudience)")
 	}
 	if v.static == nil && v.remote == nil {
-		return nil, errors.New("middleware: JWT: no key: use JWTKey, JWTSecret, JWKSURL or OIDCIssuer")
+		return nil, errors.New("middleware: JWT: no key: use WithKey, WithSecret, WithJWKSURL or OIDCIssuer")
 	}
 	if c.leeway < 0 || c.minInterval < 0 || c.maxAge <= 0 {
-		return nil, errors.New("middleware: JWT: Leeway and JWKSRefreshInterval must not be negative, JWKSMaxAge must be positive")
+		return nil, errors.New("middleware: JWT: WithLeeway and WithJWKSRefreshInterval must not be negative, WithJWKSMaxAge must be positive")
 	}
 	v.challenge = `Bearer realm="` + strings.ReplaceAll(c.realm, `"`, `'`) + `"`
 	v.missing = &handler.Error{Status: http.StatusUnauthorized, Code: "missing_token",
@@ -381,4 +393,18 @@ func scopesFrom(claims map[string]any, names []string) []string {
 		}
 	}
 	return nil
+}
+
+// splitList splits comma-separated entries and trims spaces, dropping
+// empty ones (package middleware has the same for its own options).
+func splitList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		for _, part := range strings.Split(s, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
 }

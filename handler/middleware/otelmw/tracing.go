@@ -1,9 +1,7 @@
-package middleware
+package otelmw
 
 import (
 	"context"
-	"net/http"
-	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -11,10 +9,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/middleware/internal/obs"
 )
 
 // instrumentationName names this package's tracer and meter.
-const instrumentationName = "github.com/anyfunc/anyfunc/handler/middleware"
+const instrumentationName = "github.com/anyfunc/anyfunc/handler/middleware/otelmw"
 
 // TracingOption configures Tracing.
 type TracingOption func(*tracingConfig)
@@ -53,14 +52,14 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 	serverKind := trace.WithSpanKind(trace.SpanKindServer)
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
-			if sc := inboundSpanContext(ctx, r); sc.IsValid() {
+			if sc := inbound(ctx, r); sc.IsValid() {
 				ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
 			}
-			method := methodOf(r)
+			method := obs.MethodOf(r)
 			ctx, span := tracer.Start(ctx, method, serverKind)
 			status := 500 // a panic is answered 500
 			defer func() {
-				route := routeOf(r)
+				route := obs.RouteOf(r)
 				if route != "" {
 					span.SetName(method + " " + route)
 				}
@@ -90,44 +89,8 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 				span.End()
 			}()
 			resp, err = next.ServeRequest(ctx, r)
-			status = statusOf(resp, err)
+			status = obs.StatusOf(resp, err)
 			return resp, err
 		})
 	}
-}
-
-// statusOf returns the status a response or error will be answered with.
-func statusOf(resp *handler.Response, err error) int {
-	if err != nil {
-		if s := handler.AsError(err).Status; s != 0 {
-			return s
-		}
-		return 500
-	}
-	return resp.StatusCode()
-}
-
-// methodOf returns r's method as spans and metrics record it: "GET" for
-// an empty one and "_OTHER" for one that is not a standard HTTP method, so
-// that clients cannot make up span names or metric attribute values (the
-// HTTP semantic conventions' rule).
-func methodOf(r *handler.Request) string {
-	switch r.Method {
-	case "":
-		return http.MethodGet
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
-		return r.Method
-	}
-	return "_OTHER"
-}
-
-// routeOf returns the path part of the matched pattern ("/todos/{id}"), or
-// "" when no route matched.
-func routeOf(r *handler.Request) string {
-	p := r.Pattern
-	if i := strings.IndexByte(p, '/'); i > 0 {
-		p = p[i:]
-	}
-	return p
 }
