@@ -68,8 +68,9 @@ const RuntimeAPIEnv = "AWS_LAMBDA_RUNTIME_API"
 
 // Start serves h as a Lambda function: it hooks a [NewHandler] into
 // aws-lambda-go's runtime loop (lambda.StartWithOptions), which does not
-// return. With [WithStreaming] it answers Function URL events through the
-// runtime's response streaming.
+// return. With [WithStreaming] it answers Function URL events, and with
+// [WithRESTStreaming] API Gateway REST API events, through the runtime's
+// response streaming.
 //
 // Outside Lambda (RuntimeAPIEnv unset), or when NewHandler fails, it
 // returns an error saying what is missing, at once:
@@ -85,7 +86,7 @@ func Start(h handler.Handler, opts ...Option) error {
 	if os.Getenv(RuntimeAPIEnv) == "" && os.Getenv("_LAMBDA_SERVER_PORT") == "" {
 		return errors.New("awslambda: not running on AWS Lambda: " + RuntimeAPIEnv + " is not set (the Lambda runtime sets it; to run locally, use package httpserver)")
 	}
-	if lh.o.streaming {
+	if lh.o.streaming || lh.o.restStreaming {
 		lambda.StartWithOptions(func(ctx context.Context, event json.RawMessage) (io.Reader, error) {
 			return lh.InvokeStream(ctx, event)
 		}, lh.o.lambdaOptions...)
@@ -113,24 +114,25 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	if h.app != nil {
 		return h.invokeApp(ctx, payload)
 	}
-	shape, r, resp, err := h.serve(ctx, payload)
+	shape, _, r, resp, err := h.serve(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
 	return h.encode(ctx, shape, r, resp), nil
 }
 
-// serve decodes payload and answers it.
-func (h *Handler) serve(ctx context.Context, payload []byte) (eventShape, *handler.Request, *handler.Response, error) {
+// serve decodes payload and answers it; rest tells a REST API's event
+// from an HTTP API's payload 1.0 (both shapeV1).
+func (h *Handler) serve(ctx context.Context, payload []byte) (shape eventShape, rest bool, r *handler.Request, resp *handler.Response, err error) {
 	// One allocation for both; the handler may keep neither past its return.
 	st := new(struct {
 		r   handler.Request
 		inv handler.Invocation
 	})
 	r, inv := &st.r, &st.inv
-	shape, herr, err := decodeEvent(payload, r, &h.o)
+	shape, rest, herr, err := decodeEvent(payload, r, &h.o)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, false, nil, nil, err
 	}
 	*inv = handler.Invocation{Platform: Platform, Function: lambdacontext.FunctionName, ColdStart: !started.Swap(true)}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -145,9 +147,9 @@ func (h *Handler) serve(ctx context.Context, payload []byte) (eventShape, *handl
 		if r.RequestID == "" {
 			r.RequestID = adapterkit.NewRequestID()
 		}
-		return shape, r, handler.ErrorResponse(herr, r.RequestID), nil
+		return shape, rest, r, handler.ErrorResponse(herr, r.RequestID), nil
 	}
-	return shape, r, handler.Serve(ctx, h.h, r), nil
+	return shape, rest, r, handler.Serve(ctx, h.h, r), nil
 }
 
 // internalPanic logs a panic in the adapter itself (not in the handler,

@@ -29,7 +29,7 @@ func TestBodyOwnsItsBytes(t *testing.T) {
 				`","isBase64Encoded":` + b64 + `,"headers":{"x-after":"tail-value"}}`)
 			o := newOptions(nil)
 			var r handler.Request
-			if _, herr, err := decodeEvent(payload, &r, &o); err != nil || herr != nil {
+			if _, _, herr, err := decodeEvent(payload, &r, &o); err != nil || herr != nil {
 				t.Fatalf("decodeEvent: %v %v", err, herr)
 			}
 			if string(r.Body) != c.want {

@@ -111,5 +111,9 @@
 //
 // With [WithStreaming], Function URL responses use Lambda's response
 // streaming: a Response.Stream body is sent chunk by chunk as it is read.
-// Every other shape reads a stream to its end and sends it buffered.
+// With [WithRESTStreaming], so do API Gateway REST API responses, for an
+// integration whose response transfer mode is STREAM. HTTP APIs and ALBs
+// cannot stream a Lambda response: there, and on every other shape, a
+// stream is read to its end (within the shape's size limit) and sent
+// buffered.
 package awslambda

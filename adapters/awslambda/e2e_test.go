@@ -130,55 +130,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("streaming", func(t *testing.T) {
 		t.Parallel()
 		f := startFunction(t, bin, "E2E_STREAMING=1")
-
-		// Each chunk reaches the Runtime API as the handler writes it:
-		// the handler writes its second chunk only after the test has
-		// seen the first one arrive and released it.
-		released := make(chan struct{})
-		seen := make(chan struct{})
-		rel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case <-seen:
-				io.WriteString(w, "release")
-			case <-r.Context().Done():
-			}
-			close(released)
-		}))
-		defer rel.Close()
-		req := httptest.NewRequest(http.MethodGet, "http://e2e.invalid/e2e/flush?release="+url.QueryEscape(rel.URL), nil)
-		payload, err := lambdatest.Event(lambdatest.FunctionURL, req, nil, "apigw-req")
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := f.Server.InvokeStream(context.Background(), payload, lambdaruntime.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.ContentType != awslambda.StreamContentType {
-			t.Fatalf("content type %q, want %q", st.ContentType, awslambda.StreamContentType)
-		}
-		var got bytes.Buffer
-		want1 := `{"statusCode":200,"headers":{"Content-Type":"text/plain"}}` + "\x00\x00\x00\x00\x00\x00\x00\x00chunk-1\n"
-		p := make([]byte, 4096)
-		for got.Len() < len(want1) {
-			n, err := st.Body.Read(p)
-			got.Write(p[:n])
-			if err != nil {
-				t.Fatalf("stream ended after %q: %v", got.Bytes(), err)
-			}
-		}
-		if got.String() != want1 {
-			t.Fatalf("first part = %q, want %q", got.Bytes(), want1)
-		}
-		close(seen)
-		rest, err := io.ReadAll(st.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		<-released
-		if string(rest) != "chunk-2 after release\n" {
-			t.Errorf("rest = %q", rest)
-		}
+		checkFirstChunk(t, f, lambdatest.FunctionURL, `{"statusCode":200,"headers":{"Content-Type":"text/plain"}}`)
 
 		// A panic inside the stream ends that response with error
 		// trailers; the process keeps serving.
@@ -200,4 +152,75 @@ func TestEndToEnd(t *testing.T) {
 		})
 		f.Alive(t)
 	})
+
+	t.Run("rest-streaming", func(t *testing.T) {
+		t.Parallel()
+		f := startFunction(t, bin, "E2E_REST_STREAMING=1")
+		checkFirstChunk(t, f, lambdatest.V1, `{"statusCode":200,"multiValueHeaders":{"Content-Type":["text/plain"]}}`)
+		adaptertest.Run(t, adaptertest.Harness{
+			Name:      "rest-stream",
+			Transport: func(*testing.T) http.RoundTripper { return processTransport(f, lambdatest.V1) },
+			Skip:      map[string]string{"malformed-query": decodedQuery},
+		})
+		// Function URLs are buffered without WithStreaming; HTTP APIs
+		// cannot stream at all.
+		adaptertest.Run(t, adaptertest.Harness{
+			Name:      "function-url-on-rest-streaming-function",
+			Transport: func(*testing.T) http.RoundTripper { return processTransport(f, lambdatest.FunctionURL) },
+		})
+		f.Alive(t)
+	})
+}
+
+// checkFirstChunk checks time to first byte through the Runtime API, with
+// no clock: the handler (e2efunc's /e2e/flush) writes its second chunk only
+// after the test has seen the prelude and the first chunk arrive, and
+// released it through an HTTP server the handler calls.
+func checkFirstChunk(t *testing.T, f *lambdatest.Function, shape lambdatest.Shape, prelude string) {
+	t.Helper()
+	released := make(chan struct{})
+	seen := make(chan struct{})
+	rel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-seen:
+			io.WriteString(w, "release")
+		case <-r.Context().Done():
+		}
+		close(released)
+	}))
+	defer rel.Close()
+	req := httptest.NewRequest(http.MethodGet, "http://e2e.invalid/e2e/flush?release="+url.QueryEscape(rel.URL), nil)
+	payload, err := lambdatest.Event(shape, req, nil, "apigw-req")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.Server.InvokeStream(context.Background(), payload, lambdaruntime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ContentType != awslambda.StreamContentType {
+		t.Fatalf("content type %q, want %q", st.ContentType, awslambda.StreamContentType)
+	}
+	var got bytes.Buffer
+	want1 := prelude + "\x00\x00\x00\x00\x00\x00\x00\x00chunk-1\n"
+	p := make([]byte, 4096)
+	for got.Len() < len(want1) {
+		n, err := st.Body.Read(p)
+		got.Write(p[:n])
+		if err != nil {
+			t.Fatalf("stream ended after %q: %v", got.Bytes(), err)
+		}
+	}
+	if got.String() != want1 {
+		t.Fatalf("first part = %q, want %q", got.Bytes(), want1)
+	}
+	close(seen)
+	rest, err := io.ReadAll(st.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-released
+	if string(rest) != "chunk-2 after release\n" {
+		t.Errorf("rest = %q", rest)
+	}
 }

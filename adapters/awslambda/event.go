@@ -540,11 +540,13 @@ func (e *rawEvent) shape() (eventShape, error) {
 	return 0, fmt.Errorf("%w: saw an object with members %q; an HTTP event has httpMethod (API Gateway REST, ALB) or requestContext.http (HTTP API, Function URL)", ErrNotHTTPEvent, e.keys)
 }
 
-// decodeEvent decodes payload into r. It returns the shape; a non-nil
+// decodeEvent decodes payload into r. It returns the shape, and whether a
+// shapeV1 event came from a REST API (an HTTP API's payload 1.0 says
+// "version":"1.0"; a REST API's event has no version); a non-nil
 // *handler.Error to answer instead of calling the handler (a request the
 // handler must not see, such as a body over the limit); or an error wrapping
 // ErrMalformedEvent or ErrNotHTTPEvent.
-func decodeEvent(payload []byte, r *handler.Request, o *options) (eventShape, *handler.Error, error) {
+func decodeEvent(payload []byte, r *handler.Request, o *options) (shape eventShape, rest bool, herr *handler.Error, err error) {
 	e := eventPool.Get().(*rawEvent)
 	defer func() {
 		e.reset()
@@ -564,16 +566,16 @@ func decodeEvent(payload []byte, r *handler.Request, o *options) (eventShape, *h
 	if err := e.parse(d); err != nil {
 		var se *jsonscan.SyntaxError
 		if errors.As(err, &se) {
-			return 0, nil, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
+			return 0, false, nil, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
 		}
-		return 0, nil, err
+		return 0, false, nil, err
 	}
-	shape, err := e.shape()
+	shape, err = e.shape()
 	if err != nil {
-		return 0, nil, err
+		return 0, false, nil, err
 	}
-	herr, err := e.build(payload, shape, r, o)
-	return shape, herr, err
+	herr, err = e.build(payload, shape, r, o)
+	return shape, shape == shapeV1 && e.version == "", herr, err
 }
 
 func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o *options) (*handler.Error, error) {

@@ -54,7 +54,7 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		checkTrigger(t, payload)
 		var r handler.Request
-		shape, herr, err := decodeEvent(payload, &r, &o)
+		shape, _, herr, err := decodeEvent(payload, &r, &o)
 		if err != nil {
 			if !errors.Is(err, ErrMalformedEvent) && !errors.Is(err, ErrNotHTTPEvent) {
 				t.Fatalf("error %v wraps neither ErrMalformedEvent nor ErrNotHTTPEvent", err)

@@ -31,6 +31,7 @@ type options struct {
 	maxBodyBytes   int64
 	maxHeaderBytes int
 	streaming      bool
+	restStreaming  bool
 	lambdaOptions  []lambda.Option
 	now            func() time.Time
 }
@@ -125,6 +126,21 @@ func WithMaxHeaderBytes(n int) Option {
 // event shapes are still answered buffered.
 func WithStreaming() Option {
 	return func(o *options) { o.streaming = true }
+}
+
+// WithRESTStreaming declares that the function is invoked by API Gateway
+// REST APIs through a Lambda proxy integration whose response transfer
+// mode is STREAM (the integration URI ends in
+// /response-streaming-invocations). [Start] then answers REST API events in
+// the streaming format API Gateway requires for it (a JSON prelude with
+// statusCode and multiValueHeaders, eight NUL bytes, then the body, not
+// base64-encoded whatever its type), sending a Response.Stream body chunk
+// by chunk as the handler produces it. A REST API integration in the
+// default BUFFERED mode, an HTTP API (whose payload 1.0 events look alike but
+// say "version":"1.0") and an ALB cannot stream; they are answered buffered.
+// Without [WithStreaming] too, Function URL events are answered buffered.
+func WithRESTStreaming() Option {
+	return func(o *options) { o.restStreaming = true }
 }
 
 // WithLambdaOptions passes options to aws-lambda-go's lambda.StartWithOptions

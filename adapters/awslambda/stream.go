@@ -18,13 +18,18 @@ import (
 // the body.
 const StreamContentType = "application/vnd.awslambda.http-integration-response"
 
-// InvokeStream is Invoke for a Function URL in RESPONSE_STREAM mode. For a
-// Function URL event it returns a reader of the streaming integration
-// format (a JSON prelude with statusCode, headers and cookies, eight NUL
-// bytes, then the body) whose ContentType method returns
-// [StreamContentType]; a Response.Stream body is read only as the returned
-// reader is read, so each chunk the handler produces is passed on as it
-// comes. For other shapes it returns the buffered response event.
+// InvokeStream is Invoke for a Function URL in RESPONSE_STREAM mode, or an
+// API Gateway REST API whose Lambda proxy integration has the response
+// transfer mode STREAM ([WithRESTStreaming]). For a Function URL event
+// (unless only WithRESTStreaming is given) it returns a reader of the
+// streaming integration format (a JSON prelude with statusCode, headers
+// and cookies, eight NUL bytes, then the body) whose ContentType method
+// returns [StreamContentType]; with WithRESTStreaming, a REST API event
+// gets the same format with a prelude of statusCode and multiValueHeaders,
+// as API Gateway requires. A Response.Stream body is read only as the
+// returned reader is read, so each chunk the handler produces is passed on
+// as it comes. For other shapes (HTTP API, ALB, which cannot stream) it
+// returns the buffered response event.
 //
 // The returned reader is an io.Closer; closing it closes the handler's
 // stream. A panic inside the handler's stream ends the stream with an error
@@ -38,7 +43,7 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 	if h.appErr != nil {
 		return nil, h.appErr
 	}
-	shape, r, resp, err := h.serve(ctx, payload)
+	shape, rest, r, resp, err := h.serve(ctx, payload)
 	if err != nil {
 		if h.app == nil || !errors.Is(err, ErrNotHTTPEvent) {
 			return nil, err
@@ -49,7 +54,9 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 		}
 		return &bufferedReply{Reader: bytes.NewReader(out)}, nil
 	}
-	if shape != shapeFunctionURL {
+	streamed := shape == shapeFunctionURL && (h.o.streaming || !h.o.restStreaming) ||
+		rest && h.o.restStreaming
+	if !streamed {
 		return &bufferedReply{Reader: bytes.NewReader(h.encode(ctx, shape, r, resp))}, nil
 	}
 	if status := resp.StatusCode(); status < 100 || status > 599 {
@@ -58,7 +65,14 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 		}
 		resp = notSendable(ctx, shape, r, fmt.Errorf("awslambda: the handler answered the invalid status %d", status))
 	}
-	prelude := append(appendPrelude(nil, resp.StatusCode(), resp.Header), 0, 0, 0, 0, 0, 0, 0, 0)
+	prelude := appendPrelude(nil, shape, resp.StatusCode(), resp.Header)
+	if len(prelude) > maxPrelude {
+		if c, ok := resp.Stream.(io.Closer); ok {
+			c.Close()
+		}
+		resp = notSendable(ctx, shape, r, fmt.Errorf("awslambda: the response headers take %d bytes; a streamed response's prelude is limited to %d", len(prelude), maxPrelude))
+		prelude = appendPrelude(nil, shape, resp.StatusCode(), resp.Header)
+	}
 	s := &streamReply{ctx: ctx, requestID: r.RequestID, prelude: prelude}
 	switch {
 	case !bodyAllowed(r.Method, resp.StatusCode()):
@@ -73,19 +87,30 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 	return s, nil
 }
 
-// appendPrelude appends the JSON prelude of a streamed response.
-func appendPrelude(b []byte, status int, header http.Header) []byte {
+// maxPrelude bounds the JSON prelude and its delimiter: API Gateway
+// requires them within the first 16 KB of the stream.
+const maxPrelude = 16 << 10
+
+// appendPrelude appends the JSON prelude of a streamed response and the
+// eight NUL bytes after it: headers and a cookies array for a Function URL,
+// multiValueHeaders (which carry several Set-Cookie) for a REST API.
+func appendPrelude(b []byte, shape eventShape, status int, header http.Header) []byte {
 	b = append(b, `{"statusCode":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
-	b = appendSingleHeaders(b, header, true)
-	return append(b, '}')
+	if shape == shapeV1 {
+		b = appendMultiHeaders(b, header)
+	} else {
+		b = appendSingleHeaders(b, header, true)
+	}
+	return append(b, '}', 0, 0, 0, 0, 0, 0, 0, 0)
 }
 
 // errNotJSON makes aws-lambda-go's reflective handler pass the replies on
 // as readers instead of encoding them.
 var errNotJSON = errors.New("awslambda: a reply is a reader, not JSON")
 
-// streamReply is a Function URL response in the streaming format.
+// streamReply is a Function URL or REST API response in the streaming
+// format.
 type streamReply struct {
 	ctx       context.Context
 	requestID string

@@ -91,3 +91,57 @@ func TestInvokeStream(t *testing.T) {
 		}
 	})
 }
+
+func TestInvokeStreamREST(t *testing.T) {
+	const nul8 = "\x00\x00\x00\x00\x00\x00\x00\x00"
+	invoke := func(t *testing.T, payload []byte, resp *handler.Response, opts ...awslambda.Option) (string, string) {
+		t.Helper()
+		h := mustHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+			return resp, nil
+		}), opts...)
+		rd, err := h.InvokeStream(handler.ContextWithLogger(context.Background(), quiet), payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := io.ReadAll(rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rd.(interface{ ContentType() string }).ContentType(), string(out)
+	}
+	rest := awslambda.WithRESTStreaming()
+	t.Run("prelude", func(t *testing.T) {
+		ct, out := invoke(t, fixture(t, v1Fixture), &handler.Response{Status: 201,
+			Header: http.Header{"Content-Type": {"image/png"}, "Set-Cookie": {"a=1", "b=2"}}, Stream: strings.NewReader("\x89PNG")}, rest)
+		want := `{"statusCode":201,"multiValueHeaders":{"Content-Type":["image/png"],"Set-Cookie":["a=1","b=2"]}}` + nul8 + "\x89PNG"
+		if ct != awslambda.StreamContentType || out != want {
+			t.Errorf("got %q, %q; want %q", ct, out, want)
+		}
+	})
+	t.Run("http-api-payload-1.0-buffered", func(t *testing.T) {
+		payload := strings.Replace(string(fixture(t, v1Fixture)), "{", `{"version":"1.0",`, 1)
+		ct, out := invoke(t, []byte(payload), &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Stream: strings.NewReader("whole")}, rest)
+		if ct != "application/json" || !strings.Contains(out, `"body":"whole"`) {
+			t.Errorf("got %q, %q; want a buffered response event", ct, out)
+		}
+	})
+	t.Run("not-declared-buffered", func(t *testing.T) {
+		ct, out := invoke(t, fixture(t, v1Fixture), &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Stream: strings.NewReader("whole")}, awslambda.WithStreaming())
+		if ct != "application/json" || !strings.Contains(out, `"body":"whole"`) {
+			t.Errorf("got %q, %q; want a buffered response event", ct, out)
+		}
+	})
+	t.Run("function-url-buffered-with-rest-only", func(t *testing.T) {
+		ct, _ := invoke(t, fixture(t, urlFixture), &handler.Response{Stream: strings.NewReader("whole")}, rest)
+		if ct != "application/json" {
+			t.Errorf("content type %q; want a buffered response event", ct)
+		}
+	})
+	t.Run("prelude-over-16KB", func(t *testing.T) {
+		body := &closeRecorder{Reader: strings.NewReader("dropped")}
+		_, out := invoke(t, fixture(t, v1Fixture), &handler.Response{Header: http.Header{"X-Big": {strings.Repeat("x", 17<<10)}}, Stream: body}, rest)
+		if !strings.HasPrefix(out, `{"statusCode":500,`) || strings.Contains(out, "dropped") || !body.closed {
+			t.Errorf("got %.200q, closed %v; want a 500 problem and the stream closed", out, body.closed)
+		}
+	})
+}

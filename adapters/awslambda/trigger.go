@@ -61,7 +61,7 @@ func (h *Handler) invokeApp(ctx context.Context, payload []byte) ([]byte, error)
 	if firstKeyIs(payload, "Records") {
 		return h.invokeTrigger(ctx, payload, nil)
 	}
-	shape, r, resp, err := h.serve(ctx, payload)
+	shape, _, r, resp, err := h.serve(ctx, payload)
 	if err == nil {
 		return h.encode(ctx, shape, r, resp), nil
 	}

@@ -280,21 +280,28 @@ func Response(shape Shape, req *http.Request, payload []byte) (*http.Response, e
 }
 
 // StreamResponse decodes a response in the streaming integration format
-// (JSON prelude, eight NUL bytes, body).
+// (JSON prelude, eight NUL bytes, body). The prelude has headers and
+// cookies (Function URL) or multiValueHeaders (REST API).
 func StreamResponse(req *http.Request, payload []byte) (*http.Response, error) {
 	prelude, body, ok := bytes.Cut(payload, make([]byte, 8))
 	if !ok {
 		return nil, fmt.Errorf("lambdatest: no 8-NUL separator after the prelude in %.300q", payload)
 	}
 	var p struct {
-		StatusCode int               `json:"statusCode"`
-		Headers    map[string]string `json:"headers"`
-		Cookies    []string          `json:"cookies"`
+		StatusCode int                 `json:"statusCode"`
+		Headers    map[string]string   `json:"headers"`
+		Multi      map[string][]string `json:"multiValueHeaders"`
+		Cookies    []string            `json:"cookies"`
 	}
 	if err := json.Unmarshal(prelude, &p); err != nil {
 		return nil, fmt.Errorf("lambdatest: decoding the prelude: %v; prelude %q", err, prelude)
 	}
 	h := http.Header{}
+	for k, vs := range p.Multi {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
 	for k, v := range p.Headers {
 		h.Add(k, v)
 	}

@@ -2,7 +2,8 @@
 // builds and runs against a fake Runtime API: adaptertest.Handler plus a few
 // routes under /e2e/ that report what the adapter gave the handler.
 //
-// E2E_STREAMING=1 starts it with awslambda.WithStreaming.
+// E2E_STREAMING=1 starts it with awslambda.WithStreaming,
+// E2E_REST_STREAMING=1 with awslambda.WithRESTStreaming.
 package main
 
 import (
@@ -25,6 +26,9 @@ func main() {
 	opts := []awslambda.Option{awslambda.WithMaxBodyBytes(adaptertest.MaxBodyBytes)}
 	if os.Getenv("E2E_STREAMING") == "1" {
 		opts = append(opts, awslambda.WithStreaming())
+	}
+	if os.Getenv("E2E_REST_STREAMING") == "1" {
+		opts = append(opts, awslambda.WithRESTStreaming())
 	}
 	if err := awslambda.Start(handler.HandlerFunc(serve), opts...); err != nil {
 		fmt.Fprintln(os.Stderr, err)
