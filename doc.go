@@ -18,6 +18,11 @@
 //   - store and its backends (store/memstore, store/awsdynamodb,
 //     store/gcpfirestore, store/azurecosmos): one document store contract,
 //     proven by one conformance suite, store/storetest.
+//   - queue and its backends (queue/memqueue, queue/awssqs, queue/gcppubsub,
+//     queue/azurequeue): one portable queue to send batches and pull,
+//     ack and nack messages with the strictest limits of SQS, Pub/Sub and
+//     Azure Storage queues, proven by one conformance suite,
+//     queue/queuetest, on each service's emulator.
 //
 // # Quick start
 //
