@@ -25,7 +25,8 @@ type Message struct {
 	Attributes map[string]string
 	// DeliveryCount is how many times the message has been received, this
 	// delivery included: 1 the first time, more after a Nack or an
-	// expired lease. Set by Receive.
+	// expired lease. Set by Receive; 0 when the service does not count
+	// (a Pub/Sub subscription without a dead-letter policy).
 	DeliveryCount int
 	// EnqueueTime is when the service accepted the message. Set by
 	// Receive.
