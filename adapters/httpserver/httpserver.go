@@ -65,6 +65,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/anyfunc/anyfunc/dashboard"
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/adapterkit"
 	"github.com/anyfunc/anyfunc/handler/event"
@@ -101,6 +102,7 @@ type options struct {
 	configure  func(*http.Server)
 	signals    []os.Signal
 	triggers   []TriggerOption
+	dash       *dashboard.Dashboard
 }
 
 // WithMaxBodyBytes refuses request bodies larger than n bytes with a 413
@@ -152,6 +154,16 @@ func WithLogger(l *slog.Logger) Option {
 // (TLS, MaxHeaderBytes, ErrorLog, ...). f must not set Handler.
 func WithServer(f func(*http.Server)) Option {
 	return func(o *options) { o.configure = f }
+}
+
+// WithDashboard turns on the local monitoring dashboard d (package
+// dashboard): every request is recorded by d's middleware, outermost, and
+// [Serve], [ListenAndServe] and [Start] also serve d on its own address
+// (loopback unless d has authentication) for as long as the API. [NewHandler]
+// records but does not serve d: mount d.Handler() in a server of your own.
+// It is off unless this option is given.
+func WithDashboard(d *dashboard.Dashboard) Option {
+	return func(o *options) { o.dash = d }
 }
 
 // WithSignals sets the signals [Start] shuts down on (default SIGTERM and
@@ -207,6 +219,9 @@ func NewHandler(h handler.Handler, opts ...Option) (http.Handler, error) {
 }
 
 func newAdapter(h handler.Handler, o *options) *adapter {
+	if o.dash != nil {
+		h = o.dash.Middleware()(h)
+	}
 	return &adapter{inner: handler.HTTP(h), o: o}
 }
 
@@ -319,6 +334,22 @@ func Serve(ctx context.Context, ln net.Listener, h handler.Handler, opts ...Opti
 	if o.configure != nil {
 		o.configure(srv)
 		srv.Handler = newAdapter(h, o)
+	}
+	if o.dash != nil {
+		dln, err := net.Listen("tcp", o.dash.Addr())
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("httpserver: dashboard: %w", err)
+		}
+		dctx, stop := context.WithCancel(context.Background())
+		derr := make(chan error, 1)
+		go func() { derr <- o.dash.Serve(dctx, dln, o.logger) }()
+		defer func() {
+			stop()
+			if err := <-derr; err != nil {
+				o.logger.Warn("httpserver: " + err.Error())
+			}
+		}()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

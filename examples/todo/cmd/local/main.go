@@ -15,19 +15,30 @@
 // When no authentication is configured, local mode accepts one development
 // API key, DevAPIKey, sent as X-Api-Key, and says so at start-up. Set
 // TODO_API_KEYS, TODO_JWT_SECRET or TODO_JWKS_URL to use your own.
+//
+// The local monitoring dashboard (package dashboard) is on: open
+// http://127.0.0.1:8090/ while the API runs. TODO_DASHBOARD_ADDR moves it
+// (a loopback address, unless TODO_DASHBOARD_AUTH=user:password gives it
+// basic authentication); TODO_DASHBOARD=off turns it off. The cloud entry
+// points have no dashboard.
 package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/anyfunc/anyfunc/adapters/httpserver"
+	"github.com/anyfunc/anyfunc/dashboard"
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/store"
 	_ "github.com/anyfunc/anyfunc/store/awsdynamodb"
 	_ "github.com/anyfunc/anyfunc/store/azurecosmos/entraid" // also registers cosmos://
 	_ "github.com/anyfunc/anyfunc/store/gcpfirestore"
@@ -52,10 +63,17 @@ func serverOptions() []httpserver.Option {
 }
 
 func main() {
-	h, dev, err := newHandler(context.Background())
+	h, dev, err := newHandler(context.Background(), nil)
 	var addr string
 	if err == nil {
 		addr, err = listenAddr(dev)
+	}
+	opts := serverOptions()
+	if err == nil {
+		var d *dashboard.Dashboard
+		if d, err = newDashboard(); d != nil {
+			opts = append(opts, httpserver.WithDashboard(d))
+		}
 	}
 	if err != nil {
 		slog.Error("todo: cannot start", "error", err)
@@ -63,15 +81,41 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := httpserver.ListenAndServe(ctx, addr, h, serverOptions()...); err != nil {
+	if err := httpserver.ListenAndServe(ctx, addr, h, opts...); err != nil {
 		slog.Error("todo: " + err.Error())
 		os.Exit(1)
 	}
 }
 
-// newHandler builds the to-do API from the environment; dev reports that no
-// authentication was configured and the API accepts DevAPIKey.
-func newHandler(ctx context.Context) (h handler.Handler, dev bool, err error) {
+// newDashboard returns the dashboard the environment asks for, or nil with
+// TODO_DASHBOARD=off.
+func newDashboard() (*dashboard.Dashboard, error) {
+	switch v := os.Getenv("TODO_DASHBOARD"); v {
+	case "off":
+		return nil, nil
+	case "", "on":
+	default:
+		return nil, fmt.Errorf("todo: TODO_DASHBOARD=%q: want on or off", v)
+	}
+	var opts []dashboard.Option
+	if a := os.Getenv("TODO_DASHBOARD_ADDR"); a != "" {
+		opts = append(opts, dashboard.WithAddr(a))
+	}
+	if a := os.Getenv("TODO_DASHBOARD_AUTH"); a != "" {
+		user, pw, ok := strings.Cut(a, ":")
+		if !ok || user == "" || len(pw) < 12 {
+			return nil, errors.New("todo: TODO_DASHBOARD_AUTH: want user:password, the password at least 12 characters")
+		}
+		opts = append(opts, dashboard.WithBasicAuth(user, pw))
+	}
+	return dashboard.New("todo API (local)", opts...)
+}
+
+// newHandler builds the to-do API from the environment, over s when it is
+// not nil (tests) and otherwise over the store TODO_STORE_URL names; dev
+// reports that no authentication was configured and the API accepts
+// DevAPIKey.
+func newHandler(ctx context.Context, s store.Store) (h handler.Handler, dev bool, err error) {
 	c, err := todo.ConfigFromEnv("mem://todos")
 	if err != nil {
 		return nil, false, err
@@ -82,7 +126,11 @@ func newHandler(ctx context.Context) (h handler.Handler, dev bool, err error) {
 		slog.Warn("todo: no authentication configured; local mode accepts the development key, on the loopback interface only",
 			"header", "X-Api-Key", "key", DevAPIKey)
 	}
-	h, err = c.Handler(ctx)
+	if s != nil {
+		h, err = c.Wrap(s)
+	} else {
+		h, err = c.Handler(ctx)
+	}
 	return h, dev, err
 }
 

@@ -24,7 +24,7 @@ func TestLocal(t *testing.T) {
 	t.Setenv("TODO_API_KEYS", "")
 	t.Setenv("TODO_JWT_SECRET", "")
 	t.Setenv("TODO_JWKS_URL", "")
-	h, dev, err := newHandler(context.Background())
+	h, dev, err := newHandler(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestLocal(t *testing.T) {
 func TestLocalConfiguredKeysReplaceTheDevKey(t *testing.T) {
 	t.Setenv("TODO_STORE_URL", "mem://local-test")
 	t.Setenv("TODO_API_KEYS", "ann:0123456789abcdef0123")
-	h, dev, err := newHandler(context.Background())
+	h, dev, err := newHandler(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestLocalConfiguredKeysReplaceTheDevKey(t *testing.T) {
 		t.Errorf("dev key with TODO_API_KEYS set = %d, want 401", res.Status)
 	}
 	t.Setenv("TODO_STORE_URL", "nosuch://x")
-	if _, _, err := newHandler(context.Background()); err == nil {
+	if _, _, err := newHandler(context.Background(), nil); err == nil {
 		t.Error("unknown store scheme accepted")
 	}
 }
@@ -213,7 +213,7 @@ func TestBodyLimitBeforeAuthentication(t *testing.T) {
 	t.Setenv("TODO_API_KEYS", "")
 	t.Setenv("TODO_JWT_SECRET", "")
 	t.Setenv("TODO_JWKS_URL", "")
-	h, _, err := newHandler(context.Background())
+	h, _, err := newHandler(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestMalformedQuery(t *testing.T) {
 	t.Setenv("TODO_API_KEYS", "")
 	t.Setenv("TODO_JWT_SECRET", "")
 	t.Setenv("TODO_JWKS_URL", "")
-	h, _, err := newHandler(context.Background())
+	h, _, err := newHandler(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
