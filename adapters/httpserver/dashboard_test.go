@@ -3,6 +3,7 @@ package httpserver_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,9 @@ import (
 	"github.com/anyfunc/anyfunc/adapters/httpserver"
 	"github.com/anyfunc/anyfunc/dashboard"
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/event"
+	"github.com/anyfunc/anyfunc/queue"
+	_ "github.com/anyfunc/anyfunc/queue/memqueue"
 )
 
 // TestWithDashboard serves an app with the dashboard on, sends requests,
@@ -65,5 +69,66 @@ func TestWithDashboard(t *testing.T) {
 	}
 	if _, err := http.Get(d.URL()); err == nil {
 		t.Error("the dashboard still answers after Serve returned")
+	}
+}
+
+// TestWithDashboardRecordsTriggers serves an event.App whose consumer
+// always fails: the dashboard shows the consumer's panel and the message
+// that went to the dead-letter queue after its last delivery.
+func TestWithDashboardRecordsTriggers(t *testing.T) {
+	d, err := dashboard.New("triggers", dashboard.WithAddr("127.0.0.1:0"), dashboard.WithMaxDeliveries(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := event.NewApp(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{}, nil
+	}))
+	app.Consume("dash-test-events", event.MessageHandlerFunc(func(context.Context, *event.Message) error {
+		return errors.New("always fails")
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- httpserver.Serve(ctx, ln, app, httpserver.WithDashboard(d),
+			httpserver.WithTriggerOptions(httpserver.WithMaxDeliveries(2), httpserver.WithRetryDelay(0)),
+			httpserver.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	q, err := queue.Open(ctx, "mem://dash-test-events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Send(ctx, &queue.Message{Body: []byte("doomed")}); err != nil {
+		t.Fatal(err)
+	}
+	// Wait (bounded) until both deliveries are recorded.
+	var s *dashboard.Snapshot
+	for i := 0; ; i++ {
+		if s, err = d.Snapshot(15 * time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Panels) == 1 && s.Panels[0].Count == 2 && len(s.Events) == 1 {
+			break
+		}
+		if i == 600 {
+			t.Fatalf("after 60 s: panels %+v, events %+v", s.Panels, s.Events)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p, e := s.Panels[0], s.Events[0]
+	if p.Kind != "consumer" || p.Name != "dash-test-events" || p.Errors != 2 {
+		t.Errorf("panel %+v", p)
+	}
+	if e.Kind != dashboard.EventDeadLettered || e.Source != "dash-test-events" || e.Count != 2 {
+		t.Errorf("event %+v", e)
 	}
 }

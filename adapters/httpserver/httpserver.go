@@ -159,8 +159,12 @@ func WithServer(f func(*http.Server)) Option {
 // WithDashboard turns on the local monitoring dashboard d (package
 // dashboard): every request is recorded by d's middleware, outermost, and
 // [Serve], [ListenAndServe] and [Start] also serve d on its own address
-// (loopback unless d has authentication) for as long as the API. [NewHandler]
-// records but does not serve d: mount d.Handler() in a server of your own.
+// (loopback unless d has authentication) for as long as the API. When the
+// handler is an event.App, they also install d's message and tick
+// middleware on it (outermost), so that its consumers and schedules have
+// panels too; give d the same dashboard.WithMaxDeliveries as the triggers'
+// [WithMaxDeliveries]. [NewHandler] records but does not serve d: mount
+// d.Handler() in a server of your own.
 // It is off unless this option is given.
 func WithDashboard(d *dashboard.Dashboard) Option {
 	return func(o *options) { o.dash = d }
@@ -354,6 +358,11 @@ func Serve(ctx context.Context, ln net.Listener, h handler.Handler, opts ...Opti
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if app, ok := event.FromHandler(h); ok {
+		if o.dash != nil {
+			// The dashboard records the consumers and schedules too.
+			app.UseMessages(o.dash.MessageMiddleware())
+			app.UseTicks(o.dash.TickMiddleware())
+		}
 		// The app's consumers and schedules run beside the server, and
 		// stop before Serve returns.
 		tctx, stopTriggers := context.WithCancel(ctx)
