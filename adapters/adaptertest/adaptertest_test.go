@@ -30,6 +30,7 @@ func TestReferenceAdapter(t *testing.T) {
 		Name:      "reference",
 		Transport: func(*testing.T) http.RoundTripper { return adaptertest.ServerTransport(srv.URL) },
 	})
+	t.Run("first-chunk", func(t *testing.T) { adaptertest.FirstChunk(t, adaptertest.ServerTransport(srv.URL)) })
 }
 
 func ExampleCases() {

@@ -63,6 +63,8 @@ type Echo struct {
 //	binary       200 image/png with the request body echoed byte for byte
 //	gzip         200 text/plain, Content-Encoding gzip, fixed compressed bytes
 //	stream       200 text/plain through Response.Stream, in several chunks
+//	first-chunk  200 text/plain through Response.Stream: a first chunk, then
+//	             a second once the URL in ?release= answers (see [FirstChunk])
 //	panic        panics
 //	deadline     waits for ctx.Done() and returns ctx.Err() (504)
 //	head         GET or HEAD: 200 text/plain "hello, head"
@@ -102,6 +104,8 @@ func serve(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 			Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}},
 			Stream: &chunkReader{chunks: streamChunks()},
 		}, nil
+	case "first-chunk":
+		return firstChunk(ctx, r)
 	case "panic":
 		panic(panicText)
 	case "deadline":

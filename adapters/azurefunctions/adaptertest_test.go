@@ -129,6 +129,13 @@ func TestAdaptertestProxying(t *testing.T) {
 	})
 }
 
+// In proxying mode each chunk of a stream reaches the client as the handler
+// produces it. (Payload mode cannot stream: its answer is one JSON
+// document, and the "stream" case checks it is buffered whole.)
+func TestFirstChunk(t *testing.T) {
+	adaptertest.FirstChunk(t, prefixed(startHost(t, "proxying", azurehost.Config{Mode: azurehost.Proxying, FunctionTimeout: deadline}), "/api"))
+}
+
 func TestAdaptertestProxyingCustomPrefix(t *testing.T) {
 	prefix := "v1/fn"
 	adaptertest.Run(t, adaptertest.Harness{

@@ -38,6 +38,14 @@
 //     500 problem that names the setting that lifts the limit,
 //     enableProxyingHttpRequest.
 //
+// # Streaming
+//
+// In proxy mode a Response.Stream body is written chunk by chunk, with a
+// flush after each chunk, so each reaches the host as the handler produces
+// it. Payload mode cannot stream: the answer is one JSON document, so the
+// adapter reads the stream to its end (within the response limit) and
+// sends it whole.
+//
 // [WithMode] forces a mode. A host.json that cannot be read or parsed, that
 // has no customHandler (or legacy httpWorker) section, that enables both
 // forwarding and proxying, or whose settings have the wrong type, is an

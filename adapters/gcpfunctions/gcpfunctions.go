@@ -42,6 +42,13 @@
 // "/NAME", or its clients can use the function's run.app URL, which has no
 // prefix.
 //
+// # Streaming
+//
+// A Response.Stream body is written chunk by chunk, with a flush after each
+// chunk, so each reaches the client as the handler produces it (Cloud Run
+// passes a response on as it is written, HTTP/1 chunked or HTTP/2). A
+// response with a byte Body gets a Content-Length and is sent in one piece.
+//
 // # Request size
 //
 // Cloud Run accepts HTTP/1 requests of up to 32 MiB and streams the body to

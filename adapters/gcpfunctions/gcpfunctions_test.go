@@ -97,6 +97,14 @@ func TestAdaptertestRegister(t *testing.T) {
 	})
 }
 
+// Each chunk of a stream reaches the client as the handler produces it,
+// through the Functions Framework's server, both ways of starting it.
+func TestFirstChunk(t *testing.T) {
+	adaptertest.FirstChunk(t, adaptertest.ServerTransport(server(t, "register",
+		"FUNCTION_TARGET=AdapterTest", "CLOUD_RUN_TIMEOUT_SECONDS="+strconv.Itoa(int(adaptertest.Deadline/time.Second)))))
+	adaptertest.FirstChunk(t, adaptertest.ServerTransport(server(t, "start", "GCFMAIN_START=1", "FUNCTION_TARGET=", "CLOUD_RUN_TIMEOUT_SECONDS=")))
+}
+
 // The local-run way: gcpfunctions.Start with WithTimeout, no FUNCTION_TARGET.
 func TestAdaptertestStart(t *testing.T) {
 	adaptertest.Run(t, adaptertest.Harness{

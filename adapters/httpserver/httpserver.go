@@ -33,6 +33,13 @@
 // has read-header, read and idle timeouts against slow clients, and no
 // write timeout, so that streamed responses are not cut.
 //
+// # Streaming
+//
+// A Response.Stream body is written chunk by chunk, with a flush after each
+// chunk, so each reaches the client as the handler produces it (server-sent
+// events, long exports); the server's lack of a write timeout lets such a
+// response run as long as the handler's deadline allows.
+//
 // The server strips nothing from paths: [handler.Request.BasePath] is "",
 // unless [Handler] is mounted behind http.StripPrefix in a server of one's
 // own, in which case it is the prefix stripped.

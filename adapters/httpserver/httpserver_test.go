@@ -51,6 +51,7 @@ func TestAdaptertest(t *testing.T) {
 		Name:      "httpserver",
 		Transport: func(*testing.T) http.RoundTripper { return adaptertest.ServerTransport(base) },
 	})
+	t.Run("first-chunk", func(t *testing.T) { adaptertest.FirstChunk(t, adaptertest.ServerTransport(base)) })
 }
 
 type todo struct {
