@@ -13,7 +13,7 @@ import (
 
 func ExampleRouter() {
 	r := handler.NewRouter()
-	r.Group("/v1", func(v1 *handler.Router) {
+	r.Route("/v1", func(v1 *handler.Router) {
 		v1.HandleFunc("GET /todos/{id}", func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
 			return &handler.Response{Body: []byte(req.Pattern + " id=" + req.PathValue("id"))}, nil
 		})

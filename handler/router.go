@@ -44,11 +44,12 @@ import (
 // The matched pattern is put in Request.Pattern and the wildcard values in
 // Request.PathValue.
 //
-// Groups share their parent's routes and add a path prefix and middleware
-// (API versioning):
+// Sub-routers share their parent's routes and add a path prefix
+// ([Router.Route], API versioning) or only middleware ([Router.Group]), as
+// chi's do:
 //
 //	r := handler.NewRouter()
-//	r.Group("/v1", func(v1 *handler.Router) {
+//	r.Route("/v1", func(v1 *handler.Router) {
 //		v1.Use(auth)
 //		v1.Handle("GET /todos/{id}", getTodo) // GET /v1/todos/{id}
 //	})
@@ -201,23 +202,34 @@ func (r *Router) Use(mws ...Middleware) {
 	}
 }
 
-// Group calls fn with a Router that registers its routes under prefix (for
-// example "/v1") on r's routes, with its own middleware (see [Router.Use])
-// added to r's.
-func (r *Router) Group(prefix string, fn func(g *Router)) {
-	fn(r.Route(prefix))
-}
-
 // Route returns a Router that registers its routes under prefix (for example
-// "/v1") on r's routes, with its own middleware added to r's. The prefix
-// must start with "/" and contain no wildcard; a trailing "/" is dropped.
-// Serving the returned Router serves the whole tree, as serving r does.
-func (r *Router) Route(prefix string) *Router {
+// "/v1") on r's routes, with its own middleware (see [Router.Use]) added to
+// r's, after calling fn with it when fn is not nil, as chi's Route does. The
+// prefix must start with "/" and contain no wildcard; a trailing "/" is
+// dropped. Serving the returned Router serves the whole tree, as serving r
+// does.
+func (r *Router) Route(prefix string, fn func(r *Router)) *Router {
 	prefix = strings.TrimSuffix(prefix, "/")
 	if prefix == "" || prefix[0] != '/' || strings.ContainsAny(prefix, "{} \t") {
 		panic(fmt.Sprintf("handler: Router.Route(%q): the prefix must start with \"/\" and hold no wildcard or space", prefix))
 	}
-	return &Router{t: r.t, prefix: r.prefix + prefix, parent: r}
+	g := &Router{t: r.t, prefix: r.prefix + prefix, parent: r}
+	if fn != nil {
+		fn(g)
+	}
+	return g
+}
+
+// Group returns a Router that registers its routes on r's routes under r's
+// own prefix, with its own middleware added to r's, after calling fn with it
+// when fn is not nil, as chi's Group does: routes that share middleware
+// (authentication, say) without sharing a prefix.
+func (r *Router) Group(fn func(r *Router)) *Router {
+	g := &Router{t: r.t, prefix: r.prefix, parent: r}
+	if fn != nil {
+		fn(g)
+	}
+	return g
 }
 
 // Handle registers h for pattern (see [Router] for the syntax). It panics

@@ -358,8 +358,8 @@ func TestRouterBadPatternsPanic(t *testing.T) {
 		mustPanic(t, []string{msg, "router_test.go:"}, func() { NewRouter().Handle(pattern, patternHandler()) })
 	}
 	mustPanic(t, []string{"nil handler"}, func() { NewRouter().Handle("/", nil) })
-	mustPanic(t, []string{"prefix"}, func() { NewRouter().Route("v1") })
-	mustPanic(t, []string{"prefix"}, func() { NewRouter().Route("/{v}") })
+	mustPanic(t, []string{"prefix"}, func() { NewRouter().Route("v1", nil) })
+	mustPanic(t, []string{"prefix"}, func() { NewRouter().Route("/{v}", nil) })
 }
 
 // mark returns middleware that adds name to the X-Mw response header.
@@ -386,15 +386,19 @@ func TestRouterGroups(t *testing.T) {
 	r := NewRouter()
 	r.Use(mark("root"))
 	r.Handle("GET /health", patternHandler())
-	r.Group("/v1", func(v1 *Router) {
+	r.Route("/v1", func(v1 *Router) {
 		v1.Use(mark("v1"))
 		v1.Handle("GET /todos/{id}", patternHandler("id"))
-		v1.Group("/admin/", func(admin *Router) {
+		v1.Route("/admin/", func(admin *Router) {
 			admin.Use(mark("admin"))
 			admin.Handle("DELETE /todos/{id}", patternHandler("id"))
 		})
 	})
-	v2 := r.Route("/v2")
+	v2 := r.Route("/v2", nil)
+	v2.Group(func(authed *Router) {
+		authed.Use(mark("authed"))
+		authed.Handle("PUT /todos/{id}", patternHandler("id"))
+	})
 	v2.Handle("GET /todos/{id}", patternHandler("id"))
 	v2.Handle("GET /{$}", patternHandler())
 
@@ -407,6 +411,7 @@ func TestRouterGroups(t *testing.T) {
 		{"GET", "/v1/todos/7", "GET /v1/todos/{id} id=7", 200, []string{"v1", "root"}},
 		{"DELETE", "/v1/admin/todos/7", "DELETE /v1/admin/todos/{id} id=7", 200, []string{"admin", "v1", "root"}},
 		{"GET", "/v2/todos/8", "GET /v2/todos/{id} id=8", 200, []string{"root"}},
+		{"PUT", "/v2/todos/8", "PUT /v2/todos/{id} id=8", 200, []string{"authed", "root"}},
 		{"GET", "/v2/", "GET /v2/{$}", 200, []string{"root"}},
 		{"GET", "/v3/todos/8", "", 404, []string{"root"}},
 		{"POST", "/v1/todos/7", "", 405, []string{"root"}},

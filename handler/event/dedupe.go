@@ -64,9 +64,9 @@ func DedupeTTL(d time.Duration) DedupeOption {
 // partitions [Dedupe.Middleware] uses); the default is "msg#".
 func DedupePrefix(p string) DedupeOption { return func(c *dedupeConfig) { c.prefix = p } }
 
-// DedupeClock sets the clock of the records' leases and expiry times; it
+// WithClock sets the clock of the records' leases and expiry times; it
 // must agree with the store's. The default (and nil) is time.Now.
-func DedupeClock(now func() time.Time) DedupeOption {
+func WithClock(now func() time.Time) DedupeOption {
 	return func(c *dedupeConfig) {
 		if now != nil {
 			c.now = now

@@ -192,7 +192,7 @@ func TestDedupeMiddleware(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	clock := func() time.Time { return now }
 	s := memstore.New(memstore.WithClock(clock))
-	d := event.NewDedupe(s, event.DedupeTTL(time.Hour), event.DedupeClock(clock))
+	d := event.NewDedupe(s, event.DedupeTTL(time.Hour), event.WithClock(clock))
 	runs := 0
 	fail := true
 	h := event.ChainMessages(event.MessageHandlerFunc(func(context.Context, *event.Message) error {

@@ -79,8 +79,8 @@ func ExampleNewStoreLimiter() {
 	now := func() time.Time { return time.Date(2026, 5, 1, 12, 0, 10, 0, time.UTC) }
 	s := memstore.New(memstore.WithClock(now))
 	ok := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) { return nil, nil })
-	instanceA := middleware.RateLimit(middleware.NewStoreLimiter(s, 2, time.Minute, middleware.LimiterClock(now)), middleware.ByIP)(ok)
-	instanceB := middleware.RateLimit(middleware.NewStoreLimiter(s, 2, time.Minute, middleware.LimiterClock(now)), middleware.ByIP)(ok)
+	instanceA := middleware.RateLimit(middleware.NewStoreLimiter(s, 2, time.Minute, middleware.WithClock(now)), middleware.ByIP)(ok)
+	instanceB := middleware.RateLimit(middleware.NewStoreLimiter(s, 2, time.Minute, middleware.WithClock(now)), middleware.ByIP)(ok)
 	for _, h := range []handler.Handler{instanceA, instanceB, instanceA} {
 		res := handlertest.Serve(h, handlertest.NewRequest("GET", "/todos", nil, handlertest.RemoteAddr("198.51.100.7")))
 		fmt.Println(res.Status, res.Header.Get("RateLimit"), res.Header.Values("Retry-After"))

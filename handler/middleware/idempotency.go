@@ -18,8 +18,13 @@ import (
 	"github.com/anyfunc/anyfunc/store/idempotency"
 )
 
-// IdempotencyOption configures [Idempotency].
-type IdempotencyOption func(*idempotencyConfig)
+// IdempotencyOption configures [Idempotency]: the Idempotency* options
+// and [WithClock].
+type IdempotencyOption interface{ applyIdempotency(*idempotencyConfig) }
+
+type idempotencyFunc func(*idempotencyConfig)
+
+func (f idempotencyFunc) applyIdempotency(c *idempotencyConfig) { f(c) }
 
 type idempotencyConfig struct {
 	header    string
@@ -35,7 +40,7 @@ type idempotencyConfig struct {
 // IdempotencyTTL sets how long a completed request's response is kept for
 // replay; the default is 24 hours.
 func IdempotencyTTL(d time.Duration) IdempotencyOption {
-	return func(c *idempotencyConfig) { c.ttl = d }
+	return idempotencyFunc(func(c *idempotencyConfig) { c.ttl = d })
 }
 
 // IdempotencyLease sets how long a request without a deadline holds its
@@ -43,40 +48,32 @@ func IdempotencyTTL(d time.Duration) IdempotencyOption {
 // adapter sets one) holds it until its deadline: if the instance running
 // it dies, a retry after the deadline takes the key over.
 func IdempotencyLease(d time.Duration) IdempotencyOption {
-	return func(c *idempotencyConfig) { c.lease = d }
+	return idempotencyFunc(func(c *idempotencyConfig) { c.lease = d })
 }
 
 // IdempotencyReserve sets the most of a request's deadline kept for
 // recording or releasing its key: the handler's context ends that much
 // earlier (at most a quarter of the time left). The default is 2 seconds.
 func IdempotencyReserve(d time.Duration) IdempotencyOption {
-	return func(c *idempotencyConfig) { c.reserve = d }
+	return idempotencyFunc(func(c *idempotencyConfig) { c.reserve = d })
 }
 
 // IdempotencyRequired answers 400 "idempotency_key_required" to unsafe
 // requests without a key, instead of serving them without protection.
-func IdempotencyRequired() IdempotencyOption { return func(c *idempotencyConfig) { c.required = true } }
+func IdempotencyRequired() IdempotencyOption {
+	return idempotencyFunc(func(c *idempotencyConfig) { c.required = true })
+}
 
 // IdempotencyHeader sets the request header carrying the key; the default
 // is Idempotency-Key.
 func IdempotencyHeader(name string) IdempotencyOption {
-	return func(c *idempotencyConfig) { c.header = name }
-}
-
-// IdempotencyClock sets the clock used for expiry times; the default (and
-// nil) is time.Now.
-func IdempotencyClock(now func() time.Time) IdempotencyOption {
-	return func(c *idempotencyConfig) {
-		if now != nil {
-			c.now = now
-		}
-	}
+	return idempotencyFunc(func(c *idempotencyConfig) { c.header = name })
 }
 
 // IdempotencyPrefix sets the partition-key prefix of the records when
 // [IdempotencyPartition] is not given; the default is "idempotency/".
 func IdempotencyPrefix(p string) IdempotencyOption {
-	return func(c *idempotencyConfig) { c.prefix = p }
+	return idempotencyFunc(func(c *idempotencyConfig) { c.prefix = p })
 }
 
 // IdempotencyPartition sets the partition a request's key is recorded in:
@@ -87,7 +84,7 @@ func IdempotencyPrefix(p string) IdempotencyOption {
 // ([IdempotencyPrefix]) and a hash of the caller and the key, and
 // CommitIdempotent can commit no write beside the record.
 func IdempotencyPartition(f func(*handler.Request) (string, error)) IdempotencyOption {
-	return func(c *idempotencyConfig) { c.partition = f }
+	return idempotencyFunc(func(c *idempotencyConfig) { c.partition = f })
 }
 
 // MaxIdempotencyKeyLen is the longest idempotency key accepted.
@@ -146,7 +143,7 @@ func Idempotency(s store.Store, opts ...IdempotencyOption) handler.Middleware {
 	c := idempotencyConfig{header: "Idempotency-Key", ttl: 24 * time.Hour, lease: idempotency.DefaultLease,
 		reserve: idempotency.DefaultReserve, now: time.Now, prefix: "idempotency/"}
 	for _, o := range opts {
-		o(&c)
+		o.applyIdempotency(&c)
 	}
 	if s == nil || c.ttl <= 0 || c.lease <= 0 || c.reserve < 0 {
 		panic("middleware: Idempotency: need a store and positive durations")

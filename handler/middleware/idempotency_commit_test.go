@@ -55,7 +55,7 @@ func newCommitFixture() *commitFixture {
 	d := memstore.NewDriver()
 	s := driver.NewStore(d, store.WithClock(clk.Now), store.WithRetry(1, time.Millisecond, time.Millisecond))
 	app := &committer{s: s}
-	h := Idempotency(s, IdempotencyClock(clk.Now), IdempotencyLease(3*time.Second),
+	h := Idempotency(s, WithClock(clk.Now), IdempotencyLease(3*time.Second),
 		IdempotencyPartition(func(*handler.Request) (string, error) { return "p", nil }))(app)
 	return &commitFixture{d: d, app: app, h: h, clk: clk}
 }

@@ -179,7 +179,7 @@ func TestIdempotencyReleasesOnFailureAndExpires(t *testing.T) {
 	var fail atomic.Bool
 	fail.Store(true)
 	calls := 0
-	h := Idempotency(s, IdempotencyClock(clock.Now))(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := Idempotency(s, WithClock(clock.Now))(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		calls++
 		if fail.Load() {
 			return nil, fmt.Errorf("database on fire")
@@ -289,7 +289,7 @@ func TestIdempotencyResponseTooLargeToRecord(t *testing.T) {
 	s := memstore.New(memstore.WithClock(clock.Now))
 	var calls atomic.Int32
 	big := bytes.Repeat([]byte("x"), 320<<10)
-	h := Idempotency(s, IdempotencyClock(clock.Now))(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+	h := Idempotency(s, WithClock(clock.Now))(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
 		calls.Add(1)
 		return &handler.Response{Status: http.StatusCreated, Body: big}, nil
 	}))

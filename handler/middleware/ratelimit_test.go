@@ -16,7 +16,7 @@ import (
 
 func TestTokenBucket(t *testing.T) {
 	clock := newFakeClock()
-	tb := NewTokenBucket(2, time.Second, Burst(3), LimiterClock(clock.Now))
+	tb := NewTokenBucket(2, time.Second, Burst(3), WithClock(clock.Now))
 	h := RateLimit(tb, ByIP)(&ok{})
 	from := func(ip string) *handler.Request { return &handler.Request{RemoteAddr: ip, Header: http.Header{}} }
 
@@ -84,8 +84,8 @@ func TestStoreLimiterExactUnderConcurrency(t *testing.T) {
 	s := &countingStore{Store: memstore.New(memstore.WithClock(clock.Now)), n: &calls}
 	// Two instances of the function share the store, and so the budget.
 	instances := []handler.Handler{
-		RateLimit(NewStoreLimiter(s, 100, time.Minute, LimiterClock(clock.Now)), ByIP)(&countingOK{}),
-		RateLimit(NewStoreLimiter(s, 100, time.Minute, LimiterClock(clock.Now)), ByIP)(&countingOK{}),
+		RateLimit(NewStoreLimiter(s, 100, time.Minute, WithClock(clock.Now)), ByIP)(&countingOK{}),
+		RateLimit(NewStoreLimiter(s, 100, time.Minute, WithClock(clock.Now)), ByIP)(&countingOK{}),
 	}
 	var passed, limited atomic.Int32
 	var wg sync.WaitGroup

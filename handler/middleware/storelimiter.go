@@ -15,7 +15,9 @@ import (
 // LimiterPrefix sets the partition-key prefix of a store limiter's
 // counters; the default is "ratelimit/". It has no effect on a token
 // bucket.
-func LimiterPrefix(p string) LimiterOption { return func(c *limiterConfig) { c.prefix = p } }
+func LimiterPrefix(p string) LimiterOption {
+	return limiterFunc(func(c *limiterConfig) { c.prefix = p })
+}
 
 // StoreLimiter is a Limiter whose counters live in a store.Store, so that
 // every instance of a function (every Lambda execution environment, every
@@ -46,7 +48,7 @@ type StoreLimiter struct {
 func NewStoreLimiter(s store.Store, limit int, window time.Duration, opts ...LimiterOption) *StoreLimiter {
 	c := limiterConfig{now: time.Now, prefix: "ratelimit/"}
 	for _, o := range opts {
-		o(&c)
+		o.applyLimiter(&c)
 	}
 	if s == nil || limit <= 0 || window < time.Second {
 		panic(fmt.Sprintf("middleware: NewStoreLimiter(%d, %v): need a store, a positive limit and a window of at least 1s", limit, window))

@@ -8,8 +8,13 @@ import (
 	"time"
 )
 
-// LimiterOption configures [NewTokenBucket] and [NewStoreLimiter].
-type LimiterOption func(*limiterConfig)
+// LimiterOption configures [NewTokenBucket] and [NewStoreLimiter]: [Burst],
+// [LimiterPrefix] or [WithClock].
+type LimiterOption interface{ applyLimiter(*limiterConfig) }
+
+type limiterFunc func(*limiterConfig)
+
+func (f limiterFunc) applyLimiter(c *limiterConfig) { f(c) }
 
 type limiterConfig struct {
 	now    func() time.Time
@@ -17,18 +22,30 @@ type limiterConfig struct {
 	prefix string
 }
 
-// LimiterClock sets the limiter's clock; the default (and nil) is time.Now.
-func LimiterClock(now func() time.Time) LimiterOption {
-	return func(c *limiterConfig) {
-		if now != nil {
-			c.now = now
-		}
+// Clock is the option [WithClock] returns. It is a [LimiterOption] and an
+// [IdempotencyOption]: the middleware that keep time take the same one.
+type Clock func() time.Time
+
+// WithClock sets the clock of a limiter ([NewTokenBucket],
+// [NewStoreLimiter]) or of [Idempotency]; the default (and nil) is
+// time.Now. Tests pass a fake clock so that no test sleeps.
+func WithClock(now func() time.Time) Clock { return Clock(now) }
+
+func (k Clock) applyLimiter(c *limiterConfig) {
+	if k != nil {
+		c.now = k
+	}
+}
+
+func (k Clock) applyIdempotency(c *idempotencyConfig) {
+	if k != nil {
+		c.now = k
 	}
 }
 
 // Burst sets how many requests a token bucket allows at once, its
 // capacity; the default is the limit. It has no effect on a store limiter.
-func Burst(n int) LimiterOption { return func(c *limiterConfig) { c.burst = n } }
+func Burst(n int) LimiterOption { return limiterFunc(func(c *limiterConfig) { c.burst = n }) }
 
 // TokenBucket is an in-process Limiter: each key has a bucket of Burst
 // tokens refilled at limit tokens per period, and each request takes one.
@@ -55,7 +72,7 @@ type bucket struct {
 func NewTokenBucket(limit int, period time.Duration, opts ...LimiterOption) *TokenBucket {
 	c := limiterConfig{now: time.Now, burst: limit}
 	for _, o := range opts {
-		o(&c)
+		o.applyLimiter(&c)
 	}
 	if limit <= 0 || period <= 0 || c.burst <= 0 {
 		panic(fmt.Sprintf("middleware: NewTokenBucket(%d, %v, burst %d): all must be positive", limit, period, c.burst))

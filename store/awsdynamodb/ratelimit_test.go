@@ -55,7 +55,7 @@ func TestRateLimitBurst(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		l := middleware.NewStoreLimiter(s, limit, time.Minute, middleware.LimiterClock(clock))
+		l := middleware.NewStoreLimiter(s, limit, time.Minute, middleware.WithClock(clock))
 		handlers[i] = middleware.RateLimit(l, middleware.ByHeader("X-User"))(ok)
 	}
 	var passed, refused, other atomic.Int64
