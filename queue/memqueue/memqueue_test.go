@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +27,45 @@ func TestConformance(t *testing.T) {
 		}
 		return queuetest.Pair{Queue: d, Subscription: d, Delete: func(context.Context) error { return b.Delete(name) }}
 	}})
+}
+
+// TestConformanceWithFaults runs the suite on a broker where one call in
+// ten fails transiently (throttled or unavailable, whole calls and single
+// messages of a send): the portable layer's retries hide every fault, so
+// the suite passes as it does without them.
+func TestConformanceWithFaults(t *testing.T) {
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(18, 1))
+	var injected atomic.Int64
+	faults := func(op, _ string, index int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		switch rng.IntN(20) {
+		case 0:
+			injected.Add(1)
+			return fmt.Errorf("injected into %s: %w", op, queue.ErrThrottled)
+		case 1:
+			injected.Add(1)
+			return fmt.Errorf("injected into %s: %w", op, queue.ErrUnavailable)
+		}
+		return nil
+	}
+	queuetest.Run(t, queuetest.Harness{
+		Options: []queue.Option{queue.WithRetry(12, time.Millisecond, 5*time.Millisecond)},
+		New: func(t *testing.T, lease time.Duration) queuetest.Pair {
+			b := memqueue.New(memqueue.WithVisibilityTimeout(lease), memqueue.WithFaults(faults))
+			name := fmt.Sprintf("q%d", seq.Add(1))
+			d, err := b.OpenDriver(context.Background(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return queuetest.Pair{Queue: d, Subscription: d, Delete: func(context.Context) error { return b.Delete(name) }}
+		},
+	})
+	if injected.Load() < 100 {
+		t.Errorf("only %d faults injected", injected.Load())
+	}
+	t.Logf("%d faults injected and retried", injected.Load())
 }
 
 // clock is a manual clock for the lease tests.
