@@ -6,7 +6,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +124,48 @@ func TestBadInput(t *testing.T) {
 	var re *azcore.ResponseError
 	if !errors.Is(err, queue.ErrNotFound) || !errors.As(err, &re) || re.ErrorCode != "QueueNotFound" {
 		t.Errorf("Receive from a missing queue = %v; want ErrNotFound with the SDK's QueueNotFound", err)
+	}
+}
+
+// busyFirst answers the first n requests with 503 ServerBusy.
+type busyFirst struct {
+	n, calls atomic.Int64
+}
+
+func (b *busyFirst) Do(r *http.Request) (*http.Response, error) {
+	if b.calls.Add(1) <= b.n.Load() {
+		return &http.Response{StatusCode: 503, Status: "503 Server Busy", Request: r, Header: http.Header{"X-Ms-Error-Code": {"ServerBusy"}},
+			Body: io.NopCloser(strings.NewReader(""))}, nil
+	}
+	return http.DefaultClient.Do(r)
+}
+
+// TestRetriesInOneLayer: ServerBusy is retried by the portable layer only
+// (the SDK's retry policy is off), and one that lasts is ErrThrottled.
+func TestRetriesInOneLayer(t *testing.T) {
+	needAzurite(t)
+	ctx := context.Background()
+	name, _ := newQueue(t)
+	b := &busyFirst{}
+	q, err := azurequeue.Open(ctx, name, opts(azurequeue.WithHTTPClient(b), azurequeue.WithQueueOptions(queue.WithRetry(3, time.Millisecond, time.Millisecond)))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.n.Store(2)
+	if _, err := q.Send(ctx, &queue.Message{Body: []byte("x")}); err != nil {
+		t.Fatalf("Send = %v; want it sent on the third attempt", err)
+	}
+	if n := b.calls.Load(); n != 3 {
+		t.Errorf("%d requests; want 3", n)
+	}
+	b.calls.Store(0)
+	b.n.Store(100)
+	_, err = q.Send(ctx, &queue.Message{Body: []byte("y")})
+	var re *azcore.ResponseError
+	if !errors.Is(err, queue.ErrThrottled) || !errors.As(err, &re) || re.ErrorCode != "ServerBusy" {
+		t.Errorf("Send = %v; want ErrThrottled with the SDK's ServerBusy error", err)
+	}
+	if n := b.calls.Load(); n != 3 {
+		t.Errorf("%d requests; want 3 (the portable layer's attempts only)", n)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/anyfunc/anyfunc/internal/emulator"
 	"github.com/anyfunc/anyfunc/queue"
@@ -236,5 +238,51 @@ func TestDependencyIsolation(t *testing.T) {
 				t.Errorf("queue/gcppubsub depends on %s", d)
 			}
 		}
+	}
+}
+
+// TestRetriesInOneLayer fails Publish RPCs with RESOURCE_EXHAUSTED in a
+// gRPC interceptor: the portable layer retries (the SDK's gax retries
+// are off), so the interceptor sees exactly its attempts.
+func TestRetriesInOneLayer(t *testing.T) {
+	needPubSub(t)
+	ctx := context.Background()
+	topic, _, _ := newTopic(t, 30*time.Second)
+	var calls, failFirst atomic.Int64
+	intercept := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if strings.HasSuffix(method, "/Publish") {
+			if n := calls.Add(1); n <= failFirst.Load() {
+				return status.Error(codes.ResourceExhausted, "injected: quota exceeded")
+			}
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	q, err := gcppubsub.Open(ctx, topic, opts(
+		gcppubsub.WithClientOptions(option.WithGRPCDialOption(grpc.WithUnaryInterceptor(intercept))),
+		gcppubsub.WithQueueOptions(queue.WithRetry(3, time.Millisecond, time.Millisecond)),
+	)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	failFirst.Store(2)
+	if _, err := q.Send(ctx, &queue.Message{Body: []byte("x")}); err != nil {
+		t.Fatalf("Send = %v; want it published on the third attempt", err)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d Publish RPCs; want 3", n)
+	}
+	calls.Store(0)
+	failFirst.Store(100)
+	_, err = q.Send(ctx, &queue.Message{Body: []byte("y")})
+	if !errors.Is(err, queue.ErrThrottled) {
+		t.Errorf("Send = %v; want ErrThrottled", err)
+	}
+	var se interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &se) || se.GRPCStatus().Code() != codes.ResourceExhausted {
+		t.Errorf("the gRPC status is not reachable: %v", err)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d Publish RPCs; want 3 (the portable layer's attempts only)", n)
 	}
 }
