@@ -4,8 +4,9 @@
 //	q, err := awssqs.Open(ctx, "jobs")                 // a queue name or queue URL
 //	sub, err := awssqs.OpenSubscription(ctx, "jobs")
 //
-// A Send of up to 10 messages is one SendMessageBatch request (two when
-// the batch's payload exceeds SQS's 256 KiB per request); a message that
+// A Send of up to 10 messages is one SendMessageBatch request (more when
+// the batch's payload exceeds SQS's 256 KiB per request: four for ten of
+// the largest binary bodies); a message that
 // SQS refuses fails at its index and throttled or server-side failures of
 // single entries are retried by the portable layer. Receive long-polls
 // (WaitTimeSeconds up to 20 s). Ack, Nack and ExtendLease are
