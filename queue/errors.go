@@ -81,12 +81,12 @@ func (e *Error) Is(target error) bool { return target == e.Kind }
 // Unwrap returns the native error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Errorf returns an *Error of the given kind and operation with a formatted
-// message; a %w verb in format wraps that error as the native cause.
-// Backends use it for their configuration errors.
-func Errorf(kind error, op, format string, args ...any) error {
+// Errorf returns an *Error of the given kind with a formatted message; a
+// %w verb in format wraps that error as the native cause. Backends use it
+// for their configuration errors, worded "<package>: <what is wrong>".
+func Errorf(kind error, format string, args ...any) error {
 	e := fmt.Errorf(format, args...)
-	return &Error{Kind: kind, Op: op, Msg: e.Error(), Err: errors.Unwrap(e)}
+	return &Error{Kind: kind, Msg: e.Error(), Err: errors.Unwrap(e)}
 }
 
 // BatchError is returned by Send, Ack, Nack and ExtendLease when some, but

@@ -121,10 +121,10 @@ func (o *options) newClient(ctx context.Context) (*sqs.Client, error) {
 	lo = append(lo, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
-		return nil, queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: loading the AWS configuration: %w", err)
+		return nil, queue.Errorf(queue.ErrInvalidArgument, "awssqs: loading the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: no AWS region: set AWS_REGION or use WithRegion")
+		return nil, queue.Errorf(queue.ErrInvalidArgument, "awssqs: no AWS region: set AWS_REGION or use WithRegion")
 	}
 	endpoint, hc := o.endpoint, o.httpClient
 	return sqs.NewFromConfig(cfg, func(so *sqs.Options) {
@@ -177,7 +177,7 @@ func OpenDriver(ctx context.Context, name string, opts ...Option) (*Driver, erro
 		return nil, err
 	}
 	if o.visibility < 0 || o.visibility > 12*time.Hour {
-		return nil, queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: visibility timeout %v is not from 0 to 12h", o.visibility)
+		return nil, queue.Errorf(queue.ErrInvalidArgument, "awssqs: visibility timeout %v is not from 0 to 12h", o.visibility)
 	}
 	c, err := o.newClient(ctx)
 	if err != nil {
@@ -192,19 +192,19 @@ func OpenDriver(ctx context.Context, name string, opts ...Option) (*Driver, erro
 func validName(name string) error {
 	base := strings.TrimSuffix(name, ".fifo")
 	if name == "" {
-		return queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: empty queue name")
+		return queue.Errorf(queue.ErrInvalidArgument, "awssqs: empty queue name")
 	}
 	if len(name) > 80 {
-		return queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: queue name of %d characters; at most 80", len(name))
+		return queue.Errorf(queue.ErrInvalidArgument, "awssqs: queue name of %d characters; at most 80", len(name))
 	}
 	for i := 0; i < len(base); i++ {
 		c := base[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: queue name %q: only letters, digits, '-' and '_' are allowed", name)
+			return queue.Errorf(queue.ErrInvalidArgument, "awssqs: queue name %q: only letters, digits, '-' and '_' are allowed", name)
 		}
 	}
 	if base == "" {
-		return queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: empty queue name")
+		return queue.Errorf(queue.ErrInvalidArgument, "awssqs: empty queue name")
 	}
 	return nil
 }

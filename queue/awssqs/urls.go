@@ -22,15 +22,15 @@ func (urlOpener) open(ctx context.Context, u *url.URL) (*Driver, []queue.Option,
 		case "visibility":
 			d, err := time.ParseDuration(v)
 			if err != nil {
-				return nil, nil, queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: %q: visibility %q is not a duration", queue.RedactURL(u), v)
+				return nil, nil, queue.Errorf(queue.ErrInvalidArgument, "awssqs: %q: visibility %q is not a duration", queue.RedactURL(u), v)
 			}
 			opts = append(opts, WithVisibilityTimeout(d))
 		default:
-			return nil, nil, queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: %q: unknown parameter %q (region, endpoint, visibility)", queue.RedactURL(u), k)
+			return nil, nil, queue.Errorf(queue.ErrInvalidArgument, "awssqs: %q: unknown parameter %q (region, endpoint, visibility)", queue.RedactURL(u), k)
 		}
 	}
 	if u.Path != "" && u.Path != "/" {
-		return nil, nil, queue.Errorf(queue.ErrInvalidArgument, "open", "awssqs: %q: the URL is sqs://QUEUE, without a path", queue.RedactURL(u))
+		return nil, nil, queue.Errorf(queue.ErrInvalidArgument, "awssqs: %q: the URL is sqs://QUEUE, without a path", queue.RedactURL(u))
 	}
 	d, err := OpenDriver(ctx, u.Host, opts...)
 	return d, nil, err

@@ -128,7 +128,7 @@ func collect(opts []Option) options {
 }
 
 func invalidf(format string, args ...any) error {
-	return queue.Errorf(queue.ErrInvalidArgument, "open", "azurequeue: "+format, args...)
+	return queue.Errorf(queue.ErrInvalidArgument, "azurequeue: "+format, args...)
 }
 
 func (o *options) newClient() (*azqueue.ServiceClient, error) {

@@ -95,7 +95,7 @@ func collect(opts []Option) options {
 }
 
 func invalidf(format string, args ...any) error {
-	return queue.Errorf(queue.ErrInvalidArgument, "open", "gcppubsub: "+format, args...)
+	return queue.Errorf(queue.ErrInvalidArgument, "gcppubsub: "+format, args...)
 }
 
 // resource turns a name into "projects/P/KIND/ID".
@@ -162,7 +162,7 @@ func (o *options) newClient(ctx context.Context, project string) (*pubsub.Client
 	co = append(co, o.clientOpts...)
 	c, err := pubsub.NewClient(ctx, project, co...)
 	if err != nil {
-		return nil, false, queue.Errorf(queue.ErrInvalidArgument, "open", "gcppubsub: creating the client: %w", err)
+		return nil, false, queue.Errorf(queue.ErrInvalidArgument, "gcppubsub: creating the client: %w", err)
 	}
 	return c, true, nil
 }

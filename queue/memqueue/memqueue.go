@@ -147,7 +147,7 @@ func (b *Broker) OpenSubscription(ctx context.Context, name string) (*queue.Subs
 // Applications use Open and OpenSubscription.
 func (b *Broker) OpenDriver(ctx context.Context, name string) (*Driver, error) {
 	if name == "" {
-		return nil, queue.Errorf(queue.ErrInvalidArgument, "open", "memqueue: empty queue name")
+		return nil, queue.Errorf(queue.ErrInvalidArgument, "memqueue: empty queue name")
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -168,7 +168,7 @@ func (b *Broker) Delete(name string) error {
 	defer b.mu.Unlock()
 	q := b.queues[name]
 	if q == nil {
-		return queue.Errorf(queue.ErrNotFound, "delete", "memqueue: no queue %q", name)
+		return queue.Errorf(queue.ErrNotFound, "memqueue: no queue %q", name)
 	}
 	q.deleted = true
 	delete(b.queues, name)
@@ -447,11 +447,11 @@ type urlOpener struct{}
 
 func (urlOpener) name(u *url.URL) (string, error) {
 	if u.RawQuery != "" {
-		return "", queue.Errorf(queue.ErrInvalidArgument, "open", "memqueue: %q: mem URLs take no parameters", queue.RedactURL(u))
+		return "", queue.Errorf(queue.ErrInvalidArgument, "memqueue: %q: mem URLs take no parameters", queue.RedactURL(u))
 	}
 	name := u.Host + u.Path
 	if name == "" {
-		return "", queue.Errorf(queue.ErrInvalidArgument, "open", "memqueue: %q names no queue (mem://NAME)", queue.RedactURL(u))
+		return "", queue.Errorf(queue.ErrInvalidArgument, "memqueue: %q names no queue (mem://NAME)", queue.RedactURL(u))
 	}
 	return name, nil
 }
