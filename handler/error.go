@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/anyfunc/anyfunc/store"
 )
@@ -120,6 +123,14 @@ func AsError(err error) *Error {
 		e.Status, e.Code, e.Message = http.StatusConflict, "conflict", "The request conflicts with the resource's current state."
 	case errors.Is(err, store.ErrTooLarge):
 		e.Status, e.Code, e.Message = http.StatusRequestEntityTooLarge, "too_large", "The resource is too large to store."
+	case errors.Is(err, store.ErrInvalidCursor):
+		e.Status, e.Code, e.Message = http.StatusBadRequest, "invalid_cursor", "The cursor is not valid."
+		var se *store.Error
+		if errors.As(err, &se) && se.Msg != "" {
+			// The portable store writes these messages; they describe the
+			// cursor, never the store.
+			e.Message = "The cursor is not valid: " + se.Msg + "."
+		}
 	case errors.Is(err, store.ErrInvalidArgument):
 		e.Status, e.Code, e.Message = http.StatusBadRequest, "invalid_argument", "The request is not valid."
 	case errors.Is(err, store.ErrThrottled):
@@ -149,9 +160,34 @@ type problem struct {
 	Errors    []FieldError `json:"errors,omitempty"`
 }
 
-// ProblemType is the base URI of the "type" member of problem bodies; the
-// error's code is appended to it.
-const ProblemType = "https://anyfunc.dev/problems/"
+// DefaultProblemTypeBase is the base URI of the "type" member of problem
+// bodies until [SetProblemTypeBase] sets another; the error's code is
+// appended to it.
+const DefaultProblemTypeBase = "https://anyfunc.dev/problems/"
+
+var problemTypeBase atomic.Pointer[string]
+
+// SetProblemTypeBase sets the base URI of the "type" member of every
+// problem body this process answers, adapters' own refusals included: the
+// error's code is appended to it ("https://api.example.com/problems/" gives
+// "https://api.example.com/problems/not_found"), so that clients can look
+// the types up in your documentation. Call it once at start-up. base must
+// be an absolute URI; it is an error otherwise.
+func SetProblemTypeBase(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || !u.IsAbs() || u.Fragment != "" || u.RawQuery != "" {
+		return fmt.Errorf("handler: SetProblemTypeBase(%q): want an absolute URI without query or fragment", base)
+	}
+	problemTypeBase.Store(&base)
+	return nil
+}
+
+func problemType(code string) string {
+	if p := problemTypeBase.Load(); p != nil {
+		return *p + code
+	}
+	return DefaultProblemTypeBase + code
+}
 
 // ErrorResponse returns the application/problem+json answer for err, with
 // requestID in its body. Internal error text never appears in it.
@@ -159,7 +195,7 @@ func ErrorResponse(err error, requestID string) *Response {
 	e := AsError(err)
 	status := e.status()
 	p := problem{
-		Type:      ProblemType + e.code(),
+		Type:      problemType(e.code()),
 		Title:     http.StatusText(status),
 		Status:    status,
 		Detail:    e.Message,

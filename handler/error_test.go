@@ -43,7 +43,7 @@ func TestErrorMapping(t *testing.T) {
 			t.Fatalf("%v: body %s: %v", c.err, resp.Body, err)
 		}
 		if resp.Status != c.status || p.Status != c.status || p.Code != c.code || p.RequestID != "req-1" ||
-			resp.Header.Get("Content-Type") != "application/problem+json" || p.Type != handler.ProblemType+c.code {
+			resp.Header.Get("Content-Type") != "application/problem+json" || p.Type != handler.DefaultProblemTypeBase+c.code {
 			t.Errorf("%v: %d %s", c.err, resp.Status, resp.Body)
 		}
 		if strings.Contains(string(resp.Body), "hunter2") {
@@ -52,5 +52,22 @@ func TestErrorMapping(t *testing.T) {
 	}
 	if ra := handler.ErrorResponse(&store.Error{Kind: store.ErrThrottled, RetryAfter: 1500 * time.Millisecond}, "").Header.Get("Retry-After"); ra != "2" {
 		t.Errorf("Retry-After = %q, want 2 (rounded up)", ra)
+	}
+}
+
+// TestSetProblemTypeBase checks that the "type" of problem bodies follows
+// the configured base URI, and that a relative base is refused.
+func TestSetProblemTypeBase(t *testing.T) {
+	t.Cleanup(func() { handler.SetProblemTypeBase(handler.DefaultProblemTypeBase) })
+	if err := handler.SetProblemTypeBase("/problems/"); err == nil {
+		t.Error("a relative base was accepted")
+	}
+	if err := handler.SetProblemTypeBase("https://api.example.com/problems/"); err != nil {
+		t.Fatal(err)
+	}
+	resp := handler.ErrorResponse(handler.NewError(404, "not_found", "No such todo."), "rid")
+	var p struct{ Type string }
+	if err := json.Unmarshal(resp.Body, &p); err != nil || p.Type != "https://api.example.com/problems/not_found" {
+		t.Errorf("type = %q (%v), want the configured base + code", p.Type, err)
 	}
 }

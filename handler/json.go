@@ -40,7 +40,7 @@ func WithDisallowUnknownFields() JSONOption {
 	return func(o *jsonOptions) { o.strict = true }
 }
 
-// WithStatus sets the status [JSON] and [JSONWithRequest] answer on success
+// WithStatus sets the status [JSON], [JSONWithRequest] and [JSONOut] answer on success
 // (default 200); with 204 the output is not written.
 func WithStatus(status int) JSONOption {
 	return func(o *jsonOptions) { o.status = status }
@@ -235,11 +235,102 @@ func JSONWithRequest[In, Out any](f func(ctx context.Context, r *Request, in In)
 		if err != nil {
 			return nil, err
 		}
-		if o.status == http.StatusNoContent {
-			return &Response{Status: o.status}, nil
-		}
-		return JSONResponse(o.status, out)
+		return jsonAnswer(out, o.status)
 	})
+}
+
+// JSONOut returns a Handler for a request that carries no JSON input (a
+// GET, a DELETE): it calls f, without reading the body, and answers its Out
+// as [JSON] does. Path values, the query and headers are in the Request.
+func JSONOut[Out any](f func(ctx context.Context, r *Request) (Out, error), opts ...JSONOption) Handler {
+	o := newJSONOptions(opts)
+	return HandlerFunc(func(ctx context.Context, r *Request) (*Response, error) {
+		out, err := f(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		return jsonAnswer(out, o.status)
+	})
+}
+
+// Reply is an Out of a typed JSON handler ([JSON], [JSONWithRequest],
+// [JSONOut]) that sets the answer's status and headers as well as its body:
+//
+//	return handler.Reply[Todo]{Status: http.StatusCreated, Body: t,
+//		Header: http.Header{"Location": {r.BasePath + "/todos/" + t.ID}, "Etag": {etag}}}, nil
+type Reply[T any] struct {
+	// Status is the answer's status; 0 means the handler's (200, or the
+	// status of WithStatus).
+	Status int
+	// Header holds headers to send (Location, ETag, Cache-Control, ...);
+	// Content-Type is application/json unless set here.
+	Header http.Header
+	// Body is encoded as JSON, except for a 204 or 304 answer, which has
+	// no body.
+	Body T
+}
+
+// Response returns the answer r stands for, as a typed JSON handler
+// sends it: Body encoded as JSON with Status (200 when 0) and Header.
+func (r Reply[T]) Response() (*Response, error) { return r.response(http.StatusOK) }
+
+func (r Reply[T]) response(status int) (*Response, error) {
+	if r.Status != 0 {
+		status = r.Status
+	}
+	var resp *Response
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		resp = &Response{Status: status}
+	} else {
+		var err error
+		if resp, err = JSONResponse(status, r.Body); err != nil {
+			return nil, err
+		}
+	}
+	for k, vs := range r.Header {
+		k = http.CanonicalHeaderKey(k)
+		if k == "Content-Type" {
+			resp.Header = setHeader(resp.Header, k, vs)
+			continue
+		}
+		for _, v := range vs {
+			resp.Header = addHeader(resp.Header, k, v)
+		}
+	}
+	return resp, nil
+}
+
+// replier is implemented by every Reply.
+type replier interface {
+	response(status int) (*Response, error)
+}
+
+// jsonAnswer is the answer of a typed JSON handler whose function returned
+// out: a Reply's own status and headers, or out as the JSON body.
+func jsonAnswer(out any, status int) (*Response, error) {
+	if rp, ok := out.(replier); ok {
+		return rp.response(status)
+	}
+	if status == http.StatusNoContent {
+		return &Response{Status: status}, nil
+	}
+	return JSONResponse(status, out)
+}
+
+func setHeader(h http.Header, k string, vs []string) http.Header {
+	if h == nil {
+		h = http.Header{}
+	}
+	h[k] = append([]string(nil), vs...)
+	return h
+}
+
+func addHeader(h http.Header, k, v string) http.Header {
+	if h == nil {
+		h = http.Header{}
+	}
+	h[k] = append(h[k], v)
+	return h
 }
 
 // bodyless reports whether requests with method usually carry no body.

@@ -205,7 +205,7 @@ func problemOf(t *testing.T, resp *Response, status int, code string) map[string
 	if err := json.Unmarshal(resp.Body, &p); err != nil {
 		t.Fatalf("problem body: %v: %s", err, resp.Body)
 	}
-	if p["code"] != code || p["status"] != float64(status) || p["type"] != ProblemType+code {
+	if p["code"] != code || p["status"] != float64(status) || p["type"] != DefaultProblemTypeBase+code {
 		t.Errorf("problem = %s, want status %d code %q", resp.Body, status, code)
 	}
 	if p["requestId"] == "" || p["requestId"] == nil {

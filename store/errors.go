@@ -20,6 +20,11 @@ var (
 	ErrRevisionMismatch = newKind("revision mismatch", ErrConflict)
 	// ErrInvalidArgument: a key, item, condition, query or cursor is not valid.
 	ErrInvalidArgument = newKind("invalid argument", nil)
+	// ErrInvalidCursor: a Query's cursor is malformed, was altered, or
+	// belongs to another query; it satisfies ErrInvalidArgument too. Its
+	// message says which, and tells a client nothing about the store, so
+	// package handler answers it as a 400 that carries that message.
+	ErrInvalidCursor = newKind("invalid cursor", ErrInvalidArgument)
 	// ErrTooLarge: an item or request exceeds a size limit.
 	ErrTooLarge = newKind("too large", nil)
 	// ErrThrottled: the backend refused the request for lack of capacity,

@@ -135,7 +135,7 @@ func TestBadInput(t *testing.T) {
 			}
 			if resp.StatusCode != c.want.status || resp.Header.Get("Content-Type") != "application/problem+json" ||
 				p["status"] != float64(c.want.status) || p["code"] != c.want.code || p["detail"] != c.want.detail ||
-				p["type"] != handler.ProblemType+c.want.code || p["requestId"] == nil {
+				p["type"] != handler.DefaultProblemTypeBase+c.want.code || p["requestId"] == nil {
 				t.Errorf("got %d %v, want %+v", resp.StatusCode, p, c.want)
 			}
 			if got := resp.Header.Get("Allow"); got != c.want.allow {

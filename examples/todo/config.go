@@ -162,7 +162,6 @@ func (c Config) Wrap(s store.Store, opts ...Option) (handler.Handler, error) {
 	if len(c.CORSOrigins) > 0 {
 		cors, err := middleware.CORS(middleware.AllowOrigins(c.CORSOrigins...),
 			middleware.AllowMethods("GET", "POST", "PATCH", "DELETE"),
-			middleware.AllowHeaders("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Api-Key"),
 			middleware.ExposeHeaders("ETag", "Location"))
 		if err != nil {
 			return nil, fmt.Errorf("todo: TODO_CORS_ORIGINS: %w", err)

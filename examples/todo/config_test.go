@@ -187,6 +187,16 @@ func TestConfigRateLimitAndCORS(t *testing.T) {
 	if pre.Status != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 		t.Errorf("preflight = %d %v", pre.Status, pre.Header)
 	}
+	// A browser's preflight for a conditional GET (If-None-Match) or a
+	// conditional PATCH (If-Match) is allowed: the library's default
+	// header list covers the conditional headers.
+	for _, hdrs := range []string{"if-none-match", "authorization, if-match, content-type, idempotency-key", "if-modified-since"} {
+		pre := serve(h, "OPTIONS", "/todos/1", nil, handlertest.Header("Origin", "https://app.example.com"),
+			handlertest.Header("Access-Control-Request-Method", "GET"), handlertest.Header("Access-Control-Request-Headers", hdrs))
+		if pre.Status != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" || pre.Header.Get("Access-Control-Allow-Headers") == "" {
+			t.Errorf("preflight with headers %q = %d %v", hdrs, pre.Status, pre.Header)
+		}
+	}
 	evil := serve(h, "GET", "/healthz", nil, handlertest.Header("Origin", "https://evil.example.net"))
 	if evil.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("disallowed origin reflected: %v", evil.Header)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
 	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
+	"github.com/anyfunc/anyfunc/adapters/gcpfunctions"
+	"github.com/anyfunc/anyfunc/adapters/httpserver"
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/handlertest"
@@ -44,7 +46,22 @@ type deployment struct {
 	prefix string
 	// do sends a request for the client's path through the platform's
 	// format and adapter, and returns the answer.
-	do func(t *testing.T, method, clientPath string, body []byte) *http.Response
+	do func(t *testing.T, method, clientPath string, body []byte, hdr http.Header) *http.Response
+}
+
+// httpDeployment serves requests through a net/http adapter
+// (gcpfunctions, httpserver).
+func httpDeployment(name string, h http.Handler) deployment {
+	return deployment{name: name, do: func(t *testing.T, method, clientPath string, body []byte, hdr http.Header) *http.Response {
+		req := httptest.NewRequest(method, clientPath, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header[k] = v
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Result()
+	}}
 }
 
 // lambdaDeployment invokes an awslambda.Handler with the event shape's
@@ -55,10 +72,13 @@ func lambdaDeployment(name, prefix string, shape lambdatest.Shape, h handler.Han
 	if err != nil {
 		panic(err)
 	}
-	return deployment{name: name, prefix: prefix, do: func(t *testing.T, method, clientPath string, body []byte) *http.Response {
+	return deployment{name: name, prefix: prefix, do: func(t *testing.T, method, clientPath string, body []byte, hdr http.Header) *http.Response {
 		t.Helper()
 		req := httptest.NewRequest(method, "https://api.example.com"+route(clientPath), bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header[k] = v
+		}
 		payload, err := lambdatest.Event(shape, req, body, "req-1")
 		if err != nil {
 			t.Fatal(err)
@@ -97,17 +117,23 @@ func azureDeployment(t *testing.T, mode azurefunctions.Mode, prefix string, h ha
 	if prefix != "" {
 		prefix = "/" + prefix
 	}
-	return deployment{name: name, prefix: prefix, do: func(t *testing.T, method, clientPath string, body []byte) *http.Response {
+	return deployment{name: name, prefix: prefix, do: func(t *testing.T, method, clientPath string, body []byte, hdr http.Header) *http.Response {
 		t.Helper()
 		if mode == azurefunctions.ModeProxy {
 			req := httptest.NewRequest(method, clientPath, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
+			for k, v := range hdr {
+				req.Header[k] = v
+			}
 			rec := httptest.NewRecorder()
 			ah.ServeHTTP(rec, req)
 			return rec.Result()
 		}
-		reqJSON := map[string]any{"Method": method, "Url": "https://todo.azurewebsites.net" + clientPath,
-			"Headers": map[string][]string{"Content-Type": {"application/json"}}}
+		headers := map[string][]string{"Content-Type": {"application/json"}}
+		for k, v := range hdr {
+			headers[k] = v
+		}
+		reqJSON := map[string]any{"Method": method, "Url": "https://todo.azurewebsites.net" + clientPath, "Headers": headers}
 		if len(body) > 0 {
 			reqJSON["Body"] = string(body)
 		}
@@ -127,11 +153,11 @@ func azureDeployment(t *testing.T, mode azurefunctions.Mode, prefix string, h ha
 			t.Fatalf("payload mode answered %d %s", rec.Code, rec.Body)
 		}
 		status, _ := strconv.Atoi(a.Outputs.Res.StatusCode)
-		hdr := http.Header{}
+		rh := http.Header{}
 		for k, v := range a.Outputs.Res.Headers {
-			hdr.Set(k, v)
+			rh.Set(k, v)
 		}
-		return &http.Response{StatusCode: status, Header: hdr, Body: io.NopCloser(strings.NewReader(a.Outputs.Res.Body))}
+		return &http.Response{StatusCode: status, Header: rh, Body: io.NopCloser(strings.NewReader(a.Outputs.Res.Body))}
 	}}
 }
 
@@ -187,10 +213,12 @@ func TestLocationOnEachPlatform(t *testing.T) {
 		azureDeployment(t, azurefunctions.ModeProxy, "api", h),
 		azureDeployment(t, azurefunctions.ModePayload, "", h),
 		azureDeployment(t, azurefunctions.ModeProxy, "", h),
+		httpDeployment("gcpfunctions", must(gcpfunctions.NewHandler(h))),
+		httpDeployment("httpserver", must(httpserver.NewHandler(h))),
 	}
 	for _, d := range deployments {
 		t.Run(d.name, func(t *testing.T) {
-			resp := d.do(t, "POST", d.prefix+"/todos", []byte(`{"title":"Buy milk"}`))
+			resp := d.do(t, "POST", d.prefix+"/todos", []byte(`{"title":"Buy milk"}`), nil)
 			body, _ := io.ReadAll(resp.Body)
 			var td todo.Todo
 			if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &td) != nil || td.ID == "" {
@@ -200,12 +228,37 @@ func TestLocationOnEachPlatform(t *testing.T) {
 			if want := d.prefix + "/todos/" + td.ID; loc != want {
 				t.Fatalf("Location = %q, want %q", loc, want)
 			}
-			resp = d.do(t, "GET", loc, nil)
+			resp = d.do(t, "GET", loc, nil, nil)
 			body, _ = io.ReadAll(resp.Body)
 			var got todo.Todo
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &got) != nil || got.ID != td.ID {
 				t.Errorf("GET %s (the Location) = %d %s", loc, resp.StatusCode, body)
 			}
+			// A conditional GET naming the todo's ETag, strong or weak, is
+			// 304 Not Modified without a body (RFC 9110 13.1.2); another
+			// tag gets the todo.
+			etag := resp.Header.Get("ETag")
+			if etag == "" {
+				t.Fatalf("GET %s: no ETag", loc)
+			}
+			for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag} {
+				resp = d.do(t, "GET", loc, nil, http.Header{"If-None-Match": {inm}})
+				body, _ = io.ReadAll(resp.Body)
+				if resp.StatusCode != http.StatusNotModified || len(body) != 0 || resp.Header.Get("ETag") != etag {
+					t.Errorf("GET %s with If-None-Match %s = %d %q (ETag %q), want 304 without a body", loc, inm, resp.StatusCode, body, resp.Header.Get("ETag"))
+				}
+			}
+			resp = d.do(t, "GET", loc, nil, http.Header{"If-None-Match": {`"other"`}})
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s with another tag = %d, want 200", loc, resp.StatusCode)
+			}
 		})
 	}
+}
+
+func must(h http.Handler, err error) http.Handler {
+	if err != nil {
+		panic(err)
+	}
+	return h
 }

@@ -100,15 +100,19 @@ func New(s store.Store, opts ...Option) handler.Handler {
 	for _, o := range opts {
 		o(a)
 	}
+	body := []handler.JSONOption{handler.WithMaxBytes(MaxBodyBytes), handler.WithDisallowUnknownFields()}
 	r := handler.NewRouter()
-	r.HandleFunc("GET /healthz", func(context.Context, *handler.Request) (*handler.Response, error) {
-		return handler.JSONResponse(http.StatusOK, map[string]string{"status": "ok"})
-	})
-	r.HandleFunc("POST /todos", a.create)
-	r.HandleFunc("GET /todos", a.list)
-	r.HandleFunc("GET /todos/{id}", a.get)
-	r.HandleFunc("PATCH /todos/{id}", a.patch)
-	r.HandleFunc("DELETE /todos/{id}", a.delete)
+	// GET answers carry an ETag (the todo's revision, or a hash of the
+	// body); a request whose If-None-Match names it gets 304 Not Modified.
+	r.Use(middleware.ConditionalGET())
+	r.Handle("GET /healthz", handler.JSONOut(func(context.Context, *handler.Request) (map[string]string, error) {
+		return map[string]string{"status": "ok"}, nil
+	}))
+	r.Handle("POST /todos", handler.JSONWithRequest(a.create, body...))
+	r.Handle("GET /todos", handler.JSONOut(a.list))
+	r.Handle("GET /todos/{id}", handler.JSONOut(a.get))
+	r.Handle("PATCH /todos/{id}", handler.JSONWithRequest(a.patch, body...))
+	r.Handle("DELETE /todos/{id}", handler.JSONOut(a.delete))
 	return r
 }
 
@@ -146,37 +150,31 @@ type createInput struct {
 	Due   *string `json:"due"`
 }
 
-func (a *api) create(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+func (a *api) create(ctx context.Context, r *handler.Request, in createInput) (handler.Reply[Todo], error) {
 	u, err := user(r)
 	if err != nil {
-		return nil, err
-	}
-	var in createInput
-	if err := handler.DecodeJSON(r, &in, handler.WithMaxBytes(MaxBodyBytes), handler.WithDisallowUnknownFields()); err != nil {
-		return nil, err
+		return handler.Reply[Todo]{}, err
 	}
 	var fields []handler.FieldError
 	fields = checkTitle(in.Title, true, fields)
 	fields = checkDue(in.Due, fields)
 	if len(fields) > 0 {
-		return nil, invalid(fields)
+		return handler.Reply[Todo]{}, invalid(fields)
 	}
 	now := a.now().UTC()
 	t := Todo{ID: a.ids.next(), Title: *in.Title, Due: in.Due, CreatedAt: now, UpdatedAt: now}
 	w, err := a.todos.PutOp(store.Entry[Todo]{Key: store.Key{Partition: u, Sort: t.ID}, Value: t}, store.IfNotExists())
 	if err != nil {
-		return nil, err
+		return handler.Reply[Todo]{}, err
 	}
-	return a.commit(ctx, w, func(rev store.Revision) (*handler.Response, error) {
-		resp, err := jsonWithETag(http.StatusCreated, t, rev)
-		if err != nil {
-			return nil, err
-		}
+	return commit(ctx, a.store, w, func(rev store.Revision) handler.Reply[Todo] {
+		rp := withETag(t, rev)
+		rp.Status = http.StatusCreated
 		// The client's path to the todo: behind a stage, a base path
 		// mapping or a route prefix, the platform or the adapter cut
 		// r.BasePath from r.Path.
-		resp.Header.Set("Location", r.BasePath+"/todos/"+t.ID)
-		return resp, nil
+		rp.Header.Set("Location", r.BasePath+"/todos/"+t.ID)
+		return rp
 	})
 }
 
@@ -184,37 +182,38 @@ func (a *api) create(ctx context.Context, r *handler.Request) (*handler.Response
 // request with an Idempotency-Key, w and the key's record, carrying the
 // answer, are committed together (middleware.CommitIdempotent), and the
 // answer, made before the write, has no revision: answer gets "".
-func (a *api) commit(ctx context.Context, w store.Write, answer func(store.Revision) (*handler.Response, error)) (*handler.Response, error) {
+func commit[T any](ctx context.Context, s store.Store, w store.Write, answer func(store.Revision) handler.Reply[T]) (handler.Reply[T], error) {
 	if middleware.Idempotent(ctx) {
-		resp, err := answer("")
+		rp := answer("")
+		resp, err := rp.Response()
 		if err != nil {
-			return nil, err
+			return handler.Reply[T]{}, err
 		}
-		if err := middleware.CommitIdempotent(ctx, a.store, []store.Write{w}, resp); err != nil {
-			return nil, err
+		if err := middleware.CommitIdempotent(ctx, s, []store.Write{w}, resp); err != nil {
+			return handler.Reply[T]{}, err
 		}
-		return resp, nil
+		return rp, nil
 	}
 	var rev store.Revision
 	var err error
 	switch w.Kind {
 	case store.WritePut:
-		rev, err = a.store.Put(ctx, w.Item, w.Condition)
+		rev, err = s.Put(ctx, w.Item, w.Condition)
 	case store.WriteDelete:
-		err = a.store.Delete(ctx, w.Key, w.Condition)
+		err = s.Delete(ctx, w.Key, w.Condition)
 	default:
 		panic("todo: commit of a write that is neither a put nor a delete")
 	}
 	if err != nil {
-		return nil, err
+		return handler.Reply[T]{}, err
 	}
-	return answer(rev)
+	return answer(rev), nil
 }
 
-func (a *api) list(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+func (a *api) list(ctx context.Context, r *handler.Request) (List, error) {
 	u, err := user(r)
 	if err != nil {
-		return nil, err
+		return List{}, err
 	}
 	qv := r.Query()
 	// Todo IDs begin with a digit from 0 to 7; idempotency records share
@@ -223,7 +222,7 @@ func (a *api) list(ctx context.Context, r *handler.Request) (*handler.Response, 
 	if s := qv.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPageSize {
-			return nil, handler.NewError(http.StatusBadRequest, "invalid_parameter",
+			return List{}, handler.NewError(http.StatusBadRequest, "invalid_parameter",
 				"The limit parameter must be an integer from 1 to "+strconv.Itoa(MaxPageSize)+".")
 		}
 		q.Limit = n
@@ -231,17 +230,15 @@ func (a *api) list(ctx context.Context, r *handler.Request) (*handler.Response, 
 	if s := qv.Get("done"); s != "" {
 		done, err := strconv.ParseBool(s)
 		if err != nil {
-			return nil, handler.NewError(http.StatusBadRequest, "invalid_parameter", "The done parameter must be true or false.")
+			return List{}, handler.NewError(http.StatusBadRequest, "invalid_parameter", "The done parameter must be true or false.")
 		}
 		q.Filters = []store.Filter{store.Equal("done", done)}
 	}
+	// A bad cursor is store.ErrInvalidCursor, which handler answers 400
+	// invalid_cursor saying what is wrong with it.
 	entries, next, err := a.todos.Query(ctx, q)
 	if err != nil {
-		if errors.Is(err, store.ErrInvalidArgument) && q.Cursor != "" {
-			return nil, &handler.Error{Status: http.StatusBadRequest, Code: "invalid_cursor",
-				Message: "The cursor parameter is not a cursor of this list.", Err: err}
-		}
-		return nil, err
+		return List{}, err
 	}
 	out := List{Items: make([]Todo, len(entries))}
 	for i, e := range entries {
@@ -250,22 +247,22 @@ func (a *api) list(ctx context.Context, r *handler.Request) (*handler.Response, 
 	if next != "" {
 		out.Next = &next
 	}
-	return handler.JSONResponse(http.StatusOK, out)
+	return out, nil
 }
 
-func (a *api) get(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+func (a *api) get(ctx context.Context, r *handler.Request) (handler.Reply[Todo], error) {
 	k, err := key(r)
 	if err != nil {
-		return nil, err
+		return handler.Reply[Todo]{}, err
 	}
 	e, err := a.todos.Get(ctx, k)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound()
+		return handler.Reply[Todo]{}, notFound()
 	}
 	if err != nil {
-		return nil, err
+		return handler.Reply[Todo]{}, err
 	}
-	return jsonWithETag(http.StatusOK, e.Value, e.Revision)
+	return withETag(e.Value, e.Revision), nil
 }
 
 type patchInput struct {
@@ -273,20 +270,16 @@ type patchInput struct {
 	Done  *bool   `json:"done"`
 }
 
-func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+func (a *api) patch(ctx context.Context, r *handler.Request, in patchInput) (handler.Reply[Todo], error) {
 	k, err := key(r)
 	if err != nil {
-		return nil, err
-	}
-	var in patchInput
-	if err := handler.DecodeJSON(r, &in, handler.WithMaxBytes(MaxBodyBytes), handler.WithDisallowUnknownFields()); err != nil {
-		return nil, err
+		return handler.Reply[Todo]{}, err
 	}
 	if in.Title == nil && in.Done == nil {
-		return nil, invalid([]handler.FieldError{{Pointer: "", Detail: "Give at least one of title and done."}})
+		return handler.Reply[Todo]{}, invalid([]handler.FieldError{{Pointer: "", Detail: "Give at least one of title and done."}})
 	}
 	if fields := checkTitle(in.Title, false, nil); len(fields) > 0 {
-		return nil, invalid(fields)
+		return handler.Reply[Todo]{}, invalid(fields)
 	}
 	// Without If-Match (or with "If-Match: *", which asks only that the
 	// todo exist) the client asked for no particular version: a write that
@@ -296,7 +289,7 @@ func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response,
 	for attempt := 1; ; attempt++ {
 		e, err := a.current(ctx, r, k)
 		if err != nil {
-			return nil, err
+			return handler.Reply[Todo]{}, err
 		}
 		t := e.Value
 		if in.Title != nil {
@@ -308,26 +301,26 @@ func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response,
 		t.UpdatedAt = a.now().UTC()
 		w, err := a.todos.PutOp(store.Entry[Todo]{Key: k, Value: t}, store.IfRevision(e.Revision))
 		if err != nil {
-			return nil, err
+			return handler.Reply[Todo]{}, err
 		}
-		resp, err := a.commit(ctx, w, func(rev store.Revision) (*handler.Response, error) {
-			return jsonWithETag(http.StatusOK, t, rev)
+		rp, err := commit(ctx, a.store, w, func(rev store.Revision) handler.Reply[Todo] {
+			return withETag(t, rev)
 		})
 		if errors.Is(err, store.ErrRevisionMismatch) {
 			if conditional {
-				return nil, stale()
+				return handler.Reply[Todo]{}, stale()
 			}
 			if attempt < maxPatchAttempts {
 				continue
 			}
 			// The client set no precondition: this is contention, not
 			// a stale ETag.
-			return nil, busy()
+			return handler.Reply[Todo]{}, busy()
 		}
 		if err != nil {
-			return nil, err
+			return handler.Reply[Todo]{}, err
 		}
-		return resp, nil
+		return rp, nil
 	}
 }
 
@@ -335,31 +328,31 @@ func (a *api) patch(ctx context.Context, r *handler.Request) (*handler.Response,
 // If-Match under contention.
 const maxPatchAttempts = 5
 
-func (a *api) delete(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+func (a *api) delete(ctx context.Context, r *handler.Request) (handler.Reply[struct{}], error) {
 	k, err := key(r)
 	if err != nil {
-		return nil, err
+		return handler.Reply[struct{}]{}, err
 	}
 	cond := store.IfExists()
 	if r.Header.Get("If-Match") != "" {
 		e, err := a.current(ctx, r, k)
 		if err != nil {
-			return nil, err
+			return handler.Reply[struct{}]{}, err
 		}
 		cond = store.IfRevision(e.Revision)
 	}
-	resp, err := a.commit(ctx, store.DeleteOp(k, cond), func(store.Revision) (*handler.Response, error) {
-		return &handler.Response{Status: http.StatusNoContent}, nil
+	rp, err := commit(ctx, a.store, store.DeleteOp(k, cond), func(store.Revision) handler.Reply[struct{}] {
+		return handler.Reply[struct{}]{Status: http.StatusNoContent}
 	})
 	switch {
 	case errors.Is(err, store.ErrRevisionMismatch) && cond.Kind() == store.CondExists:
-		return nil, notFound()
+		return handler.Reply[struct{}]{}, notFound()
 	case errors.Is(err, store.ErrRevisionMismatch):
-		return nil, stale()
+		return handler.Reply[struct{}]{}, stale()
 	case err != nil:
-		return nil, err
+		return handler.Reply[struct{}]{}, err
 	}
-	return resp, nil
+	return rp, nil
 }
 
 // current reads the todo at k and checks the request's If-Match against it.
@@ -435,14 +428,11 @@ func matchETag(ifMatch string, rev store.Revision) bool {
 	return false
 }
 
-// jsonWithETag answers v as JSON with the ETag of rev, if not "".
-func jsonWithETag(status int, v any, rev store.Revision) (*handler.Response, error) {
-	resp, err := handler.JSONResponse(status, v)
-	if err != nil {
-		return nil, err
-	}
+// withETag answers t with the ETag of rev, if not "".
+func withETag(t Todo, rev store.Revision) handler.Reply[Todo] {
+	rp := handler.Reply[Todo]{Body: t, Header: http.Header{}}
 	if rev != "" {
-		resp.Header.Set("ETag", middleware.RevisionETag(rev))
+		rp.Header.Set("ETag", middleware.RevisionETag(rev))
 	}
-	return resp, nil
+	return rp
 }

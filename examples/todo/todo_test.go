@@ -226,11 +226,17 @@ func TestListPaging(t *testing.T) {
 	wantProblem(t, f.do("GET", "/todos?limit=0", nil, as("ann")), 400, "invalid_parameter")
 	wantProblem(t, f.do("GET", "/todos?limit=101", nil, as("ann")), 400, "invalid_parameter")
 	wantProblem(t, f.do("GET", "/todos?done=maybe", nil, as("ann")), 400, "invalid_parameter")
-	wantProblem(t, f.do("GET", "/todos?cursor=garbage", nil, as("ann")), 400, "invalid_cursor")
+	// A bad cursor is a 400 that says what is wrong with it, and nothing
+	// about the store.
+	if p := wantProblem(t, f.do("GET", "/todos?cursor=garbage", nil, as("ann")), 400, "invalid_cursor"); !strings.Contains(p.Detail, "malformed") || strings.Contains(p.Detail, "store:") {
+		t.Errorf("garbage cursor: detail %q; want it to say the cursor is malformed", p.Detail)
+	}
 	// A cursor of ann's list is refused for bob's.
 	var first todo.List
 	f.do("GET", "/todos?limit=2", nil, as("ann")).DecodeJSON(&first)
-	wantProblem(t, f.do("GET", "/todos?limit=2&cursor="+*first.Next, nil, as("bob")), 400, "invalid_cursor")
+	if p := wantProblem(t, f.do("GET", "/todos?limit=2&cursor="+*first.Next, nil, as("bob")), 400, "invalid_cursor"); !strings.Contains(p.Detail, "belongs to another query") {
+		t.Errorf("another list's cursor: detail %q; want it to say it belongs to another query", p.Detail)
+	}
 }
 
 func TestPatchIfMatch(t *testing.T) {

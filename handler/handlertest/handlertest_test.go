@@ -132,7 +132,7 @@ func TestServe(t *testing.T) {
 	})
 	res = handlertest.Serve(boom, handlertest.NewRequest("GET", "/", nil, handlertest.RequestID("rid-1")))
 	p, err := res.Problem()
-	if err != nil || res.Status != 418 || p.Type != handler.ProblemType+"teapot" || p.Title != "I'm a teapot" ||
+	if err != nil || res.Status != 418 || p.Type != handler.DefaultProblemTypeBase+"teapot" || p.Title != "I'm a teapot" ||
 		p.Status != 418 || p.Detail != "Short and stout." || p.Code != "teapot" || p.RequestID != "rid-1" || p.Errors != nil {
 		t.Errorf("problem: %+v, %v", p, err)
 	}

@@ -42,8 +42,10 @@ func AllowMethods(methods ...string) CORSOption {
 
 // AllowHeaders sets the request headers a preflight allows (compared
 // case-insensitively); "*" allows any. The default is Accept,
-// Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match
-// and X-Api-Key.
+// Authorization, Content-Type, Idempotency-Key, X-Api-Key and the
+// conditional request headers (If-Match, If-None-Match, If-Modified-Since,
+// If-Unmodified-Since), so that conditional GETs and writes from a page
+// need no list of their own.
 func AllowHeaders(headers ...string) CORSOption {
 	return func(c *corsConfig) { c.headers = splitList(headers) }
 }
@@ -79,7 +81,7 @@ func MaxAge(d time.Duration) CORSOption { return func(c *corsConfig) { c.maxAge 
 func CORS(opts ...CORSOption) (handler.Middleware, error) {
 	c := corsConfig{
 		methods: []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
-		headers: []string{"Accept", "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Api-Key"},
+		headers: []string{"Accept", "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-Modified-Since", "If-None-Match", "If-Unmodified-Since", "X-Api-Key"},
 	}
 	for _, o := range opts {
 		o(&c)

@@ -148,3 +148,16 @@ func TestCORSBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestCORSDefaultHeadersCoverConditionalRequests checks that the default
+// header list lets a page send every conditional request header.
+func TestCORSDefaultHeadersCoverConditionalRequests(t *testing.T) {
+	h := mustCORS(t, AllowOrigins("https://app.example.com"))(&ok{})
+	for _, name := range []string{"if-none-match", "if-match", "if-modified-since", "if-unmodified-since"} {
+		resp := serve(h, withOrigin("OPTIONS", "https://app.example.com",
+			"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", name))
+		if resp.Status != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Headers") != name {
+			t.Errorf("preflight for %s = %d, Allow-Headers %q", name, resp.Status, resp.Header.Get("Access-Control-Allow-Headers"))
+		}
+	}
+}

@@ -79,12 +79,12 @@ func sealCursor(aead cipher.AEAD, binding []byte, after string) string {
 func openCursor(aead cipher.AEAD, binding []byte, cursor string) (string, error) {
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor) // Strict: a changed padding bit is a changed cursor
 	if err != nil || len(raw) < aead.NonceSize()+aead.Overhead() {
-		return "", store.Errorf(store.ErrInvalidArgument, "the cursor is malformed")
+		return "", store.Errorf(store.ErrInvalidCursor, "the cursor is malformed: it is not one this store returned")
 	}
 	ns := aead.NonceSize()
 	after, err := aead.Open(nil, raw[:ns], raw[ns:], binding)
 	if err != nil {
-		return "", store.Errorf(store.ErrInvalidArgument, "the cursor was altered or belongs to another query")
+		return "", store.Errorf(store.ErrInvalidCursor, "the cursor was altered, belongs to another query (partition, sort condition, filters or order), or was sealed with another cursor secret")
 	}
 	return string(after), nil
 }
