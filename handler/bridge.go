@@ -177,13 +177,19 @@ func HTTP(h Handler) http.Handler {
 type httpHandler struct{ h Handler }
 
 func (b httpHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
-	ctx := hr.Context()
+	serveHTTP(hr.Context(), b.h, w, hr)
+}
+
+// serveHTTP is HTTP(h).ServeHTTP(w, hr) with ctx as the handler's context
+// instead of hr.Context(), so that an adapter that adds to the context need
+// not copy hr with WithContext.
+func serveHTTP(ctx context.Context, h Handler, w http.ResponseWriter, hr *http.Request) {
 	r, err := requestFromHTTP(hr)
 	if err != nil {
 		writeHTTP(ctx, w, hr.Method, ErrorResponse(err, newRequestID()))
 		return
 	}
-	resp := Serve(ctx, b.h, r)
+	resp := Serve(ctx, h, r)
 	if resp.Stream != nil || !sendableStatus(resp.StatusCode()) {
 		// A failing stream or an invalid status is logged with the request ID.
 		ctx = withRequestID(ctx, r.RequestID)
@@ -214,7 +220,15 @@ func writeHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *
 	}
 	dst := w.Header()
 	for k, vs := range resp.Header {
-		dst[k] = append(dst[k], vs...)
+		if old := dst[k]; len(old) > 0 {
+			dst[k] = append(old, vs...)
+		} else {
+			// The response is done with its header: share the values
+			// rather than copy them, capped so that an append to w's
+			// header (by an outer middleware) copies instead of writing
+			// into the response's slice.
+			dst[k] = vs[:len(vs):len(vs)]
+		}
 	}
 	status := resp.StatusCode()
 	if resp.Stream == nil {

@@ -12,4 +12,5 @@ func init() {
 	kit.NewRequestID = newRequestID
 	kit.ContextWithInvocation = withInvocation
 	kit.ContextWithRequestID = withRequestID
+	kit.ServeHTTP = serveHTTP
 }

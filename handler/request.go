@@ -57,6 +57,11 @@ type Request struct {
 
 	query      url.Values
 	pathParams []pathParam
+	// params holds the first path parameters, so that a route with few
+	// wildcards sets them without allocating.
+	params [3]pathParam
+	// idBuf holds a request ID Serve generates (see newRequestIDIn).
+	idBuf [32]byte
 }
 
 type pathParam struct{ name, value string }

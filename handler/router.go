@@ -480,6 +480,9 @@ func (r *Router) dispatch(ctx context.Context, req *Request) (*Response, error) 
 	}
 	if rt != nil {
 		req.Pattern = rt.pattern
+		if req.pathParams == nil {
+			req.pathParams = req.params[:0]
+		}
 		req.pathParams = req.pathParams[:0]
 		for i, name := range rt.names {
 			req.pathParams = append(req.pathParams, pathParam{name, m.vals[i]})

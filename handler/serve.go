@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"unsafe"
 )
 
 // Serve runs h for r and always returns a response: it is the one entry
@@ -30,7 +31,12 @@ import (
 // Every adapter calls Serve, so they all answer these alike.
 func Serve(ctx context.Context, h Handler, r *Request) (resp *Response) {
 	if r.RequestID == "" {
-		r.RequestID = newRequestID()
+		if r.idBuf[0] == 0 {
+			r.RequestID = newRequestIDIn(&r.idBuf)
+		} else {
+			// Served before: an ID handed out then may still be held.
+			r.RequestID = newRequestID()
+		}
 	}
 	ctx = withRequestID(ctx, r.RequestID)
 	if err := checkTarget(r); err != nil {
@@ -57,6 +63,20 @@ func Serve(ctx context.Context, h Handler, r *Request) (resp *Response) {
 		resp = &Response{}
 	}
 	return resp
+}
+
+// newRequestIDIn returns a random 128-bit request ID as 32 hex digits
+// written in buf, without allocating: the string points into buf, which
+// must not change afterwards (Serve writes Request.idBuf only once).
+func newRequestIDIn(buf *[32]byte) string {
+	a, c := rand.Uint64(), rand.Uint64()
+	const digits = "0123456789abcdef"
+	for i := 0; i < 8; i++ {
+		b1, b2 := byte(a>>(8*i)), byte(c>>(8*i))
+		buf[2*i], buf[2*i+1] = digits[b1>>4], digits[b1&15]
+		buf[16+2*i], buf[16+2*i+1] = digits[b2>>4], digits[b2&15]
+	}
+	return unsafe.String(&buf[0], len(buf))
 }
 
 // newRequestID returns a random 128-bit request ID as 32 hex digits.

@@ -50,7 +50,7 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	function := strings.TrimPrefix(hr.URL.Path, "/")
 	if p.a.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.a.timeout)
+		ctx, cancel = adapterkit.ContextWithTimeout(ctx, p.a.timeout)
 		defer cancel()
 	}
 	ctx = adapterkit.ContextWithInvocation(ctx, p.a.invocation(id, function))

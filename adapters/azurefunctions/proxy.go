@@ -16,7 +16,7 @@ func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	ctx := hr.Context()
 	if p.a.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.a.timeout)
+		ctx, cancel = adapterkit.ContextWithTimeout(ctx, p.a.timeout)
 		defer cancel()
 	}
 	id := hr.Header.Get(ProxyInvocationIDHeader)

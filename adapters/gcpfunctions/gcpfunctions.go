@@ -259,7 +259,7 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	ctx := hr.Context()
 	if a.opts.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.opts.timeout)
+		ctx, cancel = adapterkit.ContextWithTimeout(ctx, a.opts.timeout)
 		defer cancel()
 	}
 	// The framework puts the execution ID in the context (from the header,

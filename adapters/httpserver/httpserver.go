@@ -233,11 +233,11 @@ func newAdapter(h handler.Handler, o *options) *adapter {
 	if o.dash != nil {
 		h = o.dash.Middleware()(h)
 	}
-	return &adapter{inner: handler.HTTP(h), o: o}
+	return &adapter{h: h, o: o}
 }
 
 type adapter struct {
-	inner  http.Handler
+	h      handler.Handler
 	o      *options
 	served atomic.Bool
 }
@@ -256,14 +256,14 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	ctx := hr.Context()
 	if a.o.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.o.timeout)
+		ctx, cancel = adapterkit.ContextWithTimeout(ctx, a.o.timeout)
 		defer cancel()
 	}
 	ctx = adapterkit.ContextWithInvocation(ctx, &handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)})
 	if a.o.logger != slog.Default() {
 		ctx = handler.ContextWithLogger(ctx, a.o.logger)
 	}
-	a.inner.ServeHTTP(w, hr.WithContext(ctx))
+	adapterkit.ServeHTTP(ctx, a.h, w, hr)
 }
 
 // Addr returns the address to listen on: ":" + PORT, or ":8080" when PORT

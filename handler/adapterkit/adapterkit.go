@@ -31,7 +31,16 @@ var (
 	newRequestID    = kit.NewRequestID.(func() string)
 	withInvocation  = kit.ContextWithInvocation.(func(context.Context, *handler.Invocation) context.Context)
 	withRequestID   = kit.ContextWithRequestID.(func(context.Context, string) context.Context)
+	serveHTTP       = kit.ServeHTTP.(func(context.Context, handler.Handler, http.ResponseWriter, *http.Request))
 )
+
+// ServeHTTP serves hr with h as [handler.HTTP](h).ServeHTTP does, but with
+// ctx as the handler's context instead of hr.Context(): an adapter that
+// adds a deadline or an invocation to the request's context passes it here
+// instead of copying hr with WithContext.
+func ServeHTTP(ctx context.Context, h handler.Handler, w http.ResponseWriter, hr *http.Request) {
+	serveHTTP(ctx, h, w, hr)
+}
 
 // ParsePath decodes escaped, a request path as received (percent-encoded),
 // into the Path and RawPath of a [handler.Request]: path is the decoded path and
