@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/anyfunc/anyfunc/examples/todo/smoke"
 	"github.com/anyfunc/anyfunc/internal/azurehost"
 	"github.com/anyfunc/anyfunc/internal/emulator"
 	"github.com/anyfunc/anyfunc/internal/equivalence"
@@ -405,6 +406,19 @@ func scenario(t *testing.T, c *client) string {
 	return rec.String()
 }
 
+// runSmoke runs the synthetic check (examples/todo/smoke, what cmd/smoke
+// runs after a deploy) against c's runtime.
+func runSmoke(t *testing.T, c *client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	res := smoke.Run(ctx, smoke.Config{BaseURL: c.base, APIKey: apiKey, Client: c.http})
+	t.Log(res.Verdict())
+	if res.Err != nil {
+		t.Errorf("synthetic check: %s", res.Verdict())
+	}
+}
+
 // TestEquivalence runs the scenario on the local server (memstore), the
 // reference, and on every cloud runtime, and requires the same transcript.
 func TestEquivalence(t *testing.T) {
@@ -412,7 +426,9 @@ func TestEquivalence(t *testing.T) {
 		t.Skip("builds four binaries and starts three emulators")
 	}
 	bins := build(t)
-	want := scenario(t, startLocal(t, bins))
+	local := startLocal(t, bins)
+	want := scenario(t, local)
+	runSmoke(t, local)
 	if t.Failed() {
 		return
 	}
@@ -422,10 +438,12 @@ func TestEquivalence(t *testing.T) {
 		for _, rt := range runtimes(run) {
 			t.Run(rt.name, func(t *testing.T) {
 				t.Parallel()
-				got := scenario(t, rt.start(t, bins))
+				c := rt.start(t, bins)
+				got := scenario(t, c)
 				if d := equivalence.Diff(want, got); d != "" {
 					t.Errorf("%s answers differently from local/memstore (- local, + %s):\n%s", rt.name, rt.name, d)
 				}
+				runSmoke(t, c)
 			})
 		}
 	})

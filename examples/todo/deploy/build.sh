@@ -4,7 +4,10 @@
 #   dist/aws/bootstrap.zip   Lambda, provided.al2023 arm64 (-tags lambda.norpc)
 #   dist/gcp/                the source directory `gcloud functions deploy` uploads
 #   dist/azure/ + azure.zip  the Functions app: host.json, todo/function.json, handler (linux/amd64)
-# Usage: examples/todo/deploy/build.sh [aws|gcp|azure|all]   (default all)
+#   dist/monitoring/         alarms and dashboards as code: gcp/ (Cloud Monitoring alert
+#                            policies and dashboard), azure/ (ARM template: metric and log
+#                            alerts, availability test); AWS's are in the SAM template
+# Usage: examples/todo/deploy/build.sh [aws|gcp|azure|monitoring|all]   (default all)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -125,10 +128,25 @@ build_azure() {
   echo "built $dist/azure.zip"
 }
 
+# The monitoring definitions are deployed as they are (see each cloud's
+# README for the gcloud and az commands); the build checks that each is
+# JSON and stages them together.
+build_monitoring() {
+  local out="$dist/monitoring"
+  rm -rf "$out" && mkdir -p "$out/gcp" "$out/azure"
+  cp "$deploy"/gcp/monitoring/*.json "$out/gcp/"
+  cp "$deploy"/azure/monitoring/*.json "$out/azure/"
+  for f in "$out"/gcp/*.json "$out"/azure/*.json; do
+    python3 -m json.tool "$f" >/dev/null || { echo "build.sh: $f is not JSON" >&2; exit 1; }
+  done
+  echo "built $out (gcloud and az commands in examples/todo/deploy/{gcp,azure}/README.md)"
+}
+
 case "${1:-all}" in
   aws) build_aws ;;
   gcp) build_gcp ;;
   azure) build_azure ;;
-  all) build_aws; build_gcp; build_azure ;;
-  *) echo "usage: $0 [aws|gcp|azure|all]" >&2; exit 2 ;;
+  monitoring) build_monitoring ;;
+  all) build_aws; build_gcp; build_azure; build_monitoring ;;
+  *) echo "usage: $0 [aws|gcp|azure|monitoring|all]" >&2; exit 2 ;;
 esac
