@@ -122,6 +122,9 @@ func TestRecordsRequests(t *testing.T) {
 	if get.P50Ms != 12.288 || get.P95Ms != 12.288 || get.AvgMs != 10 {
 		t.Errorf("GET /todos latency: avg %v p50 %v p95 %v", get.AvgMs, get.P50Ms, get.P95Ms)
 	}
+	if len(get.Histogram) != 1 || get.Histogram[0].Count != 20 || get.Histogram[0].UpToMs != 12.288 {
+		t.Errorf("GET /todos histogram %+v, want 20 under 12.288 ms", get.Histogram)
+	}
 	post := panelOf(t, s, "POST /todos/{id}")
 	if post.Count != 4 || post.Errors != 0 || post.P95Ms != 262.144 {
 		t.Errorf("POST /todos/{id}: %+v", post)

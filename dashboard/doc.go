@@ -1,7 +1,8 @@
 // Package dashboard is a local monitoring dashboard for an anyfunc app: a
 // web page, served by the process itself, with the panels of a serverless
 // API's dashboard — invocations, error rate, latency (average and p95),
-// one panel per route, message consumer and schedule, alerts and recent
+// one panel per route, message consumer and schedule (count, errors, p50
+// and p95, process memory, the distribution of durations), alerts and recent
 // events — over the last 15 minutes, hour or 24 hours.
 //
 //	d, err := dashboard.New("todo API")                 // listens on 127.0.0.1:8090

@@ -58,6 +58,32 @@ type Panel struct {
 	Name string `json:"name"`
 	Stats
 	MemoryBytes uint64 `json:"memoryBytes"` // the process's: every function shares it
+	// Histogram is the distribution of durations: the non-empty buckets,
+	// fastest first.
+	Histogram []Bucket `json:"histogram"`
+}
+
+// Bucket is one bar of a duration histogram: Count invocations took less
+// than UpToMs (and at least the previous bucket's UpToMs).
+type Bucket struct {
+	UpToMs float64 `json:"upToMs"`
+	Count  uint64  `json:"count"`
+}
+
+// histogram returns a's non-empty buckets.
+func (a *acc) histogram() []Bucket {
+	out := []Bucket{}
+	for i, n := range a.hist {
+		if n == 0 {
+			continue
+		}
+		up := lowerBound(nBuckets - 1)
+		if i+1 < nBuckets {
+			up = lowerBound(i + 1)
+		}
+		out = append(out, Bucket{UpToMs: ms(up), Count: n})
+	}
+	return out
 }
 
 // Alert is a condition the window shows.
@@ -201,7 +227,7 @@ func (d *Dashboard) Snapshot(window time.Duration) (*Snapshot, error) {
 			total.addAcc(&sum)
 		}
 		st := sum.stats()
-		snap.Panels = append(snap.Panels, Panel{Kind: s.kind.String(), Name: s.name, Stats: st, MemoryBytes: snap.MemoryBytes})
+		snap.Panels = append(snap.Panels, Panel{Kind: s.kind.String(), Name: s.name, Stats: st, MemoryBytes: snap.MemoryBytes, Histogram: sum.histogram()})
 		if s.kind != KindRoute && st.Errors > 0 {
 			snap.Alerts = append(snap.Alerts, Alert{Severity: "warning", Source: s.name,
 				Message: fmt.Sprintf("%s %s: %d of %d failed", s.kind, s.name, st.Errors, st.Count)})

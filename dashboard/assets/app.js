@@ -55,6 +55,17 @@
     row("p95", fmtMs(p.p95Ms), "p95");
     row("memory", fmtBytes(p.memoryBytes), "mem");
     d.appendChild(dl);
+    // The duration distribution, one bar per histogram bucket.
+    const hist = p.histogram || [];
+    const top = Math.max(1, ...hist.map((b) => b.count));
+    const bars = el("div", { class: "bars", title: "duration distribution" });
+    for (const b of hist) {
+      const bar = el("span", {});
+      bar.style.height = Math.max(4, Math.round(100 * b.count / top)) + "%";
+      bar.title = b.count + " under " + fmtMs(b.upToMs);
+      bars.appendChild(bar);
+    }
+    d.appendChild(bars);
     return d;
   }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		check(route+" count", field("count"), want[0])
 		check(route+" errors", field("errors"), want[1])
+		// The duration distribution's bars add up to the count.
+		bars, sum := find(p, func(n *html.Node) bool { return attr(n, "class") == "bars" }), 0
+		for b := bars.FirstChild; bars != nil && b != nil; b = b.NextSibling {
+			var n int
+			fmt.Sscanf(attr(b, "title"), "%d under", &n)
+			sum += n
+		}
+		check(route+" histogram total", strconv.Itoa(sum), want[0])
 		if field("p95") == "" || !strings.HasSuffix(field("mem"), "MB") {
 			t.Errorf("%s: p95 %q, memory %q", route, field("p95"), field("mem"))
 		}
