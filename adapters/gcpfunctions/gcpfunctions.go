@@ -262,11 +262,13 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		ctx, cancel = adapterkit.ContextWithTimeout(ctx, a.opts.timeout)
 		defer cancel()
 	}
-	// The framework puts the execution ID in the context (from the header,
-	// or one it generates); outside the framework only the header is there.
-	id := funcframework.ExecutionIDFromContext(ctx)
+	// The framework puts the execution ID in the context, from the header
+	// or one it generates when there is none; outside the framework only
+	// the header is there. The header, when sent, is the same ID, and
+	// reading it costs no allocation.
+	id := hr.Header.Get(ExecutionIDHeader)
 	if id == "" {
-		id = hr.Header.Get(ExecutionIDHeader)
+		id = funcframework.ExecutionIDFromContext(ctx)
 	}
 	ctx = adapterkit.ContextWithInvocation(ctx, &handler.Invocation{
 		Platform:  "gcp-functions",
