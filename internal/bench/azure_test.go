@@ -72,51 +72,56 @@ const azureEnvelope = `{"Data":{"req":{"Url":"https://bench.azurewebsites.net/ap
 	`"Headers":"{\"Accept\":\"application/json\",\"Accept-Encoding\":\"gzip, deflate, br\",\"Connection\":\"keep-alive\",\"Content-Length\":\"74\",\"Content-Type\":\"application/json\",\"Host\":\"bench.azurewebsites.net\",\"User-Agent\":\"bench-client/1.0\"}",` +
 	`"sys":{"MethodName":"anyfunc","UtcNow":"2026-11-22T04:00:00.0000000Z","RandGuid":"6c1f4a8e-2d7b-4c55-8e0c-4a1b2c3d4e5f"}}}`
 
-// Microsoft's Go custom-handler sample shape: the envelope decoded into
-// maps, the answer built as maps and encoded with encoding/json.
-type invokeRequest struct {
-	Data     map[string]json.RawMessage
-	Metadata map[string]interface{}
+// The hand-written contender is what a careful Go developer writes for a
+// custom handler without anyfunc: the envelope decoded into typed structs
+// holding only the fields it reads (faster than the map-based decoding of
+// Microsoft's Go sample), the answer encoded from a typed struct.
+type azureInvoke struct {
+	Data struct {
+		Req struct {
+			Method  string              `json:"Method"`
+			Headers map[string][]string `json:"Headers"`
+			Params  map[string]string   `json:"Params"`
+			Body    string              `json:"Body"`
+		} `json:"req"`
+	} `json:"Data"`
 }
 
-type invokeResponse struct {
-	Outputs     map[string]interface{}
-	Logs        []string
-	ReturnValue interface{}
+type azureRes struct {
+	StatusCode string            `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+type azureAnswer struct {
+	Outputs struct {
+		Res azureRes `json:"res"`
+	} `json:"Outputs"`
+	Logs        []string `json:"Logs"`
+	ReturnValue any      `json:"ReturnValue"`
 }
 
 func handWrittenAzure(w http.ResponseWriter, r *http.Request) {
-	var invoke invokeRequest
+	var invoke azureInvoke
 	if err := json.NewDecoder(r.Body).Decode(&invoke); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var req map[string]interface{}
-	if err := json.Unmarshal(invoke.Data["req"], &req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	method, _ := req["Method"].(string)
-	body, _ := req["Body"].(string)
+	req := invoke.Data.Req
 	ua := ""
-	if hs, ok := req["Headers"].(map[string]interface{}); ok {
-		if vs, ok := hs["User-Agent"].([]interface{}); ok && len(vs) > 0 {
-			ua, _ = vs[0].(string)
-		}
+	if vs := req.Headers["User-Agent"]; len(vs) > 0 {
+		ua = vs[0]
 	}
-	path := ""
-	if params, ok := req["Params"].(map[string]interface{}); ok {
-		p, _ := params["path"].(string)
-		path = "/" + p
-	}
-	res := map[string]interface{}{"statusCode": "201", "headers": map[string]interface{}{"Content-Type": "application/json"}}
-	out, err := todoAnswer(method, path, ua, []byte(body))
+	var ans azureAnswer
+	ans.Logs = []string{}
+	ans.Outputs.Res = azureRes{StatusCode: "201", Headers: map[string]string{"Content-Type": "application/json"}}
+	out, err := todoAnswer(req.Method, "/"+req.Params["path"], ua, []byte(req.Body))
 	if err != nil {
-		res["statusCode"], res["body"] = "400", "The body is not a to-do."
+		ans.Outputs.Res.StatusCode, ans.Outputs.Res.Body = "400", "The body is not a to-do."
 	} else {
-		res["body"] = string(out)
+		ans.Outputs.Res.Body = string(out)
 	}
-	answer, err := json.Marshal(invokeResponse{Outputs: map[string]interface{}{"res": res}, Logs: []string{}})
+	answer, err := json.Marshal(ans)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -141,8 +146,8 @@ func azureHandlers(b testing.TB) map[string]http.Handler {
 
 // BenchmarkAzurePayload serves one payload-mode invocation per iteration,
 // in-process at the http.Handler the custom handler's server calls: anyfunc's
-// adapter against a hand-written handler in the style of Microsoft's Go
-// sample.
+// adapter against a hand-written handler decoding the envelope into typed
+// structs.
 func BenchmarkAzurePayload(b *testing.B) {
 	env := []byte(azureEnvelope)
 	for _, name := range []string{"anyfunc", "handwritten"} {
