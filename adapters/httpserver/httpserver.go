@@ -56,6 +56,13 @@
 // name plus [DeadLetterSuffix]; each schedule declared with event.Every
 // fires from a ticker. [WithTriggerOptions] changes that, for example to
 // pull from a real queue with [WithSubscription].
+//
+// # Dashboard
+//
+// [WithDashboard] turns on the local monitoring dashboard (package
+// dashboard): every request, message and tick is recorded, and the page
+// is served on its own loopback address beside the API. It is off unless
+// the option is given.
 package httpserver
 
 import (

@@ -274,6 +274,23 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("alerts: %q", alerts)
 	}
 
+	// The time-range selector: the last 24 hours hold the same traffic.
+	for attempt := 1; ; attempt++ {
+		parsed, err := html.Parse(bytes.NewReader(headless(t, bin, d.URL()+"#window=24h", "--dump-dom")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		root := find(parsed, func(n *html.Node) bool { return n.Data == "html" })
+		if root != nil && attr(root, "data-window") == "24h" {
+			check("24h invocations", text(byID(parsed, "invocations")), "37")
+			check("24h error rate", text(byID(parsed, "error-rate")), "8.11% errors")
+			break
+		}
+		if attempt == 5 {
+			t.Fatalf("the 24h range did not render after %d loads", attempt)
+		}
+	}
+
 	shot := filepath.Join(t.TempDir(), "dashboard.png")
 	headless(t, bin, d.URL(), "--screenshot="+shot)
 	png, err := os.ReadFile(shot)
