@@ -123,9 +123,12 @@ type recordWriter struct {
 	body   []byte
 }
 
-func (d *recordWriter) Header() http.Header         { return d.h }
-func (d *recordWriter) WriteHeader(status int)      { d.status = status }
-func (d *recordWriter) Write(p []byte) (int, error) { d.body = append(d.body, p...); return len(p), nil }
+func (d *recordWriter) Header() http.Header    { return d.h }
+func (d *recordWriter) WriteHeader(status int) { d.status = status }
+func (d *recordWriter) Write(p []byte) (int, error) {
+	d.body = append(d.body, p...)
+	return len(p), nil
+}
 
 // BenchmarkHTTPRouter serves httpTarget in process through each contender,
 // with a fresh header map per request as net/http's server gives.
