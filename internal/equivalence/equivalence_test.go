@@ -83,6 +83,9 @@ func appEnv(storeURL string, ensure bool) []string {
 		"TODO_API_KEYS=ann:" + apiKey,
 		"TODO_JWT_SECRET=", "TODO_JWKS_URL=", "TODO_CORS_ORIGINS=", "TODO_RATE_LIMIT=",
 		"TODO_ENSURE_SCHEMA=",
+		// cmd/local's dashboard on a free port, not the fixed default,
+		// which another run on this machine may hold.
+		"TODO_DASHBOARD=", "TODO_DASHBOARD_AUTH=", "TODO_DASHBOARD_ADDR=127.0.0.1:0",
 	}
 	if ensure {
 		env = append(env, "TODO_ENSURE_SCHEMA=1")
