@@ -114,11 +114,11 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	if h.app != nil {
 		return h.invokeApp(ctx, payload)
 	}
-	shape, _, r, resp, err := h.serve(ctx, payload)
+	shape, rest, r, resp, err := h.serve(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
-	return h.encode(ctx, shape, r, resp), nil
+	return h.encode(ctx, shape, rest, r, resp), nil
 }
 
 // serve decodes payload and answers it; rest tells a REST API's event

@@ -92,12 +92,15 @@ func TestBasePath(t *testing.T) {
 		{"http-api-1.0-stage", httpAPIv1("/prod/x", "prod"), nil, "", "/prod/x", ""},
 		{"http-api-1.0-strip-stage", httpAPIv1("/prod/x", "prod"), stripStage, "/prod", "/x", ""},
 		{"http-api-1.0-default-stage", httpAPIv1("/x", "$default"), stripStage, "", "/x", ""},
-		// requestContext.path differently escaped from path: the REST stage
-		// fallback must not add the stage the path still holds.
-		{"http-api-1.0-stage-differently-escaped", modify(t, v1Fixture, map[string]any{"version": "1.0", "path": "/prod/a%20b"},
-			map[string]any{"path": "/prod/a b", "stage": "prod"}), nil, "", "/prod/a b", "/prod/a%20b"},
-		{"http-api-1.0-strip-stage-differently-escaped", modify(t, v1Fixture, map[string]any{"version": "1.0", "path": "/prod/a%20b"},
-			map[string]any{"path": "/prod/a b", "stage": "prod"}), stripStage, "/prod", "/a b", "/a%20b"},
+		// An HTTP API delivers path decoded (payload 1.0 as 2.0): it is
+		// not decoded again, and the REST stage fallback must not add the
+		// stage the path still holds.
+		{"http-api-1.0-stage-decoded", modify(t, v1Fixture, map[string]any{"version": "1.0", "path": "/prod/a b"},
+			map[string]any{"path": "/prod/a b", "stage": "prod"}), nil, "", "/prod/a b", ""},
+		{"http-api-1.0-strip-stage-decoded", modify(t, v1Fixture, map[string]any{"version": "1.0", "path": "/prod/a b"},
+			map[string]any{"path": "/prod/a b", "stage": "prod"}), stripStage, "/prod", "/a b", ""},
+		{"http-api-1.0-percent-kept", modify(t, v1Fixture, map[string]any{"version": "1.0", "path": "/literal%value"},
+			map[string]any{"path": "/literal%value", "stage": "$default"}), nil, "", "/literal%value", ""},
 		// HTTP API, payload 2.0.
 		{"v2-fixture", fixture(t, v2Fixture), nil, "", "/", ""},
 		{"v2-default-stage", v2("/todos", "$default"), stripStage, "", "/todos", ""},

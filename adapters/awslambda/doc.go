@@ -103,8 +103,14 @@
 // # Responses
 //
 // A body is sent base64-encoded when its Content-Encoding is set or its
-// Content-Type is not text (see [WithBinaryTypes]), never because of the
-// bytes it holds. A response the platform could not carry (over 6 MB, or
+// Content-Type is not text (see [WithBinaryTypes]). A body is never
+// altered: a text-typed body that is not valid UTF-8, which Lambda would
+// otherwise deliver with U+FFFD in place of its invalid bytes, is sent
+// base64-encoded where the front door decodes base64 whatever the type
+// (HTTP APIs, payload 1.0 and 2.0; Function URLs; ALBs), and is answered
+// with a 500 problem, and logged, behind a REST API, which decodes base64
+// only for its binaryMediaTypes (list the type there and in
+// WithBinaryTypes, or send valid UTF-8). A response the platform could not carry (over 6 MB, or
 // 1 MB behind an ALB, after base64) is replaced by a 500 problem instead of
 // a failed invocation. A handler's panic becomes a 500 problem and the
 // process keeps serving.

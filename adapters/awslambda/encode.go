@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
@@ -33,10 +34,23 @@ func responseLimit(shape eventShape) int {
 	return MaxResponseBytes
 }
 
-// encode returns the response event for resp. An answer the platform could
-// not carry (over its size limit, several cookies through a single-value
-// ALB) is replaced by a 500 problem and logged.
-func (h *Handler) encode(ctx context.Context, shape eventShape, r *handler.Request, resp *handler.Response) []byte {
+// errNotUTF8 is the internal cause of the 500 answered when a text-typed
+// body that is not valid UTF-8 would reach a REST API, which would replace
+// its invalid bytes or hand the client base64 text.
+var errNotUTF8 = errors.New("awslambda: the response body is not valid UTF-8 but its Content-Type is text, and a REST API passes base64 through to the client unless its binaryMediaTypes match: add the type to WithBinaryTypes and to the API's binaryMediaTypes, or send valid UTF-8")
+
+// encode returns the response event for resp; rest says the event came
+// from a REST API. An answer the platform could not carry (over its size
+// limit, several cookies through a single-value ALB, a body it would alter)
+// is replaced by a 500 problem and logged.
+//
+// The body is never altered. A text-typed body that is not valid UTF-8
+// cannot go as a JSON string (Lambda would replace the invalid bytes with
+// U+FFFD): it goes base64-encoded where the front door decodes base64
+// whatever the Content-Type (HTTP APIs in both payload formats, Function
+// URLs, ALBs), and is refused where it does not (a REST API decodes only
+// types listed in its binaryMediaTypes, which WithBinaryTypes mirrors).
+func (h *Handler) encode(ctx context.Context, shape eventShape, rest bool, r *handler.Request, resp *handler.Response) []byte {
 	limit := responseLimit(shape)
 	body, err := responseBody(resp, limit)
 	if status := resp.StatusCode(); err == nil && (status < 100 || status > 599) {
@@ -46,8 +60,18 @@ func (h *Handler) encode(ctx context.Context, shape eventShape, r *handler.Reque
 		if !bodyAllowed(r.Method, resp.StatusCode()) {
 			body = nil
 		}
+		binary := len(body) > 0 && h.o.isBinary(resp.Header)
+		if len(body) > 0 && !binary && !utf8.Valid(body) {
+			if shape == shapeV1 && rest {
+				err = fmt.Errorf("%w (Content-Type %q)", errNotUTF8, resp.Header.Get("Content-Type"))
+			} else {
+				binary = true
+			}
+		}
 		var out []byte
-		out, err = appendResponse(nil, shape, resp.StatusCode(), resp.Header, body, len(body) > 0 && h.o.isBinary(resp.Header))
+		if err == nil {
+			out, err = appendResponse(nil, shape, resp.StatusCode(), resp.Header, body, binary)
+		}
 		if err == nil && len(out) > limit {
 			err = fmt.Errorf("%w: %d bytes encoded, limit %d", errResponseTooLarge, len(out), limit)
 		}

@@ -608,11 +608,26 @@ func (e *rawEvent) build(payload []byte, shape eventShape, r *handler.Request, o
 		r.RawQuery = e.rawQuery
 	default:
 		r.Method = e.httpMethod
-		path, rawPath, err := adapterkit.ParsePath(e.path)
-		if err != nil {
-			return handler.AsError(err), nil
+		if shape == shapeV1 && e.version == "1.0" {
+			// An HTTP API delivers the path decoded, in payload 1.0 as
+			// in 2.0 (rawPath): decoding it again would turn the client's
+			// "/a%25zz" ("/a%zz" here) into a 400 and "/a%2541" into
+			// "/aA". A REST API and an ALB deliver it percent-encoded.
+			p := e.path
+			if p == "" {
+				p = "/"
+			}
+			if p[0] != '/' {
+				return nil, malformed("path %q does not start with /", p)
+			}
+			r.Path = p
+		} else {
+			path, rawPath, err := adapterkit.ParsePath(e.path)
+			if err != nil {
+				return handler.AsError(err), nil
+			}
+			r.Path, r.RawPath = path, rawPath
 		}
-		r.Path, r.RawPath = path, rawPath
 		r.RawQuery = e.buildQuery(shape)
 	}
 	if !isToken(r.Method) {

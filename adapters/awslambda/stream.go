@@ -57,7 +57,7 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 	streamed := shape == shapeFunctionURL && (h.o.streaming || !h.o.restStreaming) ||
 		rest && h.o.restStreaming
 	if !streamed {
-		return &bufferedReply{Reader: bytes.NewReader(h.encode(ctx, shape, r, resp))}, nil
+		return &bufferedReply{Reader: bytes.NewReader(h.encode(ctx, shape, rest, r, resp))}, nil
 	}
 	if status := resp.StatusCode(); status < 100 || status > 599 {
 		if c, ok := resp.Stream.(io.Closer); ok {

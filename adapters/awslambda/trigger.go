@@ -61,9 +61,9 @@ func (h *Handler) invokeApp(ctx context.Context, payload []byte) ([]byte, error)
 	if firstKeyIs(payload, "Records") {
 		return h.invokeTrigger(ctx, payload, nil)
 	}
-	shape, _, r, resp, err := h.serve(ctx, payload)
+	shape, rest, r, resp, err := h.serve(ctx, payload)
 	if err == nil {
-		return h.encode(ctx, shape, r, resp), nil
+		return h.encode(ctx, shape, rest, r, resp), nil
 	}
 	if !errors.Is(err, ErrNotHTTPEvent) {
 		return nil, err

@@ -34,9 +34,11 @@
 //     uses the raw query of Url instead), sends bodies as strings (base64 for
 //     application/octet-stream and multipart/*), and can only answer a text
 //     body and one value per header: a binary response body (by Content-Type
-//     or Content-Encoding) or several Set-Cookie headers are refused with a
-//     500 problem that names the setting that lifts the limit,
-//     enableProxyingHttpRequest.
+//     or Content-Encoding), a text body that is not valid UTF-8, or several
+//     Set-Cookie headers are refused with a 500 problem that names the
+//     setting that lifts the limit, enableProxyingHttpRequest. A body is
+//     never altered; proxy mode sends its bytes as they are. A HEAD answer
+//     carries no body in either mode.
 //
 // # Streaming
 //

@@ -57,6 +57,7 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	var resp *handler.Response
 	var logs []string
+	method := ""
 	env, err := p.a.readEnvelope(hr)
 	if err == nil {
 		var req *handler.Request
@@ -64,6 +65,7 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		req, ids, err = p.a.decodeEnvelope(env)
 		if err == nil {
 			req.RequestID = id
+			method = req.Method
 			if ids != nil {
 				ctx = context.WithValue(ctx, identitiesKey{}, ids)
 			}
@@ -76,11 +78,11 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 
 	out := outPool.Get().(*[]byte)
-	b, rerr := appendAnswer((*out)[:0], resp, logs)
+	b, rerr := appendAnswer((*out)[:0], method, resp, logs)
 	if rerr != nil {
 		handler.Logger(ctx).LogAttrs(ctx, slog.LevelError, "azurefunctions: response cannot be carried in payload mode",
 			slog.String("requestId", id), slog.String("reason", rerr.Error()))
-		b, _ = appendAnswer((*out)[:0], handler.ErrorResponse(rerr, id),
+		b, _ = appendAnswer((*out)[:0], method, handler.ErrorResponse(rerr, id),
 			[]string{"anyfunc: " + handler.AsError(rerr).Message})
 	}
 	h := w.Header()
@@ -634,7 +636,7 @@ func readStream(r io.Reader) (b []byte, err error) {
 
 // appendAnswer appends the envelope answer for resp to dst. It refuses,
 // with a *handler.Error, a response the envelope cannot carry.
-func appendAnswer(dst []byte, resp *handler.Response, logs []string) ([]byte, error) {
+func appendAnswer(dst []byte, method string, resp *handler.Response, logs []string) ([]byte, error) {
 	status := resp.StatusCode()
 	body := resp.Body
 	if resp.Stream != nil {
@@ -652,7 +654,9 @@ func appendAnswer(dst []byte, resp *handler.Response, logs []string) ([]byte, er
 		return dst, &handler.Error{Status: http.StatusInternalServerError, Code: "internal",
 			Message: "An internal error occurred.", Err: errors.New("invalid status " + strconv.Itoa(status))}
 	}
-	if status == http.StatusNoContent || status == http.StatusNotModified || status < 200 {
+	// No body on a HEAD answer, a 1xx, 204 or 304, as net/http (and so
+	// proxy mode and every other adapter) sends none.
+	if method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified || status < 200 {
 		body = nil
 	}
 	if len(body) > 0 {

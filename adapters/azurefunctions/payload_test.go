@@ -370,3 +370,18 @@ func TestPayloadStreamPanic(t *testing.T) {
 type panickingCloser struct{ io.Reader }
 
 func (panickingCloser) Close() error { panic("secret close panic") }
+
+// TestPayloadHEADHasNoBody checks that a HEAD answer carries no body in
+// payload mode, as in proxy mode and on every other adapter (it carried
+// the GET body before).
+func TestPayloadHEADHasNoBody(t *testing.T) {
+	h := payloadServer(t, handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		return &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte("the body of a GET")}, nil
+	}))
+	for method, want := range map[string]string{"HEAD": "", "GET": "the body of a GET"} {
+		a := invoke(t, h, `{"Data":{"req":{"Url":"https://x.azurewebsites.net/api/doc","Method":"`+method+`","Headers":{}}},"Metadata":{}}`)
+		if a.Outputs.Res.StatusCode != "200" || a.Outputs.Res.Body != want {
+			t.Errorf("%s: %s %q, want 200 %q", method, a.Outputs.Res.StatusCode, a.Outputs.Res.Body, want)
+		}
+	}
+}

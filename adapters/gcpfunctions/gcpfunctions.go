@@ -20,6 +20,40 @@
 //		log.Fatal(gcpfunctions.Start(todo.NewHandler()))
 //	}
 //
+// # Packaging
+//
+// Google's Go buildpack builds the function from the source directory you
+// upload, and its rules decide how that source must look:
+//
+//   - go.mod is at the root of the uploaded source, and the package at the
+//     root is the one the buildpack imports: it must register the
+//     function, in init, directly or by importing the package that does
+//     (a blank import of that package is enough).
+//   - The root package imports
+//     github.com/GoogleCloudPlatform/functions-framework-go/functions (a
+//     blank import will do). Its presence makes the buildpack generate a
+//     main that serves the function registered under the entry point;
+//     without it the generated main calls a function of the root package
+//     named like the entry point, which does not exist.
+//   - The module path's first element contains a dot (example.com/fn, not
+//     fn): the buildpack refuses the module otherwise.
+//   - Modules the build cannot download (a replace of a local copy, a
+//     private module) are vendored: upload vendor/ with the source.
+//
+// A root package that follows these rules:
+//
+//	package fn // module example.com/todofn
+//
+//	import (
+//		_ "github.com/GoogleCloudPlatform/functions-framework-go/functions"
+//		_ "example.com/app/gcp" // calls gcpfunctions.Register("Todo", ...) in init
+//	)
+//
+// and the deployment names the registered function as its entry point:
+// gcloud functions deploy todo --gen2 --runtime=go126 --entry-point=Todo
+// --trigger-http --source=DIR. examples/todo/deploy/build.sh gcp writes
+// such a directory for the to-do example.
+//
 // # Behaviour
 //
 // Every request is served through [handler.Serve], so request IDs, panic
@@ -41,6 +75,13 @@
 // builds from BasePath can be wrapped in a middleware that sets BasePath to
 // "/NAME", or its clients can use the function's run.app URL, which has no
 // prefix.
+//
+// # Response bodies
+//
+// A Response body reaches the client byte for byte, whatever its
+// Content-Type: the framework is a net/http server, so there is no
+// encoding step that could alter it (a text body that is not valid UTF-8
+// is sent as it is). A HEAD answer carries no body.
 //
 // # Streaming
 //

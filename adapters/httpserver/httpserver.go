@@ -33,6 +33,12 @@
 // has read-header, read and idle timeouts against slow clients, and no
 // write timeout, so that streamed responses are not cut.
 //
+// # Response bodies
+//
+// A Response body reaches the client byte for byte, whatever its
+// Content-Type (a text body that is not valid UTF-8 is sent as it is); a
+// HEAD answer carries no body.
+//
 // # Streaming
 //
 // A Response.Stream body is written chunk by chunk, with a flush after each
