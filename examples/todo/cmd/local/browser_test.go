@@ -50,11 +50,17 @@ func chromium(t *testing.T) string {
 // time; its 15 s refresh timer does not fire within that.
 func headless(t *testing.T, bin, url string, extra ...string) []byte {
 	t.Helper()
+	return headlessFor(t, bin, url, 10_000, extra...)
+}
+
+// headlessFor is headless with budget milliseconds of virtual time.
+func headlessFor(t *testing.T, bin, url string, budget int, extra ...string) []byte {
+	t.Helper()
 	args := append([]string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=" + t.TempDir(),
-		"--virtual-time-budget=10000", "--window-size=1280,1000",
+		"--virtual-time-budget=" + strconv.Itoa(budget), "--window-size=1280,1000",
 	}, extra...)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -288,6 +294,22 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		if attempt == 5 {
 			t.Fatalf("the 24h range did not render after %d loads", attempt)
+		}
+	}
+
+	// The page refreshes itself every 15 s: given 40 s of virtual time it
+	// renders at least 3 times (at 0, 15 and 30 s).
+	parsed, err := html.Parse(bytes.NewReader(headlessFor(t, bin, d.URL(), 40_000, "--dump-dom")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root := find(parsed, func(n *html.Node) bool { return n.Data == "html" }); root == nil {
+		t.Error("no html element")
+	} else {
+		n, _ := strconv.Atoi(attr(root, "data-rendered"))
+		t.Logf("renders in 40 s of virtual time: %d", n)
+		if n < 3 {
+			t.Errorf("in 40 s of virtual time the page rendered %d times, want at least 3 (a refresh every 15 s)", n)
 		}
 	}
 
