@@ -192,4 +192,3 @@ func TestPubSubPushEndToEnd(t *testing.T) {
 	}
 	t.Logf("500 messages pushed: %d failed their first delivery, %d dead-lettered", firstFailures, len(dead))
 }
-
