@@ -109,7 +109,10 @@
 //
 //   - queueTrigger: VALUE is the message text, as the host decoded it
 //     (the queue extension's messageEncoding, base64 by default); a message
-//     holding JSON may arrive as that JSON. Metadata gives Message.ID (Id),
+//     holding JSON may arrive as that JSON. A message package
+//     queue/azurequeue sent with attributes arrives in that package's
+//     envelope, which the adapter opens: Message.Body and Attributes are
+//     what was sent. Metadata gives Message.ID (Id),
 //     DeliveryCount (DequeueCount) and EnqueuedAt (InsertionTime);
 //     Message.Queue is the consumer's first declared queue, else its name.
 //   - timerTrigger: VALUE is the timer's information; Tick.PastDue is its

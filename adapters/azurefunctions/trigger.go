@@ -2,6 +2,8 @@ package azurefunctions
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -284,7 +286,38 @@ func decodeQueueInvocation(b []byte) (*event.Message, error) {
 	if m.ID == "" {
 		return nil, invalid("Metadata.Id, the queue message's ID, is missing")
 	}
+	if err := unwrapEnvelope(m); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// envelopePrefix starts the message text package queue/azurequeue sends
+// for a message with attributes (Storage queues have none):
+// {"anyfunc.envelope":1,"attributes":{...},"body":"BASE64"}.
+const envelopePrefix = `{"anyfunc.envelope":`
+
+// unwrapEnvelope replaces an azurequeue envelope in m.Body by the body and
+// attributes it carries, so that attributes (a traceparent among them)
+// reach the consumer as on the other platforms.
+func unwrapEnvelope(m *event.Message) error {
+	if !strings.HasPrefix(string(m.Body), envelopePrefix) {
+		return nil
+	}
+	var env struct {
+		Version    int               `json:"anyfunc.envelope"`
+		Attributes map[string]string `json:"attributes"`
+		Body       string            `json:"body"`
+	}
+	if err := json.Unmarshal(m.Body, &env); err != nil || env.Version != 1 {
+		return invalid("the message is an anyfunc envelope that cannot be read (version 1 expected)")
+	}
+	body, err := base64.StdEncoding.DecodeString(env.Body)
+	if err != nil {
+		return invalid("the anyfunc envelope's body is not base64")
+	}
+	m.Body, m.Attributes = body, env.Attributes
+	return nil
 }
 
 // intOrString reads a non-negative integer sent as a number or a string.

@@ -107,6 +107,12 @@ func TestQueueTrigger(t *testing.T) {
 			if code != 200 || string(ta.msgs[1].Body) != `{"a":[1]}` || ta.msgs[1].DeliveryCount != 3 {
 				t.Errorf("JSON data: %d %+v", code, ta.msgs[1])
 			}
+			// A message sent with attributes through queue/azurequeue
+			// arrives in its envelope: the consumer gets body and attributes.
+			code, _ = postTrigger(t, h, "todo-events", `{"Data":{"msg":"{\"anyfunc.envelope\":1,\"attributes\":{\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\"},\"body\":\"aGk=\"}"},"Metadata":{"Id":"x3","DequeueCount":1}}`)
+			if m := ta.msgs[2]; code != 200 || string(m.Body) != "hi" || m.TraceParent() != "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" {
+				t.Errorf("envelope: %d %+v", code, m)
+			}
 			// Failure and panic answer 500 with the reason in Logs: the host retries.
 			for _, body := range []string{"fail", "panic"} {
 				code, a := postTrigger(t, h, "todo-events", `{"Data":{"msg":"`+body+`"},"Metadata":{"Id":"f","DequeueCount":1}}`)
@@ -138,6 +144,8 @@ func TestQueueTriggerBadInvocations(t *testing.T) {
 		{`{"Data":{"msg":"x"},"Metadata":{"Id":"x","InsertionTime":"yesterday"}}`, "InsertionTime"},
 		{`{"Data":{"msg":"x"},"Metadata":{"Id":"x"}`, "invalid JSON"},
 		{`{"Data":"msg","Metadata":{"Id":"x"}}`, "Data must be an object"},
+		{`{"Data":{"msg":"{\"anyfunc.envelope\":1,\"body\":\"***\"}"},"Metadata":{"Id":"x"}}`, "envelope's body is not base64"},
+		{`{"Data":{"msg":"{\"anyfunc.envelope\":2}"},"Metadata":{"Id":"x"}}`, "version 1 expected"},
 	} {
 		code, a := postTrigger(t, h, "todo-events", tc.body)
 		if code != 400 || len(a.Logs) != 1 || !strings.Contains(a.Logs[0], tc.want) {
