@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,10 +59,97 @@ type Spec struct {
 // Launch starts the emulator (or finds it through Spec.EnvVar) and returns
 // its endpoint and a stop function, which is never nil.
 func Launch(s Spec) (endpoint string, stop func(), err error) {
-	stop = func() {}
 	if v := os.Getenv(s.EnvVar); s.EnvVar != "" && v != "" {
-		return v, stop, nil
+		return v, func() {}, nil
 	}
+	p, err := LaunchProcess(s)
+	if err != nil {
+		return "", func() {}, err
+	}
+	return p.Endpoint, p.Stop, nil
+}
+
+// Process is an emulator this package started.
+type Process struct {
+	// Endpoint is what tests connect to.
+	Endpoint string
+	// Pgid is the emulator's process group: every process it started.
+	Pgid int
+	stop func()
+}
+
+// Pause stops every process of the emulator (SIGSTOP to its group and to
+// every descendant, which may have a group of its own, as the Java
+// process gcloud starts does): it keeps its connections but answers
+// nothing until Resume.
+func (p *Process) Pause() error { return p.signal(syscall.SIGSTOP) }
+
+// Resume continues the emulator's processes after Pause (SIGCONT).
+func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }
+
+func (p *Process) signal(sig syscall.Signal) error {
+	err := syscall.Kill(-p.Pgid, sig)
+	for _, pid := range descendants(p.Pgid) {
+		if kerr := syscall.Kill(pid, sig); kerr != nil && err == nil && !errors.Is(kerr, syscall.ESRCH) {
+			err = kerr
+		}
+	}
+	return err
+}
+
+// descendants returns the processes below pid, read from /proc (none
+// where there is no /proc).
+func descendants(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	children := make(map[int][]int)
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(f[1]); err == nil {
+			children[ppid] = append(children[ppid], child)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		next := queue[0]
+		queue = queue[1:]
+		for _, c := range children[next] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// Stop resumes the emulator if it was paused and ends its whole process
+// group.
+func (p *Process) Stop() {
+	_ = p.Resume()
+	p.stop()
+}
+
+// LaunchProcess starts the emulator itself, whatever Spec.EnvVar says (a
+// test that pauses the emulator needs its own), and returns it once ready.
+func LaunchProcess(s Spec) (*Process, error) {
+	var (
+		endpoint string
+		pgid     int
+		stop     func()
+		err      error
+	)
 	attempts := s.Attempts
 	if attempts <= 0 {
 		attempts = 3
@@ -72,32 +160,35 @@ func Launch(s Spec) (endpoint string, stop func(), err error) {
 	}
 	var errs []error
 	for i := 0; i < attempts; i++ {
-		endpoint, stop, err = launchOnce(s, timeout)
-		if err == nil || errors.Is(err, ErrNotInstalled) {
-			return endpoint, stop, err
+		endpoint, pgid, stop, err = launchOnce(s, timeout)
+		if err == nil {
+			return &Process{Endpoint: endpoint, Pgid: pgid, stop: stop}, nil
+		}
+		if errors.Is(err, ErrNotInstalled) {
+			return nil, err
 		}
 		errs = append(errs, fmt.Errorf("attempt %d: %w", i+1, err))
 	}
-	return "", func() {}, fmt.Errorf("emulator %s did not start: %w", s.Name, errors.Join(errs...))
+	return nil, fmt.Errorf("emulator %s did not start: %w", s.Name, errors.Join(errs...))
 }
 
-func launchOnce(s Spec, timeout time.Duration) (string, func(), error) {
+func launchOnce(s Spec, timeout time.Duration) (string, int, func(), error) {
 	port, err := FreePort()
 	if err != nil {
-		return "", func() {}, err
+		return "", 0, func() {}, err
 	}
 	cmd, err := s.Command(port)
 	if err != nil {
-		return "", func() {}, err
+		return "", 0, func() {}, err
 	}
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
-			return "", func() {}, fmt.Errorf("%w: %v", ErrNotInstalled, err)
+			return "", 0, func() {}, fmt.Errorf("%w: %v", ErrNotInstalled, err)
 		}
-		return "", func() {}, err
+		return "", 0, func() {}, err
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
@@ -118,14 +209,14 @@ func launchOnce(s Spec, timeout time.Duration) (string, func(), error) {
 		rerr := s.Ready(pctx, endpoint)
 		pcancel()
 		if rerr == nil {
-			return endpoint, stop, nil
+			return endpoint, cmd.Process.Pid, stop, nil
 		}
 		select {
 		case <-exited:
-			return "", func() {}, fmt.Errorf("%s exited before it was ready: %s", s.Name, tail(out.String()))
+			return "", 0, func() {}, fmt.Errorf("%s exited before it was ready: %s", s.Name, tail(out.String()))
 		case <-ctx.Done():
 			stop()
-			return "", func() {}, fmt.Errorf("%s not ready after %v (%v): %s", s.Name, timeout, rerr, tail(out.String()))
+			return "", 0, func() {}, fmt.Errorf("%s not ready after %v (%v): %s", s.Name, timeout, rerr, tail(out.String()))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
