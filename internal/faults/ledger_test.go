@@ -142,11 +142,12 @@ func runLedger(t *testing.T, b backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serverLog := &lines{}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
 		served <- httpserver.Serve(ctx, ln, h, httpserver.WithTimeout(deadline),
-			httpserver.WithLogger(slog.New(slog.DiscardHandler)))
+			httpserver.WithLogger(slog.New(slog.NewTextHandler(serverLog, &slog.HandlerOptions{Level: slog.LevelError}))))
 	}()
 	defer func() { stop(); <-served }()
 
@@ -177,6 +178,9 @@ func runLedger(t *testing.T, b backend) {
 		if st.items < minItems || st.lost != 0 || st.duplicated != 0 || st.stuck != 0 || st.late != 0 || st.s500 != 0 {
 			t.Errorf("%s %s: %d items, %d lost, %d duplicated, %d stuck, %d late, %d 500s; want none",
 				b.name, kind, st.items, st.lost, st.duplicated, st.stuck, st.late, st.s500)
+		}
+		for _, id := range st.ids500 {
+			t.Logf("%s %s: a 500 (request %s); the server logged: %s", b.name, kind, id, serverLog.grep(id))
 		}
 		if st.windows == 0 {
 			t.Errorf("%s %s: no fault was injected", b.name, kind)
@@ -232,6 +236,32 @@ type kindStats struct {
 	late, stuck, lost, duplicated, unanswered     int
 	windows                                       int
 	refused, held, dropped                        int64
+	ids500                                        []string // request IDs of the 500s
+}
+
+// lines collects the server's error log.
+type lines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// grep returns the lines that contain s.
+func (l *lines) grep(s string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(l.buf.String(), "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // item is one ledger entry: a create and an update, each with its key.
@@ -422,6 +452,9 @@ func (l *ledger) send(kind, method, path, key string, body any) (answer, error) 
 		st.s504++
 	case res.status == 500:
 		st.s500++
+		var p struct{ RequestID string }
+		json.Unmarshal(res.body, &p)
+		st.ids500 = append(st.ids500, p.RequestID)
 	default:
 		st.other++
 	}
