@@ -53,9 +53,9 @@ var kinds = []string{"refuse", "hold", "drop", "pause"}
 type backend struct {
 	name string
 	spec emulator.Spec
-	// open returns the store reaching the emulator through proxyAddr;
-	// endpoint is the emulator's own.
-	open func(t *testing.T, endpoint, proxyAddr string) store.Store
+	// open returns a store of its own, named name, reaching the
+	// emulator through proxyAddr; endpoint is the emulator's own.
+	open func(t *testing.T, endpoint, proxyAddr, name string) store.Store
 	// target turns the emulator's endpoint into the proxy's host:port.
 	target func(endpoint string) string
 }
@@ -67,11 +67,11 @@ var backends = []backend{
 		target: func(endpoint string) string {
 			return strings.TrimPrefix(endpoint, "http://")
 		},
-		open: func(t *testing.T, endpoint, proxyAddr string) store.Store {
+		open: func(t *testing.T, endpoint, proxyAddr, name string) store.Store {
 			ctx := context.Background()
 			creds := awsdynamodb.WithCredentials(credentials.NewStaticCredentialsProvider("testing", "testing", ""))
 			region := awsdynamodb.WithRegion("us-east-1")
-			if err := awsdynamodb.EnsureTable(ctx, "ledger", awsdynamodb.WithEndpoint(endpoint), region, creds); err != nil {
+			if err := awsdynamodb.EnsureTable(ctx, name, awsdynamodb.WithEndpoint(endpoint), region, creds); err != nil {
 				t.Fatal(err)
 			}
 			c, err := awsdynamodb.NewClient(ctx, awsdynamodb.WithEndpoint("http://"+proxyAddr), region, creds)
@@ -80,7 +80,7 @@ var backends = []backend{
 			}
 			// The SDK warns of every answer the proxy cut short.
 			c = dynamodb.New(c.Options(), func(o *dynamodb.Options) { o.Logger = logging.Nop{} })
-			s, err := awsdynamodb.Open(ctx, "ledger", awsdynamodb.WithClient(c))
+			s, err := awsdynamodb.Open(ctx, name, awsdynamodb.WithClient(c))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,14 +91,14 @@ var backends = []backend{
 		name:   "firestore-emulator",
 		spec:   emulator.Firestore,
 		target: func(endpoint string) string { return endpoint },
-		open: func(t *testing.T, endpoint, proxyAddr string) store.Store {
+		open: func(t *testing.T, endpoint, proxyAddr, name string) store.Store {
 			t.Setenv("FIRESTORE_EMULATOR_HOST", proxyAddr)
 			// Reconnect quickly after the proxy refused or reset the
 			// connection (gRPC's default backoff grows to 2 minutes).
 			bo := grpc.WithConnectParams(grpc.ConnectParams{MinConnectTimeout: time.Second,
 				Backoff: backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, MaxDelay: 500 * time.Millisecond}})
-			s, err := gcpfirestore.Open(context.Background(), gcpfirestore.WithProject("anyfunc-faults"),
-				gcpfirestore.WithCollection(fmt.Sprintf("ledger%d", time.Now().UnixNano())), gcpfirestore.WithGRPCDialOptions(bo))
+			s, err := gcpfirestore.Open(context.Background(), fmt.Sprintf("%s%d", name, time.Now().UnixNano()),
+				gcpfirestore.WithProject("anyfunc-faults"), gcpfirestore.WithGRPCDialOptions(bo))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,6 +122,9 @@ func TestLedger(t *testing.T) {
 	}
 }
 
+// runLedger runs every fault kind on one emulator, each on a table (or
+// collection) of its own: moto copies a whole table on every transaction,
+// and one table for all would slow the later kinds down.
 func runLedger(t *testing.T, b backend) {
 	proc, err := emulator.LaunchProcess(b.spec)
 	emulator.Need(t, b.spec, err)
@@ -131,9 +134,16 @@ func runLedger(t *testing.T, b backend) {
 		t.Fatal(err)
 	}
 	defer proxy.Close()
-	s := b.open(t, proc.Endpoint, proxy.Addr())
-	defer s.Close()
+	for i, kind := range kinds {
+		runKind(t, b, proc, proxy, kind, rand.New(rand.NewPCG(uint64(len(b.name)), uint64(i))))
+	}
+}
 
+// runKind serves the to-do example on a fresh store, runs the ledger
+// through one fault kind, verifies it and reports its counts.
+func runKind(t *testing.T, b backend, proc *emulator.Process, proxy *faults.Proxy, kind string, rng *rand.Rand) {
+	s := b.open(t, proc.Endpoint, proxy.Addr(), "ledger-"+kind)
+	defer s.Close()
 	h, err := todo.Config{APIKeys: "ledger:" + apiKey, RateLimit: 1 << 30, Logs: io.Discard}.Wrap(s)
 	if err != nil {
 		t.Fatal(err)
@@ -153,38 +163,30 @@ func runLedger(t *testing.T, b backend) {
 
 	l := &ledger{base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: retryBudget}}
 	l.warmUp(t)
-	seed := uint64(len(b.name))
-	for i, kind := range kinds {
-		rng := rand.New(rand.NewPCG(seed, uint64(i)))
-		before := proxy.Stats()
-		on, off := faultFor(kind, proxy, proc)
-		st := l.phase(kind, rng, on, off)
-		after := proxy.Stats()
-		st.refused, st.held, st.dropped = after.Refused-before.Refused, after.Held-before.Held, after.Dropped-before.Dropped
-	}
-	proxy.Set(faults.Pass)
+	before := proxy.Stats()
+	on, off := faultFor(kind, proxy, proc)
+	st := l.phase(kind, rng, on, off)
+	after := proxy.Stats()
+	st.refused, st.held, st.dropped = after.Refused-before.Refused, after.Held-before.Held, after.Dropped-before.Dropped
 	// Every lease has ended: the deadline has passed for every request.
 	time.Sleep(deadline + 500*time.Millisecond)
 	l.verify(t)
 
-	for _, kind := range kinds {
-		st := l.stats[kind]
-		t.Logf("%s %-6s items %d: creates acked %d, updates acked %d; requests %d (2xx %d, 409 %d, 503 %d, 504 %d, other %d); "+
-			"faults: windows %d, conns refused %d, chunks held %d, answers dropped %d; "+
-			"lost %d, duplicated %d, stuck beyond the lease %d, late %d, 500s %d; no final answer within deadline+5s %d",
-			b.name, kind, st.items, st.createsAcked, st.updatesAcked, st.requests, st.s2xx, st.s409, st.s503, st.s504, st.other,
-			st.windows, st.refused, st.held, st.dropped,
-			st.lost, st.duplicated, st.stuck, st.late, st.s500, st.unanswered)
-		if st.items < minItems || st.lost != 0 || st.duplicated != 0 || st.stuck != 0 || st.late != 0 || st.s500 != 0 {
-			t.Errorf("%s %s: %d items, %d lost, %d duplicated, %d stuck, %d late, %d 500s; want none",
-				b.name, kind, st.items, st.lost, st.duplicated, st.stuck, st.late, st.s500)
-		}
-		for _, id := range st.ids500 {
-			t.Logf("%s %s: a 500 (request %s); the server logged: %s", b.name, kind, id, serverLog.grep(id))
-		}
-		if st.windows == 0 {
-			t.Errorf("%s %s: no fault was injected", b.name, kind)
-		}
+	t.Logf("%s %-6s items %d: creates acked %d, updates acked %d; requests %d (2xx %d, 409 %d, 503 %d, 504 %d, other %d); "+
+		"faults: windows %d, conns refused %d, chunks held %d, answers dropped %d; "+
+		"lost %d, duplicated %d, stuck beyond the lease %d, late %d, 500s %d; no final answer within deadline+5s %d",
+		b.name, kind, st.items, st.createsAcked, st.updatesAcked, st.requests, st.s2xx, st.s409, st.s503, st.s504, st.other,
+		st.windows, st.refused, st.held, st.dropped,
+		st.lost, st.duplicated, st.stuck, st.late, st.s500, st.unanswered)
+	if st.items < minItems || st.lost != 0 || st.duplicated != 0 || st.stuck != 0 || st.late != 0 || st.s500 != 0 {
+		t.Errorf("%s %s: %d items, %d lost, %d duplicated, %d stuck, %d late, %d 500s; want none",
+			b.name, kind, st.items, st.lost, st.duplicated, st.stuck, st.late, st.s500)
+	}
+	for _, id := range st.ids500 {
+		t.Logf("%s %s: a 500 (request %s); the server logged: %s", b.name, kind, id, serverLog.grep(id))
+	}
+	if st.windows == 0 {
+		t.Errorf("%s %s: no fault was injected", b.name, kind)
 	}
 }
 
