@@ -28,6 +28,7 @@ type options struct {
 	addr          string
 	auth          func(*http.Request) bool
 	now           func() time.Time
+	realClock     bool // now is time.Now: durations read the monotonic clock only
 	events        int
 	maxSeries     int
 	maxDeliveries int
@@ -61,7 +62,9 @@ func WithBasicAuth(user, password string) Option {
 func WithAuth(allow func(*http.Request) bool) Option { return func(o *options) { o.auth = allow } }
 
 // WithClock sets the clock (default time.Now), for tests.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now, o.realClock = now, false }
+}
 
 // WithEvents sets how many recent events the ring keeps (default
 // [DefaultEvents]).
@@ -109,7 +112,7 @@ type Dashboard struct {
 // authentication is given, or an option is out of range.
 func New(name string, opts ...Option) (*Dashboard, error) {
 	o := options{
-		addr: DefaultAddr, now: time.Now, events: DefaultEvents, maxSeries: DefaultMaxSeries,
+		addr: DefaultAddr, now: time.Now, realClock: true, events: DefaultEvents, maxSeries: DefaultMaxSeries,
 		maxDeliveries: DefaultMaxDeliveries, lateAfter: DefaultLateAfter, refresh: DefaultRefresh,
 		p95Alert: time.Second,
 	}

@@ -41,7 +41,7 @@ func TestMemoryConstantOverMillionRequests(t *testing.T) {
 		case 7:
 			status = 429
 		}
-		d.recordHTTP(r, now(), status)
+		d.recordHTTP(r, now(), 0, status)
 		if i == 10_000 {
 			sizeAt10k, seriesAt10k = d.footprint()
 		}
@@ -89,5 +89,42 @@ func TestBuckets(t *testing.T) {
 		if hi < lo {
 			t.Errorf("bounds not increasing at %d: %v, %v", i, lo, hi)
 		}
+	}
+}
+
+// TestMinutesFoldIntoHours reuses a minute slot 64 minutes later: what it
+// held moves to its hour, so the day still counts it once and the last
+// hour no longer does.
+func TestMinutesFoldIntoHours(t *testing.T) {
+	now := time.Date(2026, 1, 1, 10, 5, 0, 0, time.UTC)
+	d, err := New("fold", WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &handler.Request{Method: "GET", Pattern: "GET /x"}
+	d.recordHTTP(r, now.Add(-3*time.Millisecond), 3*time.Millisecond, 200)
+	d.recordHTTP(r, now.Add(-3*time.Millisecond), 3*time.Millisecond, 500)
+	now = now.Add(minuteSlots * time.Minute) // the same minute slot
+	d.recordHTTP(r, now.Add(-time.Millisecond), time.Millisecond, 200)
+
+	day, _ := d.Snapshot(24 * time.Hour)
+	if day.Totals.Count != 3 || day.Totals.Errors != 1 {
+		t.Errorf("24h: %+v, want 3 requests, 1 error", day.Totals)
+	}
+	byHour := map[string]uint64{}
+	for _, p := range day.Chart {
+		if p.Count > 0 {
+			byHour[p.Time] = p.Count
+		}
+	}
+	if byHour["2026-01-01T10:00:00Z"] != 2 || byHour["2026-01-01T11:00:00Z"] != 1 || len(byHour) != 2 {
+		t.Errorf("24h chart %v, want 2 at 10:00 and 1 at 11:00", byHour)
+	}
+	if p := day.Panels[0]; p.P95Ms != 3.072 {
+		t.Errorf("24h p95 %v ms, want 3.072 (the folded 3 ms bucket's upper bound)", p.P95Ms)
+	}
+	hour, _ := d.Snapshot(time.Hour)
+	if hour.Totals.Count != 1 {
+		t.Errorf("1h: %+v, want the one request of the last hour", hour.Totals)
 	}
 }

@@ -80,30 +80,31 @@ type slot struct {
 	hist  [nBuckets]atomic.Uint32
 }
 
-// Ring lengths: a minute ring covers the last hour, an hour ring the last
-// day, each with one slot to spare for the period being filled.
+// Ring lengths: the minute ring covers the last hour, with slots to
+// spare; the hour ring the last day, with one slot to spare for the hour
+// being filled.
 const (
 	minuteSlots = 64
 	hourSlots   = 26
 )
 
-// series is what one route, consumer or schedule recorded.
+// series is what one route, consumer or schedule recorded. A request
+// updates only its minute's slot; when a minute slot is reused (64 minutes
+// later), what it held is added to its hour's slot first. So the last 64
+// minutes are in minutes and everything older in hours, and each
+// invocation is in exactly one of them.
 type series struct {
 	kind    Kind
 	name    string
 	mu      sync.Mutex // held only to start a new slot
 	minutes [minuteSlots]slot
-	hours   [hourSlots]slot
+	hours   [hourSlots]slot // minutes folded in when their slot is reused
 }
 
 // add records one invocation at unix second sec.
 func (s *series) add(sec int64, d time.Duration, failed bool) {
-	b := bucketOf(d)
-	if sl := s.slotFor(s.minutes[:], sec/60); sl != nil {
-		sl.put(d, b, failed)
-	}
-	if sl := s.slotFor(s.hours[:], sec/3600); sl != nil {
-		sl.put(d, b, failed)
+	if sl := s.slotFor(sec / 60); sl != nil {
+		sl.put(d, bucketOf(d), failed)
 	}
 }
 
@@ -118,12 +119,24 @@ func (sl *slot) put(d time.Duration, b int, failed bool) {
 	sl.hist[b].Add(1)
 }
 
-// slotFor returns the slot of period p in ring, emptied if it held an
-// older period, or nil if it already holds a newer one (p is out of the
-// ring's window: a clock that went back, or a call that took that long).
-func (s *series) slotFor(ring []slot, p int64) *slot {
-	sl := &ring[p%int64(len(ring))]
-	want := p + 1
+// clear empties sl and marks it as holding period p.
+func (sl *slot) clear(p int64) {
+	sl.count.Store(0)
+	sl.errs.Store(0)
+	sl.nanos.Store(0)
+	for i := range sl.hist {
+		sl.hist[i].Store(0)
+	}
+	sl.stamp.Store(p + 1)
+}
+
+// slotFor returns the slot of minute m, emptied (and its old minute folded
+// into its hour) if it held an older minute, or nil if it already holds a
+// newer one (m is out of the ring's window: a clock that went back, or a
+// call that took that long).
+func (s *series) slotFor(m int64) *slot {
+	sl := &s.minutes[m%minuteSlots]
+	want := m + 1
 	if cur := sl.stamp.Load(); cur == want {
 		return sl
 	} else if cur > want {
@@ -136,15 +149,34 @@ func (s *series) slotFor(ring []slot, p int64) *slot {
 	case cur > want:
 		return nil
 	default:
-		sl.count.Store(0)
-		sl.errs.Store(0)
-		sl.nanos.Store(0)
-		for i := range sl.hist {
-			sl.hist[i].Store(0)
+		if cur > 0 {
+			s.fold(sl, cur-1)
 		}
-		sl.stamp.Store(want)
+		sl.clear(m)
 	}
 	return sl
+}
+
+// fold adds sl, the slot of minute m, to the slot of m's hour; s.mu is
+// held. An hour the ring has already moved past (older than a day) is
+// dropped.
+func (s *series) fold(sl *slot, m int64) {
+	h := m / 60
+	hs := &s.hours[h%hourSlots]
+	switch cur := hs.stamp.Load(); {
+	case cur > h+1:
+		return
+	case cur < h+1:
+		hs.clear(h)
+	}
+	hs.count.Add(sl.count.Load())
+	hs.errs.Add(sl.errs.Load())
+	hs.nanos.Add(sl.nanos.Load())
+	for i := range sl.hist {
+		if n := sl.hist[i].Load(); n != 0 {
+			hs.hist[i].Add(n)
+		}
+	}
 }
 
 // seriesKey identifies a series: for a route, its method and path
@@ -206,12 +238,12 @@ func (d *Dashboard) Middleware() handler.Middleware {
 			done := false
 			defer func() {
 				if !done { // a panic, which handler.Serve answers 500
-					d.recordHTTP(r, start, http.StatusInternalServerError)
+					d.recordHTTP(r, start, d.since(start), http.StatusInternalServerError)
 				}
 			}()
 			resp, err := next.ServeRequest(ctx, r)
 			done = true
-			d.recordHTTP(r, start, statusOf(resp, err))
+			d.recordHTTP(r, start, d.since(start), statusOf(resp, err))
 			return resp, err
 		})
 	}
@@ -243,8 +275,17 @@ func methodOf(r *handler.Request) string {
 	return "_OTHER"
 }
 
-func (d *Dashboard) recordHTTP(r *handler.Request, start time.Time, status int) {
-	now := d.o.now()
+// since returns the time since start: with the default clock, from the
+// monotonic clock alone (one clock read per request instead of two).
+func (d *Dashboard) since(start time.Time) time.Duration {
+	if d.o.realClock {
+		return time.Since(start)
+	}
+	return d.o.now().Sub(start)
+}
+
+func (d *Dashboard) recordHTTP(r *handler.Request, start time.Time, took time.Duration, status int) {
+	now := start.Add(took)
 	route := r.Pattern
 	if i := strings.IndexByte(route, '/'); i > 0 {
 		route = route[i:]
@@ -255,7 +296,7 @@ func (d *Dashboard) recordHTTP(r *handler.Request, start time.Time, status int) 
 	}
 	s := d.lookup(k)
 	failed := status >= 500
-	s.add(now.Unix(), now.Sub(start), failed)
+	s.add(now.Unix(), took, failed)
 	switch {
 	case failed:
 		d.events.push(Event{Time: now, Kind: EventServerError, Source: s.name, Status: status, RequestID: r.RequestID})

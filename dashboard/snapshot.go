@@ -178,9 +178,9 @@ func (d *Dashboard) Snapshot(window time.Duration) (*Snapshot, error) {
 		return nil, fmt.Errorf("dashboard: window %v: want 15m, 1h or 24h", window)
 	}
 	now := d.o.now()
-	step, ringOf := time.Minute, func(s *series) []slot { return s.minutes[:] }
+	step := time.Minute
 	if window > time.Hour {
-		step, ringOf = time.Hour, func(s *series) []slot { return s.hours[:] }
+		step = time.Hour
 	}
 	n := int64(window / step)
 	last := now.Unix() / int64(step/time.Second)
@@ -210,17 +210,35 @@ func (d *Dashboard) Snapshot(window time.Duration) (*Snapshot, error) {
 	})
 	for _, s := range all {
 		var sum acc
-		ring := ringOf(s)
-		for i := range ring {
-			p := ring[i].stamp.Load() - 1
+		// into adds slot sl, which holds period p (in steps), when p is
+		// in the window.
+		into := func(sl *slot, p int64) {
 			if p < first || p > last {
-				continue
+				return
 			}
 			var a acc
-			a.addSlot(&ring[i])
+			a.addSlot(sl)
 			sum.addAcc(&a)
 			if s.kind == KindRoute {
 				points[p-first].addAcc(&a)
+			}
+		}
+		for i := range s.minutes {
+			sl := &s.minutes[i]
+			if m := sl.stamp.Load() - 1; m >= 0 {
+				if step == time.Hour {
+					into(sl, m/60)
+				} else {
+					into(sl, m)
+				}
+			}
+		}
+		if step == time.Hour {
+			// Minutes older than the minute ring were folded into hours.
+			for i := range s.hours {
+				if h := s.hours[i].stamp.Load() - 1; h >= 0 {
+					into(&s.hours[i], h)
+				}
 			}
 		}
 		if s.kind == KindRoute {
