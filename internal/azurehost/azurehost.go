@@ -13,6 +13,11 @@
 // configured [Mode] (the JSON envelope POSTed to /{FunctionName}, a rebuilt
 // forwarded request, or a proxied one), then turns the handler's answer into
 // the HTTP response the client would get.
+//
+// [Host.RunQueueTrigger] plays the host's queue listener for a
+// queueTrigger function: it polls a Storage queue (Azurite in the tests),
+// POSTs each message's payload to /{FunctionName}, deletes the message on
+// success and retries it, then moves it to the poison queue, on failure.
 package azurehost
 
 import (
@@ -477,7 +482,12 @@ func (h *Host) Invoke(ctx context.Context, envelope []byte) (*http.Response, err
 }
 
 func (h *Host) invoke(ctx context.Context, envelope []byte) (*http.Response, error) {
-	post, err := http.NewRequestWithContext(ctx, http.MethodPost, h.endpoint+"/"+h.cfg.FunctionName, bytes.NewReader(envelope))
+	return h.invokeFunction(ctx, h.cfg.FunctionName, envelope)
+}
+
+// invokeFunction POSTs an invocation to /{function}, as the host does.
+func (h *Host) invokeFunction(ctx context.Context, function string, envelope []byte) (*http.Response, error) {
+	post, err := http.NewRequestWithContext(ctx, http.MethodPost, h.endpoint+"/"+function, bytes.NewReader(envelope))
 	if err != nil {
 		return nil, err
 	}
