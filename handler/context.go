@@ -20,8 +20,13 @@ func withRequestID(ctx context.Context, id string) context.Context {
 
 // RequestIDFrom returns the request ID [Serve] put in ctx, or "".
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	switch id := ctx.Value(requestIDKey).(type) {
+	case string:
+		return id
+	case *string: // a requestCtx points at the Request's field
+		return *id
+	}
+	return ""
 }
 
 // ContextWithLogger returns a copy of ctx carrying l, the request-scoped logger.

@@ -13,4 +13,6 @@ func init() {
 	kit.ContextWithInvocation = withInvocation
 	kit.ContextWithRequestID = withRequestID
 	kit.ServeHTTP = serveHTTP
+	kit.NewRequestContext = newRequestContext
+	kit.EndRequest = endRequest
 }

@@ -38,7 +38,13 @@ func Serve(ctx context.Context, h Handler, r *Request) (resp *Response) {
 			r.RequestID = newRequestID()
 		}
 	}
-	ctx = withRequestID(ctx, r.RequestID)
+	if rc, ok := ctx.(*requestCtx); ok && rc.id == nil {
+		// The adapter's own request context: it answers the ID from r,
+		// without a context of its own.
+		rc.id = &r.RequestID
+	} else {
+		ctx = withRequestID(ctx, r.RequestID)
+	}
 	if err := checkTarget(r); err != nil {
 		return ErrorResponse(err, r.RequestID)
 	}

@@ -320,8 +320,8 @@ type adapter struct {
 // served is set by the first request this process serves.
 var served atomic.Bool
 
-func (a *adapter) invocation(id, function string) *handler.Invocation {
-	return &handler.Invocation{
+func (a *adapter) invocation(id, function string) handler.Invocation {
+	return handler.Invocation{
 		Platform:  "azure-functions",
 		ID:        id,
 		Function:  function,

@@ -48,12 +48,8 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	function := strings.TrimPrefix(hr.URL.Path, "/")
-	if p.a.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = adapterkit.ContextWithTimeout(ctx, p.a.timeout)
-		defer cancel()
-	}
-	ctx = adapterkit.ContextWithInvocation(ctx, p.a.invocation(id, function))
+	ctx = adapterkit.NewRequestContext(ctx, p.a.invocation(id, function), p.a.timeout)
+	defer adapterkit.EndRequest(ctx)
 
 	var resp *handler.Response
 	var logs []string

@@ -1,7 +1,6 @@
 package azurefunctions
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/anyfunc/anyfunc/handler"
@@ -13,17 +12,12 @@ import (
 type proxyHandler struct{ a *adapter }
 
 func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
-	ctx := hr.Context()
-	if p.a.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = adapterkit.ContextWithTimeout(ctx, p.a.timeout)
-		defer cancel()
-	}
 	id := hr.Header.Get(ProxyInvocationIDHeader)
 	if id == "" {
 		id = hr.Header.Get(InvocationIDHeader)
 	}
-	ctx = adapterkit.ContextWithInvocation(ctx, p.a.invocation(id, ""))
+	ctx := adapterkit.NewRequestContext(hr.Context(), p.a.invocation(id, ""), p.a.timeout)
+	defer adapterkit.EndRequest(ctx)
 	if id == "" {
 		id = adapterkit.NewRequestID()
 	}

@@ -101,7 +101,8 @@ func (t *triggerHandler) serve(w http.ResponseWriter, hr *http.Request, function
 		ctx, cancel = context.WithTimeout(ctx, t.timeout)
 		defer cancel()
 	}
-	ctx = adapterkit.ContextWithInvocation(ctx, t.a.invocation(id, function))
+	inv := t.a.invocation(id, function)
+	ctx = adapterkit.ContextWithInvocation(ctx, &inv)
 	status := http.StatusOK
 	var logs []string
 	env, err := t.a.readEnvelope(hr)

@@ -298,11 +298,6 @@ var served atomic.Bool
 
 func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	ctx := hr.Context()
-	if a.opts.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = adapterkit.ContextWithTimeout(ctx, a.opts.timeout)
-		defer cancel()
-	}
 	// The framework puts the execution ID in the context, from the header
 	// or one it generates when there is none; outside the framework only
 	// the header is there. The header, when sent, is the same ID, and
@@ -311,12 +306,13 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if id == "" {
 		id = funcframework.ExecutionIDFromContext(ctx)
 	}
-	ctx = adapterkit.ContextWithInvocation(ctx, &handler.Invocation{
+	ctx = adapterkit.NewRequestContext(ctx, handler.Invocation{
 		Platform:  "gcp-functions",
 		ID:        id,
 		Function:  a.opts.function,
 		ColdStart: served.CompareAndSwap(false, true),
-	})
+	}, a.opts.timeout)
+	defer adapterkit.EndRequest(ctx)
 	if a.app != nil {
 		if kind := a.triggerKindOf(hr); kind != notTrigger {
 			if id == "" {

@@ -267,15 +267,11 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		}
 	}
 	ctx := hr.Context()
-	if a.o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = adapterkit.ContextWithTimeout(ctx, a.o.timeout)
-		defer cancel()
-	}
-	ctx = adapterkit.ContextWithInvocation(ctx, &handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)})
 	if a.o.logger != slog.Default() {
 		ctx = handler.ContextWithLogger(ctx, a.o.logger)
 	}
+	ctx = adapterkit.NewRequestContext(ctx, handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)}, a.o.timeout)
+	defer adapterkit.EndRequest(ctx)
 	adapterkit.ServeHTTP(ctx, a.h, w, hr)
 }
 

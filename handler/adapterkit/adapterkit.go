@@ -14,6 +14,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/internal/kit"
@@ -32,7 +33,32 @@ var (
 	withInvocation  = kit.ContextWithInvocation.(func(context.Context, *handler.Invocation) context.Context)
 	withRequestID   = kit.ContextWithRequestID.(func(context.Context, string) context.Context)
 	serveHTTP       = kit.ServeHTTP.(func(context.Context, handler.Handler, http.ResponseWriter, *http.Request))
+	newRequestCtx   = kit.NewRequestContext.(func(context.Context, handler.Invocation, time.Duration) context.Context)
+	endRequest      = kit.EndRequest.(func(context.Context))
 )
+
+// NewRequestContext returns the context an adapter gives one request: a
+// copy of parent carrying inv (unless it is the zero Invocation; see
+// [handler.InvocationFrom]) and, when timeout > 0, a deadline timeout from
+// now (unless parent's is sooner), in one allocation. [handler.Serve]
+// records the request ID in it rather than adding a context of its own.
+//
+// The deadline is reported at once by Deadline, and Err reports
+// context.DeadlineExceeded once it has passed, but the timer that closes
+// Done is started only when Done is first called (by a select, a derived
+// context, an HTTP or SDK call): a handler that answers without waiting on
+// anything (a validation error, a cache hit, a health check) costs no timer.
+// Call [EndRequest] when the request is answered, as one calls the cancel
+// function of context.WithTimeout.
+func NewRequestContext(parent context.Context, inv handler.Invocation, timeout time.Duration) context.Context {
+	return newRequestCtx(parent, inv, timeout)
+}
+
+// EndRequest cancels a context from [NewRequestContext], releasing its
+// timer if one was started; on any other context it does nothing.
+func EndRequest(ctx context.Context) {
+	endRequest(ctx)
+}
 
 // ServeHTTP serves hr with h as [handler.HTTP](h).ServeHTTP does, but with
 // ctx as the handler's context instead of hr.Context(): an adapter that

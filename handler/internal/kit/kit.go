@@ -9,5 +9,5 @@ package kit
 var (
 	ParsePath, ReadBody, RequestFromHTTP, WriteHTTP, NewHTTPRequest any
 	NewRequestID, ContextWithInvocation, ContextWithRequestID       any
-	ServeHTTP                                                       any
+	ServeHTTP, NewRequestContext, EndRequest                        any
 )
