@@ -67,6 +67,7 @@ type StepError struct {
 	Detail string // what else was wrong, or the transport error
 }
 
+// Error names the step, the request and what was wrong.
 func (e *StepError) Error() string {
 	if e.Status == 0 {
 		return fmt.Sprintf("%s: %s %s: %s", e.Step, e.Method, e.Path, e.Detail)
