@@ -229,9 +229,9 @@ func CommitIdempotent(ctx context.Context, s store.Store, writes []store.Write, 
 	}
 	switch {
 	case err == nil:
-		st.committed = resp
+		st.committed = recorded(st.claim, resp)
 		return nil
-	case errors.Is(err, idempotency.ErrUnresolved):
+	case errors.Is(err, idempotency.ErrUnresolved), errors.Is(err, idempotency.ErrClaimDone):
 		st.uncertain = true
 		return &handler.Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
 			Message: "The service is temporarily unavailable; retry with the same Idempotency-Key.",
@@ -317,8 +317,22 @@ func (idem *idempotencyMW) settle(ctx context.Context, st *idemState, resp *hand
 		}
 		return resp, err
 	}
-	idem.record(ctx, c, resp)
-	return resp, nil
+	return idem.record(ctx, c, resp), nil
+}
+
+// recorded returns the response recorded for a claim that is done: resp,
+// unless an earlier write of the same attempt, whose outcome was unknown,
+// recorded another.
+func recorded(c *idempotency.Claim, resp *handler.Response) *handler.Response {
+	if r, err := decodeRecorded(c.Result()); err == nil && !sameResponse(r, resp) {
+		return r
+	}
+	return resp
+}
+
+// sameResponse reports whether a and b have the same status and body.
+func sameResponse(a, b *handler.Response) bool {
+	return a.StatusCode() == b.StatusCode() && string(a.Body) == string(b.Body)
 }
 
 // replay answers with the response recorded for a claim that is done.
@@ -379,7 +393,9 @@ func errResponseNotStored(status int64) error {
 }
 
 // record stores resp as the key's outcome, for a handler that committed
-// nothing itself. Failing to store it is logged, not returned: the handler
+// nothing itself, and returns the response to answer: resp, or what an
+// earlier write of the request recorded, if one whose outcome was unknown
+// landed. Failing to store it is logged, not returned: the handler
 // has run, and its answer must reach the client. It runs within the
 // request's deadline, in the reserve the handler's context left, even if
 // the request's context was cancelled as the handler returned.
@@ -390,21 +406,26 @@ func errResponseNotStored(status int64) error {
 // (a store unavailable or throttled) are passing: the key is released, as
 // for a failed handler, so that a retry is not refused until the lease
 // ends.
-func (idem *idempotencyMW) record(ctx context.Context, c *idempotency.Claim, resp *handler.Response) {
+func (idem *idempotencyMW) record(ctx context.Context, c *idempotency.Claim, resp *handler.Response) *handler.Response {
 	err := c.Finish(ctx, encodeResponse(resp))
 	if errors.Is(err, store.ErrTooLarge) {
 		tooLarge := err
 		if err = c.Finish(ctx, compactResponse(resp)); err == nil {
 			handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "idempotency: response too large to record; repeats get 409 idempotency_response_not_stored",
 				slog.String("requestId", handler.RequestIDFrom(ctx)), slog.Int("bodyBytes", len(resp.Body)), slog.String("error", tooLarge.Error()))
-			return
+			return resp
 		}
 	}
 	if err != nil {
 		handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "idempotency: response not recorded; a retry will run the handler again",
 			slog.String("requestId", handler.RequestIDFrom(ctx)), slog.String("error", err.Error()))
 		idem.release(ctx, c)
+		if c.Done() {
+			return recorded(c, resp)
+		}
+		return resp
 	}
+	return recorded(c, resp)
 }
 
 // encodeResponse returns the record of resp: status, every header, body.

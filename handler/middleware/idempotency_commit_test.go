@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -210,5 +211,41 @@ func TestCommitIdempotentWithoutKey(t *testing.T) {
 	wantStatus(t, serve(h, post("", "x")), 201)
 	if n := app.effects(t); n != 2 {
 		t.Fatalf("%d effects, want 2", n)
+	}
+}
+
+// A handler that retries its commit on a revision conflict (as the to-do
+// PATCH does) must not mistake an unresolved outcome for a conflict: the
+// conflict it got may be its own earlier write landing. Here the commit's
+// write conflicts and the read that would resolve it fails: the answer is
+// a 503, and the handler's loop ends, instead of committing again on a
+// claim that is no longer pending (which answered 500).
+func TestCommitIdempotentUnresolvedConflictIsNotRetried(t *testing.T) {
+	d := memstore.NewDriver()
+	s := driver.NewStore(d, store.WithRetry(1, time.Millisecond, time.Millisecond))
+	k := store.Key{Partition: "p", Sort: "0thing"}
+	if _, err := s.Put(context.Background(), &store.Item{Key: k, Data: map[string]any{"v": int64(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	var rounds atomic.Int32
+	h := Idempotency(s, IdempotencyPartition(func(*handler.Request) (string, error) { return "p", nil }))(
+		handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+			for range 3 {
+				rounds.Add(1)
+				// A stale revision: the write conflicts.
+				w := store.PutOp(&store.Item{Key: k, Data: map[string]any{"v": int64(1)}}, store.IfRevision("stale"))
+				err := CommitIdempotent(ctx, s, []store.Write{w}, &handler.Response{Status: 200})
+				if errors.Is(err, store.ErrRevisionMismatch) {
+					d.FailNext(memstore.OpGet, 1, store.ErrUnavailable) // the next resolution fails
+					continue
+				}
+				return nil, err
+			}
+			return nil, errors.New("three conflicts")
+		}))
+	resp := serve(h, post("k", "x"))
+	wantStatus(t, resp, http.StatusServiceUnavailable)
+	if n := rounds.Load(); n != 2 {
+		t.Fatalf("the handler committed %d times, want 2 (a conflict, then an unresolved outcome)", n)
 	}
 }

@@ -347,7 +347,9 @@ func (c *Claim) bookkeeping(ctx context.Context) (context.Context, context.Cance
 // Finish). result is what a retry with the key replays; its values are
 // those of store.Item.Data.
 //
-// On success the claim is Done. When one of writes is refused (its
+// On success the claim is Done, and Result is what was recorded: result,
+// or, if an earlier Commit or Finish of this attempt whose outcome was
+// unknown landed meanwhile, what that one recorded. When one of writes is refused (its
 // condition does not hold, it is invalid or too large), nothing is
 // applied, the error is the store's, and the claim is still pending: the
 // caller may Commit again (after re-reading what it writes) or Finish or
@@ -402,7 +404,11 @@ func (c *Claim) resolve(ctx context.Context, err error, result map[string]any) e
 	cur, gerr := c.r.s.Get(bctx, c.key)
 	switch {
 	case gerr == nil && str(cur.Data, fAttempt) == c.attempt && str(cur.Data, fState) == stateDone:
-		c.st, c.result = done, result
+		// Applied: this write, or an earlier one of this attempt whose
+		// outcome was unknown and that landed since. The recorded result
+		// is the one to answer.
+		c.st = done
+		c.result, _ = cur.Data[fResult].(map[string]any)
 		return nil
 	case gerr == nil && cur.Revision == c.rev:
 		if definite(err) {
@@ -413,12 +419,17 @@ func (c *Claim) resolve(ctx context.Context, err error, result map[string]any) e
 	case gerr == nil || errors.Is(gerr, store.ErrNotFound):
 		// Another attempt's record, or none: the lease ended and the key
 		// was taken over or expired. The write was conditioned on the
-		// claim's revision: it was not applied and never will be.
+		// claim's revision: it was not applied and never will be. The
+		// store's error (a conflict on the record) is not wrapped: it is
+		// not the caller's writes that conflicted.
 		c.st = lost
-		return &Error{Kind: ErrClaimLost, Err: err}
+		return &Error{Kind: ErrClaimLost}
 	default:
+		// The outcome is unknown: the error is the read's (unavailable),
+		// not the write's, which may be a conflict that only says that
+		// this attempt's own earlier write landed.
 		c.st = uncertain
-		return &Error{Kind: ErrUnresolved, Err: err}
+		return &Error{Kind: ErrUnresolved, Err: gerr}
 	}
 }
 

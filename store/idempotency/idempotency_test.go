@@ -199,8 +199,8 @@ func TestStuckClaimIsTakenOverAfterLeaseAndLateCommitFails(t *testing.T) {
 	if _, err := f.r.Begin(ctx, part, "k2", "fp"); err != nil {
 		t.Fatal(err)
 	}
-	if err := late.Commit(ctx, effect(9), nil); !errors.Is(err, idempotency.ErrClaimLost) {
-		t.Fatalf("late Commit = %v, want ErrClaimLost", err)
+	if err := late.Commit(ctx, effect(9), nil); !errors.Is(err, idempotency.ErrClaimLost) || errors.Is(err, store.ErrConflict) {
+		t.Fatalf("late Commit = %v, want ErrClaimLost, and not a conflict of the caller's writes", err)
 	}
 	if err := taker.Commit(ctx, effect(1), nil); err != nil {
 		t.Fatal(err)
@@ -243,6 +243,23 @@ func TestFinishAndReleaseAnswersLost(t *testing.T) {
 	}
 	if c3, err := f.r.Begin(ctx, part, "k2", "fp"); err != nil || c3.Done() {
 		t.Fatalf("Begin after release = %v", err)
+	}
+}
+
+// A conflict whose outcome cannot be read back may be this attempt's own
+// earlier write landing: it is reported unresolved, not as a conflict the
+// caller could retry on.
+func TestCommitConflictUnresolvedIsNotAConflict(t *testing.T) {
+	f := newFixture()
+	ctx := context.Background()
+	if _, err := f.s.Put(ctx, effect(1)[0].Item); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.r.Begin(ctx, part, "k", "fp")
+	f.d.FailNext(memstore.OpGet, 1, store.ErrUnavailable)
+	err := c.Commit(ctx, effect(1), nil)
+	if !errors.Is(err, idempotency.ErrUnresolved) || errors.Is(err, store.ErrConflict) || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Commit = %v, want ErrUnresolved wrapping the read's ErrUnavailable", err)
 	}
 }
 
