@@ -32,7 +32,12 @@ import (
 // "receiveack" pulls 10 messages (pre-filled before the timer starts) and
 // acknowledges them. The emulators start on first use.
 //
-//	go test -run '^$' -bench 'Queue' -benchtime 200x -count 6 > queue.txt
+// The contender that runs second meets a warmer emulator; alternate the
+// order between runs with ANYFUNC_BENCH_RAW_FIRST=1:
+//
+//	go test -c -o bench.test .
+//	for i in $(seq 10); do ANYFUNC_BENCH_RAW_FIRST=$((i % 2)) ./bench.test -test.run '^$' -test.bench Queue -test.benchtime 30x -test.benchmem; done > queue.txt
+//	benchstat -col '/impl@(raw anyfunc)' queue.txt
 
 // emulators started by the benchmarks, stopped by TestMain.
 var (
@@ -110,7 +115,11 @@ const queueWarmUp = 10
 
 func runQueueBench(b *testing.B, cs map[string]func(b *testing.B) queueContender) {
 	for _, op := range []string{"send", "receiveack"} {
-		for _, impl := range []string{"anyfunc", "raw"} {
+		impls := []string{"anyfunc", "raw"}
+		if os.Getenv("ANYFUNC_BENCH_RAW_FIRST") == "1" {
+			impls[0], impls[1] = impls[1], impls[0]
+		}
+		for _, impl := range impls {
 			b.Run(op+"/impl="+impl, func(b *testing.B) {
 				c := cs[impl](b)
 				ctx := context.Background()
