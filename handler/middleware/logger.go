@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/middleware/internal/obs"
@@ -105,10 +107,11 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 			if !sc.IsValid() {
 				sc = obs.Inbound(ctx, r)
 			}
-			rh := &requestHandler{inner: handlers[format]}
-			rh.n = idAttrs(&rh.ids, format, r, inv, sc, c.project)
-			l := slog.New(rh)
-			ctx = handler.ContextWithLogger(ctx, l)
+			rl := &requestLogger{rh: requestHandler{inner: handlers[format]}}
+			rh := &rl.rh
+			rh.n = idAttrs(&rh.ids, &rl.hex, format, r, inv, sc, c.project)
+			rl.l = *slog.New(rh)
+			ctx = handler.ContextWithLogger(ctx, &rl.l)
 			status := 500 // a panic is answered 500
 			defer func() {
 				accessLine(w, c.level, format, rh.ids[:rh.n], r, inv, status, resp, time.Since(start))
@@ -134,8 +137,16 @@ func formatFor(inv *handler.Invocation) LogFormat {
 	return LogJSON
 }
 
+// requestLogger is the request-scoped logger, its handler and the hex
+// digits of its trace and span IDs, in one allocation.
+type requestLogger struct {
+	l   slog.Logger
+	rh  requestHandler
+	hex [48]byte
+}
+
 // requestHandler adds the request's ID attributes to every record; it costs
-// one allocation where slog.Logger.With would pre-format them.
+// no allocation of its own where slog.Logger.With would pre-format them.
 type requestHandler struct {
 	inner slog.Handler
 	ids   [5]slog.Attr
@@ -161,10 +172,14 @@ func (h *requestHandler) WithGroup(name string) slog.Handler {
 
 // idAttrs writes into ids the attributes every line of the request
 // carries, and returns how many.
-func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.Invocation, sc obs.SpanContext, project string) int {
-	traceID := ""
+func idAttrs(ids *[5]slog.Attr, buf *[48]byte, f LogFormat, r *handler.Request, inv *handler.Invocation, sc obs.SpanContext, project string) int {
+	traceID, spanID := "", ""
 	if sc.IsValid() {
-		traceID = sc.TraceIDString()
+		// The strings point into buf, written once, here.
+		hex.Encode(buf[:32], sc.TraceID[:])
+		hex.Encode(buf[32:], sc.SpanID[:])
+		traceID = unsafe.String(&buf[0], 32)
+		spanID = unsafe.String(&buf[32], 16)
 	}
 	invID := ""
 	if inv != nil {
@@ -181,7 +196,7 @@ func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.In
 			t = "projects/" + project + "/traces/" + traceID
 		}
 		ids[1] = slog.String("logging.googleapis.com/trace", t)
-		ids[2] = slog.String("logging.googleapis.com/spanId", sc.SpanIDString())
+		ids[2] = slog.String("logging.googleapis.com/spanId", spanID)
 		ids[3] = slog.Bool("logging.googleapis.com/trace_sampled", sc.Sampled)
 		return 4
 	case LogLambda:
@@ -199,7 +214,7 @@ func idAttrs(ids *[5]slog.Attr, f LogFormat, r *handler.Request, inv *handler.In
 	if traceID == "" {
 		return 1
 	}
-	ids[1], ids[2] = slog.String("traceId", traceID), slog.String("spanId", sc.SpanIDString())
+	ids[1], ids[2] = slog.String("traceId", traceID), slog.String("spanId", spanID)
 	return 3
 }
 

@@ -60,8 +60,12 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 			status := 500 // a panic is answered 500
 			defer func() {
 				route := obs.RouteOf(r)
-				if route != "" {
-					span.SetName(method + " " + route)
+				if p := r.Pattern; route != "" {
+					if len(p) > len(method) && p[len(method)] == ' ' && p[:len(method)] == method {
+						span.SetName(p) // "GET /todos/{id}" as registered: no new string
+					} else {
+						span.SetName(method + " " + route)
+					}
 				}
 				// All attributes in one call: the SDK grows its slice
 				// once per call.
