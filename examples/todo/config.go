@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/event"
 	"github.com/anyfunc/anyfunc/handler/middleware"
 	"github.com/anyfunc/anyfunc/handler/middleware/jwtauth"
 	"github.com/anyfunc/anyfunc/handler/middleware/otelmw"
+	"github.com/anyfunc/anyfunc/queue"
 	"github.com/anyfunc/anyfunc/secrets"
 	"github.com/anyfunc/anyfunc/store"
 )
@@ -59,7 +61,15 @@ type Config struct {
 	RateLimit int
 	// Logs receives the request log lines; nil means standard output.
 	Logs io.Writer
+	// QueueURL names the queue of the API's events (TODO_QUEUE_URL,
+	// default mem://todo-events), which the worker consumes; see
+	// [Config.App].
+	QueueURL string
 }
+
+// DefaultQueueURL is the events queue when TODO_QUEUE_URL is unset: the
+// in-memory queue, consumed in the same process.
+const DefaultQueueURL = "mem://todo-events"
 
 // ConfigFromEnv reads the configuration from the environment; StoreURL is
 // defaultStoreURL when TODO_STORE_URL is unset.
@@ -73,7 +83,11 @@ func ConfigFromEnv(defaultStoreURL string) (Config, error) {
 		JWTAudience:  os.Getenv("TODO_JWT_AUDIENCE"),
 		APIKeys:      os.Getenv("TODO_API_KEYS"),
 		SecretID:     os.Getenv("TODO_SECRET_ID"),
+		QueueURL:     os.Getenv("TODO_QUEUE_URL"),
 		RateLimit:    600,
+	}
+	if c.QueueURL == "" {
+		c.QueueURL = DefaultQueueURL
 	}
 	if c.StoreURL == "" {
 		c.StoreURL = defaultStoreURL
@@ -239,4 +253,46 @@ func (c Config) auth() (handler.Middleware, error) {
 			return withKeys.ServeRequest(ctx, r)
 		})
 	}, nil
+}
+
+// App returns the whole example as one event.App: the API over s (the
+// configured store when s is nil) behind [Config.Wrap]'s middleware,
+// publishing its events to the queue QueueURL names; the consumer of that
+// queue, which keeps the stats GET /stats answers; and the hourly repair of
+// those stats. Every adapter serves it: the API, the consumer and the
+// schedule run wherever the platform delivers them (locally, all in the
+// process).
+func (c Config) App(ctx context.Context, s store.Store) (*event.App, error) {
+	if s == nil {
+		var err error
+		if s, err = c.OpenStore(ctx); err != nil {
+			return nil, err
+		}
+	}
+	u := c.QueueURL
+	if u == "" {
+		u = DefaultQueueURL
+	}
+	q, err := queue.Open(ctx, u)
+	if err != nil {
+		return nil, fmt.Errorf("todo: TODO_QUEUE_URL: %w", err)
+	}
+	w := NewWorker(s, nil)
+	h, err := c.Wrap(s, WithEvents(q), WithWorker(w))
+	if err != nil {
+		return nil, err
+	}
+	app := NewApp(h, w, queueName(u))
+	return app, app.Err()
+}
+
+// queueName is the name of the queue a URL names ("todo-events" for
+// mem://todo-events, sqs://todo-events or azqueue://ACCOUNT/todo-events;
+// the topic for pubsub://PROJECT/TOPIC): what a platform's delivery names
+// it by.
+func queueName(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		raw = u.Host + u.Path
+	}
+	return event.QueueName(raw)
 }

@@ -6,7 +6,8 @@
 //
 // # API
 //
-//	GET    /healthz       {"status":"ok"}
+//	GET    /healthz       {"status":"ok","statsRepairedAt"?}
+//	GET    /stats         {"open","done","completedToday"} (with WithWorker)
 //	POST   /todos         {"title","due"?} -> 201, Location, ETag
 //	GET    /todos         ?limit=&cursor=&done= -> {"items":[...],"next":cursor|null}
 //	GET    /todos/{id}    200 + ETag; 404 when missing or another user's
@@ -49,6 +50,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/middleware"
+	"github.com/anyfunc/anyfunc/queue"
 	"github.com/anyfunc/anyfunc/store"
 )
 
@@ -88,10 +90,12 @@ func WithClock(now func() time.Time) Option {
 }
 
 type api struct {
-	store store.Store
-	todos *store.Collection[Todo]
-	now   func() time.Time
-	ids   idGen
+	store  store.Store
+	todos  *store.Collection[Todo]
+	now    func() time.Time
+	ids    idGen
+	events *queue.Queue // WithEvents
+	worker *Worker      // WithWorker
 }
 
 // New returns the to-do API over s.
@@ -105,9 +109,10 @@ func New(s store.Store, opts ...Option) handler.Handler {
 	// GET answers carry an ETag (the todo's revision, or a hash of the
 	// body); a request whose If-None-Match names it gets 304 Not Modified.
 	r.Use(middleware.ConditionalGET())
-	r.Handle("GET /healthz", handler.JSONOut(func(context.Context, *handler.Request) (map[string]string, error) {
-		return map[string]string{"status": "ok"}, nil
-	}))
+	r.Handle("GET /healthz", handler.JSONOut(a.healthz))
+	if a.worker != nil {
+		r.Handle("GET /stats", handler.JSONOut(a.stats))
+	}
 	r.Handle("POST /todos", handler.JSONWithRequest(a.create, body...))
 	r.Handle("GET /todos", handler.JSONOut(a.list))
 	r.Handle("GET /todos/{id}", handler.JSONOut(a.get))
@@ -167,7 +172,7 @@ func (a *api) create(ctx context.Context, r *handler.Request, in createInput) (h
 	if err != nil {
 		return handler.Reply[Todo]{}, err
 	}
-	return commit(ctx, a.store, w, func(rev store.Revision) handler.Reply[Todo] {
+	rp, err := commit(ctx, a.store, w, func(rev store.Revision) handler.Reply[Todo] {
 		rp := withETag(t, rev)
 		rp.Status = http.StatusCreated
 		// The client's path to the todo: behind a stage, a base path
@@ -176,6 +181,10 @@ func (a *api) create(ctx context.Context, r *handler.Request, in createInput) (h
 		rp.Header.Set("Location", r.BasePath+"/todos/"+t.ID)
 		return rp
 	})
+	if err == nil {
+		a.publish(ctx, Event{Op: "create", User: u, ID: t.ID})
+	}
+	return rp, err
 }
 
 // commit applies w and answers with answer(the new revision). For a
@@ -292,6 +301,7 @@ func (a *api) patch(ctx context.Context, r *handler.Request, in patchInput) (han
 			return handler.Reply[Todo]{}, err
 		}
 		t := e.Value
+		wasDone := t.Done
 		if in.Title != nil {
 			t.Title = *in.Title
 		}
@@ -320,6 +330,12 @@ func (a *api) patch(ctx context.Context, r *handler.Request, in patchInput) (han
 		if err != nil {
 			return handler.Reply[Todo]{}, err
 		}
+		switch {
+		case t.Done && !wasDone:
+			a.publish(ctx, Event{Op: "complete", User: k.Partition, ID: t.ID})
+		case !t.Done && wasDone:
+			a.publish(ctx, Event{Op: "reopen", User: k.Partition, ID: t.ID})
+		}
 		return rp, nil
 	}
 }
@@ -334,12 +350,15 @@ func (a *api) delete(ctx context.Context, r *handler.Request) (handler.Reply[str
 		return handler.Reply[struct{}]{}, err
 	}
 	cond := store.IfExists()
-	if r.Header.Get("If-Match") != "" {
+	wasDone := false
+	if r.Header.Get("If-Match") != "" || a.events != nil {
+		// The event says whether the deleted todo was done: read it, and
+		// delete that version.
 		e, err := a.current(ctx, r, k)
 		if err != nil {
 			return handler.Reply[struct{}]{}, err
 		}
-		cond = store.IfRevision(e.Revision)
+		cond, wasDone = store.IfRevision(e.Revision), e.Value.Done
 	}
 	rp, err := commit(ctx, a.store, store.DeleteOp(k, cond), func(store.Revision) handler.Reply[struct{}] {
 		return handler.Reply[struct{}]{Status: http.StatusNoContent}
@@ -349,10 +368,41 @@ func (a *api) delete(ctx context.Context, r *handler.Request) (handler.Reply[str
 		return handler.Reply[struct{}]{}, notFound()
 	case errors.Is(err, store.ErrRevisionMismatch):
 		return handler.Reply[struct{}]{}, stale()
+	case errors.Is(err, store.ErrRevisionMismatch) && r.Header.Get("If-Match") == "":
+		// Changed or deleted between the read and the delete.
+		return handler.Reply[struct{}]{}, busy()
 	case err != nil:
 		return handler.Reply[struct{}]{}, err
 	}
+	a.publish(ctx, Event{Op: "delete", User: k.Partition, ID: k.Sort, Done: wasDone})
 	return rp, nil
+}
+
+// healthz answers {"status":"ok"}, with the last stats repair when the API
+// has a worker ("never" before the first).
+func (a *api) healthz(ctx context.Context, _ *handler.Request) (map[string]string, error) {
+	out := map[string]string{"status": "ok"}
+	if a.worker != nil {
+		t, ok, err := a.worker.LastRepair(ctx)
+		switch {
+		case err != nil:
+			return nil, err
+		case ok:
+			out["statsRepairedAt"] = t.Format(time.RFC3339)
+		default:
+			out["statsRepairedAt"] = "never"
+		}
+	}
+	return out, nil
+}
+
+// stats answers the caller's stats.
+func (a *api) stats(ctx context.Context, r *handler.Request) (Stats, error) {
+	u, err := user(r)
+	if err != nil {
+		return Stats{}, err
+	}
+	return a.worker.Stats(ctx, u)
 }
 
 // current reads the todo at k and checks the request's If-Match against it.

@@ -126,12 +126,14 @@ func newHandler(ctx context.Context, s store.Store) (h handler.Handler, dev bool
 		slog.Warn("todo: no authentication configured; local mode accepts the development key, on the loopback interface only",
 			"header", "X-Api-Key", "key", DevAPIKey)
 	}
-	if s != nil {
-		h, err = c.Wrap(s)
-	} else {
-		h, err = c.Handler(ctx)
+	// The whole app: the API, and the worker consuming its events from
+	// TODO_QUEUE_URL (mem://todo-events: in this process) with the
+	// hourly stats repair; httpserver runs both.
+	app, err := c.App(ctx, s)
+	if err != nil {
+		return nil, false, err
 	}
-	return h, dev, err
+	return app, dev, nil
 }
 
 // listenAddr is ":PORT" (default 8080), or "127.0.0.1:PORT" when the API

@@ -32,7 +32,7 @@ func TestLocal(t *testing.T) {
 		t.Error("no authentication configured, but not in development mode")
 	}
 	res := handlertest.Serve(h, handlertest.NewRequest("GET", "/healthz", nil))
-	if res.Status != 200 || res.String() != `{"status":"ok"}` {
+	if res.Status != 200 || res.String() != `{"statsRepairedAt":"never","status":"ok"}` {
 		t.Errorf("GET /healthz = %d %s", res.Status, res.Body)
 	}
 	if res := handlertest.Serve(h, handlertest.NewRequest("GET", "/todos", nil)); res.Status != 401 {
