@@ -79,8 +79,8 @@ func TestWorkerStats(t *testing.T) {
 	}
 	handlertest.Serve(app, handlertest.NewRequest("PATCH", "/todos/"+ids[1], map[string]bool{"done": false}, ann)) // reopen
 	handlertest.Serve(app, handlertest.NewRequest("PATCH", "/todos/"+ids[1], map[string]bool{"done": true}, ann))  // complete again
-	handlertest.Serve(app, handlertest.NewRequest("DELETE", "/todos/"+ids[0], nil, ann))                         // a done one
-	handlertest.Serve(app, handlertest.NewRequest("DELETE", "/todos/"+ids[3], nil, ann))                         // an open one
+	handlertest.Serve(app, handlertest.NewRequest("DELETE", "/todos/"+ids[0], nil, ann))                           // a done one
+	handlertest.Serve(app, handlertest.NewRequest("DELETE", "/todos/"+ids[3], nil, ann))                           // an open one
 	if n := drain(t, app, sub); n != 10 {
 		t.Errorf("%d events, want 10", n)
 	}
