@@ -37,6 +37,12 @@ func WithCursorSecret(secret []byte) Option {
 // asked for if longer. Retries stop when the context is done or its
 // deadline would pass during the wait. The default is 5 attempts, 25ms,
 // 2s.
+//
+// This is the only layer that retries: the backends in this module turn
+// their SDK's own retries off, so one call costs at most maxAttempts
+// requests to the database (DynamoDB's batch operations may also re-ask
+// for the keys or writes a successful request left unprocessed; see
+// package awsdynamodb).
 func WithRetry(maxAttempts int, initial, max time.Duration) Option {
 	return func(o *base.Options) {
 		o.Attempts = maxAttempts

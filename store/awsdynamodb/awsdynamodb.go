@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -67,9 +65,8 @@ func collect(opts []Option) options {
 
 // NewClient returns the DynamoDB client that Open would build from opts:
 // the region, credentials and settings of config.LoadDefaultConfig, with
-// the options applied. The SDK retries throttled and failed requests up to
-// three times, without a client-side retry quota (the Store retries
-// further, with backoff).
+// the options applied, and the SDK's retries turned off (aws.NopRetryer):
+// the Store retries, once, in one place.
 func NewClient(ctx context.Context, opts ...Option) (*dynamodb.Client, error) {
 	o := collect(opts)
 	return o.newClient(ctx)
@@ -86,12 +83,9 @@ func (o *options) newClient(ctx context.Context) (*dynamodb.Client, error) {
 	if o.creds != nil {
 		lo = append(lo, config.WithCredentialsProvider(o.creds))
 	}
-	lo = append(lo, config.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 3
-			so.RateLimiter = ratelimit.None
-		})
-	}))
+	// One attempt per call: the portable Store is the one layer that
+	// retries (see WithStoreOptions and store.WithRetry).
+	lo = append(lo, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
 		return nil, fmt.Errorf("awsdynamodb: loading the AWS configuration: %w", err)
@@ -139,6 +133,10 @@ func openDriver(ctx context.Context, table string, opts ...Option) (*dynamoDrive
 	if err != nil {
 		return nil, err
 	}
+	// A client given with WithClient may have the SDK's retryer (three
+	// attempts by default): the driver uses a copy that makes one attempt
+	// per call, so that retries happen in the portable Store only.
+	c = dynamodb.New(c.Options(), func(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} })
 	return &dynamoDriver{client: c, table: table, batchAttempts: 10, batchDelay: 25 * time.Millisecond}, nil
 }
 

@@ -102,15 +102,25 @@
 //     Update of a missing or expired item;
 //   - ProvisionedThroughputExceeded, ThrottlingException,
 //     RequestLimitExceeded and TransactionConflict: ErrThrottled, which the
-//     SDK (three attempts) and then the store retry with backoff; keys or
+//     portable store retries with backoff (see "Retries" below); keys or
 //     writes that batches keep unprocessed are ErrThrottled too;
 //   - an item over 400 KB, or an item collection over its size limit:
 //     ErrTooLarge; other ValidationExceptions: ErrInvalidArgument;
-//   - network failures, server errors and a missing table: ErrUnavailable.
-//     The SDK re-sends a request after those too; a conditional Put or an
-//     Update that meets its own revision on the second attempt (the first
-//     was applied) reports success, and a conditional Delete is re-sent
-//     only after throttling.
+//   - network failures, server errors and a missing table: ErrUnavailable,
+//     which the portable store retries for reads only (a write may have
+//     been applied).
+//
+// # Retries
+//
+// Retries happen in one layer, the portable store's (store.WithRetry): the
+// SDK makes one attempt per call (aws.NopRetryer), on clients this package
+// builds and on a copy of one given with WithClient. One throttled call
+// therefore costs at most the store's attempts in requests (5 by default,
+// the last ending before the context's deadline), where the SDK's three
+// attempts under each made it 15. BatchGetItem and BatchWriteItem answer
+// with the keys or writes they left unprocessed; those are asked again
+// within one attempt, up to 10 requests in a row that leave work behind,
+// since each of those requests succeeded.
 //
 // Atomic returns a *store.OpError with the index of the write DynamoDB
 // names in its cancellation reasons.

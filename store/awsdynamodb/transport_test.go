@@ -12,10 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // fakeTransport sits between the SDK and moto: it counts the requests by
@@ -112,8 +108,8 @@ func throttle() (int, []byte, error) {
 }
 
 // newFakeDriver returns a driver on a fresh table whose requests go
-// through a fakeTransport. The SDK still makes three attempts, but waits
-// only a millisecond between them: the backoff is not under test.
+// through a fakeTransport; the SDK makes one attempt per call, as in
+// production.
 func newFakeDriver(t *testing.T) (*dynamoDriver, *fakeTransport) {
 	t.Helper()
 	ft := newFakeTransport()
@@ -121,13 +117,6 @@ func newFakeDriver(t *testing.T) (*dynamoDriver, *fakeTransport) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c = dynamodb.New(c.Options(), func(o *dynamodb.Options) {
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 3
-			so.RateLimiter = ratelimit.None
-			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
-		})
-	})
 	d := newDriver(t, WithClient(c))
 	d.batchDelay = time.Millisecond
 	return d, ft

@@ -336,11 +336,10 @@ func clientFor(o *options) (*azcosmos.Client, error) {
 		return c, nil
 	}
 	copts := &azcosmos.ClientOptions{}
-	// The SDK retries these itself, honouring x-ms-retry-after-ms; 500 is
-	// left out (see cosmosDriver.read), and the portable Store retries reads
-	// that still fail.
-	copts.Retry.StatusCodes = []int{http.StatusRequestTimeout, http.StatusTooManyRequests,
-		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
+	// One attempt per call: the portable Store is the one layer that
+	// retries (429 for every operation, 408 and 5xx for reads), waiting at
+	// least the x-ms-retry-after-ms the service asks for (Error.RetryAfter).
+	copts.Retry.MaxRetries = -1
 	if o.server {
 		copts.PerCallPolicies = append(copts.PerCallPolicies, batchPartitionKeyPolicy{}, ownerSubStatusPolicy{})
 	}

@@ -124,13 +124,23 @@
 // and network failures → ErrUnavailable. A 404 with sub-status 1003 (the
 // container or its database does not exist) or 1002 (read session not
 // available) is ErrUnavailable too, so that a missing container never
-// passes for an absent item (Get) or a done deletion (Delete). The SDK retries 408, 429 (after
-// x-ms-retry-after-ms), 502, 503 and 504, except for writes that must not
-// be applied twice (conditional writes, patches, transactional batches),
-// which it retries after 429 only: after a timeout or a lost connection
-// such a write may have been applied, and is reported as ErrUnavailable
-// rather than sent again. The portable Store then retries ErrThrottled,
-// and ErrUnavailable on reads, with backoff.
+// passes for an absent item (Get) or a done deletion (Delete).
+//
+// # Retries
+//
+// Retries happen in one layer, the portable store's (store.WithRetry): the
+// SDK's retry policy is off (Retry.MaxRetries -1) on the clients this
+// package builds, so one call costs at most the store's attempts in
+// requests (5 by default, within the context's deadline). The store
+// retries ErrThrottled for every operation, waiting at least the
+// x-ms-retry-after-ms Cosmos DB asked for, and ErrUnavailable for reads
+// only: after a timeout or a lost connection a write may have been
+// applied, and is reported as ErrUnavailable rather than sent again
+// (conditional writes, patches and transactional batches are sent once
+// even on a client given with WithClient). Give a WithClient client
+// Retry.MaxRetries -1 too, or its reads are retried in both layers. The
+// SDK's cross-region failover (preferred regions) is not a retry of the
+// same request and stays as configured.
 //
 // # cosmosdb-server
 //

@@ -270,7 +270,8 @@ func TestErrors(t *testing.T) {
 		t.Errorf("patch of an absent item: %v; want ErrNotFound wrapping a 404", err)
 	}
 
-	// 429 twice, then the server: the SDK retries after x-ms-retry-after-ms.
+	// 429 twice, then the server: the portable Store (not the SDK)
+	// retries after x-ms-retry-after-ms.
 	injected := 0
 	ct.inject = func(r *http.Request) *http.Response {
 		if injected < 2 {
@@ -280,16 +281,23 @@ func TestErrors(t *testing.T) {
 		return nil
 	}
 	before := ct.docs.Load()
-	if _, err := d.Get(ctx, key); err != nil {
+	if _, err := driver.NewStore(d, store.WithRetry(3, time.Millisecond, time.Millisecond)).Get(ctx, key); err != nil {
 		t.Errorf("Get after two 429s: %v", err)
 	}
 	if n := ct.docs.Load() - before; n != 3 {
 		t.Errorf("Get after two 429s took %d requests; want 3", n)
 	}
 
-	// 429 for ever: ErrThrottled with the delay asked for.
+	// 429 for ever: ErrThrottled with the delay asked for, after one
+	// request from the driver, and exactly the store's attempts from the
+	// portable Store (the SDK's retryer under it made it 4 times as many).
 	ct.inject = func(r *http.Request) *http.Response {
 		return respond(r, http.StatusTooManyRequests, http.Header{"X-Ms-Retry-After-Ms": {"3"}})
+	}
+	before = ct.docs.Load()
+	_, err = driver.NewStore(d, store.WithRetry(5, time.Millisecond, time.Millisecond)).Get(ctx, key)
+	if n := ct.docs.Load() - before; !errors.Is(err, store.ErrThrottled) || n != 5 {
+		t.Errorf("one Get throttled for ever: %v after %d requests; want ErrThrottled after 5 (the store's attempts)", err, n)
 	}
 	_, err = d.Get(ctx, key)
 	if !errors.Is(err, store.ErrThrottled) || store.RetryAfter(err) != 3*time.Millisecond || !errors.As(err, &re) {

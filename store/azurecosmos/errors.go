@@ -71,7 +71,7 @@ func isStatus(err error, codes ...int) bool {
 // 409 → ErrAlreadyExists, 412 → ErrRevisionMismatch, 413 → ErrTooLarge,
 // 429 → ErrThrottled (with the x-ms-retry-after-ms delay), anything else
 // (408, 449, 5xx, network failures) → ErrUnavailable. The SDK pipeline has
-// already retried 408, 429 and 5xx answers, honouring x-ms-retry-after-ms.
+// made one attempt (the portable Store retries).
 func mapError(err error) error {
 	if err == nil {
 		return nil
@@ -152,17 +152,13 @@ func kindError(kind error, msg string, cause error) error {
 
 // once returns ctx for a write that must not be sent twice: a conditional
 // write (CreateItem, If-Match), a patch (an increment applied twice counts
-// twice) or a transactional batch. The SDK then retries it only after a
-// 429, which Cosmos DB answers without applying the request; after a
-// timeout, a 5xx or a lost connection the write may have been applied,
-// and sending it again would report its own success as a conflict (409,
-// 412), so the failure is returned as it is (ErrUnavailable), which the
-// portable Store does not retry for writes either.
+// twice) or a transactional batch. The SDK sends it once, even on a client
+// given with WithClient whose retry options say otherwise: after a
+// timeout, a 5xx or a lost connection the write may have been applied, and
+// sending it again would report its own success as a conflict (409, 412).
+// The portable Store retries it after a 429 only, which Cosmos DB answers
+// without applying the request (ErrThrottled; ErrUnavailable is not
+// retried for writes).
 func once(ctx context.Context) context.Context {
-	return policy.WithRetryOptions(ctx, policy.RetryOptions{
-		StatusCodes: []int{http.StatusTooManyRequests},
-		ShouldRetry: func(resp *http.Response, err error) bool {
-			return err == nil && resp != nil && resp.StatusCode == http.StatusTooManyRequests
-		},
-	})
+	return policy.WithRetryOptions(ctx, policy.RetryOptions{MaxRetries: -1})
 }

@@ -123,12 +123,17 @@
 // as after a conflict), AlreadyExists store.ErrAlreadyExists,
 // FailedPrecondition of a write store.ErrRevisionMismatch (of a query, a
 // missing index: store.ErrNotSupported), ResourceExhausted
-// store.ErrThrottled (retried by the client first, then by the portable
-// store), InvalidArgument store.ErrInvalidArgument or, for a
+// store.ErrThrottled, InvalidArgument store.ErrInvalidArgument or, for a
 // size limit, store.ErrTooLarge, and Unavailable, Aborted, DeadlineExceeded
-// and the rest store.ErrUnavailable. A Commit is re-sent by the client only
-// after ResourceExhausted: after Unavailable it may have been applied, so
-// it fails with store.ErrUnavailable. Commits that fail with Aborted or a
+// and the rest store.ErrUnavailable.
+//
+// Retries of throttling and transient faults happen in one layer, the
+// portable store's (store.WithRetry): the client's own retries are off for
+// every call (Commit, BatchGetDocuments, RunQuery), so one call costs at
+// most the store's attempts in requests (5 by default, within the
+// context's deadline). The store retries ErrThrottled for every operation
+// and ErrUnavailable for reads: after Unavailable a Commit may have been
+// applied, so it fails with store.ErrUnavailable. Commits that fail with Aborted or a
 // precondition another writer broke are read and planned again, up to a
 // bound, after which the error is store.ErrThrottled; a condition found
 // false on that read is reported with its kind, wrapping the commit's

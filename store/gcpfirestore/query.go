@@ -31,7 +31,7 @@ func (d *fsDriver) batchGet(ctx context.Context, keys []store.Key, out []*docSta
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.BatchGetDocuments(d.withHeaders(ctx), &pb.BatchGetDocumentsRequest{Database: d.dbPath, Documents: names})
+	stream, err := c.BatchGetDocuments(d.withHeaders(ctx), &pb.BatchGetDocumentsRequest{Database: d.dbPath, Documents: names}, noRetry)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (d *fsDriver) query(ctx context.Context, q *driver.Query) ([]*store.Item, b
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.RunQuery(d.withHeaders(ctx), &pb.RunQueryRequest{Parent: d.parent, QueryType: &pb.RunQueryRequest_StructuredQuery{StructuredQuery: sq}})
+	stream, err := c.RunQuery(d.withHeaders(ctx), &pb.RunQueryRequest{Parent: d.parent, QueryType: &pb.RunQueryRequest_StructuredQuery{StructuredQuery: sq}}, noRetry)
 	if err != nil {
 		return nil, false, err
 	}

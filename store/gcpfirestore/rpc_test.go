@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -577,4 +578,51 @@ func TestMissingDatabase(t *testing.T) {
 		t.Errorf("WriteMany: %v; want ErrUnavailable for each write", err)
 	}
 	expectRPCs(t, c, "WriteMany", commit1)
+}
+
+// TestOneRetryLayer counts the Commit and BatchGetDocuments RPCs one
+// throttled Put and one throttled Get cost: the store's attempts, one RPC
+// each. The client used to re-send a throttled Commit itself (with a
+// backoff up to a minute) under each of the store's attempts.
+func TestOneRetryLayer(t *testing.T) {
+	var commits, gets atomic.Int64
+	throttle := func(method string) bool {
+		switch path.Base(method) {
+		case "Commit":
+			commits.Add(1)
+			return true
+		case "BatchGetDocuments":
+			gets.Add(1)
+			return true
+		}
+		return false
+	}
+	d := newDriver(t, gcpfirestore.WithCacheSize(0), gcpfirestore.WithGRPCDialOptions(
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			if throttle(method) {
+				return status.Error(codes.ResourceExhausted, "injected: quota exceeded")
+			}
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			if throttle(method) {
+				return nil, status.Error(codes.ResourceExhausted, "injected: quota exceeded")
+			}
+			return streamer(ctx, desc, cc, method, opts...)
+		})))
+	s := driver.NewStore(d, store.WithRetry(5, time.Millisecond, time.Millisecond))
+	ctx := context.Background()
+	k := store.Key{Partition: "retry", Sort: "a"}
+	if _, err := s.Put(ctx, &store.Item{Key: k, Data: map[string]any{"n": 1}}); !errors.Is(err, store.ErrThrottled) {
+		t.Fatalf("Put: %v, want ErrThrottled", err)
+	}
+	if n := commits.Load(); n != 5 {
+		t.Errorf("one throttled Put sent %d Commits, want 5 (the store's attempts)", n)
+	}
+	if _, err := s.Get(ctx, k); !errors.Is(err, store.ErrThrottled) {
+		t.Fatalf("Get: %v, want ErrThrottled", err)
+	}
+	if n := gets.Load(); n != 5 {
+		t.Errorf("one throttled Get sent %d BatchGetDocuments, want 5 (the store's attempts)", n)
+	}
 }

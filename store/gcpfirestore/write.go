@@ -12,7 +12,6 @@ import (
 	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/driver"
 	"github.com/googleapis/gax-go/v2"
-	"google.golang.org/grpc/codes"
 )
 
 // maxAttempts bounds how often one call re-reads and commits again after
@@ -126,20 +125,15 @@ func (d *fsDriver) replace(name string, it *store.Item, pre *pb.Precondition) (*
 	}, nil
 }
 
-// commitRetry replaces the client's retry of Commit (ResourceExhausted and
-// Unavailable): a commit is re-sent only when Firestore refused it for
-// quota. After Unavailable it may have been applied, and the same writes
-// sent again would meet their own result, so that a create would fail
-// with AlreadyExists and an increment would count twice; the failure is
-// returned as ErrUnavailable instead, which the portable Store does not
-// retry for writes either.
-var commitRetry = gax.WithRetry(func() gax.Retryer {
-	return gax.OnCodes([]codes.Code{codes.ResourceExhausted}, gax.Backoff{
-		Initial:    100 * time.Millisecond,
-		Max:        60 * time.Second,
-		Multiplier: 1.30,
-	})
-})
+// noRetry turns off the client's own retries of a call (the Firestore
+// client retries Commit, BatchGetDocuments and RunQuery on ResourceExhausted
+// and Unavailable by default): the portable Store is the one layer that
+// retries, ErrThrottled for every operation and ErrUnavailable for reads.
+// A Commit that failed with Unavailable may have been applied, and the
+// same writes sent again would meet their own result (a create would fail
+// with AlreadyExists, an increment would count twice): it is returned as
+// ErrUnavailable, which the Store does not retry for writes.
+var noRetry = gax.WithRetry(func() gax.Retryer { return nil })
 
 // commit sends ws in one atomic Commit.
 func (d *fsDriver) commit(ctx context.Context, ws []*pb.Write) ([]*pb.WriteResult, error) {
@@ -147,7 +141,7 @@ func (d *fsDriver) commit(ctx context.Context, ws []*pb.Write) ([]*pb.WriteResul
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Commit(d.withHeaders(ctx), &pb.CommitRequest{Database: d.dbPath, Writes: ws}, commitRetry)
+	resp, err := c.Commit(d.withHeaders(ctx), &pb.CommitRequest{Database: d.dbPath, Writes: ws}, noRetry)
 	if err != nil {
 		return nil, err
 	}
@@ -485,7 +479,7 @@ func (d *fsDriver) writeChunk(ctx context.Context, ws []store.Write, errs []erro
 			}
 			alone = append(alone, pidx...)
 		default:
-			// The commit may have been applied (see commitRetry): sent
+			// The commit may have been applied (see noRetry): sent
 			// again, an increment would count twice and a create or a
 			// revision-checked write would meet its own result. Each
 			// write of the batch fails with ErrUnavailable (mapErr's kind
