@@ -13,8 +13,8 @@ import (
 // server, awslambda.Start(r) on Lambda). Here handlertest runs it directly.
 func Example() {
 	r := handler.NewRouter()
-	r.Handle("GET /hello/{name}", handler.JSONWithRequest(
-		func(ctx context.Context, req *handler.Request, _ struct{}) (map[string]string, error) {
+	r.Handle("GET /hello/{name}", handler.JSONOut(
+		func(ctx context.Context, req *handler.Request) (map[string]string, error) {
 			return map[string]string{"hello": req.PathValue("name")}, nil
 		}))
 
