@@ -87,9 +87,9 @@ func WithTriggerTimeout(d time.Duration) TriggerOption {
 	return func(o *triggerOptions) { o.timeout = d }
 }
 
-// WithTriggerClock sets the clock that decides whether a tick is late; the
+// WithClock sets the clock that decides whether a tick is late; the
 // default (and nil) is time.Now.
-func WithTriggerClock(now func() time.Time) TriggerOption {
+func WithClock(now func() time.Time) TriggerOption {
 	return func(o *triggerOptions) {
 		if now != nil {
 			o.now = now
