@@ -19,6 +19,8 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
 	"github.com/anyfunc/anyfunc/examples/todo"
+	"github.com/anyfunc/anyfunc/handler"
+	_ "github.com/anyfunc/anyfunc/queue/awssqs"
 	"github.com/anyfunc/anyfunc/secrets"
 	"github.com/anyfunc/anyfunc/secrets/awssecrets"
 	_ "github.com/anyfunc/anyfunc/store/awsdynamodb"
@@ -44,7 +46,16 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	h, err := c.Handler(ctx)
+	// With TODO_QUEUE_URL (the SAM template sets it to the events' SQS
+	// queue) the function is the whole app: the API, the consumer of its
+	// events (SQS batches, answered with batchItemFailures) and the hourly
+	// stats repair (EventBridge Scheduler), dispatched by event shape.
+	var h handler.Handler
+	if os.Getenv("TODO_QUEUE_URL") != "" {
+		h, err = c.App(ctx, nil)
+	} else {
+		h, err = c.Handler(ctx)
+	}
 	if err != nil {
 		slog.Error("todo: cannot start", "error", err)
 		os.Exit(1)
