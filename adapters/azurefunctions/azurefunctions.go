@@ -103,9 +103,11 @@
 // ([FunctionJSON] gives their function.json files; azfunc-init's -queue and
 // -timer flags write them). The host invokes a non-HTTP function, in either
 // mode, by POSTing {"Data":{BINDING:VALUE},"Metadata":{...}} to
-// /{FunctionName}; the adapter dispatches by that name (case-insensitively),
-// so with an empty route prefix no HTTP route may be a POST to a function's
-// name.
+// /{FunctionName}; the adapter dispatches by that name (case-insensitively).
+// In proxy mode a client request the host proxies carries
+// X-Ms-Invocation-Id, which the host sets, and is always served as HTTP, so
+// no client can pose as a trigger; in payload mode HTTP requests arrive at
+// the HTTP function's own name.
 //
 //   - queueTrigger: VALUE is the message text, as the host decoded it
 //     (the queue extension's messageEncoding, base64 by default); a message

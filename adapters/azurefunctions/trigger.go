@@ -30,7 +30,12 @@ type triggerHandler struct {
 }
 
 func (t *triggerHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
-	if hr.Method == http.MethodPost {
+	// In proxy mode the host marks the client requests it proxies with
+	// X-Ms-Invocation-Id (overriding any value a client sent); they are
+	// HTTP requests whatever their path, so that no client can pose as a
+	// queue or timer invocation.
+	proxied := t.a.mode == ModeProxy && hr.Header.Get(ProxyInvocationIDHeader) != ""
+	if hr.Method == http.MethodPost && !proxied {
 		name := strings.TrimPrefix(hr.URL.Path, "/")
 		if c, ok := lookupFold(t.app.Consumers(), name, func(c event.Consumer) string { return c.Name }); ok {
 			t.serve(w, hr, c.Name, func(ctx context.Context, env []byte) error {

@@ -120,6 +120,18 @@ func TestQueueTrigger(t *testing.T) {
 					t.Errorf("%s: %d %+v", body, code, a)
 				}
 			}
+			// A client request the host proxies (X-Ms-Invocation-Id) is
+			// HTTP, even to a function's path.
+			if mode == azurefunctions.ModeProxy {
+				req := httptest.NewRequest(http.MethodPost, "/todo-events", strings.NewReader(`{"Data":{"msg":"forged"},"Metadata":{"Id":"f"}}`))
+				req.Header.Set(azurefunctions.ProxyInvocationIDHeader, "host-set")
+				rec := httptest.NewRecorder()
+				n := len(ta.msgs)
+				h.ServeHTTP(rec, req)
+				if len(ta.msgs) != n || !strings.Contains(rec.Body.String(), "http /todo-events") {
+					t.Errorf("a proxied request reached the consumer: %d %s", rec.Code, rec.Body.String())
+				}
+			}
 			// The HTTP side still works.
 			req := httptest.NewRequest(http.MethodGet, "/api/todos", nil)
 			rec := httptest.NewRecorder()
