@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/event"
@@ -161,3 +165,21 @@ func TestWorkerRepairsLostEvents(t *testing.T) {
 }
 
 var _ = handler.Identity{}
+
+// The Azure function folders in deploy/azure are what the adapter derives
+// from the app's declarations.
+func TestAzureFunctionFoldersMatchTheApp(t *testing.T) {
+	s := memstore.New()
+	w := todo.NewWorker(s, nil)
+	app := todo.NewApp(todo.New(s), w, "todo-events")
+	for name, want := range azurefunctions.FunctionJSON(app) {
+		got, err := os.ReadFile(filepath.Join("deploy", "azure", name, "function.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, w any
+		if json.Unmarshal(got, &g) != nil || json.Unmarshal(want, &w) != nil || !reflect.DeepEqual(g, w) {
+			t.Errorf("deploy/azure/%s/function.json is\n%s\nthe app declares\n%s", name, got, want)
+		}
+	}
+}

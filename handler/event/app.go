@@ -210,13 +210,19 @@ func (a *App) Schedule(name string, h ScheduleHandler, opts ...ScheduleOption) {
 // cronFor returns the NCRONTAB expression firing every d, for intervals
 // that divide a minute, an hour or a day evenly.
 func cronFor(d time.Duration) (string, bool) {
+	every := func(n time.Duration) string {
+		if n == 1 {
+			return "*"
+		}
+		return fmt.Sprintf("*/%d", n)
+	}
 	switch {
 	case d%time.Hour == 0 && 24*time.Hour%d == 0:
-		return fmt.Sprintf("0 0 */%d * * *", d/time.Hour), true
+		return "0 0 " + every(d/time.Hour) + " * * *", true
 	case d%time.Minute == 0 && time.Hour%d == 0:
-		return fmt.Sprintf("0 */%d * * * *", d/time.Minute), true
+		return "0 " + every(d/time.Minute) + " * * * *", true
 	case d%time.Second == 0 && time.Minute%d == 0:
-		return fmt.Sprintf("*/%d * * * * *", d/time.Second), true
+		return every(d/time.Second) + " * * * * *", true
 	}
 	return "", false
 }

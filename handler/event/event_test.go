@@ -83,7 +83,7 @@ func TestAppDispatch(t *testing.T) {
 		}
 	}
 	s, ok := app.ScheduleNamed("repair")
-	if !ok || s.Cron != "0 0 */1 * * *" || s.Every != time.Hour {
+	if !ok || s.Cron != "0 0 * * * *" || s.Every != time.Hour {
 		t.Errorf("ScheduleNamed(repair) = %+v, %v", s, ok)
 	}
 	resp, err := app.ServeRequest(context.Background(), &handler.Request{Method: "GET", Path: "/"})
@@ -154,7 +154,7 @@ func TestAppMiddlewareOrder(t *testing.T) {
 
 func TestCronFor(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		time.Hour:        "0 0 */1 * * *",
+		time.Hour:        "0 0 * * * *",
 		6 * time.Hour:    "0 0 */6 * * *",
 		5 * time.Minute:  "0 */5 * * * *",
 		30 * time.Second: "*/30 * * * * *",

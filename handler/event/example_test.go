@@ -36,7 +36,7 @@ func Example() {
 	// Output:
 	// m-1 from todo-events: {"op":"create"} (delivery 1)
 	// tick repair 2026-01-01T10:00:00Z
-	// azure timer: 0 0 */1 * * *
+	// azure timer: 0 0 * * * *
 }
 
 // Count each message once, however often it is delivered: the dedupe

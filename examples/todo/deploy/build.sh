@@ -3,7 +3,7 @@
 # repository root:
 #   dist/aws/bootstrap.zip   Lambda, provided.al2023 arm64 (-tags lambda.norpc)
 #   dist/gcp/                the source directory `gcloud functions deploy` uploads
-#   dist/azure/ + azure.zip  the Functions app: host.json, todo/function.json, handler (linux/amd64)
+#   dist/azure/ + azure.zip  the Functions app: host.json, todo/, todo-events/ and repair-stats/ function.json, handler (linux/amd64)
 #   dist/monitoring/         alarms and dashboards as code: gcp/ (Cloud Monitoring alert
 #                            policies and dashboard), azure/ (ARM template: metric and log
 #                            alerts, availability test); AWS's are in the SAM template
@@ -122,6 +122,9 @@ build_azure() {
   rm -rf "$out" && mkdir -p "$out/todo"
   cp "$deploy/azure/host.json" "$out/host.json"
   cp "$deploy/azure/todo/function.json" "$out/todo/function.json"
+  for fn in todo-events repair-stats; do
+    mkdir -p "$out/$fn" && cp "$deploy/azure/$fn/function.json" "$out/$fn/function.json"
+  done
   (cd "$root" && GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" \
     -o "$out/handler" ./examples/todo/cmd/azure)
   zipdir "$out" "$dist/azure.zip"

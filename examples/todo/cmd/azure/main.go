@@ -15,6 +15,8 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
 	"github.com/anyfunc/anyfunc/examples/todo"
+	"github.com/anyfunc/anyfunc/handler"
+	_ "github.com/anyfunc/anyfunc/queue/azurequeue"
 	_ "github.com/anyfunc/anyfunc/store/azurecosmos/entraid" // cosmos:// URLs without a key use Entra ID (the app's managed identity)
 )
 
@@ -33,7 +35,16 @@ func run() error {
 	if c.StoreURL == "" {
 		return errors.New("set TODO_STORE_URL to cosmos://ACCOUNT/DATABASE/CONTAINER")
 	}
-	h, err := c.Handler(context.Background())
+	// With TODO_QUEUE_URL (azqueue://ACCOUNT/todo-events) the app is
+	// whole: the API, the queueTrigger function todo-events consuming its
+	// events, and the timerTrigger function repair-stats (function folders
+	// in deploy/azure).
+	var h handler.Handler
+	if os.Getenv("TODO_QUEUE_URL") != "" {
+		h, err = c.App(context.Background(), nil)
+	} else {
+		h, err = c.Handler(context.Background())
+	}
 	if err != nil {
 		return err
 	}
