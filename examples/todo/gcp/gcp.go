@@ -20,6 +20,9 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/gcpfunctions"
 	"github.com/anyfunc/anyfunc/examples/todo"
+	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/middleware/jwtauth"
+	_ "github.com/anyfunc/anyfunc/queue/gcppubsub"
 	_ "github.com/anyfunc/anyfunc/store/gcpfirestore"
 )
 
@@ -36,11 +39,36 @@ func init() {
 		slog.Error("todo: configuration", "error", err)
 		os.Exit(1)
 	}
-	h, err := c.Handler(context.Background())
+	// The API's body limit, applied while the body is read.
+	opts := []gcpfunctions.Option{gcpfunctions.WithMaxBodyBytes(todo.MaxBodyBytes)}
+	var h handler.Handler
+	if os.Getenv("TODO_QUEUE_URL") == "" {
+		h, err = c.Handler(context.Background())
+	} else {
+		// The whole app: the API, the consumer of its events (a Pub/Sub
+		// push subscription to /_pubsub/todo-events) and the hourly stats
+		// repair (a Cloud Scheduler job named repair-stats). The function
+		// admits unauthenticated callers for its API, so the triggers
+		// verify the Google-signed OIDC token push and Cloud Scheduler
+		// attach, whose audience is TODO_TRIGGER_AUDIENCE.
+		var auth handler.Middleware
+		auth, err = triggerAuth(os.Getenv("TODO_TRIGGER_AUDIENCE"))
+		if err == nil {
+			opts = append(opts, gcpfunctions.WithTriggerAuth(auth))
+			h, err = c.App(context.Background(), nil)
+		}
+	}
 	if err != nil {
 		slog.Error("todo: cannot start", "error", err)
 		os.Exit(1)
 	}
-	// The API's body limit, applied while the body is read.
-	gcpfunctions.Register("Todo", h, gcpfunctions.WithMaxBodyBytes(todo.MaxBodyBytes))
+	gcpfunctions.Register("Todo", h, opts...)
+}
+
+// triggerAuth verifies Google-signed OIDC tokens issued for audience.
+func triggerAuth(audience string) (handler.Middleware, error) {
+	if audience == "" {
+		return nil, errors.New("TODO_QUEUE_URL is set: set TODO_TRIGGER_AUDIENCE to the audience of the OIDC tokens of the push subscription and the scheduler job (the function's URL)")
+	}
+	return jwtauth.New(jwtauth.WithOIDCIssuer("https://accounts.google.com"), jwtauth.WithAudience(audience))
 }
