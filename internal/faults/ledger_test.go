@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,7 +146,8 @@ func runLedger(t *testing.T, b backend) {
 func runKind(t *testing.T, b backend, proc *emulator.Process, proxy *faults.Proxy, kind string, rng *rand.Rand) {
 	s := b.open(t, proc.Endpoint, proxy.Addr(), "ledger-"+kind)
 	defer s.Close()
-	h, err := todo.Config{APIKeys: "ledger:" + apiKey, RateLimit: 1 << 30, Logs: io.Discard}.Wrap(s)
+	counted := &countingStore{Store: s}
+	h, err := todo.Config{APIKeys: "ledger:" + apiKey, RateLimit: 1 << 30, Logs: io.Discard}.Wrap(counted)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,15 +171,16 @@ func runKind(t *testing.T, b backend, proc *emulator.Process, proxy *faults.Prox
 	st := l.phase(kind, rng, on, off)
 	after := proxy.Stats()
 	st.refused, st.held, st.dropped = after.Refused-before.Refused, after.Held-before.Held, after.Dropped-before.Dropped
+	st.unknownCommits, st.unknownWrites = counted.atomics.Load(), counted.writes.Load()
 	// Every lease has ended: the deadline has passed for every request.
 	time.Sleep(deadline + 500*time.Millisecond)
 	l.verify(t)
 
 	t.Logf("%s %-6s items %d: creates acked %d, updates acked %d; requests %d (2xx %d, 409 %d, 503 %d, 504 %d, other %d); "+
-		"faults: windows %d, conns refused %d, chunks held %d, answers dropped %d; "+
+		"faults: windows %d, conns refused %d, chunks held %d, answers dropped %d; writes of unknown outcome: commits %d, others %d; "+
 		"lost %d, duplicated %d, stuck beyond the lease %d, late %d, 500s %d; no final answer within deadline+5s %d",
 		b.name, kind, st.items, st.createsAcked, st.updatesAcked, st.requests, st.s2xx, st.s409, st.s503, st.s504, st.other,
-		st.windows, st.refused, st.held, st.dropped,
+		st.windows, st.refused, st.held, st.dropped, st.unknownCommits, st.unknownWrites,
 		st.lost, st.duplicated, st.stuck, st.late, st.s500, st.unanswered)
 	if st.items < minItems || st.lost != 0 || st.duplicated != 0 || st.stuck != 0 || st.late != 0 || st.s500 != 0 {
 		t.Errorf("%s %s: %d items, %d lost, %d duplicated, %d stuck, %d late, %d 500s; want none",
@@ -239,6 +243,41 @@ type kindStats struct {
 	windows                                       int
 	refused, held, dropped                        int64
 	ids500                                        []string // request IDs of the 500s
+	unknownCommits, unknownWrites                 int64
+}
+
+// countingStore counts the app's writes whose outcome the store could not
+// tell (unavailable: a timeout, a reset, a lost answer): Atomic calls (the
+// commits of a write with its idempotency record) and other writes
+// (claims, records, releases, rate-limit counters).
+type countingStore struct {
+	store.Store
+	atomics, writes atomic.Int64
+}
+
+func (c *countingStore) count(n *atomic.Int64, err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		n.Add(1)
+	}
+	return err
+}
+
+func (c *countingStore) Atomic(ctx context.Context, w []store.Write) error {
+	return c.count(&c.atomics, c.Store.Atomic(ctx, w))
+}
+
+func (c *countingStore) Put(ctx context.Context, it *store.Item, cond ...store.Condition) (store.Revision, error) {
+	rev, err := c.Store.Put(ctx, it, cond...)
+	return rev, c.count(&c.writes, err)
+}
+
+func (c *countingStore) Delete(ctx context.Context, k store.Key, cond ...store.Condition) error {
+	return c.count(&c.writes, c.Store.Delete(ctx, k, cond...))
+}
+
+func (c *countingStore) UpdateItem(ctx context.Context, k store.Key, ops []store.FieldOp, cond ...store.Condition) (*store.Item, error) {
+	it, err := c.Store.UpdateItem(ctx, k, ops, cond...)
+	return it, c.count(&c.writes, err)
 }
 
 // lines collects the server's error log.
@@ -282,8 +321,8 @@ type item struct {
 }
 
 // phase runs items through the workers while the fault comes and goes
-// cycles times, then until at least minItems have run and a calm has
-// followed the last window.
+// cycles times, and until at least minItems have run; the items under way
+// when the last window closes finish, retrying, after it.
 func (l *ledger) phase(kind string, rng *rand.Rand, on, off func()) *kindStats {
 	l.mu.Lock()
 	if l.stats == nil {
@@ -297,14 +336,17 @@ func (l *ledger) phase(kind string, rng *rand.Rand, on, off func()) *kindStats {
 	faulted := make(chan struct{})
 	go func() {
 		defer close(faulted)
-		for range cycles {
-			time.Sleep(between(rng, w.offMin, w.offMax))
+		for i := range cycles {
+			calm := between(rng, w.offMin, w.offMax)
+			if i == 0 {
+				calm = between(rng, time.Second, 2*time.Second) // traffic is flowing
+			}
+			time.Sleep(calm)
 			on()
 			st.windows++
 			time.Sleep(between(rng, w.onMin, w.onMax))
 			off()
 		}
-		time.Sleep(w.offMin) // the last window's calm
 	}()
 
 	work := make(chan *item)

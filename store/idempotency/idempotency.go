@@ -49,6 +49,12 @@
 // its own sort keys apart from the prefix (the to-do example's IDs all
 // sort below "8").
 //
+// The guarantee rests on Atomic honouring conditions, as every backend
+// does in production. The fault-injection suite (internal/faults) proves it
+// on moto and on the Firestore emulator; cosmosdb-server, the Cosmos DB
+// emulator the tests use, ignores conditions inside a transactional batch,
+// so it cannot.
+//
 // The package depends on package store only, not on package handler or on
 // any cloud SDK: the HTTP middleware [middleware.Idempotency] is built on
 // it, and so can be a queue consumer keyed by message ID.
