@@ -17,6 +17,16 @@
 //	sed -E 's#LambdaV2/(anyfunc|raw|apiproxy)#LambdaV2/impl=\1#' raw.txt > impl.txt
 //	benchstat -col '/impl@(raw anyfunc apiproxy)' impl.txt
 //
+// Besides the per-platform contenders, BenchmarkHTTPRouter serves the same
+// 20 routes and JSON answer through anyfunc's Router behind httpserver,
+// net/http's ServeMux and chi, in process; BenchmarkHTTPLoad runs each of
+// them in a server process of its own (this test binary, as
+// TestLoadServer) under keep-alive load and reports the server's CPU per
+// request (server-cpu-ns/op); BenchmarkLambdaBody scales the request body
+// from 1 KB to 5 MB and reports body-x, the bytes allocated per invocation
+// over the body's size. The router's registration cost from 10 to 1,000
+// routes against ServeMux is BenchmarkRegister in package handler.
+//
 // # Cold start, memory and size
 //
 // The commands under cmd/ are whole functions for the to-do example's
