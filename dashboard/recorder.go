@@ -227,6 +227,21 @@ func (d *Dashboard) lookup(k seriesKey) *series {
 	return s
 }
 
+// Declare shows a panel for a consumer (by the name of its queue, as
+// MessageMiddleware records it) or a schedule before its first
+// invocation, so that a schedule that has not fired yet is on the page
+// with a count of 0. httpserver.WithDashboard declares an event.App's
+// consumers and schedules.
+func (d *Dashboard) Declare(kind Kind, name string) {
+	if kind == KindRoute || name == "" {
+		return
+	}
+	if kind == KindConsumer {
+		name = event.QueueName(name)
+	}
+	d.lookup(seriesKey{kind: kind, name: name})
+}
+
 // Middleware records every request: its route (the router's pattern), its
 // status and its duration; a 5xx answer and a burst of 429 answers are
 // also recent events. Install it outermost, so that it sees the status the

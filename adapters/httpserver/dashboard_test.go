@@ -86,6 +86,7 @@ func TestWithDashboardRecordsTriggers(t *testing.T) {
 	app.Consume("dash-test-events", event.MessageHandlerFunc(func(context.Context, *event.Message) error {
 		return errors.New("always fails")
 	}))
+	app.Schedule("nightly", event.ScheduleHandlerFunc(func(context.Context, *event.Tick) error { return nil }), event.Every(24*time.Hour))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +117,7 @@ func TestWithDashboardRecordsTriggers(t *testing.T) {
 		if s, err = d.Snapshot(15 * time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if len(s.Panels) == 1 && s.Panels[0].Count == 2 && len(s.Events) == 1 {
+		if len(s.Panels) == 2 && s.Panels[0].Count == 2 && len(s.Events) == 1 {
 			break
 		}
 		if i == 600 {
@@ -127,6 +128,10 @@ func TestWithDashboardRecordsTriggers(t *testing.T) {
 	p, e := s.Panels[0], s.Events[0]
 	if p.Kind != "consumer" || p.Name != "dash-test-events" || p.Errors != 2 {
 		t.Errorf("panel %+v", p)
+	}
+	// The schedule has not fired: it has a panel all the same.
+	if p := s.Panels[1]; p.Kind != "schedule" || p.Name != "nightly" || p.Count != 0 {
+		t.Errorf("schedule panel %+v", p)
 	}
 	if e.Kind != dashboard.EventDeadLettered || e.Source != "dash-test-events" || e.Count != 2 {
 		t.Errorf("event %+v", e)

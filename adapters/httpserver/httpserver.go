@@ -375,9 +375,20 @@ func Serve(ctx context.Context, ln net.Listener, h handler.Handler, opts ...Opti
 	go func() { errc <- srv.Serve(ln) }()
 	if app, ok := event.FromHandler(h); ok {
 		if o.dash != nil {
-			// The dashboard records the consumers and schedules too.
+			// The dashboard records the consumers and schedules too, and
+			// shows them before their first message or tick.
 			app.UseMessages(o.dash.MessageMiddleware())
 			app.UseTicks(o.dash.TickMiddleware())
+			for _, c := range app.Consumers() {
+				q := c.Name
+				if len(c.Queues) > 0 {
+					q = c.Queues[0]
+				}
+				o.dash.Declare(dashboard.KindConsumer, q)
+			}
+			for _, s := range app.Schedules() {
+				o.dash.Declare(dashboard.KindSchedule, s.Name)
+			}
 		}
 		// The app's consumers and schedules run beside the server, and
 		// stop before Serve returns.

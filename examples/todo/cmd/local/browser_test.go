@@ -60,7 +60,7 @@ func headlessFor(t *testing.T, bin, url string, budget int, extra ...string) []b
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=" + t.TempDir(),
-		"--virtual-time-budget=" + strconv.Itoa(budget), "--window-size=1280,1000",
+		"--virtual-time-budget=" + strconv.Itoa(budget), "--window-size=1280,1250",
 	}, extra...)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -215,6 +215,39 @@ func TestDashboardInBrowser(t *testing.T) {
 		send("GET", "/healthz", "", http.StatusOK)
 	}
 
+	// Each create published an event, which the app's consumer handles in
+	// the process: wait (bounded) until the dashboard has recorded all 10.
+	for i := 0; ; i++ {
+		resp, err := http.Get(d.URL() + "snapshot.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s struct {
+			Panels []struct {
+				Kind, Name string
+				Count      int
+			}
+		}
+		err = json.NewDecoder(resp.Body).Decode(&s)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		consumed := 0
+		for _, p := range s.Panels {
+			if p.Kind == "consumer" {
+				consumed += p.Count
+			}
+		}
+		if consumed >= 10 {
+			break
+		}
+		if i == 300 {
+			t.Fatalf("after 30 s the consumer has handled %d of the 10 events", consumed)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// Load the page; retry a bounded number of times until its script has
 	// rendered (the data-rendered marker).
 	var doc *html.Node
@@ -269,6 +302,16 @@ func TestDashboardInBrowser(t *testing.T) {
 		if field("p95") == "" || !strings.HasSuffix(field("mem"), "MB") {
 			t.Errorf("%s: p95 %q, memory %q", route, field("p95"), field("mem"))
 		}
+	}
+	// The worker: its consumer handled the 10 events; its hourly schedule
+	// has a panel before it first fires.
+	for name, want := range map[string]string{"todo-events": "10", "repair-stats": "0"} {
+		p := find(doc, func(n *html.Node) bool { return attr(n, "data-name") == name })
+		if p == nil {
+			t.Errorf("no panel for %s", name)
+			continue
+		}
+		check(name+" count", text(find(p, func(n *html.Node) bool { return attr(n, "class") == "count" })), want)
 	}
 	events := text(byID(doc, "events"))
 	for _, id := range failedIDs {
