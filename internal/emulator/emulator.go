@@ -1,7 +1,8 @@
-// Package emulator starts the database emulators the backend tests run
-// against (moto for DynamoDB, Google's Firestore emulator, cosmosdb-server
-// for Cosmos DB): on a free port chosen at run time, with a readiness wait and
-// a bounded number of attempts, and stopped with its whole process group.
+// Package emulator starts the emulators the backend tests run against
+// (moto for DynamoDB and SQS, Google's Firestore and Pub/Sub emulators,
+// cosmosdb-server for Cosmos DB, Azurite for Azure Storage queues): on a
+// free port chosen at run time, with a readiness wait and a bounded number
+// of attempts, and stopped with its whole process group.
 //
 // A test package calls [Launch] once from TestMain and [Need] in each test
 // that uses the endpoint: Need skips the test when the emulator is not
