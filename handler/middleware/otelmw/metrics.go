@@ -69,9 +69,9 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 			status := 500 // a panic is answered 500
 			defer func() {
 				set := attrs.get(obs.MethodOf(r), obs.RouteOf(r), status)
-				duration.Record(ctx, time.Since(start).Seconds(), set)
+				duration.Record(ctx, time.Since(start).Seconds(), set.record...)
 				if status >= 500 {
-					errs.Add(ctx, 1, set)
+					errs.Add(ctx, 1, set.add...)
 				}
 				active.Add(ctx, -1)
 			}()
@@ -82,12 +82,13 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 	}
 }
 
-// attrCache keeps the measurement option of each (method, route, status),
-// so that recording a request allocates nothing once its kind was seen.
+// attrCache keeps the measurement options of each (method, route, status),
+// as the option slices Record and Add take, so that recording a request
+// allocates nothing once its kind was seen.
 // Routes are the router's patterns and methods are validated tokens, so the
 // cache stays small; past maxCachedAttrSets kinds it stops growing.
 type attrCache struct {
-	m sync.Map // attrKey -> metric.MeasurementOption
+	m sync.Map // attrKey -> attrOpts
 	n atomic.Int64
 }
 
@@ -98,15 +99,22 @@ type attrKey struct {
 
 const maxCachedAttrSets = 1024
 
-func (c *attrCache) get(method, route string, status int) metric.MeasurementOption {
+// attrOpts is one attribute set as the options of Record and of Add.
+type attrOpts struct {
+	record []metric.RecordOption
+	add    []metric.AddOption
+}
+
+func (c *attrCache) get(method, route string, status int) attrOpts {
 	k := attrKey{method, route, status}
 	if v, ok := c.m.Load(k); ok {
-		return v.(metric.MeasurementOption)
+		return v.(attrOpts)
 	}
-	opt := metric.WithAttributeSet(attribute.NewSet(
+	set := metric.WithAttributeSet(attribute.NewSet(
 		attribute.String("http.request.method", method),
 		attribute.String("http.route", route),
 		attribute.Int("http.response.status_code", status)))
+	opt := attrOpts{record: []metric.RecordOption{set}, add: []metric.AddOption{set}}
 	if c.n.Load() < maxCachedAttrSets {
 		if _, loaded := c.m.LoadOrStore(k, opt); !loaded {
 			c.n.Add(1)

@@ -59,6 +59,11 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 			ctx, span := tracer.Start(ctx, method, serverKind)
 			status := 500 // a panic is answered 500
 			defer func() {
+				if !span.IsRecording() {
+					// Not sampled: nothing set on the span is kept.
+					span.End()
+					return
+				}
 				route := obs.RouteOf(r)
 				if p := r.Pattern; route != "" {
 					if len(p) > len(method) && p[len(method)] == ' ' && p[:len(method)] == method {
