@@ -36,10 +36,9 @@ var started atomic.Bool
 //
 // A Handler is safe for concurrent use.
 type Handler struct {
-	h      handler.Handler
-	o      options
-	app    *event.App // h, when it is an event.App
-	appErr error      // the App's declaration errors
+	h   handler.Handler
+	o   options
+	app *event.App // h, when it is an event.App
 }
 
 var _ lambda.Handler = (*Handler)(nil)
@@ -55,8 +54,7 @@ func NewHandler(h handler.Handler, opts ...Option) (*Handler, error) {
 	if app, ok := event.FromHandler(h); ok {
 		lh.app = app
 		if err := app.Err(); err != nil {
-			lh.appErr = fmt.Errorf("awslambda: the app's declarations are invalid: %w", err)
-			return nil, lh.appErr
+			return nil, fmt.Errorf("awslambda: the app's declarations are invalid: %w", err)
 		}
 	}
 	return lh, nil

@@ -40,9 +40,6 @@ func (h *Handler) InvokeStream(ctx context.Context, payload []byte) (rd io.Reade
 			rd, err = nil, h.internalPanic(ctx, v)
 		}
 	}()
-	if h.appErr != nil {
-		return nil, h.appErr
-	}
 	shape, rest, r, resp, err := h.serve(ctx, payload)
 	if err != nil {
 		if h.app == nil || !errors.Is(err, ErrNotHTTPEvent) {

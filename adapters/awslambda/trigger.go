@@ -55,9 +55,6 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // SQS batches and schedules go to the App's triggers, HTTP events to its
 // HTTP handler.
 func (h *Handler) invokeApp(ctx context.Context, payload []byte) ([]byte, error) {
-	if h.appErr != nil {
-		return nil, h.appErr
-	}
 	if firstKeyIs(payload, "Records") {
 		return h.invokeTrigger(ctx, payload, nil)
 	}
