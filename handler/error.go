@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/anyfunc/anyfunc/queue"
 	"github.com/anyfunc/anyfunc/store"
 )
 
@@ -98,8 +99,10 @@ func codeFor(status int) string {
 }
 
 // AsError returns the *Error that err means for an HTTP client: err itself
-// if it is (or wraps) an *Error, the mapping of a store error or a context
-// error, and otherwise a 500 that keeps err only as its internal cause.
+// if it is (or wraps) an *Error, the mapping of a store error, a queue
+// error (throttled 429, unavailable 503, too large 413, invalid argument
+// 400) or a context error, and otherwise a 500 that keeps err only as its
+// internal cause.
 func AsError(err error) *Error {
 	var he *Error
 	if errors.As(err, &he) {
@@ -143,6 +146,17 @@ func AsError(err error) *Error {
 		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable."
 	case errors.Is(err, store.ErrNotSupported):
 		e.Status, e.Code, e.Message = http.StatusNotImplemented, "not_implemented", "The operation is not supported."
+	// A queue that is missing or refuses the credentials is the server's
+	// fault (500); these are about the request or the moment.
+	case errors.Is(err, queue.ErrThrottled):
+		e.Status, e.Code, e.Message = http.StatusTooManyRequests, "throttled", "Too many requests; retry later."
+		e.Header = http.Header{"Retry-After": {"1"}}
+	case errors.Is(err, queue.ErrUnavailable):
+		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable."
+	case errors.Is(err, queue.ErrTooLarge):
+		e.Status, e.Code, e.Message = http.StatusRequestEntityTooLarge, "too_large", "The message is too large to queue."
+	case errors.Is(err, queue.ErrInvalidArgument):
+		e.Status, e.Code, e.Message = http.StatusBadRequest, "invalid_argument", "The request is not valid."
 	default:
 		e.Status, e.Code, e.Message = http.StatusInternalServerError, "internal", "An internal error occurred."
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/queue"
 	"github.com/anyfunc/anyfunc/store"
 )
 
@@ -30,6 +31,13 @@ func TestErrorMapping(t *testing.T) {
 		// A store call cut short by the deadline is a timeout, whatever the store made of it.
 		{&store.Error{Kind: store.ErrUnavailable, Err: context.DeadlineExceeded}, 504, "timeout"},
 		{context.Canceled, 503, "canceled"},
+		{&queue.BatchError{Errs: []error{nil, &queue.Error{Kind: queue.ErrThrottled, Op: "send"}}}, 429, "throttled"},
+		{&queue.Error{Kind: queue.ErrUnavailable, Op: "receive"}, 503, "unavailable"},
+		{&queue.BatchError{Errs: []error{&queue.Error{Kind: queue.ErrTooLarge, Op: "send", Msg: "body of 70000 bytes"}}}, 413, "too_large"},
+		{&queue.Error{Kind: queue.ErrInvalidArgument, Op: "send"}, 400, "invalid_argument"},
+		{&queue.Error{Kind: queue.ErrCanceled, Op: "send", Err: context.DeadlineExceeded}, 504, "timeout"},
+		// A missing queue is the server's misconfiguration, not the client's 404.
+		{&queue.Error{Kind: queue.ErrNotFound, Op: "send", Msg: "queue jobs"}, 500, "internal"},
 		{handler.NewError(418, "", "short and stout"), 418, "i_m_a_teapot"},
 		{errors.New("db password=hunter2 leaked"), 500, "internal"},
 	}
