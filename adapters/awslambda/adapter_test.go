@@ -13,8 +13,8 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/adaptertest"
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 	"github.com/anyfunc/anyfunc/handler"
-	"github.com/anyfunc/anyfunc/internal/lambdatest"
 )
 
 // transport carries requests through events of one shape into Invoke (or

@@ -15,8 +15,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/adaptertest"
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
-	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
-	"github.com/anyfunc/anyfunc/internal/lambdatest"
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 )
 
 // startFunction runs the binary against a new fake Runtime API.
@@ -26,8 +25,8 @@ func startFunction(t *testing.T, bin string, env ...string) *lambdatest.Function
 
 // processTransport carries requests as events of one shape to the process.
 func processTransport(f *lambdatest.Function, shape lambdatest.Shape) http.RoundTripper {
-	return &lambdatest.Transport{Shape: shape, Invoke: func(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
-		return f.Invoke(ctx, payload, lambdaruntime.Options{Deadline: adaptertest.Deadline})
+	return &lambdatest.Transport{Shape: shape, Invoke: func(ctx context.Context, payload []byte) (*lambdatest.Result, error) {
+		return f.Invoke(ctx, payload, lambdatest.InvokeOptions{Deadline: adaptertest.Deadline})
 	}}
 }
 
@@ -44,7 +43,7 @@ func buildFunction(t *testing.T) string {
 	return bin
 }
 
-func get(t *testing.T, f *lambdatest.Function, shape lambdatest.Shape, target string, opts lambdaruntime.Options) *lambdaruntime.Result {
+func get(t *testing.T, f *lambdatest.Function, shape lambdatest.Shape, target string, opts lambdatest.InvokeOptions) *lambdatest.Result {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "http://e2e.invalid"+target, nil)
 	payload, err := lambdatest.Event(shape, req, nil, "apigw-req")
@@ -59,7 +58,7 @@ func get(t *testing.T, f *lambdatest.Function, shape lambdatest.Shape, target st
 }
 
 // TestEndToEnd builds a real function binary with awslambda.Start and runs
-// it under aws-lambda-go's runtime loop against internal/lambdaruntime.
+// it under aws-lambda-go's runtime loop against adapters/awslambda/lambdatest.
 func TestEndToEnd(t *testing.T) {
 	bin := buildFunction(t)
 
@@ -69,7 +68,7 @@ func TestEndToEnd(t *testing.T) {
 		// The first invocation of the process is a cold start; the
 		// adapter hands the handler the runtime's invocation context.
 		for i, cold := range []bool{true, false} {
-			res := get(t, f, lambdatest.V2, "/e2e/invocation", lambdaruntime.Options{TraceID: "Root=1-e2e", FunctionARN: "arn:aws:lambda:us-east-1:1:function:e2efunc"})
+			res := get(t, f, lambdatest.V2, "/e2e/invocation", lambdatest.InvokeOptions{TraceID: "Root=1-e2e", FunctionARN: "arn:aws:lambda:us-east-1:1:function:e2efunc"})
 			resp, err := lambdatest.Response(lambdatest.V2, nil, res.Payload)
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +93,7 @@ func TestEndToEnd(t *testing.T) {
 
 		// A non-HTTP event fails its invocation with a clear error, and
 		// the process keeps serving.
-		res, err := f.Invoke(context.Background(), []byte(`{"Records":[{"eventSource":"aws:sqs"}]}`), lambdaruntime.Options{})
+		res, err := f.Invoke(context.Background(), []byte(`{"Records":[{"eventSource":"aws:sqs"}]}`), lambdatest.InvokeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +133,7 @@ func TestEndToEnd(t *testing.T) {
 
 		// A panic inside the stream ends that response with error
 		// trailers; the process keeps serving.
-		res := get(t, f, lambdatest.FunctionURL, "/e2e/stream-panic", lambdaruntime.Options{})
+		res := get(t, f, lambdatest.FunctionURL, "/e2e/stream-panic", lambdatest.InvokeOptions{})
 		if !bytes.HasSuffix(res.Payload, []byte("\x00part-1\n")) || res.Error == nil {
 			t.Errorf("stream panic: payload %q, error %+v", res.Payload, res.Error)
 		}
@@ -194,7 +193,7 @@ func checkFirstChunk(t *testing.T, f *lambdatest.Function, shape lambdatest.Shap
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := f.Server.InvokeStream(context.Background(), payload, lambdaruntime.Options{})
+	st, err := f.Runtime.InvokeStream(context.Background(), payload, lambdatest.InvokeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

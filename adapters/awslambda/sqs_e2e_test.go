@@ -18,9 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 	"github.com/anyfunc/anyfunc/internal/emulator"
-	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
-	"github.com/anyfunc/anyfunc/internal/lambdatest"
 )
 
 // TestSQSEndToEnd sends 500 messages to moto's SQS and delivers them to a
@@ -120,7 +119,7 @@ func TestSQSEndToEnd(t *testing.T) {
 			byID[*m.MessageId] = m
 		}
 		payload, _ := json.Marshal(ev)
-		res, err := f.Invoke(ctx, payload, lambdaruntime.Options{Deadline: 30 * time.Second})
+		res, err := f.Invoke(ctx, payload, lambdatest.InvokeOptions{Deadline: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 	"github.com/anyfunc/anyfunc/handler"
-	"github.com/anyfunc/anyfunc/internal/lambdatest"
 )
 
 // TestTextBodyNotUTF8 checks that a text-typed body that is not valid

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/adapters/adaptertest"
-	"github.com/anyfunc/anyfunc/internal/azurehost"
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions/azuretest"
 )
 
 var (
@@ -42,12 +42,12 @@ func handlerBinary(t *testing.T) string {
 
 var (
 	hostsMu sync.Mutex
-	hosts   = map[string]*azurehost.Host{}
+	hosts   = map[string]*azuretest.Host{}
 )
 
 // startHost starts (once per name) a simulated host running the built
 // handler with cfg; the hosts stop when the test binary exits (TestMain).
-func startHost(t *testing.T, name string, cfg azurehost.Config) *azurehost.Host {
+func startHost(t *testing.T, name string, cfg azuretest.Config) *azuretest.Host {
 	t.Helper()
 	hostsMu.Lock()
 	defer hostsMu.Unlock()
@@ -55,7 +55,7 @@ func startHost(t *testing.T, name string, cfg azurehost.Config) *azurehost.Host 
 		return h
 	}
 	cfg.Binary = handlerBinary(t)
-	h, err := azurehost.Start(cfg)
+	h, err := azuretest.Start(cfg)
 	if err != nil {
 		t.Fatalf("starting the simulated host (%s): %v", name, err)
 	}
@@ -86,7 +86,7 @@ func TestAdaptertestPayload(t *testing.T) {
 	adaptertest.Run(t, adaptertest.Harness{
 		Name: "azure-payload",
 		Transport: func(t *testing.T) http.RoundTripper {
-			return prefixed(startHost(t, "payload", azurehost.Config{Mode: azurehost.Payload, FunctionTimeout: deadline}), "/api")
+			return prefixed(startHost(t, "payload", azuretest.Config{Mode: azuretest.Payload, FunctionTimeout: deadline}), "/api")
 		},
 		Skip: skip,
 	})
@@ -96,7 +96,7 @@ func TestAdaptertestPayloadQueryString(t *testing.T) {
 	adaptertest.Run(t, adaptertest.Harness{
 		Name: "azure-payload-query-as-string",
 		Transport: func(t *testing.T) http.RoundTripper {
-			return prefixed(startHost(t, "payload-qs", azurehost.Config{Mode: azurehost.Payload, QueryAsString: true, IdentitiesAsString: true,
+			return prefixed(startHost(t, "payload-qs", azuretest.Config{Mode: azuretest.Payload, QueryAsString: true, IdentitiesAsString: true,
 				FunctionTimeout: deadline, FunctionName: "Other"}), "/api")
 		},
 		Skip: map[string]string{
@@ -111,7 +111,7 @@ func TestAdaptertestForwarding(t *testing.T) {
 	adaptertest.Run(t, adaptertest.Harness{
 		Name: "azure-forwarding",
 		Transport: func(t *testing.T) http.RoundTripper {
-			return prefixed(startHost(t, "forwarding", azurehost.Config{Mode: azurehost.Forwarding, FunctionTimeout: deadline}), "/api")
+			return prefixed(startHost(t, "forwarding", azuretest.Config{Mode: azuretest.Forwarding, FunctionTimeout: deadline}), "/api")
 		},
 		Skip: map[string]string{
 			"repeated-query":  "enableForwardingHttpRequest rebuilds the query from the host's parsed query, joining repeated keys with commas",
@@ -124,7 +124,7 @@ func TestAdaptertestProxying(t *testing.T) {
 	adaptertest.Run(t, adaptertest.Harness{
 		Name: "azure-proxying",
 		Transport: func(t *testing.T) http.RoundTripper {
-			return prefixed(startHost(t, "proxying", azurehost.Config{Mode: azurehost.Proxying, FunctionTimeout: deadline}), "/api")
+			return prefixed(startHost(t, "proxying", azuretest.Config{Mode: azuretest.Proxying, FunctionTimeout: deadline}), "/api")
 		},
 	})
 }
@@ -133,7 +133,7 @@ func TestAdaptertestProxying(t *testing.T) {
 // produces it. (Payload mode cannot stream: its answer is one JSON
 // document, and the "stream" case checks it is buffered whole.)
 func TestFirstChunk(t *testing.T) {
-	adaptertest.FirstChunk(t, prefixed(startHost(t, "proxying", azurehost.Config{Mode: azurehost.Proxying, FunctionTimeout: deadline}), "/api"))
+	adaptertest.FirstChunk(t, prefixed(startHost(t, "proxying", azuretest.Config{Mode: azuretest.Proxying, FunctionTimeout: deadline}), "/api"))
 }
 
 func TestAdaptertestProxyingCustomPrefix(t *testing.T) {
@@ -141,7 +141,7 @@ func TestAdaptertestProxyingCustomPrefix(t *testing.T) {
 	adaptertest.Run(t, adaptertest.Harness{
 		Name: "azure-proxying-prefix",
 		Transport: func(t *testing.T) http.RoundTripper {
-			return prefixed(startHost(t, "proxying-prefix", azurehost.Config{Mode: azurehost.Proxying,
+			return prefixed(startHost(t, "proxying-prefix", azuretest.Config{Mode: azuretest.Proxying,
 				RoutePrefix: &prefix, FunctionTimeout: deadline}), "/V1/fn")
 		},
 	})

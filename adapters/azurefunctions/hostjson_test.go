@@ -11,7 +11,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/adaptertest"
 	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
-	"github.com/anyfunc/anyfunc/internal/azurehost"
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions/azuretest"
 )
 
 // modeOf reports the mode a handler was built in: payload mode answers a GET
@@ -162,7 +162,7 @@ func TestFunctionTimeout(t *testing.T) {
 // A real handler process with an unusable host.json stops at start-up with
 // the reason, which the host's log (here, the launch error) shows.
 func TestStartFailsOnBadHostJSON(t *testing.T) {
-	_, err := azurehost.Start(azurehost.Config{
+	_, err := azuretest.Start(azuretest.Config{
 		Binary:   handlerBinary(t),
 		HostJSON: []byte(`{"customHandler":{"enableForwardingHttpRequest":true,"enableProxyingHttpRequest":true}}`),
 	})
@@ -185,7 +185,7 @@ func TestStartWithoutPort(t *testing.T) {
 // The real process keeps serving after malformed envelopes, answering each
 // with HTTP 200 and a 400 problem in the answer.
 func TestRealProcessMalformedEnvelopes(t *testing.T) {
-	h := startHost(t, "payload", azurehost.Config{Mode: azurehost.Payload, FunctionTimeout: deadline})
+	h := startHost(t, "payload", azuretest.Config{Mode: azuretest.Payload, FunctionTimeout: deadline})
 	for _, env := range []string{`{`, `{"Data":{}}`, `{"Data":{"req":{"Url":"http://h/api/x"}}}`,
 		`{"Data":{"req":{"Method":"POST","Url":"http://h/api/x","Body":false}}}`} {
 		resp, err := h.Invoke(t.Context(), []byte(env))

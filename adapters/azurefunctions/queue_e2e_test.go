@@ -18,7 +18,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
-	"github.com/anyfunc/anyfunc/internal/azurehost"
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions/azuretest"
 	"github.com/anyfunc/anyfunc/internal/emulator"
 )
 
@@ -69,7 +69,7 @@ func TestQueueTriggerEndToEnd(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/queuefunc").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	host, err := azurehost.Start(azurehost.Config{Binary: bin, Mode: azurehost.Payload, Env: []string{"REPORT_URL=" + reporter.URL, "E2E_QUEUE=" + name}})
+	host, err := azuretest.Start(azuretest.Config{Binary: bin, Mode: azuretest.Payload, Env: []string{"REPORT_URL=" + reporter.URL, "E2E_QUEUE=" + name}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestQueueTriggerEndToEnd(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- host.RunQueueTrigger(runCtx, azurehost.QueueTrigger{Function: "todo-events", Queue: q, Poison: poison})
+		done <- host.RunQueueTrigger(runCtx, azuretest.QueueTrigger{Function: "todo-events", Queue: q, Poison: poison})
 	}()
 	var dead []string
 	deadline := time.Now().Add(4 * time.Minute)

@@ -12,13 +12,13 @@ import (
 	"testing"
 
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
 	"github.com/anyfunc/anyfunc/adapters/gcpfunctions"
 	"github.com/anyfunc/anyfunc/adapters/httpserver"
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/handlertest"
-	"github.com/anyfunc/anyfunc/internal/lambdatest"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
 

@@ -22,12 +22,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions/azuretest"
 	"github.com/anyfunc/anyfunc/examples/todo/smoke"
-	"github.com/anyfunc/anyfunc/internal/azurehost"
 	"github.com/anyfunc/anyfunc/internal/emulator"
 	"github.com/anyfunc/anyfunc/internal/equivalence"
-	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
-	"github.com/anyfunc/anyfunc/internal/lambdatest"
 	"github.com/anyfunc/anyfunc/secrets/awssecrets"
 )
 
@@ -201,8 +200,8 @@ func runtimes(run string) []runtime {
 				"AWS_PROFILE=", "AWS_REGION=us-east-1",
 				"TODO_API_KEYS=", "TODO_SECRET_ID="+secretID, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+endpoint)
 			f := lambdatest.StartFunction(t, filepath.Join(bins, "lambda"), env...)
-			invoke := func(ctx context.Context, payload []byte) (*lambdaruntime.Result, error) {
-				return f.Invoke(ctx, payload, lambdaruntime.Options{})
+			invoke := func(ctx context.Context, payload []byte) (*lambdatest.Result, error) {
+				return f.Invoke(ctx, payload, lambdatest.InvokeOptions{})
 			}
 			var rt http.RoundTripper = &lambdatest.Transport{Shape: shape, Invoke: invoke}
 			base := "https://abcdefghij.execute-api.us-east-1.amazonaws.com"
@@ -220,7 +219,7 @@ func runtimes(run string) []runtime {
 			"FIRESTORE_EMULATOR_HOST="+endpoint, "FUNCTION_TARGET=Todo")
 		return &client{base: serve(t, filepath.Join(bins, "gcf"), env), http: &http.Client{}}
 	}})
-	for _, mode := range []azurehost.Mode{azurehost.Payload, azurehost.Proxying} {
+	for _, mode := range []azuretest.Mode{azuretest.Payload, azuretest.Proxying} {
 		rts = append(rts, runtime{"azure-" + mode.String() + "/cosmos", func(t *testing.T, bins string) *client {
 			endpoint := cosmos.need(t)
 			cert, _, err := emulator.CosmosDBServerCert()
@@ -229,7 +228,7 @@ func runtimes(run string) []runtime {
 			}
 			u := "cosmos://local/anyfunc/todos_" + run + "_" + mode.String() + "?endpoint=" + endpoint +
 				"&key=emulator&cert_file=" + cert + "&server=cosmosdb-server"
-			h, err := azurehost.Start(azurehost.Config{
+			h, err := azuretest.Start(azuretest.Config{
 				Binary: filepath.Join(bins, "azure"), Mode: mode, FunctionTimeout: "00:01:00",
 				Env: appEnv(u, true),
 			})

@@ -3,7 +3,7 @@
 // through the platform's own path, with the process's CPU time and peak
 // resident set size from wait4's rusage.
 //
-//   - Lambda: the binary polls a fake Runtime API (internal/lambdaruntime);
+//   - Lambda: the binary polls a fake Runtime API (adapters/awslambda/lambdatest);
 //     the clock stops when the response of the first invocation (an HTTP
 //     API v2 event) has been posted in full.
 //   - Cloud Functions: the binary serves functions-framework on PORT; the
@@ -36,9 +36,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 	"github.com/anyfunc/anyfunc/internal/emulator"
-	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
-	"github.com/anyfunc/anyfunc/internal/lambdatest"
 )
 
 // Cloud is the platform path a Target is started through.
@@ -112,10 +111,7 @@ func Run(ctx context.Context, t Target, req Request) (Sample, error) {
 	)
 	switch t.Cloud {
 	case Lambda:
-		srv, err := lambdaruntime.New()
-		if err != nil {
-			return s, err
-		}
+		srv := lambdatest.NewRuntimeAPI()
 		defer srv.Close()
 		env = []string{"AWS_LAMBDA_RUNTIME_API=" + srv.Addr(), "AWS_LAMBDA_FUNCTION_NAME=todo",
 			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST"}
@@ -219,7 +215,7 @@ func httpRequest(method, url string, req Request, body io.Reader) (*http.Request
 	return r, nil
 }
 
-func lambdaAnswer(ctx context.Context, srv *lambdaruntime.Server, req Request) (Answer, error) {
+func lambdaAnswer(ctx context.Context, srv *lambdatest.RuntimeAPI, req Request) (Answer, error) {
 	hr, err := httpRequest(http.MethodGet, "https://api.example.com"+req.Path, req, nil)
 	if err != nil {
 		return Answer{}, err
@@ -228,7 +224,7 @@ func lambdaAnswer(ctx context.Context, srv *lambdaruntime.Server, req Request) (
 	if err != nil {
 		return Answer{}, err
 	}
-	res, err := srv.Invoke(ctx, ev, lambdaruntime.Options{})
+	res, err := srv.Invoke(ctx, ev, lambdatest.InvokeOptions{})
 	if err != nil {
 		return Answer{}, err
 	}

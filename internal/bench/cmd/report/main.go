@@ -853,7 +853,7 @@ func (r *report) write(w *bytes.Buffer) {
 	p("  interleaved (their order rotates every round, so drift hits all alike), CPU time (rusage) is\n")
 	p("  reported beside wall time, and ratios are only taken between samples of one run.\n")
 	p("- Cold start paths (package internal/bench/coldstart): Lambda through the fake Runtime API\n")
-	p("  (internal/lambdaruntime) with an HTTP API v2 event; Cloud Functions through functions-framework-go's\n")
+	p("  (adapters/awslambda/lambdatest) with an HTTP API v2 event; Cloud Functions through functions-framework-go's\n")
 	p("  server (the first GET answered in full; the port is polled every 0.5 ms); Azure through the host's\n")
 	p("  readiness probe (GET / until answered) and then one payload-mode invocation, with the example's\n")
 	p("  deploy host.json switched to payload mode. One discarded warm-up round precedes the %d measured\n", r.N)

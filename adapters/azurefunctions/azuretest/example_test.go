@@ -1,20 +1,20 @@
-package azurehost_test
+package azuretest_test
 
 import (
 	"fmt"
 	"io"
 	"net/http"
 
-	"github.com/anyfunc/anyfunc/internal/azurehost"
+	"github.com/anyfunc/anyfunc/adapters/azurefunctions/azuretest"
 )
 
 // A test builds its custom handler binary, starts it behind the simulated
 // host in the mode under test, and sends requests as a client of the
 // function app would.
 func Example() {
-	h, err := azurehost.Start(azurehost.Config{
+	h, err := azuretest.Start(azuretest.Config{
 		Binary:          "/path/to/built/handler",
-		Mode:            azurehost.Payload,
+		Mode:            azuretest.Payload,
 		FunctionTimeout: "00:00:30",
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package lambdaruntime_test
+package lambdatest_test
 
 import (
 	"context"
@@ -10,25 +10,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 )
 
-func newServer(t *testing.T) *lambdaruntime.Server {
+func newServer(t *testing.T) *lambdatest.RuntimeAPI {
 	t.Helper()
-	s, err := lambdaruntime.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := lambdatest.NewRuntimeAPI()
 	t.Cleanup(func() { s.Close() })
 	return s
 }
 
-func base(s *lambdaruntime.Server) string {
-	return "http://" + s.Addr() + "/" + lambdaruntime.APIVersion + "/runtime/"
+func base(s *lambdatest.RuntimeAPI) string {
+	return "http://" + s.Addr() + "/" + lambdatest.APIVersion + "/runtime/"
 }
 
 // next polls for an invocation as a function's runtime client does.
-func next(t *testing.T, s *lambdaruntime.Server) (id string, payload []byte, h http.Header) {
+func next(t *testing.T, s *lambdatest.RuntimeAPI) (id string, payload []byte, h http.Header) {
 	t.Helper()
 	resp, err := http.Get(base(s) + "invocation/next")
 	if err != nil {
@@ -40,7 +37,7 @@ func next(t *testing.T, s *lambdaruntime.Server) (id string, payload []byte, h h
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("next: status %d", resp.StatusCode)
 	}
-	return resp.Header.Get(lambdaruntime.HeaderRequestID), payload, resp.Header
+	return resp.Header.Get(lambdatest.HeaderRequestID), payload, resp.Header
 }
 
 func post(t *testing.T, url, contentType string, body io.Reader, trailer http.Header) int {
@@ -67,12 +64,12 @@ func TestBufferedResponse(t *testing.T) {
 	go func() {
 		defer close(done)
 		id, payload, h := next(t, s)
-		ms, err := strconv.ParseInt(h.Get(lambdaruntime.HeaderDeadlineMS), 10, 64)
+		ms, err := strconv.ParseInt(h.Get(lambdatest.HeaderDeadlineMS), 10, 64)
 		if err != nil || time.UnixMilli(ms).Before(time.Now()) {
-			t.Errorf("deadline header %q", h.Get(lambdaruntime.HeaderDeadlineMS))
+			t.Errorf("deadline header %q", h.Get(lambdatest.HeaderDeadlineMS))
 		}
-		if h.Get(lambdaruntime.HeaderTraceID) != "Root=1-abc" {
-			t.Errorf("trace header %q", h.Get(lambdaruntime.HeaderTraceID))
+		if h.Get(lambdatest.HeaderTraceID) != "Root=1-abc" {
+			t.Errorf("trace header %q", h.Get(lambdatest.HeaderTraceID))
 		}
 		if code := post(t, base(s)+"invocation/"+id+"/response", "application/json", strings.NewReader(`{"echo":`+string(payload)+`}`), nil); code != http.StatusAccepted {
 			t.Errorf("response: status %d", code)
@@ -82,7 +79,7 @@ func TestBufferedResponse(t *testing.T) {
 			t.Errorf("second response: status %d, want 400", code)
 		}
 	}()
-	res, err := s.Invoke(context.Background(), []byte(`{"n":1}`), lambdaruntime.Options{TraceID: "Root=1-abc"})
+	res, err := s.Invoke(context.Background(), []byte(`{"n":1}`), lambdatest.InvokeOptions{TraceID: "Root=1-abc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +98,12 @@ func TestErrorResponse(t *testing.T) {
 		id, _, _ := next(t, s)
 		req, _ := http.NewRequest(http.MethodPost, base(s)+"invocation/"+id+"/error",
 			strings.NewReader(`{"errorMessage":"boom","errorType":"errorString"}`))
-		req.Header.Set(lambdaruntime.HeaderErrorType, "errorString")
+		req.Header.Set(lambdatest.HeaderErrorType, "errorString")
 		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusAccepted {
 			t.Errorf("error post: %v %v", resp, err)
 		}
 	}()
-	res, err := s.Invoke(context.Background(), []byte(`{}`), lambdaruntime.Options{})
+	res, err := s.Invoke(context.Background(), []byte(`{}`), lambdatest.InvokeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,18 +123,18 @@ func TestStreamedResponse(t *testing.T) {
 	go func() {
 		defer close(posted)
 		id, _, _ := next(t, s)
-		trailer := http.Header{lambdaruntime.TrailerErrorType: nil, lambdaruntime.TrailerErrorBody: nil}
+		trailer := http.Header{lambdatest.TrailerErrorType: nil, lambdatest.TrailerErrorBody: nil}
 		go func() {
 			pw.Write([]byte("first"))
 			<-sent // the test has read "first"
 			pw.Write([]byte("second"))
-			trailer.Set(lambdaruntime.TrailerErrorType, "Runtime.StreamError")
-			trailer.Set(lambdaruntime.TrailerErrorBody, "eyJ4IjoxfQ==")
+			trailer.Set(lambdatest.TrailerErrorType, "Runtime.StreamError")
+			trailer.Set(lambdatest.TrailerErrorBody, "eyJ4IjoxfQ==")
 			pw.Close()
 		}()
 		post(t, base(s)+"invocation/"+id+"/response", "application/vnd.awslambda.http-integration-response", pr, trailer)
 	}()
-	st, err := s.InvokeStream(context.Background(), []byte(`{}`), lambdaruntime.Options{})
+	st, err := s.InvokeStream(context.Background(), []byte(`{}`), lambdatest.InvokeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +148,7 @@ func TestStreamedResponse(t *testing.T) {
 	if err != nil || string(rest) != "second" {
 		t.Fatalf("rest = %q, %v", rest, err)
 	}
-	if got := st.Trailer().Get(lambdaruntime.TrailerErrorType); got != "Runtime.StreamError" {
+	if got := st.Trailer().Get(lambdatest.TrailerErrorType); got != "Runtime.StreamError" {
 		t.Errorf("trailer error type = %q", got)
 	}
 	if st.ContentType != "application/vnd.awslambda.http-integration-response" {
@@ -176,20 +173,19 @@ func TestInvokeWithoutFunction(t *testing.T) {
 	s := newServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Invoke(ctx, []byte(`{}`), lambdaruntime.Options{}); err == nil {
+	if _, err := s.Invoke(ctx, []byte(`{}`), lambdatest.InvokeOptions{}); err == nil {
 		t.Fatal("Invoke without a polling function succeeded")
 	}
 	s.Close()
-	if _, err := s.Invoke(context.Background(), []byte(`{}`), lambdaruntime.Options{}); err != lambdaruntime.ErrClosed {
+	if _, err := s.Invoke(context.Background(), []byte(`{}`), lambdatest.InvokeOptions{}); err != lambdatest.ErrClosed {
 		t.Fatalf("Invoke after Close = %v, want ErrClosed", err)
 	}
 }
 
-func Example() {
-	s, err := lambdaruntime.New()
-	if err != nil {
-		panic(err)
-	}
+// A function process would be started with AWS_LAMBDA_RUNTIME_API set to
+// the fake's Addr; here a goroutine plays its runtime client.
+func ExampleRuntimeAPI() {
+	s := lambdatest.NewRuntimeAPI()
 	defer s.Close()
 	// A function process would be started with AWS_LAMBDA_RUNTIME_API=s.Addr();
 	// here a goroutine plays its runtime client.
@@ -207,7 +203,7 @@ func Example() {
 			resp.Body.Close()
 		}
 	}()
-	res, err := s.Invoke(context.Background(), []byte(`"hello"`), lambdaruntime.Options{})
+	res, err := s.Invoke(context.Background(), []byte(`"hello"`), lambdatest.InvokeOptions{})
 	if err != nil {
 		panic(err)
 	}

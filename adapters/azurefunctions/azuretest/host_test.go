@@ -1,4 +1,4 @@
-package azurehost
+package azuretest
 
 import (
 	"io"

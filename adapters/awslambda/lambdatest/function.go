@@ -9,15 +9,13 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-
-	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
 )
 
 // Function is a function binary polling a fake Runtime API, as a Lambda
 // execution environment runs it.
 type Function struct {
-	// Server is the Runtime API the process polls.
-	Server *lambdaruntime.Server
+	// Runtime is the fake Runtime API the process polls.
+	Runtime *RuntimeAPI
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -26,17 +24,14 @@ type Function struct {
 }
 
 // StartFunction runs bin with AWS_LAMBDA_RUNTIME_API pointing at a new
-// lambdaruntime.Server and AWS_LAMBDA_FUNCTION_NAME set to the binary's
+// [RuntimeAPI] and AWS_LAMBDA_FUNCTION_NAME set to the binary's
 // name; env is added to the test's environment after those and may
 // override the name. The process is killed when t ends, and its output
 // logged if t failed.
 func StartFunction(t testing.TB, bin string, env ...string) *Function {
 	t.Helper()
-	srv, err := lambdaruntime.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &Function{Server: srv, exited: make(chan struct{})}
+	srv := NewRuntimeAPI()
+	f := &Function{Runtime: srv, exited: make(chan struct{})}
 	f.cmd = exec.Command(bin)
 	f.cmd.Env = append(os.Environ(), "AWS_LAMBDA_FUNCTION_NAME="+filepath.Base(bin))
 	f.cmd.Env = append(append(f.cmd.Env, env...), "AWS_LAMBDA_RUNTIME_API="+srv.Addr())
@@ -76,7 +71,7 @@ func (f *Function) Output() string {
 
 // Invoke sends payload and waits for the answer; it fails at once,
 // instead of waiting for ctx, if the process exits.
-func (f *Function) Invoke(ctx context.Context, payload []byte, opts lambdaruntime.Options) (*lambdaruntime.Result, error) {
+func (f *Function) Invoke(ctx context.Context, payload []byte, opts InvokeOptions) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -86,7 +81,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte, opts lambdaruntim
 		case <-ctx.Done():
 		}
 	}()
-	res, err := f.Server.Invoke(ctx, payload, opts)
+	res, err := f.Runtime.Invoke(ctx, payload, opts)
 	select {
 	case <-f.exited:
 		return nil, fmt.Errorf("lambdatest: the function process exited (%v)", f.cmd.ProcessState)

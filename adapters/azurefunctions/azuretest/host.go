@@ -1,4 +1,4 @@
-// Package azurehost simulates the Azure Functions host in front of a custom
+// Package azuretest simulates the Azure Functions host in front of a custom
 // handler, for tests: no host can be installed here, so this package speaks
 // the documented custom-handler protocol from the host's side.
 //
@@ -18,7 +18,7 @@
 // queueTrigger function: it polls a Storage queue (Azurite in the tests),
 // POSTs each message's payload to /{FunctionName}, deletes the message on
 // success and retries it, then moves it to the poison queue, on failure.
-package azurehost
+package azuretest
 
 import (
 	"bytes"
@@ -130,7 +130,7 @@ func Start(cfg Config) (*Host, error) {
 	if cfg.RoutePrefix != nil {
 		prefix = strings.Trim(*cfg.RoutePrefix, "/")
 	}
-	dir, err := os.MkdirTemp("", "azurehost-*")
+	dir, err := os.MkdirTemp("", "azuretest-*")
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +361,7 @@ func (h *Host) forward(req *http.Request, body []byte) (*http.Response, error) {
 	}
 	resp, err := h.client.Transport.RoundTrip(out)
 	if err != nil {
-		return nil, fmt.Errorf("azurehost: the handler did not answer: %w", err)
+		return nil, fmt.Errorf("azuretest: the handler did not answer: %w", err)
 	}
 	resp.Request = req
 	return resp, nil
@@ -465,7 +465,7 @@ func (h *Host) payload(req *http.Request, body []byte, routeValue string) (*http
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("azurehost: reading the handler's answer: %w", err)
+		return nil, fmt.Errorf("azuretest: reading the handler's answer: %w", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// EnsureSuccessStatusCode fails the invocation: the client gets a 500.
@@ -497,7 +497,7 @@ func (h *Host) invokeFunction(ctx context.Context, function string, envelope []b
 	post.Header.Set("User-Agent", "Azure-Functions-Host/"+hostVersion)
 	resp, err := h.client.Do(post)
 	if err != nil {
-		return nil, fmt.Errorf("azurehost: the handler did not answer: %w", err)
+		return nil, fmt.Errorf("azuretest: the handler did not answer: %w", err)
 	}
 	return resp, nil
 }

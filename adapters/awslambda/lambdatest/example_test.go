@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 
-	"github.com/anyfunc/anyfunc/internal/lambdatest"
+	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 )
 
 func ExampleResponse() {

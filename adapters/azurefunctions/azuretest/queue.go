@@ -1,4 +1,4 @@
-package azurehost
+package azuretest
 
 import (
 	"context"
@@ -62,7 +62,7 @@ func (h *Host) RunQueueTrigger(ctx context.Context, qt QueueTrigger) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("azurehost: get messages: %w", err)
+			return fmt.Errorf("azuretest: get messages: %w", err)
 		}
 		if len(resp.Messages) == 0 {
 			select {
@@ -141,7 +141,7 @@ func (h *Host) deliverQueueMessage(ctx context.Context, qt QueueTrigger, m *azqu
 func (h *Host) failQueueMessage(ctx context.Context, qt QueueTrigger, m *azqueue.DequeuedMessage) error {
 	if *m.DequeueCount >= qt.MaxDequeueCount {
 		if _, err := qt.Poison.EnqueueMessage(ctx, *m.MessageText, nil); err != nil {
-			return fmt.Errorf("azurehost: put the message in the poison queue: %w", err)
+			return fmt.Errorf("azuretest: put the message in the poison queue: %w", err)
 		}
 		_, err := qt.Queue.DeleteMessage(ctx, *m.MessageID, *m.PopReceipt, nil)
 		return err

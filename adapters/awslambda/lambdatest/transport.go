@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-
-	"github.com/anyfunc/anyfunc/internal/lambdaruntime"
 )
 
 // StreamContentType is the Content-Type of a response in the streaming
@@ -19,7 +17,7 @@ const DefaultRequestID = "apigw-req"
 
 // Transport is an http.RoundTripper that carries each request as an event
 // of one shape to a function through a Runtime API (for example a real
-// binary polling a lambdaruntime.Server) and turns the function's answer,
+// binary polling a [RuntimeAPI], see [Function.Invoke]) and turns the function's answer,
 // buffered or streamed, back into an *http.Response.
 type Transport struct {
 	// Shape is the event shape sent.
@@ -29,7 +27,7 @@ type Transport struct {
 	RequestID string
 	// Invoke delivers one event payload and returns the function's whole
 	// answer.
-	Invoke func(ctx context.Context, payload []byte) (*lambdaruntime.Result, error)
+	Invoke func(ctx context.Context, payload []byte) (*Result, error)
 }
 
 // RoundTrip implements http.RoundTripper. An invocation that ends in a

@@ -1,17 +1,4 @@
-// Package lambdaruntime is a fake AWS Lambda Runtime API server for tests.
-//
-// It speaks the documented Runtime API (version 2018-06-01) the way
-// aws-lambda-go's runtime client uses it: a function process started with
-// AWS_LAMBDA_RUNTIME_API set to [Server.Addr] polls
-// /2018-06-01/runtime/invocation/next, and answers each invocation with
-// /invocation/{id}/response (buffered, or streamed with chunked encoding and
-// error trailers) or /invocation/{id}/error. /runtime/init/error records
-// initialization failures.
-//
-// A test queues invocations with [Server.Invoke] (waits for the whole
-// answer) or [Server.InvokeStream] (returns as soon as the answer starts, so
-// the test can watch a streamed body arrive chunk by chunk).
-package lambdaruntime
+package lambdatest
 
 import (
 	"bytes"
@@ -28,10 +15,11 @@ import (
 	"time"
 )
 
-// APIVersion is the Runtime API version the server serves.
+// APIVersion is the Runtime API version the fake serves.
 const APIVersion = "2018-06-01"
 
-// Runtime API header names.
+// Runtime API header names, as the fake sends them with each invocation
+// (the first four) and reads them from a function's answers (the rest).
 const (
 	HeaderRequestID   = "Lambda-Runtime-Aws-Request-Id"
 	HeaderDeadlineMS  = "Lambda-Runtime-Deadline-Ms"
@@ -42,11 +30,35 @@ const (
 	TrailerErrorBody  = "Lambda-Runtime-Function-Error-Body"
 )
 
-// ErrClosed is returned by Invoke and InvokeStream after Close.
-var ErrClosed = errors.New("lambdaruntime: server closed")
+// DefaultFunctionARN is the Lambda-Runtime-Invoked-Function-Arn sent when
+// [InvokeOptions.FunctionARN] is empty.
+const DefaultFunctionARN = "arn:aws:lambda:us-east-1:123456789012:function:test"
 
-// Server is a fake Runtime API. Its zero value is not usable; call New.
-type Server struct {
+// DefaultDeadline is how long a function has for an invocation when
+// [InvokeOptions.Deadline] is zero.
+const DefaultDeadline = 30 * time.Second
+
+// ErrClosed is returned by [RuntimeAPI.Invoke] and [RuntimeAPI.InvokeStream]
+// after [RuntimeAPI.Close].
+var ErrClosed = errors.New("lambdatest: runtime API closed")
+
+// RuntimeAPI is a fake AWS Lambda Runtime API server. It speaks the
+// documented Runtime API (version 2018-06-01) the way aws-lambda-go's
+// runtime client uses it: a function process started with
+// AWS_LAMBDA_RUNTIME_API set to [RuntimeAPI.Addr] polls
+// /2018-06-01/runtime/invocation/next, and answers each invocation with
+// /invocation/{id}/response (buffered, or streamed with chunked encoding
+// and error trailers) or /invocation/{id}/error; /runtime/init/error
+// records initialization failures ([RuntimeAPI.InitErrors]).
+//
+// A test queues invocations with [RuntimeAPI.Invoke] (waits for the whole
+// answer) or [RuntimeAPI.InvokeStream] (returns as soon as the answer
+// starts, so the test can watch a streamed body arrive chunk by chunk).
+// Invocations are served one at a time, in order, to whichever process
+// polls. [StartFunction] runs a built binary against a new RuntimeAPI.
+//
+// Create one with [NewRuntimeAPI]; the zero value is not usable.
+type RuntimeAPI struct {
 	ln      net.Listener
 	srv     *http.Server
 	queue   chan *invocation
@@ -58,13 +70,15 @@ type Server struct {
 	initErr []FunctionError
 }
 
-// New starts a server on a free port of 127.0.0.1.
-func New() (*Server, error) {
+// NewRuntimeAPI starts a fake Runtime API on a free port of 127.0.0.1.
+// Like httptest.NewServer it panics if it cannot listen. The caller must
+// Close it.
+func NewRuntimeAPI() *RuntimeAPI {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("lambdaruntime: listen: %w", err)
+		panic("lambdatest: listen on a free port: " + err.Error())
 	}
-	s := &Server{
+	s := &RuntimeAPI{
 		ln:      ln,
 		queue:   make(chan *invocation),
 		closed:  make(chan struct{}),
@@ -77,14 +91,14 @@ func New() (*Server, error) {
 	mux.HandleFunc("POST /"+APIVersion+"/runtime/init/error", s.initError)
 	s.srv = &http.Server{Handler: mux}
 	go s.srv.Serve(ln)
-	return s, nil
+	return s
 }
 
 // Addr returns the host:port to put in AWS_LAMBDA_RUNTIME_API.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *RuntimeAPI) Addr() string { return s.ln.Addr().String() }
 
 // Close stops the server; pending Invoke calls return ErrClosed.
-func (s *Server) Close() error {
+func (s *RuntimeAPI) Close() error {
 	s.once.Do(func() { close(s.closed) })
 	return s.srv.Close()
 }
@@ -101,13 +115,15 @@ type FunctionError struct {
 	Body []byte
 }
 
-// Options describes one invocation.
-type Options struct {
-	// Deadline is how long the function has; 0 means 30 seconds.
+// InvokeOptions describes one invocation.
+type InvokeOptions struct {
+	// Deadline is how long the function has, sent as
+	// Lambda-Runtime-Deadline-Ms; 0 means DefaultDeadline.
 	Deadline time.Duration
-	// FunctionARN is sent as Lambda-Runtime-Invoked-Function-Arn.
+	// FunctionARN is sent as Lambda-Runtime-Invoked-Function-Arn; ""
+	// means DefaultFunctionARN.
 	FunctionARN string
-	// TraceID is sent as Lambda-Runtime-Trace-Id.
+	// TraceID is sent as Lambda-Runtime-Trace-Id; "" sends none.
 	TraceID string
 }
 
@@ -154,12 +170,12 @@ func (st *Stream) Trailer() http.Header {
 type invocation struct {
 	id      string
 	payload []byte
-	opts    Options
+	opts    InvokeOptions
 	started chan *Stream // receives one Stream when the answer starts
 }
 
 // Invoke queues payload as an invocation and waits for the whole answer.
-func (s *Server) Invoke(ctx context.Context, payload []byte, opts Options) (*Result, error) {
+func (s *RuntimeAPI) Invoke(ctx context.Context, payload []byte, opts InvokeOptions) (*Result, error) {
 	st, err := s.InvokeStream(ctx, payload, opts)
 	if err != nil {
 		return nil, err
@@ -192,7 +208,7 @@ func (s *Server) Invoke(ctx context.Context, payload []byte, opts Options) (*Res
 
 // InvokeStream queues payload as an invocation and returns as soon as the
 // function starts answering, or ctx is done.
-func (s *Server) InvokeStream(ctx context.Context, payload []byte, opts Options) (*Stream, error) {
+func (s *RuntimeAPI) InvokeStream(ctx context.Context, payload []byte, opts InvokeOptions) (*Stream, error) {
 	s.mu.Lock()
 	s.seq++
 	inv := &invocation{
@@ -211,7 +227,7 @@ func (s *Server) InvokeStream(ctx context.Context, payload []byte, opts Options)
 	select {
 	case s.queue <- inv:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("lambdaruntime: no function polled for the invocation: %w", ctx.Err())
+		return nil, fmt.Errorf("lambdatest: no function polled for the invocation: %w", ctx.Err())
 	case <-s.closed:
 		return nil, ErrClosed
 	}
@@ -219,32 +235,32 @@ func (s *Server) InvokeStream(ctx context.Context, payload []byte, opts Options)
 	case st := <-inv.started:
 		return st, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("lambdaruntime: the function did not answer invocation %s: %w", inv.id, ctx.Err())
+		return nil, fmt.Errorf("lambdatest: the function did not answer invocation %s: %w", inv.id, ctx.Err())
 	case <-s.closed:
 		return nil, ErrClosed
 	}
 }
 
 // InitErrors returns the errors posted to /runtime/init/error.
-func (s *Server) InitErrors() []FunctionError {
+func (s *RuntimeAPI) InitErrors() []FunctionError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]FunctionError(nil), s.initErr...)
 }
 
-func (s *Server) next(w http.ResponseWriter, r *http.Request) {
+func (s *RuntimeAPI) next(w http.ResponseWriter, r *http.Request) {
 	select {
 	case inv := <-s.queue:
 		d := inv.opts.Deadline
 		if d <= 0 {
-			d = 30 * time.Second
+			d = DefaultDeadline
 		}
 		h := w.Header()
 		h.Set(HeaderRequestID, inv.id)
 		h.Set(HeaderDeadlineMS, strconv.FormatInt(time.Now().Add(d).UnixMilli(), 10))
 		arn := inv.opts.FunctionARN
 		if arn == "" {
-			arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+			arn = DefaultFunctionARN
 		}
 		h.Set(HeaderFunctionARN, arn)
 		if inv.opts.TraceID != "" {
@@ -259,7 +275,7 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *invocation {
+func (s *RuntimeAPI) lookup(w http.ResponseWriter, r *http.Request) *invocation {
 	s.mu.Lock()
 	inv := s.pending[r.PathValue("id")]
 	if inv != nil {
@@ -274,7 +290,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *invocation {
 	return inv
 }
 
-func (s *Server) response(w http.ResponseWriter, r *http.Request) {
+func (s *RuntimeAPI) response(w http.ResponseWriter, r *http.Request) {
 	inv := s.lookup(w, r)
 	if inv == nil {
 		return
@@ -327,7 +343,7 @@ func readFunctionError(r *http.Request) FunctionError {
 	return fe
 }
 
-func (s *Server) error(w http.ResponseWriter, r *http.Request) {
+func (s *RuntimeAPI) error(w http.ResponseWriter, r *http.Request) {
 	inv := s.lookup(w, r)
 	if inv == nil {
 		return
@@ -338,7 +354,7 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"status":"OK"}`)
 }
 
-func (s *Server) initError(w http.ResponseWriter, r *http.Request) {
+func (s *RuntimeAPI) initError(w http.ResponseWriter, r *http.Request) {
 	fe := readFunctionError(r)
 	s.mu.Lock()
 	s.initErr = append(s.initErr, fe)
@@ -348,6 +364,6 @@ func (s *Server) initError(w http.ResponseWriter, r *http.Request) {
 }
 
 // String describes the server for logs.
-func (s *Server) String() string {
-	return "lambdaruntime.Server(" + strings.TrimPrefix(s.Addr(), "tcp://") + ")"
+func (s *RuntimeAPI) String() string {
+	return "lambdatest.RuntimeAPI(" + strings.TrimPrefix(s.Addr(), "tcp://") + ")"
 }
