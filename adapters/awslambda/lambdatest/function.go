@@ -55,7 +55,8 @@ func StartFunction(t testing.TB, bin string, env ...string) *Function {
 	return f
 }
 
-// Write collects the process's output.
+// Write collects the process's output; it is the process's stdout and
+// stderr, read back with [Function.Output].
 func (f *Function) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

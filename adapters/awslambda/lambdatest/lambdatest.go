@@ -1,8 +1,25 @@
-// Package lambdatest builds Lambda HTTP events from *http.Request values and
-// reads Lambda HTTP responses back into *http.Response values, so that
-// adapter tests can drive awslambda through real HTTP requests, in process
-// or through a real binary: [StartFunction] runs a built function against a
-// fake Runtime API, and [Transport] carries requests to it as events.
+// Package lambdatest runs Lambda-shaped invocations of an app without AWS,
+// in the spirit of net/http/httptest: it builds the events Lambda sends
+// and reads back the answers the awslambda adapter gives.
+//
+// In process, hand the events to the adapter's Handler.Invoke:
+//   - [Event] turns an *http.Request into an API Gateway REST (V1) or
+//     HTTP API (V2) event, a Function URL event or an ALB event, and
+//     [Response] and [StreamResponse] turn the answer back into an
+//     *http.Response;
+//   - [SQSEvent] builds an SQS event source mapping's batch, and
+//     [BatchItemFailures] reads which messages the answer reports failed;
+//   - [ScheduledEvent] builds an EventBridge rule's "Scheduled Event".
+//
+// Against a built binary, as a Lambda execution environment runs it:
+// [NewRuntimeAPI] is a fake Runtime API the process polls,
+// [StartFunction] runs a binary against one, and [Transport] carries
+// *http.Request values to it as events, so an http.Client can talk to the
+// function.
+//
+// The package links only the standard library (no AWS SDK, no other
+// cloud), and it does not use the adapter's own event code, so that a test
+// does not trust the code it tests.
 package lambdatest
 
 import (
@@ -18,11 +35,12 @@ import (
 	"strings"
 )
 
-// Shape names an event shape; it matches awslambda.Shape's meaning but is
-// kept separate so the test kit does not trust the code under test.
+// Shape names the HTTP event shape [Event] builds and [Response] reads.
 type Shape int
 
-// Event shapes.
+// Event shapes: V1 is an API Gateway REST API (payload 1.0), V2 an HTTP
+// API (payload 2.0), FunctionURL a Lambda Function URL, ALB an Application
+// Load Balancer target and ALBMultiValue one with multi-value headers on.
 const (
 	V1 Shape = iota + 1
 	V2
@@ -48,7 +66,7 @@ func (s Shape) String() string {
 	return "shape" + strconv.Itoa(int(s))
 }
 
-// SourceIP is the client address the events report.
+// SourceIP is the client address the HTTP events report.
 const SourceIP = "203.0.113.7"
 
 // Stage is the requestContext.stage of V1 (REST API) events. Their
@@ -235,8 +253,8 @@ func queryUnescape(s string) (string, error) {
 	return b.String(), nil
 }
 
-// Reply is a buffered HTTP response event of any shape.
-type Reply struct {
+// reply is a buffered HTTP response event of any shape.
+type reply struct {
 	StatusCode        int                 `json:"statusCode"`
 	StatusDescription string              `json:"statusDescription"`
 	Headers           map[string]string   `json:"headers"`
@@ -248,7 +266,7 @@ type Reply struct {
 
 // Response decodes a buffered response event into an *http.Response for req.
 func Response(shape Shape, req *http.Request, payload []byte) (*http.Response, error) {
-	var r Reply
+	var r reply
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {

@@ -97,7 +97,7 @@ func NewRuntimeAPI() *RuntimeAPI {
 // Addr returns the host:port to put in AWS_LAMBDA_RUNTIME_API.
 func (s *RuntimeAPI) Addr() string { return s.ln.Addr().String() }
 
-// Close stops the server; pending Invoke calls return ErrClosed.
+// Close stops the fake; pending and later Invoke calls return ErrClosed.
 func (s *RuntimeAPI) Close() error {
 	s.once.Do(func() { close(s.closed) })
 	return s.srv.Close()
@@ -363,7 +363,7 @@ func (s *RuntimeAPI) initError(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"status":"OK"}`)
 }
 
-// String describes the server for logs.
+// String describes the fake for logs: "lambdatest.RuntimeAPI(127.0.0.1:PORT)".
 func (s *RuntimeAPI) String() string {
 	return "lambdatest.RuntimeAPI(" + strings.TrimPrefix(s.Addr(), "tcp://") + ")"
 }
