@@ -11,7 +11,7 @@ import (
 // A test builds its custom handler binary, starts it behind the simulated
 // host in the mode under test, and sends requests as a client of the
 // function app would.
-func Example() {
+func ExampleStart() {
 	h, err := azuretest.Start(azuretest.Config{
 		Binary:          "/path/to/built/handler",
 		Mode:            azuretest.Payload,

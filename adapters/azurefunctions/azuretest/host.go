@@ -1,23 +1,29 @@
-// Package azuretest simulates the Azure Functions host in front of a custom
-// handler, for tests: no host can be installed here, so this package speaks
-// the documented custom-handler protocol from the host's side.
+// Package azuretest runs Azure-Functions-shaped invocations of an app
+// without Azure: it simulates the Functions host in front of a custom
+// handler, speaking the documented custom-handler protocol from the
+// host's side, in the spirit of net/http/httptest.
 //
-// [Start] lays out an app directory the way the host expects it (host.json
-// naming the executable and the mode, one function folder with a catch-all
-// HTTP trigger named "req" and an "http" output named "res"), launches the
-// built handler binary with that directory as its working directory and
-// FUNCTIONS_CUSTOMHANDLER_PORT in its environment, and waits until the
-// handler answers the host's readiness probe (any HTTP answer to GET /).
-// The returned *Host is an http.RoundTripper: it takes a request as a client
-// would send it to the function app and delivers it as the host does in the
-// configured [Mode] (the JSON envelope POSTed to /{FunctionName}, a rebuilt
-// forwarded request, or a proxied one), then turns the handler's answer into
-// the HTTP response the client would get.
+// [NewHost] fronts an in-process handler (what azurefunctions.NewHandler
+// returns); [Start] lays out an app directory the way the host expects it
+// (host.json naming the executable and the mode, one function folder with
+// a catch-all HTTP trigger named "req" and an "http" output named "res"),
+// launches a built handler binary there with FUNCTIONS_CUSTOMHANDLER_PORT
+// in its environment, and waits until it answers the host's readiness
+// probe (any HTTP answer to GET /).
 //
-// [Host.RunQueueTrigger] plays the host's queue listener for a
-// queueTrigger function: it polls a Storage queue (Azurite in the tests),
-// POSTs each message's payload to /{FunctionName}, deletes the message on
+// Either way the *Host is an http.RoundTripper: it takes a request as a
+// client would send it to the function app and delivers it as the host
+// does in the configured [Mode] (the JSON envelope POSTed to
+// /{FunctionName}, a rebuilt forwarded request, or a proxied one), then
+// turns the handler's answer into the response the client would get.
+// [Host.InvokeQueue] and [Host.InvokeTimer] deliver one queueTrigger or
+// timerTrigger invocation; [Host.RunQueueTrigger] plays the host's queue
+// listener against a real Storage queue (such as Azurite): it polls the
+// queue, invokes the function with each message, deletes the message on
 // success and retries it, then moves it to the poison queue, on failure.
+//
+// The package links the Azure Storage queue client and no AWS or Google
+// package.
 package azuretest
 
 import (
@@ -72,7 +78,8 @@ func (m Mode) String() string {
 	return "Mode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// Config describes the app the host runs.
+// Config describes the app the host runs. The zero value, but for Binary
+// with [Start], is a payload-mode app with the default route prefix.
 type Config struct {
 	// Binary is the built handler executable.
 	Binary string
@@ -103,7 +110,9 @@ type Config struct {
 	Env []string
 }
 
-// Host is a running simulated host with its handler process.
+// Host is a running simulated host with its handler (a process for
+// [Start], an httptest.Server for [NewHost]). Its methods are safe for
+// concurrent use.
 type Host struct {
 	cfg      Config
 	dir      string
@@ -120,8 +129,10 @@ type Host struct {
 // Config.FunctionName is empty.
 const DefaultFunctionName = "anyfunc"
 
-// Start writes the app directory, launches the handler and waits for it to
-// be ready (bounded by the emulator package's start timeout).
+// Start writes the app directory, launches cfg.Binary in it and waits, up
+// to 30 seconds, for it to answer the readiness probe. It returns an
+// error if the binary cannot be started or never becomes ready. Close the
+// Host when done.
 func Start(cfg Config) (*Host, error) {
 	if cfg.FunctionName == "" {
 		cfg.FunctionName = DefaultFunctionName
@@ -162,13 +173,18 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	h.endpoint, h.stop = endpoint, stop
-	h.client = &http.Client{
+	h.client = newClient()
+	return h, nil
+}
+
+// newClient is the host's client of the handler: it follows no redirects.
+func newClient() *http.Client {
+	return &http.Client{
 		Transport: &http.Transport{MaxIdleConnsPerHost: 16, DisableCompression: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
-	return h, nil
 }
 
 // probe is the host's readiness check: any HTTP answer to GET / means ready.
@@ -185,21 +201,25 @@ func probe(ctx context.Context, endpoint string) error {
 	return resp.Body.Close()
 }
 
-// Close stops the handler process and removes the app directory.
+// Close stops the handler (process or server) and removes the app
+// directory.
 func (h *Host) Close() {
 	h.stop()
 	h.client.CloseIdleConnections()
 	os.RemoveAll(h.dir)
 }
 
-// Dir is the app directory (the handler's working directory).
+// Dir is the app directory (the handler's working directory); "" for a
+// Host from [NewHost].
 func (h *Host) Dir() string { return h.dir }
 
 // Endpoint is the handler's own address, http://127.0.0.1:port, for sending
 // it requests the host would never send.
 func (h *Host) Endpoint() string { return h.endpoint }
 
-// Logs returns the Logs lines the handler has answered in payload mode.
+// Logs returns, in order, the Logs lines the handler has answered in
+// payload mode (those of queue and timer invocations prefixed with
+// "FUNCTION: ") and a line for each invocation the host failed.
 func (h *Host) Logs() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -273,7 +293,11 @@ func newInvocationID() string {
 const hostVersion = "4.1000.0.0"
 
 // RoundTrip delivers req, addressed to the function app (any host; the
-// path starts with the route prefix), as the host would.
+// path starts with the route prefix), as the host would, and returns the
+// response the client would get: 404 outside the route prefix, 500 with
+// an empty body when a payload-mode answer is not one the host accepts
+// (the reason is in [Host.Logs]). It returns an error only when the
+// handler cannot be reached.
 func (h *Host) RoundTrip(req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil {
@@ -475,8 +499,9 @@ func (h *Host) payload(req *http.Request, body []byte, routeValue string) (*http
 	return h.unwrap(req, raw)
 }
 
-// Invoke POSTs envelope to /{FunctionName} as the host does and returns the
-// handler's raw HTTP answer, for tests of malformed envelopes.
+// Invoke POSTs envelope, as it is, to /{Config.FunctionName} with the
+// host's headers and returns the handler's raw HTTP answer (the caller
+// closes its body), for tests of envelopes the host would never send.
 func (h *Host) Invoke(ctx context.Context, envelope []byte) (*http.Response, error) {
 	return h.invoke(ctx, envelope)
 }
@@ -508,8 +533,8 @@ func (h *Host) log(line string) {
 	h.mu.Unlock()
 }
 
-// Answer is the handler's payload-mode answer.
-type Answer struct {
+// answer is the handler's payload-mode answer.
+type answer struct {
 	Outputs     map[string]json.RawMessage `json:"Outputs"`
 	Logs        []string                   `json:"Logs"`
 	ReturnValue json.RawMessage            `json:"ReturnValue"`
@@ -520,7 +545,7 @@ type Answer struct {
 // numeric string, headers with one string value each, body as text (a
 // non-string body is written as JSON).
 func (h *Host) unwrap(req *http.Request, raw []byte) (*http.Response, error) {
-	var ans Answer
+	var ans answer
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		h.log("invalid answer: " + err.Error())
 		return textResponse(req, http.StatusInternalServerError, ""), nil

@@ -3,9 +3,7 @@ package azuretest
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -101,7 +99,7 @@ func (h *Host) deliverQueueMessage(ctx context.Context, qt QueueTrigger, m *azqu
 		return h.failQueueMessage(ctx, qt, m)
 	}
 	now := time.Now().UTC()
-	env := map[string]any{
+	inv, err := h.invokeEnvelope(ctx, qt.Function, map[string]any{
 		"Data": map[string]any{qt.Binding: text},
 		"Metadata": map[string]any{
 			"DequeueCount":    *m.DequeueCount,
@@ -110,27 +108,13 @@ func (h *Host) deliverQueueMessage(ctx context.Context, qt QueueTrigger, m *azqu
 			"InsertionTime":   m.InsertionTime.UTC().Format(time.RFC3339),
 			"NextVisibleTime": m.TimeNextVisible.UTC().Format(time.RFC3339),
 			"PopReceipt":      *m.PopReceipt,
-			"sys":             map[string]any{"MethodName": qt.Function, "UtcNow": now.Format(time.RFC3339Nano), "RandGuid": newInvocationID()},
+			"sys":             sysMetadata(qt.Function, now),
 		},
-	}
-	b, err := json.Marshal(env)
+	})
 	if err != nil {
 		return err
 	}
-	resp, err := h.invokeFunction(ctx, qt.Function, b)
-	if err != nil {
-		return err
-	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var a struct {
-		Logs []string
-	}
-	_ = json.Unmarshal(answer, &a)
-	for _, l := range a.Logs {
-		h.log(qt.Function + ": " + l)
-	}
-	if resp.StatusCode == http.StatusOK {
+	if inv.StatusCode == http.StatusOK {
 		_, err := qt.Queue.DeleteMessage(ctx, *m.MessageID, *m.PopReceipt, nil)
 		return err
 	}
