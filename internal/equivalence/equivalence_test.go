@@ -451,8 +451,8 @@ func TestEquivalence(t *testing.T) {
 	})
 }
 
-// TestDependencyIsolation checks that each cloud's entry point links no
-// other cloud's SDK.
+// TestDependencyIsolation checks that each cloud's entry point, and each
+// cloud's test kit, links no other cloud's SDK.
 func TestDependencyIsolation(t *testing.T) {
 	aws := []string{"github.com/aws/"}
 	google := []string{"cloud.google.com/", "google.golang.org/grpc", "github.com/GoogleCloudPlatform/"}
@@ -468,6 +468,9 @@ func TestDependencyIsolation(t *testing.T) {
 		{pkgAzure, append(append(append([]string(nil), aws...), google...), local...)},
 		{"github.com/anyfunc/anyfunc/examples/todo/gcp", append(append(append([]string(nil), aws...), azure...), local...)},
 		{pkgGCF, append(append(append([]string(nil), aws...), azure...), local...)},
+		// The test kits link their own cloud at most (lambdatest: none).
+		{"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest", append(append(append([]string(nil), aws...), google...), azure...)},
+		{"github.com/anyfunc/anyfunc/adapters/azurefunctions/azuretest", append(append([]string(nil), aws...), google...)},
 	} {
 		out, err := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", tc.pkg).Output()
 		if err != nil {
