@@ -83,8 +83,12 @@ func isTextType(ct string) bool {
 	return strings.HasPrefix(mt, "text/") || mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
-// Event builds the JSON event the platform would send for req, whose body
-// has been read into body. requestID becomes requestContext.requestId.
+// Event builds the JSON event the platform would send for req, carrying
+// body as the request body (req.Body is not read; nil means none). A body
+// whose Content-Type is not text or JSON is sent base64-encoded, as API
+// Gateway does. requestID becomes requestContext.requestId. The client
+// address is [SourceIP]; V1 events have the stage [Stage]. It returns an
+// error for an unknown shape or a query with a bad percent-escape (V1).
 func Event(shape Shape, req *http.Request, body []byte, requestID string) ([]byte, error) {
 	ev := map[string]any{}
 	b64 := len(body) > 0 && !isTextType(req.Header.Get("Content-Type"))
@@ -264,7 +268,11 @@ type reply struct {
 	IsBase64Encoded   bool                `json:"isBase64Encoded"`
 }
 
-// Response decodes a buffered response event into an *http.Response for req.
+// Response decodes a buffered response event of the given shape (the
+// function's answer to an [Event]) into an *http.Response for req: headers,
+// multi-value headers and cookies become Header, a base64 body is
+// decoded. It returns an error for an answer with unknown members, an ALB
+// answer without statusDescription, or a bad base64 body.
 func Response(shape Shape, req *http.Request, payload []byte) (*http.Response, error) {
 	var r reply
 	dec := json.NewDecoder(bytes.NewReader(payload))

@@ -39,8 +39,12 @@ type QueueTrigger struct {
 
 // RunQueueTrigger polls qt.Queue and invokes the handler with each
 // message's queueTrigger payload until ctx ends; it returns ctx's error or
-// the first error of the storage service.
+// the first error of the storage service. It panics if qt.Queue or
+// qt.Poison is nil or qt.Function is empty.
 func (h *Host) RunQueueTrigger(ctx context.Context, qt QueueTrigger) error {
+	if qt.Queue == nil || qt.Poison == nil || qt.Function == "" {
+		panic("azuretest: RunQueueTrigger needs QueueTrigger.Function, Queue and Poison")
+	}
 	if qt.Binding == "" {
 		qt.Binding = "msg"
 	}
