@@ -27,27 +27,10 @@ var MotoSQS = Spec{
 // (PUBSUB_EMULATOR_HOST names a running one, as for the SDK). Its endpoint
 // is a host:port, the value PUBSUB_EMULATOR_HOST takes.
 var PubSub = Spec{
-	Name:    "pubsub",
-	EnvVar:  "PUBSUB_EMULATOR_HOST",
-	Install: "install the Google Cloud CLI with its pubsub-emulator component (and Java)",
-	Command: func(port int) (*exec.Cmd, error) {
-		gcloud, err := LookPath("gcloud")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := LookPath("java"); err != nil {
-			return nil, err
-		}
-		// gcloud would try to download a missing component: check that
-		// it is installed instead.
-		if real, err := filepath.EvalSymlinks(gcloud); err == nil {
-			root := filepath.Dir(filepath.Dir(real))
-			if _, err := os.Stat(filepath.Join(root, "platform", "pubsub-emulator")); err != nil {
-				return nil, fmt.Errorf("%w: the pubsub-emulator component is not in %s", ErrNotInstalled, root)
-			}
-		}
-		return exec.Command(gcloud, "beta", "emulators", "pubsub", "start", fmt.Sprintf("--host-port=127.0.0.1:%d", port)), nil
-	},
+	Name:     "pubsub",
+	EnvVar:   "PUBSUB_EMULATOR_HOST",
+	Install:  "install the Google Cloud CLI with its pubsub-emulator component (and Java)",
+	Command:  gcloudCommand("pubsub-emulator", "beta", "emulators", "pubsub", "start"),
 	Endpoint: func(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) },
 	Ready: func(ctx context.Context, endpoint string) error {
 		// The REST gateway answers GET /v1/projects/P/topics once the

@@ -42,27 +42,10 @@ var Moto = Spec{
 // (FIRESTORE_EMULATOR_HOST names a running one, as for the SDK). Its
 // endpoint is a host:port, the value FIRESTORE_EMULATOR_HOST takes.
 var Firestore = Spec{
-	Name:    "firestore",
-	EnvVar:  "FIRESTORE_EMULATOR_HOST",
-	Install: "install the Google Cloud CLI with its cloud-firestore-emulator component (and Java)",
-	Command: func(port int) (*exec.Cmd, error) {
-		gcloud, err := LookPath("gcloud")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := LookPath("java"); err != nil {
-			return nil, err
-		}
-		// gcloud would try to download a missing component: check that
-		// it is installed instead.
-		if real, err := filepath.EvalSymlinks(gcloud); err == nil {
-			root := filepath.Dir(filepath.Dir(real))
-			if _, err := os.Stat(filepath.Join(root, "platform", "cloud-firestore-emulator")); err != nil {
-				return nil, fmt.Errorf("%w: the cloud-firestore-emulator component is not in %s", ErrNotInstalled, root)
-			}
-		}
-		return exec.Command(gcloud, "emulators", "firestore", "start", fmt.Sprintf("--host-port=127.0.0.1:%d", port)), nil
-	},
+	Name:     "firestore",
+	EnvVar:   "FIRESTORE_EMULATOR_HOST",
+	Install:  "install the Google Cloud CLI with its cloud-firestore-emulator component (and Java)",
+	Command:  gcloudCommand("cloud-firestore-emulator", "emulators", "firestore", "start"),
 	Endpoint: func(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) },
 	Ready: func(ctx context.Context, endpoint string) error {
 		return get(ctx, http.DefaultClient, "http://"+endpoint+"/", func(b []byte) error {
@@ -151,22 +134,29 @@ func CosmosDBServerCert() (path string, der []byte, err error) {
 // internal/emulator/cosmosdb-server of the module that holds the working
 // directory.
 func cosmosDBServerPackage() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "internal", "emulator", "cosmosdb-server", "node_modules", "@vercel", "cosmosdb-server")
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
+	return nodePackage("cosmosdb-server", "@vercel/cosmosdb-server")
+}
+
+// gcloudCommand returns a Spec.Command running "gcloud args...
+// --host-port=127.0.0.1:PORT", after checking that gcloud, Java and the
+// gcloud component are installed (gcloud would try to download a missing
+// component).
+func gcloudCommand(component string, args ...string) func(port int) (*exec.Cmd, error) {
+	return func(port int) (*exec.Cmd, error) {
+		gcloud, err := LookPath("gcloud")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := LookPath("java"); err != nil {
+			return nil, err
+		}
+		if real, err := filepath.EvalSymlinks(gcloud); err == nil {
+			root := filepath.Dir(filepath.Dir(real))
+			if _, err := os.Stat(filepath.Join(root, "platform", component)); err != nil {
+				return nil, fmt.Errorf("%w: the %s component is not in %s", ErrNotInstalled, component, root)
 			}
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("%w: no internal/emulator/cosmosdb-server/node_modules above the working directory", ErrNotInstalled)
-		}
-		dir = parent
+		return exec.Command(gcloud, append(append([]string(nil), args...), fmt.Sprintf("--host-port=127.0.0.1:%d", port))...), nil
 	}
 }
 
