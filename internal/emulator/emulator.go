@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -236,6 +237,39 @@ func Need(t testing.TB, s Spec, err error) {
 		t.Skipf("%s emulator not available (%v); %s; or set %s to a running one", s.Name, err, s.Install, s.EnvVar)
 	}
 	t.Fatalf("%s emulator: %v", s.Name, err)
+}
+
+// Main is the TestMain of a package whose tests run against s. It
+// launches s and stores the endpoint tests connect to in *endpoint and the
+// launch error in *err (for Need); when s is not installed and
+// RequireEnv is not "1", it leaves the package's examples out of the run,
+// since they cannot skip themselves. It then runs the tests, stops the
+// emulator and exits with the tests' code. front, when not nil, is put in
+// front of a launched emulator (a proxy, say): it returns the endpoint
+// tests use instead and its own stop function; its error ends the run
+// with code 1.
+func Main(m *testing.M, s Spec, endpoint *string, err *error, front func(endpoint string) (string, func(), error)) {
+	flag.Parse()
+	var stop func()
+	*endpoint, stop, *err = Launch(s)
+	if *err == nil && front != nil {
+		ep, stopFront, ferr := front(*endpoint)
+		if ferr != nil {
+			fmt.Fprintln(os.Stderr, ferr)
+			stop()
+			os.Exit(1)
+		}
+		*endpoint = ep
+		stopEmulator := stop
+		stop = func() { stopFront(); stopEmulator() }
+	}
+	if *err != nil && errors.Is(*err, ErrNotInstalled) && os.Getenv(RequireEnv) != "1" {
+		fmt.Fprintf(os.Stderr, "%s not available (%v): skipping the examples\n", s.Name, *err)
+		_ = flag.Set("test.skip", "^Example")
+	}
+	code := m.Run()
+	stop()
+	os.Exit(code)
 }
 
 // LookPath finds an executable or returns an error wrapping ErrNotInstalled.

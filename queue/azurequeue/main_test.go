@@ -2,11 +2,8 @@ package azurequeue_test
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -27,17 +24,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	var stop func()
-	azuriteEndpoint, stop, azuriteErr = emulator.Launch(emulator.Azurite)
-	if azuriteErr != nil && errors.Is(azuriteErr, emulator.ErrNotInstalled) && os.Getenv(emulator.RequireEnv) != "1" {
-		// Examples cannot skip themselves: leave them out.
-		fmt.Fprintf(os.Stderr, "emulator not available (%v): skipping the examples\n", azuriteErr)
-		_ = flag.Set("test.skip", "^Example")
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
+	emulator.Main(m, emulator.Azurite, &azuriteEndpoint, &azuriteErr, nil)
 }
 
 func needAzurite(t *testing.T) { t.Helper(); emulator.Need(t, emulator.Azurite, azuriteErr) }

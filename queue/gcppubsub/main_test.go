@@ -3,9 +3,7 @@ package gcppubsub_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -34,17 +32,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	var stop func()
-	pubsubEndpoint, stop, pubsubErr = emulator.Launch(emulator.PubSub)
-	if pubsubErr != nil && errors.Is(pubsubErr, emulator.ErrNotInstalled) && os.Getenv(emulator.RequireEnv) != "1" {
-		// Examples cannot skip themselves: leave them out.
-		fmt.Fprintf(os.Stderr, "emulator not available (%v): skipping the examples\n", pubsubErr)
-		_ = flag.Set("test.skip", "^Example")
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
+	emulator.Main(m, emulator.PubSub, &pubsubEndpoint, &pubsubErr, nil)
 }
 
 func needPubSub(t *testing.T) { t.Helper(); emulator.Need(t, emulator.PubSub, pubsubErr) }

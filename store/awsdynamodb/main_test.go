@@ -2,14 +2,11 @@ package awsdynamodb
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,28 +27,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	var stop func()
-	motoEndpoint, stop, motoErr = emulator.Launch(motoSpec)
-	if motoErr == nil {
-		proxy, err := serialize(motoEndpoint)
+	emulator.Main(m, motoSpec, &motoEndpoint, &motoErr, func(endpoint string) (string, func(), error) {
+		proxy, err := serialize(endpoint)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			stop()
-			os.Exit(1)
+			return "", nil, err
 		}
-		motoEndpoint = proxy.URL
-		stopMoto := stop
-		stop = func() { proxy.Close(); stopMoto() }
-	}
-	if motoErr != nil && errors.Is(motoErr, emulator.ErrNotInstalled) && os.Getenv(emulator.RequireEnv) != "1" {
-		// Examples cannot skip themselves: leave them out.
-		fmt.Fprintf(os.Stderr, "moto not available (%v): skipping the examples\n", motoErr)
-		_ = flag.Set("test.skip", "^Example")
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
+		return proxy.URL, proxy.Close, nil
+	})
 }
 
 // serialize returns a proxy that sends moto one request at a time.
