@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/anyfunc/anyfunc/internal/errkind"
 	"github.com/anyfunc/anyfunc/queue/driver"
 )
 
@@ -40,11 +41,7 @@ var (
 	ErrUnknown = newKind("unknown error")
 )
 
-type kindError struct{ msg string }
-
-func newKind(msg string) error { return &kindError{"queue: " + msg} }
-
-func (k *kindError) Error() string { return k.msg }
+func newKind(msg string) error { return errkind.New("queue", msg, nil) }
 
 // Error is the error type of this package and its backends: a kind (one of
 // the Err values), the operation, and the native error it came from.
@@ -61,19 +58,7 @@ type Error struct {
 }
 
 // Error returns "queue: OP: KIND: MSG".
-func (e *Error) Error() string {
-	s := "queue: "
-	if e.Op != "" {
-		s += e.Op + ": "
-	}
-	s += e.Kind.Error()[len("queue: "):]
-	if e.Msg != "" {
-		s += ": " + e.Msg
-	} else if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
+func (e *Error) Error() string { return errkind.Message("queue", e.Op, e.Kind, e.Msg, e.Err) }
 
 // Is reports whether target is e's kind.
 func (e *Error) Is(target error) bool { return target == e.Kind }
@@ -85,8 +70,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // %w verb in format wraps that error as the native cause. Backends use it
 // for their configuration errors, worded "<package>: <what is wrong>".
 func Errorf(kind error, format string, args ...any) error {
-	e := fmt.Errorf(format, args...)
-	return &Error{Kind: kind, Msg: e.Error(), Err: errors.Unwrap(e)}
+	msg, cause := errkind.Sprintf(format, args...)
+	return &Error{Kind: kind, Msg: msg, Err: cause}
 }
 
 // BatchError is returned by Send, Ack, Nack and ExtendLease when some, but
@@ -97,33 +82,11 @@ type BatchError struct {
 }
 
 // Error counts the failures and shows the first.
-func (e *BatchError) Error() string {
-	n, first := 0, -1
-	for i, err := range e.Errs {
-		if err != nil {
-			n++
-			if first < 0 {
-				first = i
-			}
-		}
-	}
-	if n == 0 {
-		return "queue: batch: no errors"
-	}
-	return fmt.Sprintf("queue: %d of %d messages failed; first at %d: %v", n, len(e.Errs), first, e.Errs[first])
-}
+func (e *BatchError) Error() string { return errkind.BatchMessage("queue", "messages", e.Errs) }
 
 // Unwrap returns the failed messages' errors, so that errors.Is and
 // errors.As look through them.
-func (e *BatchError) Unwrap() []error {
-	var out []error
-	for _, err := range e.Errs {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return out
-}
+func (e *BatchError) Unwrap() []error { return errkind.Failed(e.Errs) }
 
 // kindOf maps a driver's error code to a kind.
 func kindOf(c driver.ErrorCode) error {

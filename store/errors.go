@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/anyfunc/anyfunc/internal/errkind"
 )
 
 // The error kinds every backend reports. Test for them with errors.Is; each
@@ -37,18 +39,7 @@ var (
 	ErrNotSupported = newKind("not supported", nil)
 )
 
-type kindError struct {
-	msg    string
-	parent error
-}
-
-func newKind(msg string, parent error) error { return &kindError{"store: " + msg, parent} }
-
-func (k *kindError) Error() string { return k.msg }
-
-func (k *kindError) Is(target error) bool {
-	return k.parent != nil && target == k.parent
-}
+func newKind(msg string, parent error) error { return errkind.New("store", msg, parent) }
 
 // Error is the error type backends return: a kind (one of the Err values),
 // the operation, and the native error it came from.
@@ -70,22 +61,11 @@ type Error struct {
 // Errorf returns an *Error of the given kind with a formatted message. A %w
 // verb in format wraps that error as the native cause.
 func Errorf(kind error, format string, args ...any) error {
-	e := fmt.Errorf(format, args...)
-	return &Error{Kind: kind, Msg: e.Error(), Err: errors.Unwrap(e)}
+	msg, cause := errkind.Sprintf(format, args...)
+	return &Error{Kind: kind, Msg: msg, Err: cause}
 }
 
-func (e *Error) Error() string {
-	s := e.Kind.Error()
-	if e.Op != "" {
-		s = "store: " + e.Op + ": " + s[len("store: "):]
-	}
-	if e.Msg != "" {
-		s += ": " + e.Msg
-	} else if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
+func (e *Error) Error() string { return errkind.Message("store", e.Op, e.Kind, e.Msg, e.Err) }
 
 // Is reports whether target is e's kind or a kind that includes it.
 func (e *Error) Is(target error) bool {
@@ -114,33 +94,11 @@ type BatchError struct {
 	Errs []error
 }
 
-func (e *BatchError) Error() string {
-	n, first := 0, -1
-	for i, err := range e.Errs {
-		if err != nil {
-			n++
-			if first < 0 {
-				first = i
-			}
-		}
-	}
-	if n == 0 {
-		return "store: batch: no errors"
-	}
-	return fmt.Sprintf("store: %d of %d writes failed; first at %d: %v", n, len(e.Errs), first, e.Errs[first])
-}
+func (e *BatchError) Error() string { return errkind.BatchMessage("store", "writes", e.Errs) }
 
 // Unwrap returns the failed operations' errors, so errors.Is and errors.As
 // look through them.
-func (e *BatchError) Unwrap() []error {
-	var out []error
-	for _, err := range e.Errs {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return out
-}
+func (e *BatchError) Unwrap() []error { return errkind.Failed(e.Errs) }
 
 // RetryAfter returns the delay a throttled backend asked for, or 0.
 func RetryAfter(err error) time.Duration {
