@@ -3,10 +3,10 @@ package queue_test
 import (
 	"context"
 	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/anyfunc/anyfunc/internal/deptest"
 	"github.com/anyfunc/anyfunc/queue"
 )
 
@@ -45,20 +45,6 @@ func TestRegisterPanics(t *testing.T) {
 // SDK: each backend brings its own.
 func TestDependencyIsolation(t *testing.T) {
 	for _, pkg := range []string{"queue", "queue/driver", "queue/memqueue", "queue/queuetest"} {
-		out, err := exec.Command("go", "list", "-deps", "github.com/anyfunc/anyfunc/"+pkg).Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
-		}
-		deps := strings.Fields(string(out))
-		if len(deps) < 5 {
-			t.Fatalf("go list -deps %s listed only %q", pkg, deps)
-		}
-		for _, d := range deps {
-			for _, f := range []string{"github.com/aws/", "cloud.google.com/", "google.golang.org/", "github.com/Azure/", "github.com/AzureAD/"} {
-				if strings.HasPrefix(d, f) {
-					t.Errorf("%s depends on %s", pkg, d)
-				}
-			}
-		}
+		deptest.Forbid(t, pkg, 5, "github.com/aws/", "cloud.google.com/", "google.golang.org/", "github.com/Azure/", "github.com/AzureAD/")
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/anyfunc/anyfunc/internal/deptest"
 	"github.com/anyfunc/anyfunc/queue"
 	"github.com/anyfunc/anyfunc/queue/awssqs"
 )
@@ -118,19 +118,5 @@ func TestBadInput(t *testing.T) {
 // TestDependencyIsolation checks that a program importing only this
 // backend links no other cloud's SDK.
 func TestDependencyIsolation(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/anyfunc/anyfunc/queue/awssqs").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) < 10 {
-		t.Fatalf("go list -deps listed only %q", deps)
-	}
-	for _, d := range deps {
-		for _, f := range []string{"cloud.google.com/", "google.golang.org/grpc", "github.com/GoogleCloudPlatform/", "github.com/Azure/", "github.com/AzureAD/"} {
-			if strings.HasPrefix(d, f) {
-				t.Errorf("queue/awssqs depends on %s", d)
-			}
-		}
-	}
+	deptest.Forbid(t, "queue/awssqs", 10, "cloud.google.com/", "google.golang.org/grpc", "github.com/GoogleCloudPlatform/", "github.com/Azure/", "github.com/AzureAD/")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
+	"github.com/anyfunc/anyfunc/internal/deptest"
 	"github.com/anyfunc/anyfunc/internal/emulator"
 	"github.com/anyfunc/anyfunc/queue/azurequeue"
 	"github.com/anyfunc/anyfunc/queue/queuetest"
@@ -105,19 +105,5 @@ func (c *counter) take() map[string]int {
 // TestDependencyIsolation checks that a program importing only this
 // backend links no other cloud's SDK.
 func TestDependencyIsolation(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/anyfunc/anyfunc/queue/azurequeue").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) < 10 {
-		t.Fatalf("go list -deps listed only %q", deps)
-	}
-	for _, d := range deps {
-		for _, f := range []string{"cloud.google.com/", "google.golang.org/grpc", "github.com/GoogleCloudPlatform/", "github.com/aws/"} {
-			if strings.HasPrefix(d, f) {
-				t.Errorf("queue/azurequeue depends on %s", d)
-			}
-		}
-	}
+	deptest.Forbid(t, "queue/azurequeue", 10, "cloud.google.com/", "google.golang.org/grpc", "github.com/GoogleCloudPlatform/", "github.com/aws/")
 }
