@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
-	"sync"
+
+	"github.com/anyfunc/anyfunc/internal/schemes"
 )
 
 // QueueURLOpener opens a Queue from a URL; a backend registers one for its
@@ -28,9 +28,8 @@ type SubscriptionURLOpener interface {
 // subscriptions. Its zero value is an empty mux, ready to use; it is safe
 // for concurrent use.
 type URLMux struct {
-	mu   sync.RWMutex
-	qs   map[string]QueueURLOpener
-	subs map[string]SubscriptionURLOpener
+	qs   schemes.Registry[QueueURLOpener]
+	subs schemes.Registry[SubscriptionURLOpener]
 }
 
 // knownImports names the package that registers each scheme of this
@@ -42,62 +41,22 @@ var knownImports = map[string]string{
 	"azqueue": "github.com/anyfunc/anyfunc/queue/azurequeue",
 }
 
-func validScheme(scheme string) bool {
-	for i := 0; i < len(scheme); i++ {
-		c := scheme[i]
-		switch {
-		case 'a' <= c && c <= 'z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '.' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return scheme != ""
-}
-
-func register[T any](m *URLMux, reg *map[string]T, scheme string, opener T, isNil bool) {
-	if !validScheme(scheme) {
-		panic(fmt.Sprintf("queue: Register: invalid scheme %q", scheme))
-	}
-	if isNil {
-		panic(fmt.Sprintf("queue: Register: nil opener for scheme %q", scheme))
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, dup := (*reg)[scheme]; dup {
-		panic(fmt.Sprintf("queue: Register: scheme %q registered twice", scheme))
-	}
-	if *reg == nil {
-		*reg = make(map[string]T)
-	}
-	(*reg)[scheme] = opener
-}
-
 // RegisterQueue makes opener open queue URLs of scheme. It panics if scheme
 // is not a valid lower-case URL scheme, opener is nil, or scheme is
 // already registered: registration happens at init time, where such a
 // mistake is a programming error.
 func (m *URLMux) RegisterQueue(scheme string, opener QueueURLOpener) {
-	register(m, &m.qs, scheme, opener, opener == nil)
+	m.qs.Register("queue", scheme, opener, opener == nil)
 }
 
 // RegisterSubscription makes opener open subscription URLs of scheme; it
 // panics as RegisterQueue does.
 func (m *URLMux) RegisterSubscription(scheme string, opener SubscriptionURLOpener) {
-	register(m, &m.subs, scheme, opener, opener == nil)
+	m.subs.Register("queue", scheme, opener, opener == nil)
 }
 
 // QueueSchemes returns the schemes registered for queues, sorted.
-func (m *URLMux) QueueSchemes() []string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]string, 0, len(m.qs))
-	for s := range m.qs {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
+func (m *URLMux) QueueSchemes() []string { return m.qs.Schemes() }
 
 // parse parses urlstr for OpenQueue and OpenSubscription. Errors never show
 // the URL's password or query, which may carry secrets.
@@ -138,10 +97,8 @@ func (m *URLMux) OpenQueue(ctx context.Context, urlstr string) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	o := m.qs[u.Scheme]
-	m.mu.RUnlock()
-	if o == nil {
+	o, ok := m.qs.Lookup(u.Scheme)
+	if !ok {
 		return nil, unregistered("queue", u.Scheme)
 	}
 	return o.OpenQueueURL(ctx, u)
@@ -154,10 +111,8 @@ func (m *URLMux) OpenSubscription(ctx context.Context, urlstr string) (*Subscrip
 	if err != nil {
 		return nil, err
 	}
-	m.mu.RLock()
-	o := m.subs[u.Scheme]
-	m.mu.RUnlock()
-	if o == nil {
+	o, ok := m.subs.Lookup(u.Scheme)
+	if !ok {
 		return nil, unregistered("subscription", u.Scheme)
 	}
 	return o.OpenSubscriptionURL(ctx, u)
@@ -193,7 +148,5 @@ func OpenSubscription(ctx context.Context, urlstr string) (*Subscription, error)
 // replaced by "xxxxx": the form of a queue URL that errors may show. URL
 // openers use it in their own errors.
 func RedactURL(u *url.URL) string {
-	c := *u
-	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	return c.Redacted()
+	return schemes.Redact(u)
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/anyfunc/anyfunc/internal/schemes"
 )
 
 // URLOpener opens a Store from a URL; a backend registers one for its
@@ -30,24 +30,7 @@ func (f URLOpenerFunc) OpenStoreURL(ctx context.Context, u *url.URL) (Store, err
 // URLMux maps URL schemes to URLOpeners. Its zero value is an empty mux,
 // ready to use; it is safe for concurrent use.
 type URLMux struct {
-	mu      sync.RWMutex
-	openers map[string]URLOpener
-}
-
-// validScheme reports whether scheme matches ^[a-z][a-z0-9+.-]*$ (a
-// lower-case URL scheme). It is not a regexp so that importing this package
-// compiles nothing at start-up.
-func validScheme(scheme string) bool {
-	for i := 0; i < len(scheme); i++ {
-		c := scheme[i]
-		switch {
-		case 'a' <= c && c <= 'z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '.' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return scheme != ""
+	openers schemes.Registry[URLOpener]
 }
 
 // Register makes opener open URLs of scheme. It panics if scheme is not a
@@ -55,34 +38,11 @@ func validScheme(scheme string) bool {
 // registered: registration happens at init time, where such a mistake is a
 // programming error.
 func (m *URLMux) Register(scheme string, opener URLOpener) {
-	if !validScheme(scheme) {
-		panic(fmt.Sprintf("store: Register: invalid scheme %q", scheme))
-	}
-	if opener == nil {
-		panic(fmt.Sprintf("store: Register: nil opener for scheme %q", scheme))
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, dup := m.openers[scheme]; dup {
-		panic(fmt.Sprintf("store: Register: scheme %q registered twice", scheme))
-	}
-	if m.openers == nil {
-		m.openers = make(map[string]URLOpener)
-	}
-	m.openers[scheme] = opener
+	m.openers.Register("store", scheme, opener, opener == nil)
 }
 
 // Schemes returns the registered schemes, sorted.
-func (m *URLMux) Schemes() []string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]string, 0, len(m.openers))
-	for s := range m.openers {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out
-}
+func (m *URLMux) Schemes() []string { return m.openers.Schemes() }
 
 // knownImports names the package that registers each scheme of this
 // module, for the error of an unregistered scheme.
@@ -120,10 +80,8 @@ func (m *URLMux) Open(ctx context.Context, urlstr string) (Store, error) {
 	if u.Scheme == "" {
 		return nil, &Error{Kind: ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("%q has no scheme (for example mem://name)", RedactURL(u))}
 	}
-	m.mu.RLock()
-	opener := m.openers[u.Scheme]
-	m.mu.RUnlock()
-	if opener == nil {
+	opener, ok := m.openers.Lookup(u.Scheme)
+	if !ok {
 		msg := fmt.Sprintf("no store is registered for scheme %q", u.Scheme)
 		if pkg, ok := knownImports[u.Scheme]; ok {
 			msg += fmt.Sprintf("; import _ %q to register it", pkg)
@@ -152,9 +110,7 @@ func Open(ctx context.Context, urlstr string) (Store, error) {
 // values and passwords may be secrets). URL openers use it in their own
 // errors.
 func RedactURL(u *url.URL) string {
-	c := *u
-	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	return c.Redacted()
+	return schemes.Redact(u)
 }
 
 // redactURLString does what RedactURL does for a string that does not parse
