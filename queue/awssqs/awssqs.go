@@ -43,10 +43,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/anyfunc/anyfunc/internal/awsconf"
 	"github.com/anyfunc/anyfunc/queue"
 	"github.com/anyfunc/anyfunc/queue/driver"
 )
@@ -111,15 +111,7 @@ func (o *options) newClient(ctx context.Context) (*sqs.Client, error) {
 	if o.client != nil {
 		return o.client, nil
 	}
-	var lo []func(*config.LoadOptions) error
-	if o.region != "" {
-		lo = append(lo, config.WithRegion(o.region))
-	}
-	if o.creds != nil {
-		lo = append(lo, config.WithCredentialsProvider(o.creds))
-	}
-	lo = append(lo, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
-	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	cfg, err := awsconf.Load(ctx, o.region, o.creds)
 	if err != nil {
 		return nil, queue.Errorf(queue.ErrInvalidArgument, "awssqs: loading the AWS configuration: %w", err)
 	}

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/anyfunc/anyfunc/internal/awsconf"
 	"github.com/anyfunc/anyfunc/store"
 	"github.com/anyfunc/anyfunc/store/driver"
 )
@@ -76,17 +76,9 @@ func (o *options) newClient(ctx context.Context) (*dynamodb.Client, error) {
 	if o.client != nil {
 		return o.client, nil
 	}
-	var lo []func(*config.LoadOptions) error
-	if o.region != "" {
-		lo = append(lo, config.WithRegion(o.region))
-	}
-	if o.creds != nil {
-		lo = append(lo, config.WithCredentialsProvider(o.creds))
-	}
 	// One attempt per call: the portable Store is the one layer that
 	// retries (see WithStoreOptions and store.WithRetry).
-	lo = append(lo, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
-	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	cfg, err := awsconf.Load(ctx, o.region, o.creds)
 	if err != nil {
 		return nil, fmt.Errorf("awsdynamodb: loading the AWS configuration: %w", err)
 	}
