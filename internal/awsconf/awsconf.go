@@ -1,5 +1,5 @@
 // Package awsconf loads the AWS configuration the AWS backends
-// (queue/awssqs, store/awsdynamodb) build their clients from, with the
+// (queue/awssqs, store/awsdynamodb, secrets/awssecrets) build their clients from, with the
 // SDK's own retries turned off: the portable Queue or Store is the one
 // layer that retries. It is internal to this module.
 package awsconf

@@ -39,10 +39,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
+	"github.com/anyfunc/anyfunc/internal/awsconf"
 	"github.com/anyfunc/anyfunc/secrets"
 )
 
@@ -100,15 +100,7 @@ func OpenGetter(ctx context.Context, opts ...Option) (*Getter, error) {
 	if o.client != nil {
 		return &Getter{client: o.client}, nil
 	}
-	var lo []func(*config.LoadOptions) error
-	if o.region != "" {
-		lo = append(lo, config.WithRegion(o.region))
-	}
-	if o.creds != nil {
-		lo = append(lo, config.WithCredentialsProvider(o.creds))
-	}
-	lo = append(lo, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
-	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	cfg, err := awsconf.Load(ctx, o.region, o.creds)
 	if err != nil {
 		return nil, &secrets.Error{Kind: secrets.ErrInvalidArgument, Op: "open", Msg: fmt.Sprintf("awssecrets: loading the AWS configuration: %v", err), Err: err}
 	}
