@@ -46,14 +46,16 @@ func userTodosJSON(id string) []byte {
 
 // httpHandlers returns the contenders as http.Handlers: anyfunc's Router
 // behind httpserver.NewHandler (its default options: a 30 s deadline and a
-// 1 MB body limit), net/http's ServeMux, and chi.
+// 10 MB body limit), net/http's ServeMux, and chi. anyfunc's route answers
+// with handler.JSONResponse, as an application would; the others marshal
+// the same struct and set Content-Type by hand.
 func httpHandlers() map[string]http.Handler {
 	r := handler.NewRouter()
 	noop := handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) { return nil, nil })
 	for _, p := range httpRoutes {
 		if p == httpPattern {
 			r.HandleFunc(p, func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
-				return &handler.Response{Header: http.Header{"Content-Type": {"application/json"}}, Body: userTodosJSON(req.PathValue("id"))}, nil
+				return handler.JSONResponse(http.StatusOK, userTodos{User: req.PathValue("id"), Todos: []string{}})
 			})
 			continue
 		}
