@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // parsePath decodes escaped, a request path as received (percent-encoded),
@@ -233,7 +234,7 @@ func writeHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *
 	status := resp.StatusCode()
 	if resp.Stream == nil {
 		if _, ok := dst["Content-Length"]; !ok && bodyAllowed(status) {
-			dst["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
+			dst["Content-Length"] = contentLength(len(resp.Body))
 		}
 		w.WriteHeader(status)
 		if method != http.MethodHead && len(resp.Body) > 0 && bodyAllowed(status) {
@@ -264,6 +265,27 @@ func writeHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *
 			panic(http.ErrAbortHandler)
 		}
 	}
+}
+
+// contentLength returns the value of a Content-Length header for n bytes
+// in one allocation: below 100, strconv.Itoa allocates nothing; from 100
+// on, the slice and its decimal digits share one (Itoa would allocate the
+// digits apart). The digits are never written again after they become the
+// string, and the slice's capacity is capped so that an append to it copies.
+func contentLength(n int) []string {
+	if n < 100 {
+		return []string{strconv.Itoa(n)}
+	}
+	p := new(contentLengthValue)
+	d := strconv.AppendInt(p.digits[:0], int64(n), 10)
+	p.v[0] = unsafe.String(&d[0], len(d))
+	return p.v[:1:1]
+}
+
+// contentLengthValue backs the slice contentLength returns.
+type contentLengthValue struct {
+	v      [1]string
+	digits [20]byte
 }
 
 // sendableStatus reports whether net/http can send status; it panics, and

@@ -150,6 +150,32 @@ func TestHTTPWritesResponseFaithfully(t *testing.T) {
 	}
 }
 
+// TestHTTPContentLength checks the Content-Length of byte bodies on both
+// sides of the sizes whose digits strconv.Itoa allocates, and that an
+// outer writer's append to the value does not reach another response's.
+func TestHTTPContentLength(t *testing.T) {
+	var recs []*httptest.ResponseRecorder
+	for _, n := range []int{0, 9, 99, 100, 12345, 5 << 20} {
+		body := bytes.Repeat([]byte("x"), n)
+		rec := httptest.NewRecorder()
+		handler.HTTP(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+			return &handler.Response{Body: body}, nil
+		})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if got := rec.Header().Values("Content-Length"); len(got) != 1 || got[0] != fmt.Sprint(n) || rec.Body.Len() != n {
+			t.Errorf("%d bytes: Content-Length %q, body %d bytes", n, got, rec.Body.Len())
+		}
+		recs = append(recs, rec)
+	}
+	for _, rec := range recs {
+		rec.Header().Add("Content-Length", "1")
+	}
+	for i, n := range []int{0, 9, 99, 100, 12345, 5 << 20} {
+		if got := recs[i].Header().Values("Content-Length"); len(got) != 2 || got[0] != fmt.Sprint(n) || got[1] != "1" {
+			t.Errorf("%d bytes: Content-Length %q after an append", n, got)
+		}
+	}
+}
+
 func TestHTTPNilResponseIs200(t *testing.T) {
 	rec := httptest.NewRecorder()
 	handler.HTTP(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {

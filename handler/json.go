@@ -208,7 +208,18 @@ func JSONResponse(status int, v any) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handler: encoding the JSON response: %w", err)
 	}
-	return &Response{Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}, nil
+	// The Response and its Content-Type value share one allocation; the
+	// value's capacity is capped so that appending to it copies.
+	p := &jsonResponse{ct: [1]string{"application/json"}}
+	p.resp = Response{Status: status, Header: http.Header{"Content-Type": p.ct[:1:1]}, Body: b}
+	return &p.resp, nil
+}
+
+// jsonResponse is the single allocation behind a JSONResponse: the
+// Response and the backing array of its Content-Type value.
+type jsonResponse struct {
+	resp Response
+	ct   [1]string
 }
 
 // JSON returns a Handler that decodes the request body into an In with

@@ -156,3 +156,29 @@ func TestJSONResponseUnencodable(t *testing.T) {
 		t.Fatal("no error for an unencodable value")
 	}
 }
+
+// TestJSONResponseHeaderIsItsOwn checks that the Content-Type value a
+// JSONResponse shares its allocation with is not shared between responses:
+// appending to one, or replacing it, leaves another as it was.
+func TestJSONResponseHeaderIsItsOwn(t *testing.T) {
+	a, err := JSONResponse(http.StatusCreated, map[string]int{"n": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := JSONResponse(http.StatusOK, []int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != http.StatusCreated || string(a.Body) != `{"n":1}` || a.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("a = %d %v %s", a.Status, a.Header, a.Body)
+	}
+	a.Header.Add("Content-Type", "charset=utf-8")
+	a.Header["Content-Type"][0] = "text/plain"
+	if got := b.Header["Content-Type"]; len(got) != 1 || got[0] != "application/json" {
+		t.Errorf("b's Content-Type = %q after a's changed", got)
+	}
+	c, _ := JSONResponse(http.StatusOK, nil)
+	if got := c.Header["Content-Type"]; len(got) != 1 || got[0] != "application/json" || cap(got) != 1 {
+		t.Errorf("a new response's Content-Type = %q (cap %d)", got, cap(got))
+	}
+}
