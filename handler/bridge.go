@@ -91,7 +91,26 @@ func readBody(rd io.Reader, limit int64) ([]byte, error) {
 // (http.StripPrefix keeps RequestURI and strips URL), on a segment
 // boundary; "" when nothing was or RequestURI is empty.
 func requestFromHTTP(hr *http.Request) (*Request, error) {
-	r := &Request{
+	r := new(Request)
+	if err := fillRequestFromHTTP(r, hr); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// requestFromHTTPContext is requestFromHTTP with the Request taken from
+// ctx's storage when ctx is an adapter's request context (see takeRequest).
+func requestFromHTTPContext(ctx context.Context, hr *http.Request) (*Request, error) {
+	r := takeRequest(ctx)
+	if err := fillRequestFromHTTP(r, hr); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// fillRequestFromHTTP is requestFromHTTP building into r, a zero Request.
+func fillRequestFromHTTP(r *Request, hr *http.Request) error {
+	*r = Request{
 		Method:   hr.Method,
 		RawQuery: hr.URL.RawQuery,
 		Header:   hr.Header,
@@ -122,10 +141,10 @@ func requestFromHTTP(hr *http.Request) (*Request, error) {
 	}
 	body, err := readBody(hr.Body, 0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.Body = body
-	return r, nil
+	return nil
 }
 
 // strippedPrefix returns the part of the path of requestURI (a
@@ -185,8 +204,10 @@ func (b httpHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 // instead of hr.Context(), so that an adapter that adds to the context need
 // not copy hr with WithContext.
 func serveHTTP(ctx context.Context, h Handler, w http.ResponseWriter, hr *http.Request) {
-	r, err := requestFromHTTP(hr)
-	if err != nil {
+	// Within an adapter's request context the Request shares its
+	// allocation (see takeRequest).
+	r := takeRequest(ctx)
+	if err := fillRequestFromHTTP(r, hr); err != nil {
 		writeHTTP(ctx, w, hr.Method, ErrorResponse(err, newRequestID()))
 		return
 	}

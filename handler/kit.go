@@ -15,4 +15,5 @@ func init() {
 	kit.ServeHTTP = serveHTTP
 	kit.NewRequestContext = newRequestContext
 	kit.EndRequest = endRequest
+	kit.RequestFromHTTPContext = requestFromHTTPContext
 }
