@@ -32,9 +32,11 @@ import (
 // The 500 events: 495 of a seeded history of five users' todos, 50 of
 // whose first deliveries fail (before the consumer runs, after it
 // committed, or by a panic after it committed), and 5 poison ones. Once
-// the queue is empty, GET /stats, asked through the host's HTTP trigger,
-// must equal the users' todos as the history left them, and the poison
-// queue must hold exactly the 5 poison events.
+// the queue is empty: each event was acknowledged once and failed only as
+// marked (the function counts its deliveries, at statsproof.AcksPath); GET
+// /stats, asked through the host's HTTP trigger, must equal the users'
+// todos as the history left them; the poison queue holds exactly the 5
+// poison events.
 func TestStatsOnAzureEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Azurite and a handler binary")
@@ -129,6 +131,23 @@ func TestStatsOnAzureEndToEnd(t *testing.T) {
 		t.Errorf("the poison queue holds %d messages, want the %d poison events: %v", len(dead), statsproof.Poison, dead)
 	}
 
+	// The deliveries, as the function counted them.
+	req, _ := http.NewRequestWithContext(ctx, "GET", host.Endpoint()+"/api"+statsproof.AcksPath, nil)
+	req.Header.Set("X-Api-Key", statsproof.APIKey("alice"))
+	resp, err := host.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got statsproof.Deliveries
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", statsproof.AcksPath, resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	failedFirst, problems := got.Check(msgs, 5)
+	for _, p := range problems {
+		t.Error(p)
+	}
+
 	// The stats, as GET /stats answers them through the host.
 	for _, u := range statsproof.Users {
 		req, _ := http.NewRequestWithContext(ctx, "GET", host.Endpoint()+"/api/stats", nil)
@@ -147,7 +166,7 @@ func TestStatsOnAzureEndToEnd(t *testing.T) {
 			t.Errorf("GET /stats as %s = %+v, want %+v", u, got, want[u])
 		}
 	}
-	t.Logf("500 events, %d dead-lettered; stats %+v", len(dead), want)
+	t.Logf("500 events, %d first deliveries failed, %d dead-lettered; stats %+v", failedFirst, len(dead), want)
 }
 
 func to[T any](v T) *T { return &v }

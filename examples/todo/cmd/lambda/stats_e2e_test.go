@@ -154,23 +154,9 @@ func TestStatsOnLambdaEndToEnd(t *testing.T) {
 		}
 	}
 
-	failedFirst := 0
-	for _, m := range msgs {
-		switch {
-		case m.Fault == "poison":
-			if acked[m.Seq] != 0 || failed[m.Seq] != 5 {
-				t.Errorf("poison event %d: acknowledged %d times, failed %d; want 0 and 5", m.Seq, acked[m.Seq], failed[m.Seq])
-			}
-		case m.Fault != "":
-			failedFirst++
-			if acked[m.Seq] != 1 || failed[m.Seq] != 1 {
-				t.Errorf("event %s: acknowledged %d times, failed %d; want 1 and 1", m.Body, acked[m.Seq], failed[m.Seq])
-			}
-		default:
-			if acked[m.Seq] != 1 || failed[m.Seq] != 0 {
-				t.Errorf("event %s: acknowledged %d times, failed %d; want 1 and 0", m.Body, acked[m.Seq], failed[m.Seq])
-			}
-		}
+	failedFirst, problems := (&statsproof.Deliveries{Acked: acked, Failed: failed}).Check(msgs, 5)
+	for _, p := range problems {
+		t.Error(p)
 	}
 
 	// The stats, as GET /stats answers them through the function.

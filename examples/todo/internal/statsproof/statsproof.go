@@ -12,6 +12,13 @@
 // apply again); "panic" runs the consumer and then panics; "poison" fails
 // every delivery without reaching the consumer. Later deliveries of the
 // others run the consumer alone.
+//
+// The proofs: TestStatsOnLambdaEndToEnd (examples/todo/cmd/lambda: moto's
+// SQS, the Runtime API), TestStatsOnAzureEndToEnd (examples/todo/cmd/azure:
+// Azurite, the simulated host) and this package's TestStatsOnGoogleEndToEnd
+// (the Pub/Sub emulator's push subscriptions, the Functions Framework; it
+// lives here because cmd/gcf's imports register the example's own function
+// at init).
 package statsproof
 
 import (
@@ -19,12 +26,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anyfunc/anyfunc/examples/todo"
+	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/event"
 	"github.com/anyfunc/anyfunc/store/memstore"
 )
@@ -154,36 +164,126 @@ func History() ([]Message, map[string]todo.Stats) {
 }
 
 // Faults does to each delivery what its message's fault says (see the
-// package comment).
-func Faults(next event.MessageHandler) event.MessageHandler {
-	return event.MessageHandlerFunc(func(ctx context.Context, m *event.Message) error {
-		_, fault, err := Decode(m.Body)
-		if err != nil {
-			return err
-		}
-		if fault == "poison" {
-			return errors.New("statsproof: poison message")
-		}
-		if m.DeliveryCount != 1 || fault == "" {
-			return next.HandleMessage(ctx, m)
-		}
-		if fault == "before" {
-			return errors.New("statsproof: the first delivery fails before the consumer")
-		}
-		if err := next.HandleMessage(ctx, m); err != nil {
-			return err
-		}
-		if fault == "panic" {
-			panic("statsproof: the first delivery panics after the consumer")
-		}
-		return errors.New("statsproof: the first delivery fails after the consumer")
-	})
+// package comment), and counts in d the deliveries it acknowledged
+// (returned nil for) and those it failed, by Seq. A delivery is the first
+// when its DeliveryCount is 1, or, when the platform does not count
+// (DeliveryCount 0: a Pub/Sub push without deliveryAttempt), when d has
+// not seen its message ID.
+func Faults(d *Deliveries) event.MessageMiddleware {
+	return func(next event.MessageHandler) event.MessageHandler {
+		return event.MessageHandlerFunc(func(ctx context.Context, m *event.Message) (err error) {
+			seq, fault, err := Decode(m.Body)
+			if err != nil {
+				return err
+			}
+			first := d.first(m)
+			defer func() {
+				if v := recover(); v != nil {
+					d.add(seq, false)
+					panic(v)
+				}
+				d.add(seq, err == nil)
+			}()
+			return deliver(ctx, next, m, fault, first)
+		})
+	}
 }
+
+func deliver(ctx context.Context, next event.MessageHandler, m *event.Message, fault string, first bool) error {
+	if fault == "poison" {
+		return errors.New("statsproof: poison message")
+	}
+	if !first || fault == "" {
+		return next.HandleMessage(ctx, m)
+	}
+	if fault == "before" {
+		return errors.New("statsproof: the first delivery fails before the consumer")
+	}
+	if err := next.HandleMessage(ctx, m); err != nil {
+		return err
+	}
+	if fault == "panic" {
+		panic("statsproof: the first delivery panics after the consumer")
+	}
+	return errors.New("statsproof: the first delivery fails after the consumer")
+}
+
+// Deliveries counts the deliveries [Faults] acknowledged and failed, by
+// Seq. The zero value is ready.
+type Deliveries struct {
+	mu     sync.Mutex
+	seen   map[string]bool
+	Acked  map[int]int `json:"acked"`
+	Failed map[int]int `json:"failed"`
+}
+
+func (d *Deliveries) first(m *event.Message) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
+	seen := d.seen[m.ID]
+	d.seen[m.ID] = true
+	if m.DeliveryCount > 0 {
+		return m.DeliveryCount == 1
+	}
+	return !seen
+}
+
+func (d *Deliveries) add(seq int, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.Acked == nil {
+		d.Acked, d.Failed = map[int]int{}, map[int]int{}
+	}
+	if ok {
+		d.Acked[seq]++
+	} else {
+		d.Failed[seq]++
+	}
+}
+
+// Snapshot returns a copy of the counts.
+func (d *Deliveries) Snapshot() *Deliveries {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return &Deliveries{Acked: maps.Clone(d.Acked), Failed: maps.Clone(d.Failed)}
+}
+
+// Check returns what is wrong with d as the deliveries of msgs: every
+// event acknowledged once, after one failure if it is marked to fail its
+// first delivery; every poison event failed maxAttempts times and never
+// acknowledged. It also returns how many first deliveries failed.
+func (d *Deliveries) Check(msgs []Message, maxAttempts int) (failedFirst int, problems []string) {
+	for _, m := range msgs {
+		acked, failed := d.Acked[m.Seq], d.Failed[m.Seq]
+		wantAcked, wantFailed := 1, 0
+		switch m.Fault {
+		case "poison":
+			wantAcked, wantFailed = 0, maxAttempts
+		case "":
+		default:
+			wantFailed = 1
+			failedFirst++
+		}
+		if acked != wantAcked || failed != wantFailed {
+			problems = append(problems, fmt.Sprintf("event %s: acknowledged %d times, failed %d; want %d and %d", m.Body, acked, failed, wantAcked, wantFailed))
+		}
+	}
+	return failedFirst, problems
+}
+
+// AcksPath is the path at which the app of [App] answers GET with its
+// [Deliveries] as JSON ({"acked":{SEQ:N},"failed":{SEQ:N}}), for runtimes
+// whose test cannot see the acknowledgements (Pub/Sub push).
+const AcksPath = "/statsproof/acks"
 
 // App returns the example's app (todo.NewApp: the API behind the example's
 // middleware, configured by c, with GET /stats; the consumer of the events
 // arriving on the queue named queue; the repair schedule) on a memory
-// store, with the clock fixed at Now and Faults around the consumer.
+// store, with the clock fixed at Now and Faults around the consumer. The
+// API answers AcksPath too.
 func App(c todo.Config, queue string) (*event.App, error) {
 	clock := func() time.Time { return Now }
 	s := memstore.New(memstore.WithClock(clock))
@@ -192,7 +292,14 @@ func App(c todo.Config, queue string) (*event.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := todo.NewApp(h, w, queue)
-	app.UseMessages(Faults)
+	d := &Deliveries{}
+	api := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		if r.Path == AcksPath && r.Method == "GET" {
+			return handler.JSONResponse(200, d.Snapshot())
+		}
+		return h.ServeRequest(ctx, r)
+	})
+	app := todo.NewApp(api, w, queue)
+	app.UseMessages(Faults(d))
 	return app, app.Err()
 }

@@ -2,17 +2,20 @@
 // (see package statsproof): the to-do example's app on a memory store
 // with the proof's fault middleware, served by the adapter E2E_PLATFORM
 // names ("lambda": build with -tags lambda.norpc; "azure": a custom
-// handler). TODO_API_KEYS configures the callers (statsproof.APIKeys) and
+// handler; "gcp": the Functions Framework on PORT). TODO_API_KEYS configures the callers (statsproof.APIKeys) and
 // E2E_QUEUE names the events queue.
 package main
 
 import (
+	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/anyfunc/anyfunc/adapters/awslambda"
 	"github.com/anyfunc/anyfunc/adapters/azurefunctions"
+	"github.com/anyfunc/anyfunc/adapters/gcpfunctions"
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/examples/todo/internal/statsproof"
 )
@@ -38,7 +41,13 @@ func run() error {
 		return awslambda.Start(app, awslambda.WithMaxBodyBytes(todo.MaxBodyBytes))
 	case "azure":
 		return azurefunctions.Start(app, azurefunctions.WithMaxBodyBytes(todo.MaxBodyBytes))
+	case "gcp":
+		// The function E2E, served by the Functions Framework on
+		// 127.0.0.1:PORT: the API and, at /_pubsub/todo-events, the
+		// consumer's Pub/Sub push endpoint.
+		gcpfunctions.Register("E2E", app, gcpfunctions.WithMaxBodyBytes(todo.MaxBodyBytes))
+		return funcframework.StartHostPort("127.0.0.1", os.Getenv("PORT"))
 	default:
-		return fmt.Errorf("E2E_PLATFORM is %q, not lambda or azure", p)
+		return fmt.Errorf("E2E_PLATFORM is %q, not lambda, azure or gcp", p)
 	}
 }
