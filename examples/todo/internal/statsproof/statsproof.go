@@ -15,10 +15,11 @@
 //
 // The proofs: TestStatsOnLambdaEndToEnd (examples/todo/cmd/lambda: moto's
 // SQS, the Runtime API), TestStatsOnAzureEndToEnd (examples/todo/cmd/azure:
-// Azurite, the simulated host) and this package's TestStatsOnGoogleEndToEnd
+// Azurite, the simulated host), and this package's TestStatsOnGoogleEndToEnd
 // (the Pub/Sub emulator's push subscriptions, the Functions Framework; it
 // lives here because cmd/gcf's imports register the example's own function
-// at init).
+// at init) and TestStatsLocally (httpserver's triggers on a memqueue
+// broker, as cmd/local runs the app).
 package statsproof
 
 import (
