@@ -16,4 +16,5 @@ func init() {
 	kit.NewRequestContext = newRequestContext
 	kit.EndRequest = endRequest
 	kit.RequestFromHTTPContext = requestFromHTTPContext
+	kit.NewRequest = takeRequest
 }
