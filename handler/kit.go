@@ -16,5 +16,4 @@ func init() {
 	kit.NewRequestContext = newRequestContext
 	kit.EndRequest = endRequest
 	kit.RequestFromHTTPContext = requestFromHTTPContext
-	kit.NewRequest = takeRequest
 }

@@ -58,7 +58,7 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if err == nil {
 		var req *handler.Request
 		var ids []ClaimsIdentity
-		req, ids, err = p.a.decodeEnvelope(ctx, env)
+		req, ids, err = p.a.decodeEnvelope(env)
 		if err == nil {
 			req.RequestID = id
 			method = req.Method
@@ -136,7 +136,7 @@ func envelopeError(msg string, err error) error {
 }
 
 // decodeEnvelope reads {"Data":{"req":{...}},"Metadata":{...}}.
-func (a *adapter) decodeEnvelope(ctx context.Context, b []byte) (*handler.Request, []ClaimsIdentity, error) {
+func (a *adapter) decodeEnvelope(b []byte) (*handler.Request, []ClaimsIdentity, error) {
 	sc := jsonscan.New(unsafe.String(unsafe.SliceData(b), len(b)))
 	s := &sc
 	var req *handler.Request
@@ -191,7 +191,7 @@ func (a *adapter) decodeEnvelope(ctx context.Context, b []byte) (*handler.Reques
 				}
 				continue
 			}
-			if req, ids, err = a.decodeReq(ctx, s); err != nil {
+			if req, ids, err = a.decodeReq(s); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -239,7 +239,7 @@ func found(s *jsonscan.Scanner) string {
 	}
 }
 
-func (a *adapter) decodeReq(ctx context.Context, s *jsonscan.Scanner) (*handler.Request, []ClaimsIdentity, error) {
+func (a *adapter) decodeReq(s *jsonscan.Scanner) (*handler.Request, []ClaimsIdentity, error) {
 	if isNull, err := s.Null(); err != nil || isNull {
 		return nil, nil, typeError("", "an object", s)
 	}
@@ -306,7 +306,7 @@ func (a *adapter) decodeReq(ctx context.Context, s *jsonscan.Scanner) (*handler.
 			}
 		}
 	}
-	req, err := a.buildRequest(ctx, &rr)
+	req, err := a.buildRequest(&rr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -480,7 +480,7 @@ func decodeHeaders(s *jsonscan.Scanner) (http.Header, error) {
 }
 
 // buildRequest turns Data.req into a Request.
-func (a *adapter) buildRequest(ctx context.Context, rr *rawReq) (*handler.Request, error) {
+func (a *adapter) buildRequest(rr *rawReq) (*handler.Request, error) {
 	if rr.method == "" {
 		return nil, envelopeError("The invocation's Data.req.Method is missing.", nil)
 	}
@@ -516,10 +516,7 @@ func (a *adapter) buildRequest(ctx context.Context, rr *rawReq) (*handler.Reques
 	if rr.header == nil {
 		rr.header = http.Header{}
 	}
-	// Within the adapter's request context the Request shares its
-	// allocation (see adapterkit.NewRequest).
-	req := adapterkit.NewRequest(ctx)
-	*req = handler.Request{
+	req := &handler.Request{
 		Method:   rr.method,
 		Path:     path,
 		RawPath:  rawPath,

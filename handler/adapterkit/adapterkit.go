@@ -36,7 +36,6 @@ var (
 	newRequestCtx   = kit.NewRequestContext.(func(context.Context, handler.Invocation, time.Duration) context.Context)
 	endRequest      = kit.EndRequest.(func(context.Context))
 	requestFromCtx  = kit.RequestFromHTTPContext.(func(context.Context, *http.Request) (*handler.Request, error))
-	newRequest      = kit.NewRequest.(func(context.Context) *handler.Request)
 )
 
 // NewRequestContext returns the context an adapter gives one request: a
@@ -109,14 +108,6 @@ func RequestFromHTTP(hr *http.Request) (*handler.Request, error) {
 // in any other context, or for a second Request in ctx, it allocates one.
 func RequestFromHTTPContext(ctx context.Context, hr *http.Request) (*handler.Request, error) {
 	return requestFromCtx(ctx, hr)
-}
-
-// NewRequest returns a zero Request for an adapter that builds one itself
-// (from its platform's payload) and serves it within ctx: in a context
-// from [NewRequestContext] the first Request shares the context's
-// allocation, as with [RequestFromHTTPContext]; otherwise it is new.
-func NewRequest(ctx context.Context) *handler.Request {
-	return newRequest(ctx)
 }
 
 // WriteHTTP writes resp to w as the answer to a request with the given

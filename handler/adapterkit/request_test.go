@@ -72,25 +72,3 @@ func TestRequestFromHTTPContext(t *testing.T) {
 		t.Errorf("outside a request context: %+v, %v", plain, err)
 	}
 }
-
-// TestNewRequest checks that NewRequest gives a zero Request each time,
-// never the same one twice in a context.
-func TestNewRequest(t *testing.T) {
-	ctx := adapterkit.NewRequestContext(context.Background(), handler.Invocation{Platform: "test"}, 0)
-	defer adapterkit.EndRequest(ctx)
-	a := adapterkit.NewRequest(ctx)
-	a.Method, a.Path = "PUT", "/a"
-	b := adapterkit.NewRequest(ctx)
-	c := adapterkit.NewRequest(context.Background())
-	if a == b || b == c {
-		t.Fatal("NewRequest returned the same Request twice")
-	}
-	for _, r := range []*handler.Request{b, c} {
-		if r.Method != "" || r.Path != "" || r.Body != nil || r.Header != nil {
-			t.Errorf("NewRequest = %+v, want a zero Request", r)
-		}
-	}
-	if a.Method != "PUT" || a.Path != "/a" {
-		t.Errorf("the first Request changed: %+v", a)
-	}
-}
