@@ -91,26 +91,7 @@ func readBody(rd io.Reader, limit int64) ([]byte, error) {
 // (http.StripPrefix keeps RequestURI and strips URL), on a segment
 // boundary; "" when nothing was or RequestURI is empty.
 func requestFromHTTP(hr *http.Request) (*Request, error) {
-	r := new(Request)
-	if err := fillRequestFromHTTP(r, hr); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-// requestFromHTTPContext is requestFromHTTP with the Request taken from
-// ctx's storage when ctx is an adapter's request context (see takeRequest).
-func requestFromHTTPContext(ctx context.Context, hr *http.Request) (*Request, error) {
-	r := takeRequest(ctx)
-	if err := fillRequestFromHTTP(r, hr); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-// fillRequestFromHTTP is requestFromHTTP building into r, a zero Request.
-func fillRequestFromHTTP(r *Request, hr *http.Request) error {
-	*r = Request{
+	r := &Request{
 		Method:   hr.Method,
 		RawQuery: hr.URL.RawQuery,
 		Header:   hr.Header,
@@ -141,10 +122,10 @@ func fillRequestFromHTTP(r *Request, hr *http.Request) error {
 	}
 	body, err := readBody(hr.Body, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.Body = body
-	return nil
+	return r, nil
 }
 
 // strippedPrefix returns the part of the path of requestURI (a
@@ -204,10 +185,8 @@ func (b httpHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 // instead of hr.Context(), so that an adapter that adds to the context need
 // not copy hr with WithContext.
 func serveHTTP(ctx context.Context, h Handler, w http.ResponseWriter, hr *http.Request) {
-	// Within an adapter's request context the Request shares its
-	// allocation (see takeRequest).
-	r := takeRequest(ctx)
-	if err := fillRequestFromHTTP(r, hr); err != nil {
+	r, err := requestFromHTTP(hr)
+	if err != nil {
 		writeHTTP(ctx, w, hr.Method, ErrorResponse(err, newRequestID()))
 		return
 	}

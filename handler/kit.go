@@ -15,5 +15,4 @@ func init() {
 	kit.ServeHTTP = serveHTTP
 	kit.NewRequestContext = newRequestContext
 	kit.EndRequest = endRequest
-	kit.RequestFromHTTPContext = requestFromHTTPContext
 }

@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -24,21 +23,6 @@ type requestCtx struct {
 	inner    context.Context // context.WithDeadline(parent), once armed
 	stop     context.CancelFunc
 	canceled bool
-
-	// req is storage for the one Request serveHTTP builds in this context,
-	// so that the two share an allocation; reqTaken is set by the first
-	// caller of takeRequest, and any later one allocates its own.
-	req      Request
-	reqTaken atomic.Bool
-}
-
-// takeRequest returns ctx's Request storage when ctx is a requestCtx whose
-// storage is unused, and a new Request otherwise.
-func takeRequest(ctx context.Context) *Request {
-	if c, ok := ctx.(*requestCtx); ok && c.reqTaken.CompareAndSwap(false, true) {
-		return &c.req
-	}
-	return new(Request)
 }
 
 // newRequestContext returns parent with inv (unless it is the zero

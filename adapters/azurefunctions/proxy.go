@@ -24,7 +24,7 @@ func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if p.a.maxBody > 0 {
 		hr.Body = http.MaxBytesReader(w, hr.Body, p.a.maxBody)
 	}
-	r, err := adapterkit.RequestFromHTTPContext(ctx, hr)
+	r, err := adapterkit.RequestFromHTTP(hr)
 	if err == nil {
 		rest, base := p.a.stripPrefix(r.EscapedPath())
 		r.Path, r.RawPath, err = adapterkit.ParsePath(rest)

@@ -326,7 +326,7 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if a.opts.maxBody > 0 {
 		hr.Body = http.MaxBytesReader(w, hr.Body, a.opts.maxBody)
 	}
-	r, err := adapterkit.RequestFromHTTPContext(ctx, hr)
+	r, err := adapterkit.RequestFromHTTP(hr)
 	if err != nil {
 		if id == "" {
 			id = adapterkit.NewRequestID()

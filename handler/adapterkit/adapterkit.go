@@ -35,7 +35,6 @@ var (
 	serveHTTP       = kit.ServeHTTP.(func(context.Context, handler.Handler, http.ResponseWriter, *http.Request))
 	newRequestCtx   = kit.NewRequestContext.(func(context.Context, handler.Invocation, time.Duration) context.Context)
 	endRequest      = kit.EndRequest.(func(context.Context))
-	requestFromCtx  = kit.RequestFromHTTPContext.(func(context.Context, *http.Request) (*handler.Request, error))
 )
 
 // NewRequestContext returns the context an adapter gives one request: a
@@ -100,14 +99,6 @@ func ReadBody(rd io.Reader, limit int64) ([]byte, error) {
 // boundary; "" when nothing was or RequestURI is empty.
 func RequestFromHTTP(hr *http.Request) (*handler.Request, error) {
 	return requestFromHTTP(hr)
-}
-
-// RequestFromHTTPContext is [RequestFromHTTP] for an adapter that serves
-// hr within ctx, a context from [NewRequestContext]: the first Request
-// built in ctx shares its allocation (one allocation fewer per request);
-// in any other context, or for a second Request in ctx, it allocates one.
-func RequestFromHTTPContext(ctx context.Context, hr *http.Request) (*handler.Request, error) {
-	return requestFromCtx(ctx, hr)
 }
 
 // WriteHTTP writes resp to w as the answer to a request with the given

@@ -7,7 +7,7 @@ package kit
 // The functions, as any: their types mention package handler's types,
 // which this package cannot import.
 var (
-	ParsePath, ReadBody, RequestFromHTTP, WriteHTTP, NewHTTPRequest  any
-	NewRequestID, ContextWithInvocation, ContextWithRequestID        any
-	ServeHTTP, NewRequestContext, EndRequest, RequestFromHTTPContext any
+	ParsePath, ReadBody, RequestFromHTTP, WriteHTTP, NewHTTPRequest any
+	NewRequestID, ContextWithInvocation, ContextWithRequestID       any
+	ServeHTTP, NewRequestContext, EndRequest                        any
 )
