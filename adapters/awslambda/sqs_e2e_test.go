@@ -20,6 +20,7 @@ import (
 
 	"github.com/anyfunc/anyfunc/adapters/awslambda/lambdatest"
 	"github.com/anyfunc/anyfunc/internal/emulator"
+	"github.com/anyfunc/anyfunc/internal/sqsmapping"
 )
 
 // TestSQSEndToEnd sends 500 messages to moto's SQS and delivers them to a
@@ -89,26 +90,11 @@ func TestSQSEndToEnd(t *testing.T) {
 
 	successes := map[string]int{}
 	failures := map[string]int{}
-	invocations := 0
-	deadline := time.Now().Add(3 * time.Minute)
-	for empty := 0; empty < 3; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the queue did not drain: %d processed", len(successes))
-		}
-		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10,
-			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
-			MessageAttributeNames:       []string{"All"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out.Messages) == 0 {
-			empty++ // moto moves a message to the dead-letter queue on a receive past its limit
-			continue
-		}
-		empty = 0
+	drainCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	invocations, err := sqsmapping.Drain(drainCtx, client, *q.QueueUrl, func(ctx context.Context, batch []types.Message) ([]string, error) {
 		ev := events.SQSEvent{}
-		byID := map[string]types.Message{}
-		for _, m := range out.Messages {
+		for _, m := range batch {
 			attrs := map[string]events.SQSMessageAttribute{}
 			for k, v := range m.MessageAttributes {
 				attrs[k] = events.SQSMessageAttribute{StringValue: v.StringValue, DataType: *v.DataType, StringListValues: []string{}, BinaryListValues: [][]byte{}}
@@ -116,50 +102,33 @@ func TestSQSEndToEnd(t *testing.T) {
 			ev.Records = append(ev.Records, events.SQSMessage{MessageId: *m.MessageId, ReceiptHandle: *m.ReceiptHandle, Body: *m.Body,
 				Md5OfBody: aws.ToString(m.MD5OfBody), Attributes: m.Attributes, MessageAttributes: attrs,
 				EventSource: "aws:sqs", EventSourceARN: arn, AWSRegion: "us-east-1"})
-			byID[*m.MessageId] = m
 		}
 		payload, _ := json.Marshal(ev)
 		res, err := f.Invoke(ctx, payload, lambdatest.InvokeOptions{Deadline: 30 * time.Second})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		invocations++
 		if res.Error != nil {
-			t.Fatalf("invocation failed: %+v\n%s", res.Error, f.Output())
+			return nil, fmt.Errorf("invocation failed: %+v\n%s", res.Error, f.Output())
 		}
 		var resp events.SQSEventResponse
 		if err := json.Unmarshal(res.Payload, &resp); err != nil {
-			t.Fatalf("answer %s: %v", res.Payload, err)
+			return nil, fmt.Errorf("answer %s: %v", res.Payload, err)
 		}
-		failed := map[string]bool{}
-		var retry []types.ChangeMessageVisibilityBatchRequestEntry
-		for i, fl := range resp.BatchItemFailures {
-			m, ok := byID[fl.ItemIdentifier]
-			if !ok {
-				t.Fatalf("batchItemFailures names %q, not in the batch", fl.ItemIdentifier)
-			}
-			failed[fl.ItemIdentifier] = true
+		var ids []string
+		for _, fl := range resp.BatchItemFailures {
+			ids = append(ids, fl.ItemIdentifier)
+		}
+		return ids, nil
+	}, func(m types.Message, failed bool) {
+		if failed {
 			failures[*m.Body]++
-			retry = append(retry, types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
+		} else {
+			successes[*m.Body]++
 		}
-		var del []types.DeleteMessageBatchRequestEntry
-		for id, m := range byID {
-			if !failed[id] {
-				successes[*m.Body]++
-				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(del))), ReceiptHandle: m.ReceiptHandle})
-			}
-		}
-		if len(del) > 0 {
-			if out, err := client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: q.QueueUrl, Entries: del}); err != nil || len(out.Failed) > 0 {
-				t.Fatalf("DeleteMessageBatch: %v %v", err, out)
-			}
-		}
-		if len(retry) > 0 {
-			// What the visibility timeout does, at once.
-			if _, err := client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: q.QueueUrl, Entries: retry}); err != nil {
-				t.Fatal(err)
-			}
-		}
+	})
+	if err != nil {
+		t.Fatalf("%v (%d processed)", err, len(successes))
 	}
 
 	// Every other message was processed exactly once, and failed exactly
@@ -185,19 +154,9 @@ func TestSQSEndToEnd(t *testing.T) {
 			t.Errorf("%s: %d successes, %d failures; want 0 and 5", b, successes[b], failures[b])
 		}
 	}
-	var dead []string
-	for {
-		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, MaxNumberOfMessages: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out.Messages) == 0 {
-			break
-		}
-		for _, m := range out.Messages {
-			dead = append(dead, *m.Body)
-			client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: dlq.QueueUrl, ReceiptHandle: m.ReceiptHandle})
-		}
+	dead, err := sqsmapping.Empty(ctx, client, *dlq.QueueUrl)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(dead) != 5 || !strings.HasPrefix(strings.Join(dead, ","), "poison-") || strings.Contains(strings.Join(dead, ","), "message-") {
 		t.Errorf("dead-letter queue holds %v, want the 5 poison messages", dead)
@@ -208,10 +167,9 @@ func TestSQSEndToEnd(t *testing.T) {
 
 func queueArn(t *testing.T, c *sqs.Client, url string) string {
 	t.Helper()
-	out, err := c.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+	arn, err := sqsmapping.QueueARN(context.Background(), c, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.Attributes[string(types.QueueAttributeNameQueueArn)]
+	return arn
 }

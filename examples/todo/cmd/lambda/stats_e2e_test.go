@@ -21,6 +21,7 @@ import (
 	"github.com/anyfunc/anyfunc/examples/todo"
 	"github.com/anyfunc/anyfunc/examples/todo/internal/statsproof"
 	"github.com/anyfunc/anyfunc/internal/emulator"
+	"github.com/anyfunc/anyfunc/internal/sqsmapping"
 )
 
 // TestStatsOnLambdaEndToEnd is the stats proof (package statsproof) on
@@ -91,67 +92,29 @@ func TestStatsOnLambdaEndToEnd(t *testing.T) {
 	// The poller: the event source mapping.
 	acked := map[int]int{}
 	failed := map[int]int{}
-	invocations := 0
-	for empty := 0; empty < 3; {
-		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10,
-			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
-			MessageAttributeNames:       []string{"All"}})
-		if err != nil {
-			t.Fatalf("the queue did not drain (%d acknowledged): %v", len(acked), err)
-		}
-		if len(out.Messages) == 0 {
-			empty++ // moto dead-letters a message on a receive past its limit
-			continue
-		}
-		empty = 0
+	invocations, err := sqsmapping.Drain(ctx, client, *q.QueueUrl, func(ctx context.Context, msgs []types.Message) ([]string, error) {
 		var batch []lambdatest.SQSMessage
-		byID := map[string]types.Message{}
-		for _, m := range out.Messages {
+		for _, m := range msgs {
 			n, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
 			batch = append(batch, lambdatest.SQSMessage{ID: *m.MessageId, Body: *m.Body, ReceiveCount: n})
-			byID[*m.MessageId] = m
 		}
 		res, err := f.Invoke(ctx, lambdatest.SQSEvent(arn, batch...), lambdatest.InvokeOptions{Deadline: 30 * time.Second})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		invocations++
 		if res.Error != nil {
-			t.Fatalf("invocation failed: %+v", res.Error)
+			return nil, fmt.Errorf("invocation failed: %+v", res.Error)
 		}
-		ids, err := lambdatest.BatchItemFailures(res.Payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		isFailed := map[string]bool{}
-		var retry []types.ChangeMessageVisibilityBatchRequestEntry
-		for i, id := range ids {
-			m, ok := byID[id]
-			if !ok {
-				t.Fatalf("batchItemFailures names %q, not in the batch", id)
-			}
-			isFailed[id] = true
+		return lambdatest.BatchItemFailures(res.Payload)
+	}, func(m types.Message, isFailed bool) {
+		if isFailed {
 			failed[seqOf(t, m)]++
-			retry = append(retry, types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
+		} else {
+			acked[seqOf(t, m)]++
 		}
-		var del []types.DeleteMessageBatchRequestEntry
-		for id, m := range byID {
-			if !isFailed[id] {
-				acked[seqOf(t, m)]++
-				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(del))), ReceiptHandle: m.ReceiptHandle})
-			}
-		}
-		if len(del) > 0 {
-			if out, err := client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: q.QueueUrl, Entries: del}); err != nil || len(out.Failed) > 0 {
-				t.Fatalf("DeleteMessageBatch: %v %v", err, out)
-			}
-		}
-		if len(retry) > 0 {
-			// What the visibility timeout does, at once.
-			if _, err := client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: q.QueueUrl, Entries: retry}); err != nil {
-				t.Fatal(err)
-			}
-		}
+	})
+	if err != nil {
+		t.Fatalf("%v (%d acknowledged)", err, len(acked))
 	}
 
 	failedFirst, problems := (&statsproof.Deliveries{Acked: acked, Failed: failed}).Check(msgs, 5)
@@ -186,23 +149,13 @@ func TestStatsOnLambdaEndToEnd(t *testing.T) {
 	}
 
 	// The dead-letter queue holds exactly the 5 poison events.
-	var dead []string
-	for {
-		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, MaxNumberOfMessages: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out.Messages) == 0 {
-			break
-		}
-		for _, m := range out.Messages {
-			if _, fault, err := statsproof.Decode([]byte(*m.Body)); err != nil || fault != "poison" {
-				t.Errorf("dead-lettered: %s", *m.Body)
-			}
-			dead = append(dead, *m.Body)
-			if _, err := client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: dlq.QueueUrl, ReceiptHandle: m.ReceiptHandle}); err != nil {
-				t.Fatal(err)
-			}
+	dead, err := sqsmapping.Empty(ctx, client, *dlq.QueueUrl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range dead {
+		if _, fault, err := statsproof.Decode([]byte(b)); err != nil || fault != "poison" {
+			t.Errorf("dead-lettered: %s", b)
 		}
 	}
 	if len(dead) != 5 {
@@ -214,12 +167,11 @@ func TestStatsOnLambdaEndToEnd(t *testing.T) {
 
 func statsQueueArn(t *testing.T, c *sqs.Client, url string) string {
 	t.Helper()
-	out, err := c.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+	arn, err := sqsmapping.QueueARN(context.Background(), c, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.Attributes[string(types.QueueAttributeNameQueueArn)]
+	return arn
 }
 
 // seqOf returns the place in the history of a message received from SQS.
