@@ -112,6 +112,9 @@ func (r *Request) SetPathValue(name, value string) {
 			return
 		}
 	}
+	if r.pathParams == nil {
+		r.pathParams = r.params[:0] // as the Router does: no allocation for the first few
+	}
 	r.pathParams = append(r.pathParams, pathParam{name, value})
 }
 

@@ -34,3 +34,40 @@ func TestRequestLogValue(t *testing.T) {
 		t.Errorf("nil request: %s", buf.String())
 	}
 }
+
+func TestSetPathValue(t *testing.T) {
+	var r Request
+	names := []string{"a", "b", "c", "d"}
+	for i, n := range names {
+		r.SetPathValue(n, strings.Repeat("v", i+1))
+	}
+	r.SetPathValue("b", "replaced")
+	for i, n := range names {
+		want := strings.Repeat("v", i+1)
+		if n == "b" {
+			want = "replaced"
+		}
+		if got := r.PathValue(n); got != want {
+			t.Errorf("PathValue(%q) = %q, want %q", n, got, want)
+		}
+	}
+	if got := r.PathValue("e"); got != "" {
+		t.Errorf("PathValue(e) = %q", got)
+	}
+	// The first few values go into the Request's own storage, as the
+	// Router's do: an adapter setting its platform's path parameters
+	// allocates nothing for them.
+	rp := new(Request)
+	allocs := testing.AllocsPerRun(100, func() {
+		*rp = Request{}
+		r := rp
+		r.SetPathValue("id", "1")
+		r.SetPathValue("list", "home")
+		if r.PathValue("id") != "1" {
+			t.Fatal("lost")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("SetPathValue allocated %v times for 2 values", allocs)
+	}
+}
