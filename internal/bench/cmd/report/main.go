@@ -694,7 +694,7 @@ func (r *report) write(w *bytes.Buffer) {
 	}
 	p("Contenders on each cloud:\n\n")
 	p("- **raw**: hand-written on the platform's SDKs (internal/bench/cmd/rawlambda, rawgcf, rawazure).\n")
-	p("- **anyfunc**: the example's handler (`todo.New`) behind `middleware.APIKey`, through anyfunc's\n")
+	p("- **anyfunc**: the same GET written with anyfunc (internal/bench/anytodo) behind `middleware.APIKey`, through anyfunc's\n")
 	p("  adapter and store backend: the same work as raw (internal/bench/cmd/anylambda, anygcf, anyazure).\n")
 	p("- **example**: the issue-12 entry points as deployed (examples/todo/cmd/lambda, examples/todo/gcp,\n")
 	p("  examples/todo/cmd/azure) with the example's whole middleware stack: tracing, metrics and log\n")
