@@ -2,7 +2,8 @@ package handler
 
 import "github.com/anyfunc/anyfunc/handler/internal/kit"
 
-// init hands the adapter-side functions to package handler/adapterkit.
+// init hands the adapter-side functions to package handler/adapterkit,
+// and the logger's context key to package middleware.
 func init() {
 	kit.ParsePath = parsePath
 	kit.ReadBody = readBody
@@ -15,4 +16,5 @@ func init() {
 	kit.ServeHTTP = serveHTTP
 	kit.NewRequestContext = newRequestContext
 	kit.EndRequest = endRequest
+	kit.LoggerKey = loggerKey
 }

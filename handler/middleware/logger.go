@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/internal/kit"
 	"github.com/anyfunc/anyfunc/handler/middleware/internal/obs"
 	"github.com/anyfunc/anyfunc/internal/jsonscan"
 )
@@ -107,16 +108,17 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 			if !sc.IsValid() {
 				sc = obs.Inbound(ctx, r)
 			}
-			rl := &requestLogger{rh: requestHandler{inner: handlers[format]}}
+			rl := &requestLogger{Context: ctx, rh: requestHandler{inner: handlers[format]}}
 			rh := &rl.rh
 			rh.n = idAttrs(&rh.ids, &rl.hex, format, r, inv, sc, c.project)
 			rl.l = *slog.New(rh)
-			ctx = handler.ContextWithLogger(ctx, &rl.l)
 			status := 500 // a panic is answered 500
 			defer func() {
-				accessLine(w, c.level, format, rh.ids[:rh.n], r, inv, status, resp, time.Since(start))
+				end := time.Now()
+				accessLine(w, c.level, format, rh.ids[:rh.n], r, inv, status, resp, end, end.Sub(start))
 			}()
-			resp, err = next.ServeRequest(ctx, r)
+			// rl is ctx with the request logger (handler.Logger(rl) returns it).
+			resp, err = next.ServeRequest(rl, r)
 			status = obs.StatusOf(resp, err)
 			return resp, err
 		})
@@ -138,11 +140,28 @@ func formatFor(inv *handler.Invocation) LogFormat {
 }
 
 // requestLogger is the request-scoped logger, its handler and the hex
-// digits of its trace and span IDs, in one allocation.
+// digits of its trace and span IDs, in one allocation; it is also the
+// handler's context, which carries the logger as
+// handler.ContextWithLogger(ctx, &l) would, without an allocation of its
+// own.
 type requestLogger struct {
-	l   slog.Logger
-	rh  requestHandler
-	hex [48]byte
+	context.Context // the request's context, which this one extends
+	l               slog.Logger
+	rh              requestHandler
+	hex             [48]byte
+}
+
+// loggerKey is the key handler.ContextWithLogger stores the logger under,
+// which handler.Logger looks up.
+var loggerKey = kit.LoggerKey
+
+// Value answers handler.Logger's key with the request logger, anything else
+// from the request's context.
+func (rl *requestLogger) Value(key any) any {
+	if key == loggerKey {
+		return &rl.l
+	}
+	return rl.Context.Value(key)
 }
 
 // requestHandler adds the request's ID attributes to every record; it costs
@@ -234,10 +253,11 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// accessLine writes the one line that describes the request. It is encoded
-// by hand rather than through slog: it is written for every request, and
-// its fields are fixed.
-func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr, r *handler.Request, inv *handler.Invocation, status int, resp *handler.Response, d time.Duration) {
+// accessLine writes the one line that describes the request, timed at
+// now, d after it began. It is encoded by hand rather than through slog:
+// it is written for every request, and its fields are fixed, so their
+// names are written as literals, quoted once in the source.
+func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr, r *handler.Request, inv *handler.Invocation, status int, resp *handler.Response, now time.Time, d time.Duration) {
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
@@ -259,56 +279,53 @@ func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr
 	cold := inv != nil && inv.ColdStart
 	bp := lineBufs.Get().(*[]byte)
 	b := (*bp)[:0]
-	b = append(b, '{')
 	switch f {
 	case LogLambda:
-		b = appendKey(b, "timestamp", true)
-		b = appendTime(b)
-		b = appendStr(b, "level", levelName(level, "DEBUG", "INFO", "WARN", "ERROR"))
-		b = appendStr(b, "message", "request")
+		b = appendTime(append(b, `{"timestamp":`...), now)
+		b = append(b, `,"level":`...)
+		b = jsonscan.AppendString(b, levelName(level, "DEBUG", "INFO", "WARN", "ERROR"))
+		b = append(b, `,"message":"request"`...)
 	case LogAzure:
-		b = appendKey(b, "timestamp", true)
-		b = appendTime(b)
-		b = appendStr(b, "severityLevel", levelName(level, "Verbose", "Information", "Warning", "Error"))
-		b = appendStr(b, "message", "request")
+		b = appendTime(append(b, `{"timestamp":`...), now)
+		b = append(b, `,"severityLevel":`...)
+		b = jsonscan.AppendString(b, levelName(level, "Verbose", "Information", "Warning", "Error"))
+		b = append(b, `,"message":"request"`...)
 	case LogGCP:
-		b = appendKey(b, "time", true)
-		b = appendTime(b)
-		b = appendStr(b, "severity", levelName(level, "DEBUG", "INFO", "WARNING", "ERROR"))
-		b = appendStr(b, "message", "request")
+		b = appendTime(append(b, `{"time":`...), now)
+		b = append(b, `,"severity":`...)
+		b = jsonscan.AppendString(b, levelName(level, "DEBUG", "INFO", "WARNING", "ERROR"))
+		b = append(b, `,"message":"request"`...)
 	default:
-		b = appendKey(b, "time", true)
-		b = appendTime(b)
-		b = appendStr(b, "level", level.String())
-		b = appendStr(b, "msg", "request")
+		b = appendTime(append(b, `{"time":`...), now)
+		b = append(b, `,"level":`...)
+		b = jsonscan.AppendString(b, level.String())
+		b = append(b, `,"msg":"request"`...)
 	}
 	if f == LogGCP {
-		b = appendKey(b, "httpRequest", false)
-		b = append(b, '{')
-		b = appendStr(b, "requestMethod", r.Method)
-		b = appendStr(b, "requestUrl", r.EscapedPath())
-		b = appendInt(b, "status", status)
-		b = appendStr(b, "requestSize", strconv.Itoa(len(r.Body)))
-		b = appendStr(b, "responseSize", strconv.Itoa(max(out, 0)))
-		b = appendStr(b, "latency", strconv.FormatFloat(d.Seconds(), 'f', 9, 64)+"s")
-		b = appendStr(b, "remoteIp", r.RemoteAddr)
-		b = appendStr(b, "userAgent", r.Header.Get("User-Agent"))
+		b = jsonscan.AppendString(append(b, `,"httpRequest":{"requestMethod":`...), r.Method)
+		b = jsonscan.AppendString(append(b, `,"requestUrl":`...), r.EscapedPath())
+		b = strconv.AppendInt(append(b, `,"status":`...), int64(status), 10)
+		// Cloud Logging takes these sizes as strings.
+		b = append(strconv.AppendInt(append(b, `,"requestSize":"`...), int64(len(r.Body)), 10), '"')
+		b = append(strconv.AppendInt(append(b, `,"responseSize":"`...), int64(max(out, 0)), 10), '"')
+		b = append(strconv.AppendFloat(append(b, `,"latency":"`...), d.Seconds(), 'f', 9, 64), 's', '"')
+		b = jsonscan.AppendString(append(b, `,"remoteIp":`...), r.RemoteAddr)
+		b = jsonscan.AppendString(append(b, `,"userAgent":`...), r.Header.Get("User-Agent"))
 		b = append(b, '}')
 	} else {
-		b = appendStr(b, "method", r.Method)
-		b = appendStr(b, "path", r.EscapedPath())
-		b = appendInt(b, "status", status)
-		b = appendKey(b, "durationMs", false)
-		b = strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', -1, 64)
-		b = appendInt(b, "bytesIn", len(r.Body))
-		b = appendInt(b, "bytesOut", out)
+		b = jsonscan.AppendString(append(b, `,"method":`...), r.Method)
+		b = jsonscan.AppendString(append(b, `,"path":`...), r.EscapedPath())
+		b = strconv.AppendInt(append(b, `,"status":`...), int64(status), 10)
+		b = strconv.AppendFloat(append(b, `,"durationMs":`...), float64(d.Microseconds())/1000, 'f', -1, 64)
+		b = strconv.AppendInt(append(b, `,"bytesIn":`...), int64(len(r.Body)), 10)
+		b = strconv.AppendInt(append(b, `,"bytesOut":`...), int64(out), 10)
 	}
-	b = appendStr(b, "route", obs.RouteOf(r))
-	b = appendStr(b, "user", user)
-	b = appendKey(b, "coldStart", false)
-	b = strconv.AppendBool(b, cold)
+	b = jsonscan.AppendString(append(b, `,"route":`...), obs.RouteOf(r))
+	b = jsonscan.AppendString(append(b, `,"user":`...), user)
+	b = strconv.AppendBool(append(b, `,"coldStart":`...), cold)
 	for _, a := range ids {
-		b = appendKey(b, a.Key, false)
+		// The keys are idAttrs' literals, which need no escaping.
+		b = append(append(append(b, ',', '"'), a.Key...), '"', ':')
 		if a.Value.Kind() == slog.KindBool {
 			b = strconv.AppendBool(b, a.Value.Bool())
 		} else {
@@ -321,25 +338,9 @@ func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr
 	lineBufs.Put(bp)
 }
 
-func appendKey(b []byte, k string, first bool) []byte {
-	if !first && len(b) > 0 && b[len(b)-1] != '{' {
-		b = append(b, ',')
-	}
-	b = jsonscan.AppendString(b, k)
-	return append(b, ':')
-}
-
-func appendStr(b []byte, k, v string) []byte {
-	return jsonscan.AppendString(appendKey(b, k, false), v)
-}
-
-func appendInt(b []byte, k string, v int) []byte {
-	return strconv.AppendInt(appendKey(b, k, false), int64(v), 10)
-}
-
-func appendTime(b []byte) []byte {
+func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = time.Now().AppendFormat(b, time.RFC3339Nano)
+	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"')
 }
 

@@ -11,3 +11,9 @@ var (
 	NewRequestID, ContextWithInvocation, ContextWithRequestID       any
 	ServeHTTP, NewRequestContext, EndRequest                        any
 )
+
+// LoggerKey is the context key under which handler.ContextWithLogger puts
+// the request-scoped logger, for package middleware's Logger, whose
+// request logger is its own context node (one allocation fewer than
+// context.WithValue on top of it).
+var LoggerKey any

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/anyfunc/anyfunc/handler"
@@ -45,6 +47,11 @@ func BenchmarkObservability(b *testing.B) {
 			otelmw.Metrics(otelmw.WithMeterProvider(mp)), middleware.Logger(middleware.LogTo(io.Discard)))},
 		{"observed-unsampled", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tpUnsampled)),
 			otelmw.Metrics(otelmw.WithMeterProvider(mp)), middleware.Logger(middleware.LogTo(io.Discard)))},
+		// Each middleware alone, to tell their shares apart.
+		{"tracing-only", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tp)))},
+		{"tracing-only-unsampled", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tpUnsampled)))},
+		{"metrics-only", handler.Chain(r, otelmw.Metrics(otelmw.WithMeterProvider(mp)))},
+		{"logger-only", handler.Chain(r, middleware.Logger(middleware.LogTo(io.Discard)))},
 		// What a program that installs no OTel SDK pays: the API's no-op
 		// providers (OTel's default), and the log line.
 		{"observed-noop-sdk", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tracenoop.NewTracerProvider())),
@@ -72,4 +79,31 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkSDKSpan is the floor under Tracing's sampled case: the SDK's own
+// cost of starting a server span, setting the eight attributes Tracing
+// sets and ending it (same provider as BenchmarkObservability/observed).
+func BenchmarkSDKSpan(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	tracer := tp.Tracer("bench")
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	start := cpuTime()
+	for i := 0; i < b.N; i++ {
+		_, span := tracer.Start(ctx, "GET", opts...)
+		span.SetName("GET /items/{id}")
+		span.SetAttributes(
+			attribute.String("http.request.method", "GET"),
+			attribute.String("http.route", "/items/{id}"),
+			attribute.String("url.path", "/items/42"),
+			attribute.String("client.address", ""),
+			attribute.String("user_agent.original", ""),
+			attribute.Int("http.response.status_code", 200),
+			attribute.Bool("faas.coldstart", false),
+			attribute.String("faas.invocation_id", "inv"))
+		span.End()
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }

@@ -49,14 +49,16 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 		c.tp = otel.GetTracerProvider()
 	}
 	tracer := c.tp.Tracer(instrumentationName)
-	serverKind := trace.WithSpanKind(trace.SpanKindServer)
+	// The options as the slice Start takes: passing them one by one would
+	// allocate that slice on every request.
+	startOpts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
 			if sc := inbound(ctx, r); sc.IsValid() {
 				ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
 			}
 			method := obs.MethodOf(r)
-			ctx, span := tracer.Start(ctx, method, serverKind)
+			ctx, span := tracer.Start(ctx, method, startOpts...)
 			status := 500 // a panic is answered 500
 			defer func() {
 				if !span.IsRecording() {

@@ -51,8 +51,10 @@ func Inbound(ctx context.Context, r *handler.Request) SpanContext {
 			return sc
 		}
 	}
-	if v := r.Header.Get("X-Amzn-Trace-Id"); v != "" {
-		if sc := ParseXRay(v); sc.IsValid() {
+	// The names are canonical: indexing finds what Header.Get would, without
+	// canonicalising them again.
+	if v := r.Header["X-Amzn-Trace-Id"]; len(v) > 0 && v[0] != "" {
+		if sc := ParseXRay(v[0]); sc.IsValid() {
 			return sc
 		}
 	}
@@ -61,8 +63,8 @@ func Inbound(ctx context.Context, r *handler.Request) SpanContext {
 			return sc
 		}
 	}
-	if v := r.Header.Get("X-Cloud-Trace-Context"); v != "" {
-		return ParseCloudTrace(v)
+	if v := r.Header["X-Cloud-Trace-Context"]; len(v) > 0 && v[0] != "" {
+		return ParseCloudTrace(v[0])
 	}
 	return SpanContext{}
 }
