@@ -460,61 +460,6 @@ func (d *dynamoDriver) Capabilities() store.Capabilities {
 // Close implements driver.Driver; the client holds nothing to release.
 func (d *dynamoDriver) Close() error { return nil }
 
-// EnsureTable creates the table in the layout this package uses (string
-// partition and sort keys, on-demand capacity), waits until it is active,
-// and enables DynamoDB's TTL on the expiry attribute. A table that exists
-// already is left as it is, TTL aside. It is meant for local runs and
-// tests: production tables belong in infrastructure code, and nothing in
-// this package calls EnsureTable by itself.
-func EnsureTable(ctx context.Context, table string, opts ...Option) error {
-	o := collect(opts)
-	c, err := o.newClient(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: &table,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(attrPartition), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(attrSort), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(attrPartition), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(attrSort), KeyType: types.KeyTypeRange},
-		},
-		BillingMode: types.BillingModePayPerRequest,
-	})
-	var inUse *types.ResourceInUseException
-	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("awsdynamodb: creating table %q: %w", table, err)
-	}
-	w := dynamodb.NewTableExistsWaiter(c, func(wo *dynamodb.TableExistsWaiterOptions) {
-		wo.MinDelay = 100 * time.Millisecond
-		wo.MaxDelay = 2 * time.Second
-	})
-	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 5*time.Minute); err != nil {
-		return fmt.Errorf("awsdynamodb: waiting for table %q: %w", table, err)
-	}
-	ttl, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: &table})
-	if err == nil && ttl.TimeToLiveDescription != nil &&
-		aws.ToString(ttl.TimeToLiveDescription.AttributeName) == attrTTL &&
-		(ttl.TimeToLiveDescription.TimeToLiveStatus == types.TimeToLiveStatusEnabled ||
-			ttl.TimeToLiveDescription.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
-		return nil
-	}
-	_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-		TableName: &table,
-		TimeToLiveSpecification: &types.TimeToLiveSpecification{
-			AttributeName: aws.String(attrTTL),
-			Enabled:       aws.Bool(true),
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("awsdynamodb: enabling TTL on table %q: %w", table, err)
-	}
-	return nil
-}
-
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
