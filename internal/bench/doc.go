@@ -42,5 +42,17 @@
 //
 //	go run ./cmd/report
 //
-// None of this runs under go test, which here runs only fast checks.
+// The benchmarks it runs are those above, with BenchmarkRegister, BenchmarkRouter
+// and BenchmarkServeMux of package handler and BenchmarkObservability of
+// package handler/middleware/otelmw, interleaved and with CPU time as the
+// measure, and computes the report's table of the targets of issue 20.
+// To iterate on one part, -only picks the parts (size, coldstart, bench),
+// -n the cold starts per contender, -benches the comparisons,
+// -benchcount the rounds and -benchtime each run's length; a partial run
+// says so in the report, so write it elsewhere with -o:
+//
+//	go run ./cmd/report -only bench -benches 'HTTPRouter|HTTPLoad' -benchcount 6 -benchtime 0.3s -o /tmp/b.md
+//
+// The command's doc lists every flag. None of this runs under go test,
+// which here runs only fast checks.
 package bench

@@ -1,23 +1,46 @@
 // Command report measures anyfunc against hand-written ("raw") functions
-// and writes BENCHMARKS.md at the repository root. Run it from
-// internal/bench:
+// and the usual alternatives, and writes BENCHMARKS.md at the repository
+// root. Run it from internal/bench:
 //
-//	go run ./cmd/report            # everything, about 10 minutes
-//	go run ./cmd/report -n 40      # more cold starts per contender
-//	go run ./cmd/report -bench=false
+//	go run ./cmd/report                       # everything, about 15 minutes
+//	go run ./cmd/report -n 40                 # more cold starts per contender
+//	go run ./cmd/report -only bench           # the benchmarks alone, no cold start
+//	go run ./cmd/report -only bench -benches 'HTTP|Register' -benchcount 6 -benchtime 0.3s -o /tmp/b.md
+//	go run ./cmd/report -only size,coldstart -n 5
 //
-// It builds the to-do example's entry points (examples/todo/cmd/lambda,
-// cmd/gcf, cmd/azure) and the raw equivalents (internal/bench/cmd/raw*)
-// with the deploy flags (examples/todo/deploy/build.sh), starts the store
-// emulators (moto, the Firestore emulator, cosmosdb-server), writes one
-// todo through the store packages, and then, -n times per contender,
-// anyfunc and raw interleaved, starts each binary cold and asks it for
-// GET /todos/{id} through its platform's path (see package coldstart).
-// Both must give the same answer. It also measures the stripped sizes of
-// the deploy builds, the package sizes behind a size difference (go tool
-// nm -size on unstripped builds), the package initialisation time of each
-// binary (GODEBUG=inittrace=1), and, with -bench, the per-invocation CPU
-// benchmarks of this module (go test -bench).
+// -only takes a comma-separated list of the parts to measure: size (the
+// deploy builds' sizes and the packages behind them), coldstart (package
+// initialisation and the cold starts, with the store emulators) and bench
+// (the per-invocation and scaling benchmarks); all three by default. A
+// partial run writes a partial report (it says which parts it left out):
+// give it -o to keep BENCHMARKS.md. -benches is a regular expression of
+// the comparisons to run (LambdaV2, GCF, GCFHandler, AzurePayload,
+// HTTPRouter, HTTPLoad, LambdaBody, RouterMatch, Register, Observability),
+// -benchcount the rounds (at least 6 for a result to quote) and
+// -benchtime each benchmark's go test -benchtime. -json saves the
+// measurements, and -render FILE writes the report from them again
+// without measuring (after a change to this command's text, or to
+// notes.md).
+//
+// For the cold starts it builds the to-do example's entry points
+// (examples/todo/cmd/lambda, cmd/gcf, cmd/azure) and the raw equivalents
+// (internal/bench/cmd/raw*) with the deploy flags
+// (examples/todo/deploy/build.sh), starts the store emulators (moto, the
+// Firestore emulator, cosmosdb-server), writes one todo through the store
+// packages, and then, -n times per contender, the contenders of a cloud
+// interleaved, starts each binary cold and asks it for GET /todos/{id}
+// through its platform's path (see package coldstart). All must give the
+// same answer. It also measures the stripped sizes of the deploy builds,
+// the package sizes behind a size difference (go tool nm -size on
+// unstripped builds) and the package initialisation time of each binary
+// (GODEBUG=inittrace=1).
+//
+// For the benchmarks it builds the test binaries of internal/bench,
+// handler and handler/middleware/otelmw once (go test -c) and runs them
+// -benchcount rounds, every benchmark once a round, the contenders of a
+// comparison back to back, so that the rounds interleave them; CPU time
+// per operation is the primary measure (see the report's Method section).
+// The summary "Targets of issue 20" is computed from these measurements.
 package main
 
 import (
@@ -37,6 +60,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,24 +111,56 @@ type contender struct {
 	env                    []string
 }
 
+// parts are the parts of a run, in the order they run.
+var parts = []string{"size", "coldstart", "bench"}
+
 func main() {
 	n := flag.Int("n", 20, "cold starts per contender")
-	bench := flag.Bool("bench", true, "also run the per-invocation benchmarks")
-	benchCount := flag.Int("benchcount", 6, "go test -count for the per-invocation benchmarks")
+	only := flag.String("only", strings.Join(parts, ","), "the parts to measure, comma-separated: size, coldstart, bench")
+	benchCount := flag.Int("benchcount", 6, "rounds of the benchmarks (interleaved runs of each)")
+	benchTime := flag.String("benchtime", "1s", "go test -benchtime of each benchmark run")
+	benches := flag.String("benches", "", "run only the comparisons whose name matches this regular expression")
 	out := flag.String("o", "", "output file (default BENCHMARKS.md at the repository root)")
 	save := flag.String("json", "", "also save the measurements to this JSON file")
 	render := flag.String("render", "", "measure nothing: render the measurements saved in this JSON file")
 	flag.StringVar(&overlay, "overlay", "", "build the anyfunc and example contenders with go build -overlay FILE (to measure a change before making it)")
 	flag.Parse()
-	if err := run(*n, *bench, *benchCount, *out, *save, *render); err != nil {
+	o := options{n: *n, out: *out, save: *save, render: *render, bench: benchOptions{count: *benchCount, time: *benchTime}}
+	o.parts = map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(parts, p) {
+			log.Fatalf("-only %q: the parts are %s", *only, strings.Join(parts, ", "))
+		}
+		o.parts[p] = true
+	}
+	if *benches != "" {
+		re, err := regexp.Compile(*benches)
+		if err != nil {
+			log.Fatalf("-benches: %v", err)
+		}
+		o.bench.filter = re
+	}
+	if *benchCount < 1 || *n < 1 {
+		log.Fatal("-n and -benchcount must be at least 1")
+	}
+	if err := run(o); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// options are the flags.
+type options struct {
+	n                 int
+	parts             map[string]bool
+	bench             benchOptions
+	out, save, render string
 }
 
 // overlay is the -overlay flag.
 var overlay string
 
-func run(n int, bench bool, benchCount int, out, save, render string) error {
+func run(o options) error {
 	benchDir, err := os.Getwd()
 	if err != nil {
 		return err
@@ -113,17 +169,18 @@ func run(n int, bench bool, benchCount int, out, save, render string) error {
 	if _, err := os.Stat(filepath.Join(root, "examples", "todo", "deploy", "azure", "host.json")); err != nil {
 		return errors.New("run this from internal/bench: " + err.Error())
 	}
+	out := o.out
 	if out == "" {
 		out = filepath.Join(root, "BENCHMARKS.md")
 	}
-	if render != "" {
-		b, err := os.ReadFile(render)
+	if o.render != "" {
+		b, err := os.ReadFile(o.render)
 		if err != nil {
 			return err
 		}
 		var r report
 		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("%s: %w", render, err)
+			return fmt.Errorf("%s: %w", o.render, err)
 		}
 		return r.writeFile(out)
 	}
@@ -133,7 +190,44 @@ func run(n int, bench bool, benchCount int, out, save, render string) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	r := &report{N: n, Started: time.Now().UTC(), Machine: machine(), LoadBefore: loadavg(), Overlay: overlay}
+	r := &report{N: o.n, Started: time.Now().UTC(), Machine: machine(), LoadBefore: loadavg(), Overlay: overlay}
+	for _, p := range parts {
+		if o.parts[p] {
+			r.Parts = append(r.Parts, p)
+		}
+	}
+	if o.parts["size"] || o.parts["coldstart"] {
+		if err := r.coldStarts(root, benchDir, tmp, o); err != nil {
+			return err
+		}
+	}
+	r.LoadAfter = loadavg()
+	if o.parts["bench"] {
+		r.BenchCount, r.BenchTime = o.bench.count, o.bench.time
+		if o.bench.filter != nil {
+			r.BenchFilter = o.bench.filter.String()
+		}
+		log.Printf("benchmarks: %d rounds, -benchtime %s", o.bench.count, o.bench.time)
+		if err := r.benchmarks(tmp, comparisons(root, benchDir), o.bench); err != nil {
+			return err
+		}
+	}
+	r.LoadEnd = loadavg()
+	if o.save != "" {
+		b, err := json.MarshalIndent(r, "", " ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.save, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return r.writeFile(out)
+}
+
+// coldStarts builds the contenders and, as o asks, measures their sizes,
+// and their package initialisation and cold starts.
+func (r *report) coldStarts(root, benchDir, tmp string, o options) error {
 	cs := []*contender{
 		{cloud: coldstart.Lambda, impl: "raw", module: benchDir, pkg: "./cmd/rawlambda", tags: "lambda.norpc", goarch: "arm64"},
 		{cloud: coldstart.Lambda, impl: "anyfunc", module: benchDir, pkg: "./cmd/anylambda", tags: "lambda.norpc", goarch: "arm64"},
@@ -151,7 +245,12 @@ func run(n int, bench bool, benchCount int, out, save, render string) error {
 			return err
 		}
 	}
-	r.sizes(cs)
+	if o.parts["size"] {
+		r.sizes(cs)
+	}
+	if !o.parts["coldstart"] {
+		return nil
+	}
 	r.inits(cs)
 
 	ctx := context.Background()
@@ -176,8 +275,8 @@ func run(n int, bench bool, benchCount int, out, save, render string) error {
 			targets[i].AppDir, targets[i].FunctionName = appDir, function
 		}
 	}
-	log.Printf("cold starts: %d per contender, interleaved", n)
-	for rep := -1; rep < n; rep++ { // rep -1 warms the page cache and is not kept
+	log.Printf("cold starts: %d per contender, interleaved", o.n)
+	for rep := -1; rep < o.n; rep++ { // rep -1 warms the page cache and is not kept
 		for group := 0; group < len(targets); group += len(impls) {
 			// The order rotates every round, so that drift in the
 			// machine's load hits every contender alike.
@@ -198,23 +297,7 @@ func run(n int, bench bool, benchCount int, out, save, render string) error {
 			return err
 		}
 	}
-	r.LoadAfter = loadavg()
-	if bench {
-		log.Printf("per-invocation benchmarks (-count %d)", benchCount)
-		if err := r.benchmarks(benchDir, benchCount); err != nil {
-			return err
-		}
-	}
-	if save != "" {
-		b, err := json.MarshalIndent(r, "", " ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(save, b, 0o644); err != nil {
-			return err
-		}
-	}
-	return r.writeFile(out)
+	return nil
 }
 
 func (r *report) writeFile(out string) error {
@@ -358,11 +441,17 @@ type report struct {
 	Started               time.Time
 	Machine               []string
 	LoadBefore, LoadAfter string
+	LoadEnd               string
 	Overlay               string
 	Samples               []coldstart.Sample
 	Sizes                 []sizeRow
 	Inits                 []initRow
 	Bench                 []benchRow
+	// Parts are the parts measured (see -only); the benchmarks' rounds,
+	// -benchtime and -benches filter.
+	Parts                  []string
+	BenchCount             int
+	BenchTime, BenchFilter string
 }
 
 // checkAnswers requires every answer to be a 200 and the same, body and
@@ -529,62 +618,6 @@ func (r *report) inits(cs []*contender) {
 	}
 }
 
-type benchRow struct {
-	Name, Impl string
-	Base       string // the impl the ratio is to
-	CPU, Wall  []float64
-	Allocs     float64
-}
-
-var benchLine = regexp.MustCompile(`^Benchmark(\w+)/(?:impl=)?(\w+)-\d+\s+\d+\s+([0-9.]+) ns/op.*?([0-9.]+) cpu-ns/op(?:.*?([0-9]+) allocs/op)?`)
-
-// benchmarks runs this module's per-invocation benchmarks.
-func (r *report) benchmarks(dir string, count int) error {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^(BenchmarkLambdaV2|BenchmarkGCF|BenchmarkAzurePayload)$",
-		"-benchmem", "-count", strconv.Itoa(count), ".")
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("go test -bench: %v\n%s", err, out)
-	}
-	rows := map[string]*benchRow{}
-	var order []string
-	for _, line := range strings.Split(string(out), "\n") {
-		m := benchLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		key := m[1] + "/" + m[2]
-		row := rows[key]
-		if row == nil {
-			row = &benchRow{Name: m[1], Impl: m[2]}
-			rows[key] = row
-			order = append(order, key)
-		}
-		wall, _ := strconv.ParseFloat(m[3], 64)
-		cpu, _ := strconv.ParseFloat(m[4], 64)
-		row.Wall = append(row.Wall, wall)
-		row.CPU = append(row.CPU, cpu)
-		if m[5] != "" {
-			row.Allocs, _ = strconv.ParseFloat(m[5], 64)
-		}
-	}
-	for _, k := range order {
-		row := rows[k]
-		for _, base := range []string{"raw", "plain", "handwritten"} {
-			if _, ok := rows[row.Name+"/"+base]; ok {
-				row.Base = base
-			}
-		}
-		r.Bench = append(r.Bench, *row)
-	}
-	if len(r.Bench) == 0 {
-		return fmt.Errorf("go test -bench printed no benchmark line:\n%s", out)
-	}
-	return nil
-}
-
 func machine() []string {
 	var m []string
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
@@ -669,200 +702,6 @@ var cloudName = map[coldstart.Cloud]string{
 
 func ms(d float64) string  { return fmt.Sprintf("%.1f ms", d) }
 func mib(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
-
-func (r *report) write(w *bytes.Buffer) {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	wall := func(s coldstart.Sample) float64 { return float64(s.Wall) / 1e6 }
-	ready := func(s coldstart.Sample) float64 { return float64(s.Ready) / 1e6 }
-	cpu := func(s coldstart.Sample) float64 { return float64(s.CPU()) / 1e6 }
-	rss := func(s coldstart.Sample) float64 { return float64(s.MaxRSS) }
-	size := func(c coldstart.Cloud, impl string) float64 {
-		for _, s := range r.Sizes {
-			if s.Cloud == c {
-				return float64(s.Bytes[impl])
-			}
-		}
-		return math.NaN()
-	}
-
-	p("# Benchmarks\n\n")
-	p("anyfunc against hand-written (\"raw\") functions doing the same work: the to-do example's\n")
-	p("`GET /todos/{id}` (an API key check, one store read, a JSON answer with an ETag) on each cloud.\n")
-	p("Generated by `cd internal/bench && go run ./cmd/report` (%s); do not edit by hand.\n\n", r.Started.Format("2006-01-02 15:04 UTC"))
-	if r.Overlay != "" {
-		p("**What-if run**: anyfunc and the example were built with `go build -overlay %s`.\n\n", r.Overlay)
-	}
-	p("Contenders on each cloud:\n\n")
-	p("- **raw**: hand-written on the platform's SDKs (internal/bench/cmd/rawlambda, rawgcf, rawazure).\n")
-	p("- **anyfunc**: the same GET written with anyfunc (internal/bench/anytodo) behind `middleware.APIKey`, through anyfunc's\n")
-	p("  adapter and store backend: the same work as raw (internal/bench/cmd/anylambda, anygcf, anyazure).\n")
-	p("- **example**: the issue-12 entry points as deployed (examples/todo/cmd/lambda, examples/todo/gcp,\n")
-	p("  examples/todo/cmd/azure) with the example's whole middleware stack: tracing, metrics and log\n")
-	p("  middleware, the store-backed rate limit (one atomic UpdateItem per request) and idempotency.\n")
-	p("  It does more work than raw; its ratio shows what those features cost.\n\n")
-
-	p("## Summary: the targets of issue 11, as ratios to raw measured in this run\n\n")
-	p("| cloud | contender | cold start (wall) | cold start (CPU) | peak RSS | binary size |\n|---|---|---|---|---|---|\n")
-	for _, c := range clouds {
-		for _, impl := range impls[1:] {
-			wa, wr := r.metric(c, impl, wall).med, r.metric(c, "raw", wall).med
-			ca, cr := r.metric(c, impl, cpu).med, r.metric(c, "raw", cpu).med
-			ra, rr := r.metric(c, impl, rss).med, r.metric(c, "raw", rss).med
-			sa, sr := size(c, impl), size(c, "raw")
-			p("| %s | %s | %s %s | %s %s | %s %s | %s %s |\n", cloudName[c], impl,
-				ratio(wa, wr), verdict(wa, wr, 1.05), ratio(ca, cr), verdict(ca, cr, 1.05),
-				ratio(ra, rr), verdict(ra, rr, 1.10), ratio(sa, sr), verdict(sa, sr, 1.05))
-		}
-	}
-	p("\nTargets: cold start ≤ 1.05×, peak RSS ≤ 1.10×, size ≤ 1.05× (medians). The cold-start target is\n")
-	p("for wall time; CPU time is shown beside it because this machine is shared (see Method), and a\n")
-	p("wall-time ratio within the spread of the p95 column says little. Where a target is missed,\n")
-	p("[Causes](#causes) gives the measurement that explains it, and the [Notes](#notes-why-targets-are-missed-and-what-would-remove-it)\n")
-	p("at the end say what would remove it.\n\n")
-
-	p("## Cold start\n\n")
-	p("Time from `exec` of the binary to the first complete answer, %d cold starts per contender,\n", r.N)
-	p("the contenders of a cloud interleaved. *Ready* is the time to the platform's readiness signal\n")
-	p("(first accepted connection on Cloud Functions, first answer to the host's probe on Azure; Lambda's\n")
-	p("runtime has none), so *wall − ready* is the first request. CPU is the process's user + system\n")
-	p("time (wait4 rusage) over its whole life, which after the answer is idle.\n\n")
-	p("| cloud | impl | wall median | wall p95 | ready median | CPU median | CPU p95 | wall ratio | CPU ratio |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, c := range clouds {
-		wr, cr := r.metric(c, "raw", wall), r.metric(c, "raw", cpu)
-		for _, impl := range impls {
-			ws, cs, rd := r.metric(c, impl, wall), r.metric(c, impl, cpu), r.metric(c, impl, ready)
-			rds := "–"
-			if rd.med > 0 {
-				rds = ms(rd.med)
-			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", cloudName[c], impl, ms(ws.med), ms(ws.p95), rds, ms(cs.med), ms(cs.p95),
-				ratio(ws.med, wr.med), ratio(cs.med, cr.med))
-		}
-	}
-
-	p("\n## Peak RSS\n\n")
-	p("VmHWM of the process (/proc/PID/status) once its first answer is in, over the same cold starts.\n\n")
-	p("| cloud | impl | median | p95 | ratio |\n|---|---|---|---|---|\n")
-	for _, c := range clouds {
-		rr := r.metric(c, "raw", rss)
-		for _, impl := range impls {
-			s := r.metric(c, impl, rss)
-			p("| %s | %s | %s | %s | %s |\n", cloudName[c], impl, mib(s.med), mib(s.p95), ratio(s.med, rr.med))
-		}
-	}
-
-	p("\n## Binary size\n\n")
-	p("Stripped deploy builds: `CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\"` (Lambda also `-tags\n")
-	p("lambda.norpc`), GOOS=linux and the deploy architecture, as examples/todo/deploy/build.sh builds\n")
-	p("them. (Cloud Functions builds from source with its own flags; the same flags are used here for all\n")
-	p("contenders.) The example is built in the repository's module, the others in internal/bench's.\n\n")
-	p("| cloud | GOARCH | raw | anyfunc | example | anyfunc ratio | example ratio |\n|---|---|---|---|---|---|---|\n")
-	for _, s := range r.Sizes {
-		raw := float64(s.Bytes["raw"])
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", cloudName[s.Cloud], s.GOARCH, mib(raw), mib(float64(s.Bytes["anyfunc"])),
-			mib(float64(s.Bytes["example"])), ratio(float64(s.Bytes["anyfunc"]), raw), ratio(float64(s.Bytes["example"]), raw))
-	}
-
-	if len(r.Bench) > 0 {
-		p("\n## Per-invocation cost\n\n")
-		p("The in-process and loopback benchmarks of internal/bench (`go test -bench`; see its package\n")
-		p("doc): BenchmarkLambdaV2 (runtime handler, HTTP API event), BenchmarkGCF (loopback through\n")
-		p("functions-framework), BenchmarkAzurePayload (payload-mode handler). cpu-ns/op is the process's CPU\n")
-		p("time per operation; median and p95 over the -count runs; the ratio is to the hand-written\n")
-		p("contender of the same benchmark.\n\n")
-		p("| benchmark | impl | CPU median | CPU p95 | wall median | allocs/op | CPU ratio | allocs ratio | target (issues 4, 5) |\n|---|---|---|---|---|---|---|---|---|\n")
-		base := map[string]benchRow{}
-		for _, b := range r.Bench {
-			if b.Impl == b.Base {
-				base[b.Name] = b
-			}
-		}
-		// The per-invocation targets of the adapter issues, as CPU (and,
-		// for Lambda, allocation) ratios of anyfunc to the hand-written
-		// contender.
-		targets := map[string]float64{"LambdaV2": 0.5, "GCF": 1.10, "AzurePayload": 0.6}
-		for _, b := range r.Bench {
-			c, wl := statOf(b.CPU), statOf(b.Wall)
-			bc := statOf(base[b.Name].CPU).med
-			target := ""
-			if t, ok := targets[b.Name]; ok && b.Impl == "anyfunc" {
-				target = "CPU " + verdict(c.med, bc, t)
-				if b.Name == "LambdaV2" {
-					target += ", allocs " + verdict(b.Allocs, base[b.Name].Allocs, t)
-				}
-			}
-			if b.Name == "LambdaV2" && b.Impl == "apiproxy" {
-				for _, a := range r.Bench {
-					if a.Name == b.Name && a.Impl == "anyfunc" {
-						target = fmt.Sprintf("anyfunc %.1f× faster (≥ 2.5×)", c.med/statOf(a.CPU).med)
-					}
-				}
-			}
-			p("| %s | %s | %.0f ns | %.0f ns | %.0f ns | %.0f | %s | %s | %s |\n", b.Name, b.Impl, c.med, c.p95, wl.med, b.Allocs,
-				ratio(c.med, bc), ratio(b.Allocs, base[b.Name].Allocs), target)
-		}
-	}
-
-	p("\n## Causes\n\n")
-	p("### Size: the packages behind the difference\n\n")
-	p("Symbol bytes per package group (`go tool nm -size` of the unstripped deploy builds), the largest\n")
-	p("differences anyfunc − raw. Stripping removes the symbol table, not these bytes.\n\n")
-	for _, s := range r.Sizes {
-		a, raw := s.Pkgs["anyfunc"], s.Pkgs["raw"]
-		p("%s (stripped: %+d B):\n\n| package | raw | anyfunc | difference |\n|---|---|---|---|\n", cloudName[s.Cloud], s.Bytes["anyfunc"]-s.Bytes["raw"])
-		type d struct {
-			pkg    string
-			a, raw int64
-		}
-		var ds []d
-		keys := map[string]bool{}
-		for k := range a {
-			keys[k] = true
-		}
-		for k := range raw {
-			keys[k] = true
-		}
-		for k := range keys {
-			ds = append(ds, d{k, a[k], raw[k]})
-		}
-		sort.Slice(ds, func(i, j int) bool {
-			di, dj := abs(ds[i].a-ds[i].raw), abs(ds[j].a-ds[j].raw)
-			return di > dj || di == dj && ds[i].pkg < ds[j].pkg
-		})
-		for _, x := range ds[:min(15, len(ds))] {
-			p("| %s | %d | %d | %+d |\n", x.pkg, x.raw, x.a, x.a-x.raw)
-		}
-		p("\n")
-	}
-	p("### Start-up: package initialisation\n\n")
-	p("`GODEBUG=inittrace=1`: the sum of the `init` clock times of all packages (median of 5 runs) and\n")
-	p("the slowest packages; this part of a cold start is spent before main.\n\n")
-	p("| cloud | impl | init total | slowest packages |\n|---|---|---|---|\n")
-	for _, in := range r.Inits {
-		var top []string
-		for _, t := range in.Top {
-			top = append(top, fmt.Sprintf("%s %.2f ms", t.Pkg, t.MS))
-		}
-		p("| %s | %s | %.2f ms | %s |\n", cloudName[in.Cloud], in.Impl, in.TotalMS, strings.Join(top, ", "))
-	}
-
-	p("\n## Method\n\n")
-	p("- Machine: %s.\n", strings.Join(r.Machine, "; "))
-	p("- Load average (1, 5, 15 min) at the start: %s; after the cold starts: %s. The machine is shared\n", r.LoadBefore, r.LoadAfter)
-	p("  with other engineers' test runs, so wall times carry their noise: the contenders of a cloud run\n")
-	p("  interleaved (their order rotates every round, so drift hits all alike), CPU time (rusage) is\n")
-	p("  reported beside wall time, and ratios are only taken between samples of one run.\n")
-	p("- Cold start paths (package internal/bench/coldstart): Lambda through the fake Runtime API\n")
-	p("  (adapters/awslambda/lambdatest) with an HTTP API v2 event; Cloud Functions through functions-framework-go's\n")
-	p("  server (the first GET answered in full; the port is polled every 0.5 ms); Azure through the host's\n")
-	p("  readiness probe (GET / until answered) and then one payload-mode invocation, with the example's\n")
-	p("  deploy host.json switched to payload mode. One discarded warm-up round precedes the %d measured\n", r.N)
-	p("  ones, so every binary is in the page cache.\n")
-	p("- Stores: moto, the Firestore emulator and cosmosdb-server on this machine (internal/emulator). The\n")
-	p("  todo is written once through the store packages; every contender must answer it with the same\n")
-	p("  body and ETag in every round, or the report fails.\n")
-	p("- Statistics: median and p95 by nearest rank; ratio = contender median / raw median.\n")
-}
 
 func abs(x int64) int64 {
 	if x < 0 {
