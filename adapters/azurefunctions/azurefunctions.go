@@ -327,7 +327,7 @@ func (a *adapter) invocation(id, function string) handler.Invocation {
 		Platform:  "azure-functions",
 		ID:        id,
 		Function:  function,
-		ColdStart: served.CompareAndSwap(false, true),
+		ColdStart: !served.Load() && served.CompareAndSwap(false, true), // a load, not a locked write, on every later request
 	}
 }
 

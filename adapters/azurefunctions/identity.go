@@ -61,8 +61,10 @@ type identitiesKey struct{}
 // IdentitiesFrom returns the identities the host sent with the request being
 // served (payload mode only; nil in proxy mode, where the host sends none).
 func IdentitiesFrom(ctx context.Context) []ClaimsIdentity {
-	ids, _ := ctx.Value(identitiesKey{}).([]ClaimsIdentity)
-	return ids
+	if c, ok := ctx.Value(identitiesKey{}).(*identitiesCtx); ok {
+		return c.ids
+	}
+	return nil
 }
 
 // Sources of the handler.Identity the adapter sets (Identity.Source), for
@@ -149,10 +151,11 @@ func primaryIdentity(ids []ClaimsIdentity) *handler.Identity {
 
 // decodeIdentities reads Data.req.Identities: a list of objects or, as
 // older Functions hosts send it (JsonConvert.SerializeObject, like Query),
-// that list's JSON in a string.
-func decodeIdentities(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
+// that list's JSON in a string. They are appended to dst[:0], which must
+// not be nil.
+func decodeIdentities(s *jsonscan.Scanner, dst []ClaimsIdentity) ([]ClaimsIdentity, error) {
 	if s.Peek() != '"' {
-		return decodeIdentityList(s)
+		return decodeIdentityList(s, dst)
 	}
 	is, err := innerJSON(s, "Identities")
 	if err != nil {
@@ -165,7 +168,7 @@ func decodeIdentities(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
 	default:
 		return nil, envelopeError("The invocation's Data.req.Identities must be a list of objects (or its JSON as a string), found a string holding "+found(&is)+".", nil)
 	}
-	ids, err := decodeIdentityList(&is)
+	ids, err := decodeIdentityList(&is, dst)
 	if err != nil {
 		return nil, err
 	}
@@ -175,8 +178,9 @@ func decodeIdentities(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
 	return ids, nil
 }
 
-// decodeIdentityList reads a list of identities (or null).
-func decodeIdentityList(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
+// decodeIdentityList reads a list of identities (or null, giving nil),
+// appending them to dst[:0], which must not be nil.
+func decodeIdentityList(s *jsonscan.Scanner, dst []ClaimsIdentity) ([]ClaimsIdentity, error) {
 	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError("Identities", err)
@@ -187,7 +191,7 @@ func decodeIdentityList(s *jsonscan.Scanner) ([]ClaimsIdentity, error) {
 	if !ok {
 		return nil, typeError("Identities", "a list of objects (or its JSON as a string)", s)
 	}
-	ids := make([]ClaimsIdentity, 0, 1)
+	ids := dst[:0]
 	for {
 		more, err := s.More(&it)
 		if err != nil {

@@ -34,7 +34,10 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	id := hr.Header.Get(InvocationIDHeader)
+	var id string
+	if vs := hr.Header[invocationIDKey]; len(vs) > 0 {
+		id = vs[0]
+	}
 	if id == "" {
 		id = adapterkit.NewRequestID()
 	}
@@ -48,7 +51,12 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	function := strings.TrimPrefix(hr.URL.Path, "/")
-	ctx = adapterkit.NewRequestContext(ctx, p.a.invocation(id, function), p.a.timeout)
+	st := new(payloadState)
+	// The identities' context goes under the request context, so that the
+	// handler gets the adapter's request context itself (handler.Serve
+	// then records the request ID without a context of its own).
+	st.ctx.Context = ctx
+	ctx = adapterkit.NewRequestContext(&st.ctx, p.a.invocation(id, function), p.a.timeout)
 	defer adapterkit.EndRequest(ctx)
 
 	var resp *handler.Response
@@ -57,14 +65,10 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	env, err := p.a.readEnvelope(hr)
 	if err == nil {
 		var req *handler.Request
-		var ids []ClaimsIdentity
-		req, ids, err = p.a.decodeEnvelope(env)
+		req, err = p.a.decodeEnvelope(env, st)
 		if err == nil {
 			req.RequestID = id
 			method = req.Method
-			if ids != nil {
-				ctx = context.WithValue(ctx, identitiesKey{}, ids)
-			}
 			resp = handler.Serve(ctx, p.a.h, req)
 		}
 	}
@@ -82,14 +86,128 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			[]string{"anyfunc: " + handler.AsError(rerr).Message})
 	}
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json; charset=utf-8"}
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	st.answerType[0] = "application/json; charset=utf-8"
+	h["Content-Type"] = st.answerType[:1:1]
+	h["Content-Length"] = st.answerLength.set(len(b))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 	if cap(b) <= 4<<20 {
 		*out = b
 		outPool.Put(out)
 	}
+}
+
+// invocationIDKey is InvocationIDHeader as net/http stores it.
+var invocationIDKey = http.CanonicalHeaderKey(InvocationIDHeader)
+
+// payloadState is what payload mode builds for one invocation, in one
+// allocation: the Request, the context carrying the identities, room for
+// the usual number of identities, header values and path parameters, the
+// canonical forms of header names the host does not send canonical, and the
+// answer's header values. Anything that outlives the invocation (a Request
+// or header kept by the handler) keeps all of it, which is only memory: no
+// part is reused for another invocation.
+type payloadState struct {
+	req    handler.Request
+	ctx    identitiesCtx
+	ids    [1]ClaimsIdentity
+	vals   [24]string // header values; see decodeHeaders
+	query  [4]string  // Query's name, value pairs; see decodeReq
+	params [4]string  // Params' name, value pairs
+	names  nameBuf
+
+	answerType   [1]string
+	answerLength decimalValue
+}
+
+// nameBuf holds canonical header names, written once each and then only
+// read: a string made over its bytes stays valid.
+type nameBuf struct {
+	b [192]byte
+	n int
+}
+
+// canonical returns http.CanonicalHeaderKey(k) without allocating when k is
+// already canonical, or invalid (returned as it is, as net/http does), or
+// its canonical form fits in what is left of nb.
+func (nb *nameBuf) canonical(k string) string {
+	upper, canon := true, true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !validHeaderFieldByte(c) {
+			return k
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canon = false
+		}
+		upper = c == '-'
+	}
+	if canon {
+		return k
+	}
+	if len(k) > len(nb.b)-nb.n {
+		return http.CanonicalHeaderKey(k)
+	}
+	d := nb.b[nb.n : nb.n+len(k)]
+	upper = true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		d[i] = c
+		upper = c == '-'
+	}
+	nb.n += len(k)
+	// These bytes of nb.b are never written again (nb.n only grows).
+	return unsafe.String(&d[0], len(d))
+}
+
+// validHeaderFieldByte reports whether c may appear in a header name (an
+// RFC 7230 token character), as net/textproto decides it.
+func validHeaderFieldByte(c byte) bool {
+	const mask = 0 |
+		(1<<(10)-1)<<'0' |
+		(1<<(26)-1)<<'a' |
+		(1<<(26)-1)<<'A' |
+		1<<'!' | 1<<'#' | 1<<'$' | 1<<'%' | 1<<'&' | 1<<'\'' | 1<<'*' | 1<<'+' |
+		1<<'-' | 1<<'.' | 1<<'^' | 1<<'_' | 1<<'`' | 1<<'|' | 1<<'~'
+	return ((uint64(1)<<c)&(mask&(1<<64-1)) |
+		(uint64(1)<<(c-64))&(mask>>64)) != 0
+}
+
+// decimalValue holds a one-value header slice and the digits of its
+// decimal value, so that setting it costs no allocation of its own.
+type decimalValue struct {
+	v      [1]string
+	digits [20]byte
+}
+
+// set returns the header value list holding n in decimal. The digits are
+// written once, before the string is made over them.
+func (d *decimalValue) set(n int) []string {
+	b := strconv.AppendInt(d.digits[:0], int64(n), 10)
+	d.v[0] = unsafe.String(&b[0], len(b))
+	return d.v[:1:1]
+}
+
+// identitiesCtx carries the identities of the invocation for
+// IdentitiesFrom, when the envelope has them (set).
+type identitiesCtx struct {
+	context.Context
+	ids []ClaimsIdentity
+	set bool
+}
+
+// Value answers the identities key with c itself (a pointer: no
+// allocation), and any other key from the parent.
+func (c *identitiesCtx) Value(key any) any {
+	if _, ok := key.(identitiesKey); ok && c.set {
+		return c
+	}
+	return c.Context.Value(key)
 }
 
 var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -135,74 +253,74 @@ func envelopeError(msg string, err error) error {
 	return &handler.Error{Status: http.StatusBadRequest, Code: "invalid_invocation", Message: msg, Err: err}
 }
 
-// decodeEnvelope reads {"Data":{"req":{...}},"Metadata":{...}}.
-func (a *adapter) decodeEnvelope(b []byte) (*handler.Request, []ClaimsIdentity, error) {
+// decodeEnvelope reads {"Data":{"req":{...}},"Metadata":{...}} into st:
+// the Request it returns is st.req, the identities st.ctx's.
+func (a *adapter) decodeEnvelope(b []byte, st *payloadState) (*handler.Request, error) {
 	sc := jsonscan.New(unsafe.String(unsafe.SliceData(b), len(b)))
 	s := &sc
 	var req *handler.Request
-	var ids []ClaimsIdentity
 	it, ok := s.Open('{')
 	if !ok {
-		return nil, nil, envelopeError("The invocation is not a JSON object.", s.Errorf("want an object, got %s", s.Kind()))
+		return nil, envelopeError("The invocation is not a JSON object.", s.Errorf("want an object, got %s", s.Kind()))
 	}
 	for {
 		more, err := s.More(&it)
 		if err != nil {
-			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			return nil, envelopeError("The invocation is not valid JSON.", err)
 		}
 		if !more {
 			break
 		}
 		k, err := s.Key()
 		if err != nil {
-			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			return nil, envelopeError("The invocation is not valid JSON.", err)
 		}
 		if !equalFoldASCII(k, "Data") {
 			if err := s.Skip(); err != nil {
-				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+				return nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 			continue
 		}
 		if isNull, err := s.Null(); err != nil || isNull {
 			if err != nil {
-				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+				return nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 			continue
 		}
 		dit, ok := s.Open('{')
 		if !ok {
-			return nil, nil, envelopeError("The invocation's Data must be an object, found "+found(s)+".", nil)
+			return nil, envelopeError("The invocation's Data must be an object, found "+found(s)+".", nil)
 		}
 		for {
 			more, err := s.More(&dit)
 			if err != nil {
-				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+				return nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 			if !more {
 				break
 			}
 			k, err := s.Key()
 			if err != nil {
-				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+				return nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 			if !equalFoldASCII(k, "req") {
 				if err := s.Skip(); err != nil {
-					return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+					return nil, envelopeError("The invocation is not valid JSON.", err)
 				}
 				continue
 			}
-			if req, ids, err = a.decodeReq(s); err != nil {
-				return nil, nil, err
+			if req, err = a.decodeReq(s, st); err != nil {
+				return nil, err
 			}
 		}
 	}
 	if err := s.End(); err != nil {
-		return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+		return nil, envelopeError("The invocation is not valid JSON.", err)
 	}
 	if req == nil {
-		return nil, nil, envelopeError("The invocation has no Data.req: the function's HTTP trigger binding must be named \"req\" (azfunc-init writes such a function.json).", nil)
+		return nil, envelopeError("The invocation has no Data.req: the function's HTTP trigger binding must be named \"req\" (azfunc-init writes such a function.json).", nil)
 	}
-	return req, ids, nil
+	return req, nil
 }
 
 // rawReq is Data.req as the host sends it.
@@ -239,79 +357,80 @@ func found(s *jsonscan.Scanner) string {
 	}
 }
 
-func (a *adapter) decodeReq(s *jsonscan.Scanner) (*handler.Request, []ClaimsIdentity, error) {
+func (a *adapter) decodeReq(s *jsonscan.Scanner, st *payloadState) (*handler.Request, error) {
 	if isNull, err := s.Null(); err != nil || isNull {
-		return nil, nil, typeError("", "an object", s)
+		return nil, typeError("", "an object", s)
 	}
 	it, ok := s.Open('{')
 	if !ok {
-		return nil, nil, envelopeError("The invocation's Data.req must be an object, found "+found(s)+".", nil)
+		return nil, envelopeError("The invocation's Data.req must be an object, found "+found(s)+".", nil)
 	}
-	var rr rawReq
+	rr := rawReq{query: st.query[:0], params: st.params[:0]}
 	var ids []ClaimsIdentity
 	for {
 		more, err := s.More(&it)
 		if err != nil {
-			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			return nil, envelopeError("The invocation is not valid JSON.", err)
 		}
 		if !more {
 			break
 		}
 		k, err := s.Key()
 		if err != nil {
-			return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+			return nil, envelopeError("The invocation is not valid JSON.", err)
 		}
 		switch key := k; {
 		case equalFoldASCII(key, "Url"):
 			if rr.url, err = optString(s); err != nil {
-				return nil, nil, typeErr("Url", "a string", s, err)
+				return nil, typeErr("Url", "a string", s, err)
 			}
 		case equalFoldASCII(key, "Method"):
 			if rr.method, err = optString(s); err != nil {
-				return nil, nil, typeErr("Method", "a string", s, err)
+				return nil, typeErr("Method", "a string", s, err)
 			}
 		case equalFoldASCII(key, "Query"):
 			if err := decodeQuery(s, &rr); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		case equalFoldASCII(key, "Headers"):
-			if rr.header, err = decodeHeaders(s); err != nil {
-				return nil, nil, err
+			if rr.header, err = decodeHeaders(s, st); err != nil {
+				return nil, err
 			}
 		case equalFoldASCII(key, "Params"):
-			if rr.params, err = stringPairs(s, "Params", nil); err != nil {
-				return nil, nil, err
+			if rr.params, err = stringPairs(s, "Params", rr.params[:0]); err != nil {
+				return nil, err
 			}
 		case equalFoldASCII(key, "Identities"):
-			if ids, err = decodeIdentities(s); err != nil {
-				return nil, nil, err
+			if ids, err = decodeIdentities(s, st.ids[:0]); err != nil {
+				return nil, err
 			}
 		case equalFoldASCII(key, "Body"):
 			switch s.Peek() {
 			case 'n':
 				if err := s.Literal("null"); err != nil {
-					return nil, nil, fieldError("Body", err)
+					return nil, fieldError("Body", err)
 				}
 			case '"':
 				if rr.body, err = s.AppendStr(nil); err != nil {
-					return nil, nil, fieldError("Body", err)
+					return nil, fieldError("Body", err)
 				}
 				rr.hasBody = true
 			default:
-				return nil, nil, typeError("Body", "a string (base64 for application/octet-stream and multipart/*)", s)
+				return nil, typeError("Body", "a string (base64 for application/octet-stream and multipart/*)", s)
 			}
 		default:
 			if err := s.Skip(); err != nil {
-				return nil, nil, envelopeError("The invocation is not valid JSON.", err)
+				return nil, envelopeError("The invocation is not valid JSON.", err)
 			}
 		}
 	}
-	req, err := a.buildRequest(&rr)
+	req, err := a.buildRequest(&rr, &st.req)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	req.Identity = primaryIdentity(ids)
-	return req, ids, nil
+	st.ctx.ids, st.ctx.set = ids, ids != nil
+	return req, nil
 }
 
 // typeErr reports a field of the wrong type, or malformed JSON inside it.
@@ -412,8 +531,9 @@ func stringPairs(s *jsonscan.Scanner, field string, dst []string) ([]string, err
 }
 
 // decodeHeaders reads Headers: each name maps to a list of strings (a
-// single string is accepted too).
-func decodeHeaders(s *jsonscan.Scanner) (http.Header, error) {
+// single string is accepted too). The values and the canonical names go in
+// st's storage while it has room.
+func decodeHeaders(s *jsonscan.Scanner, st *payloadState) (http.Header, error) {
 	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError("Headers", err)
@@ -427,7 +547,7 @@ func decodeHeaders(s *jsonscan.Scanner) (http.Header, error) {
 	h := make(http.Header, 16)
 	// One backing array holds every header's values; each header gets a
 	// capacity-limited window of it, so appending to one copies.
-	slab := make([]string, 0, 20)
+	slab := st.vals[:0]
 	for {
 		k, more, err := s.NextKey(&it)
 		if err != nil {
@@ -436,7 +556,7 @@ func decodeHeaders(s *jsonscan.Scanner) (http.Header, error) {
 		if !more {
 			return h, nil
 		}
-		name := http.CanonicalHeaderKey(k)
+		name := st.names.canonical(k)
 		start := len(slab)
 		switch s.Peek() {
 		case '"':
@@ -479,8 +599,8 @@ func decodeHeaders(s *jsonscan.Scanner) (http.Header, error) {
 	}
 }
 
-// buildRequest turns Data.req into a Request.
-func (a *adapter) buildRequest(rr *rawReq) (*handler.Request, error) {
+// buildRequest turns Data.req into a Request, *req.
+func (a *adapter) buildRequest(rr *rawReq, req *handler.Request) (*handler.Request, error) {
 	if rr.method == "" {
 		return nil, envelopeError("The invocation's Data.req.Method is missing.", nil)
 	}
@@ -516,7 +636,7 @@ func (a *adapter) buildRequest(rr *rawReq) (*handler.Request, error) {
 	if rr.header == nil {
 		rr.header = http.Header{}
 	}
-	req := &handler.Request{
+	*req = handler.Request{
 		Method:   rr.method,
 		Path:     path,
 		RawPath:  rawPath,

@@ -3,9 +3,11 @@ package azurefunctions_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -383,5 +385,84 @@ func TestPayloadHEADHasNoBody(t *testing.T) {
 		if a.Outputs.Res.StatusCode != "200" || a.Outputs.Res.Body != want {
 			t.Errorf("%s: %s %q, want 200 %q", method, a.Outputs.Res.StatusCode, a.Outputs.Res.Body, want)
 		}
+	}
+}
+
+// TestPayloadManyHeadersAndPairs sends more headers, header values,
+// non-canonical header names, query pairs and path parameters than the
+// adapter keeps room for in one invocation's storage, twice, and checks that
+// each request sees exactly its own: names canonical as net/http makes them
+// (a name it cannot canonicalize kept as sent), every value in order, and
+// nothing of the first request changed by the second.
+func TestPayloadManyHeadersAndPairs(t *testing.T) {
+	var got []*handler.Request
+	var ids [][]azurefunctions.ClaimsIdentity
+	h := payloadServer(t, handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		got = append(got, r)
+		ids = append(ids, azurefunctions.IdentitiesFrom(ctx))
+		return nil, nil
+	}))
+	envelope := func(n int) (string, http.Header) {
+		want := http.Header{}
+		var hdrs, query, params []string
+		for i := range 40 {
+			name := fmt.Sprintf("X-MS-LONG-HEADER-NAME-NUMBER-%d-of-%d", i, n)
+			if i%3 == 0 {
+				name = strings.ToLower(name)
+			}
+			vals := []string{fmt.Sprintf("v%d-%d", i, n), fmt.Sprintf("w%d-%d", i, n)}
+			want[http.CanonicalHeaderKey(name)] = vals
+			hdrs = append(hdrs, fmt.Sprintf("%q:[%q,%q]", name, vals[0], vals[1]))
+		}
+		hdrs = append(hdrs, `"bad name":["kept"]`, `"x-same":["1"]`, `"X-SAME":["2"]`)
+		want["bad name"] = []string{"kept"}
+		want["X-Same"] = []string{"1", "2"}
+		for i := range 9 {
+			query = append(query, fmt.Sprintf(`"q%d":"%d"`, i, n))
+			params = append(params, fmt.Sprintf(`"p%d":"%d-%d"`, i, i, n))
+		}
+		return fmt.Sprintf(`{"Data":{"req":{"Url":"http://h/x","Method":"GET","Headers":{%s},"Query":{%s},"Params":{%s},`+
+			`"Identities":[{"IsAuthenticated":true,"AuthenticationType":"aad","Name":"n%d"},{"Name":"second"}]}}}`,
+			strings.Join(hdrs, ","), strings.Join(query, ","), strings.Join(params, ","), n), want
+	}
+	env1, want1 := envelope(1)
+	env2, want2 := envelope(2)
+	for _, env := range []string{env1, env2} {
+		if a := invoke(t, h, env); a.Outputs.Res.StatusCode != "200" {
+			t.Fatalf("answer %+v", a)
+		}
+	}
+	if a := invoke(t, h, `{"Data":{"req":{"Url":"http://h/x","Method":"GET","Identities":[]}}}`); a.Outputs.Res.StatusCode != "200" {
+		t.Fatalf("answer %+v", a)
+	}
+	if a := invoke(t, h, `{"Data":{"req":{"Url":"http://h/x","Method":"GET"}}}`); a.Outputs.Res.StatusCode != "200" {
+		t.Fatalf("answer %+v", a)
+	}
+	for i, want := range []http.Header{want1, want2} {
+		r, n := got[i], i+1
+		if !reflect.DeepEqual(r.Header, want) {
+			t.Errorf("request %d: Header\n%v\nwant\n%v", n, r.Header, want)
+		}
+		var q []string
+		for p := range 9 {
+			q = append(q, fmt.Sprintf("q%d=%d", p, n))
+		}
+		if r.RawQuery != strings.Join(q, "&") {
+			t.Errorf("request %d: RawQuery %q", n, r.RawQuery)
+		}
+		for p := range 9 {
+			if v := r.PathValue(fmt.Sprintf("p%d", p)); v != fmt.Sprintf("%d-%d", p, n) {
+				t.Errorf("request %d: PathValue(p%d) = %q", n, p, v)
+			}
+		}
+		if len(ids[i]) != 2 || ids[i][0].Name != fmt.Sprintf("n%d", n) || ids[i][1].Name != "second" || r.Identity == nil || r.Identity.Subject != fmt.Sprintf("n%d", n) {
+			t.Errorf("request %d: identities %+v, Identity %+v", n, ids[i], r.Identity)
+		}
+	}
+	if ids[2] == nil || len(ids[2]) != 0 {
+		t.Errorf("Identities [] gave %#v, want an empty list", ids[2])
+	}
+	if ids[3] != nil {
+		t.Errorf("no Identities gave %#v, want nil", ids[3])
 	}
 }
