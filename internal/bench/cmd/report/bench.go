@@ -39,7 +39,7 @@ type comparison struct {
 	// process of its own and takes the process's CPU time, see perSub).
 	CPU string
 	// Subs, for an rusage comparison, are the sub-benchmarks to run, one
-	// process each.
+	// process each, as the benchmarks list them in a first run.
 	Subs []string
 }
 
@@ -55,12 +55,6 @@ type program struct {
 // comparisons returns the test programs and their comparisons, in the
 // order of the report.
 func comparisons(root, benchDir string) []*program {
-	var subs []string
-	for _, n := range []int{10, 100, 1000} {
-		for _, impl := range []string{"router", "servemux"} {
-			subs = append(subs, fmt.Sprintf("Register/routes=%d/impl=%s", n, impl))
-		}
-	}
 	return []*program{
 		{Name: "internal/bench", module: benchDir, pkg: ".", comps: []*comparison{
 			{Name: "LambdaV2", Title: "Lambda: an HTTP API event, in process", Funcs: []string{"LambdaV2"}, Base: "raw", CPU: "cpu-ns/op",
@@ -86,13 +80,12 @@ func comparisons(root, benchDir string) []*program {
 		{Name: "handler", module: root, pkg: "./handler", comps: []*comparison{
 			{Name: "RouterMatch", Title: "Router matching: 20 routes, the router alone", Funcs: []string{"Router", "ServeMux"}, Impls: []string{"router", "servemux"}, Base: "servemux", CPU: "rusage",
 				What:     "BenchmarkRouter and BenchmarkServeMux (package handler) route `GET /v1/users/12345/todos` among the 20 routes, without an adapter: `Router.ServeRequest` against `ServeMux.ServeHTTP`, with handlers that do nothing.",
-				Baseline: "**servemux** is net/http's `ServeMux` with the same patterns.",
-				Subs:     []string{"Router", "ServeMux"}},
-			{Name: "Register", Funcs: []string{"Register"}, Base: "servemux", CPU: "rusage", Subs: subs},
+				Baseline: "**servemux** is net/http's `ServeMux` with the same patterns."},
+			{Name: "Register", Funcs: []string{"Register"}, Base: "servemux", CPU: "rusage"},
 		}},
 		{Name: "handler/middleware/otelmw", module: root, pkg: "./handler/middleware/otelmw", comps: []*comparison{
 			{Name: "Observability", Title: "Observability middleware over the bare router", Funcs: []string{"Observability"}, Base: "bare", CPU: "cpu-ns/op",
-				What:     "BenchmarkObservability (package handler/middleware/otelmw) serves a routed request through `otelmw.Tracing` (SDK tracer, no-op exporter), `otelmw.Metrics` (SDK meter, manual reader) and `middleware.Logger` (to io.Discard): **observed** samples every span, **observed-unsampled** has the SDK installed and the span not sampled, **observed-noop-sdk** uses OpenTelemetry's no-op providers (a program that installs no SDK).",
+				What:     "BenchmarkObservability (package handler/middleware/otelmw) serves a routed request through `otelmw.Tracing` (SDK tracer, no-op exporter), `otelmw.Metrics` (SDK meter, manual reader) and `middleware.Logger` (to io.Discard): **observed** samples every span, **observed-unsampled** has the SDK installed and the span not sampled, **observed-noop-sdk** uses OpenTelemetry's no-op providers (a program that installs no SDK); the *-only* rows run one of the three alone.",
 				Baseline: "**bare** is the same `handler.Router` and route without any middleware; the overhead columns are differences of medians."},
 		}},
 	}
@@ -188,6 +181,17 @@ type benchOptions struct {
 // process of its own, once for the time asked and once for one iteration,
 // and the difference over the iterations is its CPU per op.
 func (r *report) benchmarks(tmp string, progs []*program, o benchOptions) error {
+	// A failure (a benchmark that no longer builds or runs) is recorded in
+	// the report and the rest goes on: a long run is not lost to one
+	// benchmark.
+	fail := func(err error) {
+		log.Print(err)
+		msg := err.Error()
+		if len(msg) > 2000 {
+			msg = msg[:2000] + " …"
+		}
+		r.BenchErrors = append(r.BenchErrors, msg)
+	}
 	var run []*program
 	for _, p := range progs {
 		var comps []*comparison
@@ -204,12 +208,38 @@ func (r *report) benchmarks(tmp string, progs []*program, o benchOptions) error 
 		cmd := exec.Command("go", "test", "-c", "-o", p.bin, p.pkg)
 		cmd.Dir = p.module
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go test -c %s: %v\n%s", p.Name, err, b)
+			fail(fmt.Errorf("go test -c %s: %v\n%s", p.Name, err, b))
+			continue
+		}
+		// The sub-benchmarks of a comparison without CPU time of its own,
+		// each to run in a process of its own; if they all report
+		// cpu-ns/op by now, they run in one process like the others.
+		for _, c := range p.comps {
+			if c.CPU != "rusage" {
+				continue
+			}
+			out, _, err := p.exec(funcsPattern(c.Funcs), "1x")
+			if err != nil {
+				fail(err)
+				continue
+			}
+			c.Subs = nil
+			own := true
+			for _, res := range parseBench(out) {
+				if c2, _, _, ok := p.place(res.Name); ok && c2 == c {
+					c.Subs = append(c.Subs, res.Name)
+					_, has := res.Metrics["cpu-ns/op"]
+					own = own && has
+				}
+			}
+			if own && len(c.Subs) > 0 {
+				c.CPU, c.Subs = "cpu-ns/op", nil
+			}
 		}
 		run = append(run, p)
 	}
 	if len(run) == 0 {
-		return fmt.Errorf("-benches %q selects no comparison", o.filter)
+		return fmt.Errorf("no benchmark to run (-benches %q): %s", o.filter, strings.Join(r.BenchErrors, "; "))
 	}
 	rows := map[string]*benchRow{}
 	var order []string
@@ -249,9 +279,9 @@ func (r *report) benchmarks(tmp string, progs []*program, o benchOptions) error 
 				inProcess = append(inProcess, c.Funcs...)
 			}
 			if len(inProcess) > 0 {
-				out, _, err := p.exec("^("+"Benchmark"+strings.Join(inProcess, "|Benchmark")+")$", o.time)
+				out, _, err := p.exec(funcsPattern(inProcess), o.time)
 				if err != nil {
-					return err
+					fail(err)
 				}
 				for _, res := range parseBench(out) {
 					c, key, impl, ok := p.place(res.Name)
@@ -260,36 +290,41 @@ func (r *report) benchmarks(tmp string, progs []*program, o benchOptions) error 
 					}
 					cpu, ok := res.Metrics[c.CPU]
 					if !ok {
-						return fmt.Errorf("%s: Benchmark%s reports no %s", p.Name, res.Name, c.CPU)
+						fail(fmt.Errorf("%s: Benchmark%s reports no %s", p.Name, res.Name, c.CPU))
+						continue
 					}
 					add(c, key, impl, res, cpu)
 				}
 			}
 			for _, c := range perSub {
 				subs := slices.Clone(c.Subs)
-				if round%2 == 1 { // alternate which contender of a pair goes first
-					for i := 0; i+1 < len(subs); i += 2 {
-						subs[i], subs[i+1] = subs[i+1], subs[i]
-					}
+				if round%2 == 1 {
+					// Reversed every other round: which contender of a
+					// pair goes first alternates.
+					slices.Reverse(subs)
 				}
 				for _, sub := range subs {
 					pattern := subPattern(sub)
 					_, one, err := p.exec(pattern, "1x")
 					if err != nil {
-						return err
+						fail(err)
+						continue
 					}
 					startup[sub] = append(startup[sub], one)
 					out, total, err := p.exec(pattern, o.time)
 					if err != nil {
-						return err
+						fail(err)
+						continue
 					}
 					rs := parseBench(out)
 					if len(rs) != 1 || rs[0].N < 2 {
-						return fmt.Errorf("%s -test.bench %s printed %d results:\n%s", p.Name, pattern, len(rs), out)
+						fail(fmt.Errorf("%s -test.bench %s printed %d results:\n%s", p.Name, pattern, len(rs), out))
+						continue
 					}
 					c, key, impl, ok := p.place(rs[0].Name)
 					if !ok {
-						return fmt.Errorf("%s: no comparison for Benchmark%s", p.Name, rs[0].Name)
+						fail(fmt.Errorf("%s: no comparison for Benchmark%s", p.Name, rs[0].Name))
+						continue
 					}
 					base := coldstart.Quantile(startup[sub], 0.5)
 					add(c, key, impl, rs[0], (total-base)/float64(rs[0].N-1))
@@ -306,6 +341,16 @@ func (r *report) benchmarks(tmp string, progs []*program, o benchOptions) error 
 	return nil
 }
 
+// funcsPattern is the -test.bench pattern of the benchmark functions
+// (without "Benchmark").
+func funcsPattern(funcs []string) string {
+	qs := make([]string, len(funcs))
+	for i, f := range funcs {
+		qs[i] = regexp.QuoteMeta("Benchmark" + f)
+	}
+	return "^(" + strings.Join(qs, "|") + ")$"
+}
+
 // subPattern is the -test.bench pattern that selects exactly one
 // sub-benchmark, "Register/routes=10/impl=router".
 func subPattern(sub string) string {
@@ -318,7 +363,8 @@ func subPattern(sub string) string {
 }
 
 // exec runs the program's benchmarks matching pattern once and returns
-// their output and the process's CPU time (user + system, ns).
+// their output and the process's CPU time (user + system, ns). On an error
+// it returns the output the process printed.
 func (p *program) exec(pattern, benchtime string) (string, float64, error) {
 	cmd := exec.Command(p.bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchmem", "-test.count", "1",
 		"-test.benchtime", benchtime)
@@ -329,7 +375,9 @@ func (p *program) exec(pattern, benchtime string) (string, float64, error) {
 	start := time.Now()
 	out, err := cmd.Output()
 	if err != nil {
-		return "", 0, fmt.Errorf("%s -test.bench %s: %v\n%s", p.Name, pattern, err, out)
+		// The output is returned too: the other benchmarks of the run
+		// still printed their results.
+		return string(out), 0, fmt.Errorf("%s -test.bench %s: %v\n%s", p.Name, pattern, err, out)
 	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {

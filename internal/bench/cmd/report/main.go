@@ -452,6 +452,8 @@ type report struct {
 	Parts                  []string
 	BenchCount             int
 	BenchTime, BenchFilter string
+	// BenchErrors are the benchmarks that failed to build or run.
+	BenchErrors []string
 }
 
 // checkAnswers requires every answer to be a 200 and the same, body and

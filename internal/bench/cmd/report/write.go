@@ -234,6 +234,13 @@ func (r *report) write(w *bytes.Buffer) {
 		p(".\n\n")
 	}
 
+	if len(r.BenchErrors) > 0 {
+		p("**Benchmarks that failed in this run** (their rows are missing or have fewer rounds):\n\n")
+		for _, e := range r.BenchErrors {
+			p("```\n%s\n```\n\n", strings.TrimSpace(e))
+		}
+	}
+
 	p("## Targets of issue 20\n\n")
 	p("Each figure is computed from this run's measurements, each comparison in one run with its\n")
 	p("contenders interleaved (see [Method](#method)); *when filed* is the figure the issue quotes.\n")
@@ -455,6 +462,14 @@ func (r *report) writeBench(w *bytes.Buffer) {
 			if c.CPU == "server-cpu-ns/op" {
 				cpuName = "server CPU"
 			}
+			// keyed names the contenders by their parameters too, when a
+			// benchmark has any.
+			keyed := func(b *benchRow) string {
+				if b.Key == "" {
+					return b.Impl
+				}
+				return b.Key + " " + b.Impl
+			}
 			if c.Name == "Observability" {
 				p("| contender | CPU median | CPU p95 | wall median | allocs/op | B/op | CPU over bare | allocs over bare |\n|---|---|---|---|---|---|---|---|\n")
 				for _, b := range rows {
@@ -464,7 +479,7 @@ func (r *report) writeBench(w *bytes.Buffer) {
 						over = fmt.Sprintf("%+.2f µs (p=%s)", (med(b.CPU)-med(base.CPU))/1e3, pval(uTest(b.CPU, base.CPU)))
 						allocs = fmt.Sprintf("%+.0f", med(b.Allocs)-med(base.Allocs))
 					}
-					p("| %s | %s | %s | %s | %.0f | %.0f | %s | %s |\n", b.Impl, ns(med(b.CPU)), ns(coldstart.Quantile(b.CPU, 0.95)), ns(med(b.Wall)),
+					p("| %s | %s | %s | %s | %.0f | %.0f | %s | %s |\n", keyed(b), ns(med(b.CPU)), ns(coldstart.Quantile(b.CPU, 0.95)), ns(med(b.Wall)),
 						med(b.Allocs), med(b.Bytes), over, allocs)
 				}
 			} else {
@@ -475,7 +490,7 @@ func (r *report) writeBench(w *bytes.Buffer) {
 					if base != nil {
 						ar = ratio(med(b.Allocs), med(base.Allocs))
 					}
-					p("| %s | %s | %s | %s | %.0f | %.0f | %s | %s |\n", b.Impl, ns(med(b.CPU)), ns(coldstart.Quantile(b.CPU, 0.95)), ns(med(b.Wall)),
+					p("| %s | %s | %s | %s | %.0f | %.0f | %s | %s |\n", keyed(b), ns(med(b.CPU)), ns(coldstart.Quantile(b.CPU, 0.95)), ns(med(b.Wall)),
 						med(b.Allocs), med(b.Bytes), cpuRatio(b, base), ar)
 				}
 			}
@@ -518,9 +533,17 @@ func (r *report) writeBench(w *bytes.Buffer) {
 		p("BenchmarkRegister (package handler) registers n patterns of a REST API (n/5 resources, each with\n")
 		p("list, create, read, replace and delete) on a new `handler.Router` (**router**) and, as the baseline,\n")
 		p("on a new net/http `ServeMux` (**servemux**); the CPU per registration of all n is measured per\n")
-		p("process (see Method). Matching is measured at 20 routes only (the router-alone table above):\n")
-		p("BenchmarkRouter and BenchmarkServeMux route among handler/router_test.go's fixed 20 routes, so\n")
-		p("the report has no matching cost at 10 to 1,000 routes.\n\n")
+		scaled := false
+		for _, b := range r.Bench {
+			scaled = scaled || b.Bench == "RouterMatch" && strings.HasPrefix(b.Key, "routes=")
+		}
+		if scaled {
+			p("process (see Method). Matching at these sizes is in the router-alone table above.\n\n")
+		} else {
+			p("process (see Method). Matching is measured at 20 routes only (the router-alone table above):\n")
+			p("BenchmarkRouter and BenchmarkServeMux route among handler/router_test.go's fixed 20 routes, so\n")
+			p("the report has no matching cost at 10 to 1,000 routes.\n\n")
+		}
 		p("| routes | router CPU | servemux CPU | ratio | router wall | servemux wall | router allocs | servemux allocs | router B/op | servemux B/op |\n|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, b := range reg {
 			if b.Impl == b.Base {
