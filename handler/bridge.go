@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -91,12 +92,21 @@ func readBody(rd io.Reader, limit int64) ([]byte, error) {
 // (http.StripPrefix keeps RequestURI and strips URL), on a segment
 // boundary; "" when nothing was or RequestURI is empty.
 func requestFromHTTP(hr *http.Request) (*Request, error) {
-	r := &Request{
-		Method:   hr.Method,
-		RawQuery: hr.URL.RawQuery,
-		Header:   hr.Header,
-		Host:     hr.Host,
+	r := new(Request)
+	if err := fillRequestFromHTTP(r, hr); err != nil {
+		return nil, err
 	}
+	return r, nil
+}
+
+// fillRequestFromHTTP is requestFromHTTP building into r, a zero Request.
+// It sets the fields one by one rather than assigning a composite literal,
+// which would copy a whole Request into r.
+func fillRequestFromHTTP(r *Request, hr *http.Request) error {
+	r.Method = hr.Method
+	r.RawQuery = hr.URL.RawQuery
+	r.Header = hr.Header
+	r.Host = hr.Host
 	if r.Header == nil {
 		r.Header = http.Header{}
 	}
@@ -122,10 +132,10 @@ func requestFromHTTP(hr *http.Request) (*Request, error) {
 	}
 	body, err := readBody(hr.Body, 0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.Body = body
-	return r, nil
+	return nil
 }
 
 // strippedPrefix returns the part of the path of requestURI (a
@@ -198,6 +208,39 @@ func serveHTTP(ctx context.Context, h Handler, w http.ResponseWriter, hr *http.R
 	writeHTTP(ctx, w, hr.Method, resp)
 }
 
+// httpExchange is the one allocation behind a request served by
+// serveHTTPIn: its request context and its Request. Whatever outlives the
+// request (a Request or a context the handler kept) keeps the whole of it
+// alive, which is all it costs.
+type httpExchange struct {
+	ctx requestCtx
+	req Request
+}
+
+// serveHTTPIn is serveHTTP in a request context made as
+// newRequestContext(parent, inv, timeout) makes it, ended (endRequest) once
+// the response is written; the context and the Request are allocated
+// together. Both are built in place and handed out once, so nothing else
+// can be using them.
+func serveHTTPIn(parent context.Context, inv Invocation, timeout time.Duration, h Handler, w http.ResponseWriter, hr *http.Request) {
+	x := new(httpExchange)
+	x.ctx.init(parent, inv, timeout)
+	ctx := context.Context(&x.ctx)
+	defer x.ctx.end()
+	r := &x.req
+	if err := fillRequestFromHTTP(r, hr); err != nil {
+		writeHTTP(ctx, w, hr.Method, ErrorResponse(err, newRequestID()))
+		return
+	}
+	resp := Serve(ctx, h, r)
+	if resp.Stream != nil || !sendableStatus(resp.StatusCode()) {
+		// A failing stream or an invalid status is logged with the request
+		// ID, which the context answers once Serve has set it.
+		ctx = withRequestID(ctx, r.RequestID)
+	}
+	writeHTTP(ctx, w, hr.Method, resp)
+}
+
 // writeHTTP writes resp to w as the answer to a request with the given
 // method. Header values are appended to w's headers in order. A byte body
 // gets a Content-Length unless resp sets one; for HEAD the body is not
@@ -220,8 +263,19 @@ func writeHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *
 		resp = ErrorResponse(errors.New("invalid status"), RequestIDFrom(ctx))
 	}
 	dst := w.Header()
+	// When dst starts empty, none of resp's keys is in it yet, and it holds
+	// a Content-Length only if resp sets one: that spares lookups.
+	empty := len(dst) == 0
+	mayHaveCL := !empty
 	for k, vs := range resp.Header {
-		if old := dst[k]; len(old) > 0 {
+		if k == "Content-Length" {
+			mayHaveCL = true
+		}
+		var old []string
+		if !empty {
+			old = dst[k]
+		}
+		if len(old) > 0 {
 			dst[k] = append(old, vs...)
 		} else {
 			// The response is done with its header: share the values
@@ -233,7 +287,11 @@ func writeHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *
 	}
 	status := resp.StatusCode()
 	if resp.Stream == nil {
-		if _, ok := dst["Content-Length"]; !ok && bodyAllowed(status) {
+		hasCL := false
+		if mayHaveCL {
+			_, hasCL = dst["Content-Length"]
+		}
+		if !hasCL && bodyAllowed(status) {
 			dst["Content-Length"] = contentLength(len(resp.Body))
 		}
 		w.WriteHeader(status)

@@ -14,6 +14,7 @@ func init() {
 	kit.ContextWithInvocation = withInvocation
 	kit.ContextWithRequestID = withRequestID
 	kit.ServeHTTP = serveHTTP
+	kit.ServeHTTPIn = serveHTTPIn
 	kit.NewRequestContext = newRequestContext
 	kit.EndRequest = endRequest
 	kit.LoggerKey = loggerKey

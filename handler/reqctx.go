@@ -14,38 +14,47 @@ import (
 type requestCtx struct {
 	parent context.Context
 	inv    Invocation
-	hasInv bool
 	id     *string // &Request.RequestID, set by Serve before the handler runs
 
 	deadline time.Time // zero: no deadline of its own
 
 	mu       sync.Mutex
+	hasInv   bool // next to mu and canceled, which pack with it
+	canceled bool
 	inner    context.Context // context.WithDeadline(parent), once armed
 	stop     context.CancelFunc
-	canceled bool
 }
 
 // newRequestContext returns parent with inv (unless it is the zero
 // Invocation) and, when timeout > 0 and sooner than parent's, a deadline
 // timeout from now. endRequest releases the deadline's timer.
 func newRequestContext(parent context.Context, inv Invocation, timeout time.Duration) context.Context {
-	c := &requestCtx{parent: parent, inv: inv, hasInv: inv != Invocation{}}
+	c := new(requestCtx)
+	c.init(parent, inv, timeout)
+	return c
+}
+
+// init makes c, a zero requestCtx, what newRequestContext returns.
+func (c *requestCtx) init(parent context.Context, inv Invocation, timeout time.Duration) {
+	c.parent, c.inv, c.hasInv = parent, inv, inv != Invocation{}
 	if timeout > 0 {
 		dl := time.Now().Add(timeout)
 		if cur, ok := parent.Deadline(); !ok || cur.After(dl) {
 			c.deadline = dl
 		}
 	}
-	return c
 }
 
 // endRequest cancels a context from newRequestContext, releasing its
 // timer; on any other context it does nothing.
 func endRequest(ctx context.Context) {
-	c, ok := ctx.(*requestCtx)
-	if !ok {
-		return
+	if c, ok := ctx.(*requestCtx); ok {
+		c.end()
 	}
+}
+
+// end is endRequest for c.
+func (c *requestCtx) end() {
 	c.mu.Lock()
 	if c.canceled {
 		c.mu.Unlock()

@@ -270,9 +270,7 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if a.o.logger != slog.Default() {
 		ctx = handler.ContextWithLogger(ctx, a.o.logger)
 	}
-	ctx = adapterkit.NewRequestContext(ctx, handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)}, a.o.timeout)
-	defer adapterkit.EndRequest(ctx)
-	adapterkit.ServeHTTP(ctx, a.h, w, hr)
+	adapterkit.ServeHTTPIn(ctx, handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)}, a.o.timeout, a.h, w, hr)
 }
 
 // Addr returns the address to listen on: ":" + PORT, or ":8080" when PORT

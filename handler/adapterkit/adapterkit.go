@@ -33,6 +33,7 @@ var (
 	withInvocation  = kit.ContextWithInvocation.(func(context.Context, *handler.Invocation) context.Context)
 	withRequestID   = kit.ContextWithRequestID.(func(context.Context, string) context.Context)
 	serveHTTP       = kit.ServeHTTP.(func(context.Context, handler.Handler, http.ResponseWriter, *http.Request))
+	serveHTTPIn     = kit.ServeHTTPIn.(func(context.Context, handler.Invocation, time.Duration, handler.Handler, http.ResponseWriter, *http.Request))
 	newRequestCtx   = kit.NewRequestContext.(func(context.Context, handler.Invocation, time.Duration) context.Context)
 	endRequest      = kit.EndRequest.(func(context.Context))
 )
@@ -66,6 +67,21 @@ func EndRequest(ctx context.Context) {
 // instead of copying hr with WithContext.
 func ServeHTTP(ctx context.Context, h handler.Handler, w http.ResponseWriter, hr *http.Request) {
 	serveHTTP(ctx, h, w, hr)
+}
+
+// ServeHTTPIn serves hr with h as [ServeHTTP] does, in the context
+// NewRequestContext(parent, inv, timeout) would return, which it ends
+// ([EndRequest]) once the response is written: it is
+//
+//	ctx := NewRequestContext(parent, inv, timeout)
+//	defer EndRequest(ctx)
+//	ServeHTTP(ctx, h, w, hr)
+//
+// with the context and the [handler.Request] in one allocation instead of
+// two. An adapter that serves a net/http request with nothing to do
+// between making the context and serving calls this.
+func ServeHTTPIn(parent context.Context, inv handler.Invocation, timeout time.Duration, h handler.Handler, w http.ResponseWriter, hr *http.Request) {
+	serveHTTPIn(parent, inv, timeout, h, w, hr)
 }
 
 // ParsePath decodes escaped, a request path as received (percent-encoded),

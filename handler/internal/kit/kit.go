@@ -9,7 +9,7 @@ package kit
 var (
 	ParsePath, ReadBody, RequestFromHTTP, WriteHTTP, NewHTTPRequest any
 	NewRequestID, ContextWithInvocation, ContextWithRequestID       any
-	ServeHTTP, NewRequestContext, EndRequest                        any
+	ServeHTTP, ServeHTTPIn, NewRequestContext, EndRequest           any
 )
 
 // LoggerKey is the context key under which handler.ContextWithLogger puts

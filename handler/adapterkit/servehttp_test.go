@@ -1,0 +1,138 @@
+package adapterkit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/adapterkit"
+)
+
+// TestServeHTTPIn checks that ServeHTTPIn gives the handler the context
+// NewRequestContext makes (invocation, deadline, the request ID Serve
+// sets), the Request RequestFromHTTP builds, ends the context once the
+// response is written, and writes the response as WriteHTTP does.
+func TestServeHTTPIn(t *testing.T) {
+	inv := handler.Invocation{Platform: "test", ID: "inv-1"}
+	var (
+		gotCtx context.Context
+		gotReq *handler.Request
+		idSeen string
+	)
+	h := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		gotCtx, gotReq, idSeen = ctx, r, handler.RequestIDFrom(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Errorf("Err() = %v while serving", err)
+		}
+		return &handler.Response{Status: 201, Header: http.Header{"X-A": {"1", "2"}}, Body: []byte("created")}, nil
+	})
+	hr := httptest.NewRequest("PUT", "http://example.com/a%2Fb?x=1", strings.NewReader("body"))
+	hr.RemoteAddr = "192.0.2.7:4711"
+	rec := httptest.NewRecorder()
+	before := time.Now()
+	adapterkit.ServeHTTPIn(context.Background(), inv, time.Hour, h, rec, hr)
+
+	if got, ok := handler.InvocationFrom(gotCtx); !ok || *got != inv {
+		t.Errorf("InvocationFrom = %+v, %v", got, ok)
+	}
+	if dl, ok := gotCtx.Deadline(); !ok || dl.Before(before.Add(time.Hour)) || dl.After(time.Now().Add(time.Hour)) {
+		t.Errorf("Deadline() = %v, %v; want an hour from the call", dl, ok)
+	}
+	if idSeen == "" || idSeen != gotReq.RequestID {
+		t.Errorf("RequestIDFrom = %q, Request.RequestID = %q", idSeen, gotReq.RequestID)
+	}
+	if gotReq.Method != "PUT" || gotReq.Path != "/a/b" || gotReq.RawPath != "/a%2Fb" || gotReq.RawQuery != "x=1" ||
+		gotReq.Host != "example.com" || gotReq.RemoteAddr != "192.0.2.7" || string(gotReq.Body) != "body" {
+		t.Errorf("request = %+v", gotReq)
+	}
+	if err := gotCtx.Err(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Err() after ServeHTTPIn = %v, want Canceled", err)
+	}
+	<-gotCtx.Done()
+	if rec.Code != 201 || rec.Body.String() != "created" || rec.Header().Get("Content-Length") != "7" ||
+		strings.Join(rec.Header()["X-A"], ",") != "1,2" {
+		t.Errorf("response: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+}
+
+// TestServeHTTPInBadRequest checks that a body the request cannot be built
+// from is answered as ServeHTTP answers it (413 behind MaxBytesReader)
+// without running the handler.
+func TestServeHTTPInBadRequest(t *testing.T) {
+	h := handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+		t.Error("the handler ran")
+		return nil, nil
+	})
+	rec := httptest.NewRecorder()
+	hr := httptest.NewRequest("POST", "/", strings.NewReader("too long"))
+	hr.Body = http.MaxBytesReader(rec, hr.Body, 3)
+	adapterkit.ServeHTTPIn(context.Background(), handler.Invocation{}, 0, h, rec, hr)
+	if rec.Code != http.StatusRequestEntityTooLarge || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Errorf("response: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+}
+
+// TestServeHTTPInContentLength checks each response's Content-Length, on
+// both sides of the sizes whose digits strconv.Itoa allocates, and that an
+// outer writer's append to one reaches no other.
+func TestServeHTTPInContentLength(t *testing.T) {
+	sizes := []int{0, 9, 99, 100, 12345, 5 << 20}
+	var recs []*httptest.ResponseRecorder
+	for _, n := range sizes {
+		body := bytes.Repeat([]byte("x"), n)
+		rec := httptest.NewRecorder()
+		adapterkit.ServeHTTPIn(context.Background(), handler.Invocation{}, 0, handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+			return &handler.Response{Body: body}, nil
+		}), rec, httptest.NewRequest("GET", "/", nil))
+		if got := rec.Header().Values("Content-Length"); len(got) != 1 || got[0] != fmt.Sprint(n) || rec.Body.Len() != n {
+			t.Errorf("%d bytes: Content-Length %q, body %d bytes", n, got, rec.Body.Len())
+		}
+		recs = append(recs, rec)
+	}
+	for _, rec := range recs {
+		rec.Header().Add("Content-Length", "1")
+	}
+	for i, n := range sizes {
+		if got := recs[i].Header().Values("Content-Length"); len(got) != 2 || got[0] != fmt.Sprint(n) || got[1] != "1" {
+			t.Errorf("%d bytes: Content-Length %q after an append", n, got)
+		}
+	}
+}
+
+// TestServeHTTPInRetained checks (under -race) that a handler may keep its
+// Request and context after answering: they share an allocation, which
+// later requests never reuse.
+func TestServeHTTPInRetained(t *testing.T) {
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	h := handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		want := r.Path
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-release
+			<-ctx.Done() // ended once answered
+			if r.Path != want || handler.RequestIDFrom(ctx) != r.RequestID {
+				t.Errorf("retained request changed: path %q, want %q", r.Path, want)
+			}
+		}()
+		return &handler.Response{Body: []byte(want)}, nil
+	})
+	for i := range 50 {
+		rec := httptest.NewRecorder()
+		adapterkit.ServeHTTPIn(context.Background(), handler.Invocation{Platform: "test"}, time.Hour, h, rec, httptest.NewRequest("GET", fmt.Sprintf("/r%d", i), nil))
+		if want := fmt.Sprintf("/r%d", i); rec.Body.String() != want || rec.Header().Get("Content-Length") != fmt.Sprint(len(want)) {
+			t.Errorf("request %d: %v %q", i, rec.Header(), rec.Body)
+		}
+	}
+	close(release)
+	wg.Wait()
+}
