@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -108,14 +109,11 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 			if !sc.IsValid() {
 				sc = obs.Inbound(ctx, r)
 			}
-			rl := &requestLogger{Context: ctx, rh: requestHandler{inner: handlers[format]}}
-			rh := &rl.rh
-			rh.n = idAttrs(&rh.ids, &rl.hex, format, r, inv, sc, c.project)
-			rl.l = *slog.New(rh)
+			rl := newRequestLogger(ctx, handlers[format], format, r, inv, sc, c.project)
 			status := 500 // a panic is answered 500
 			defer func() {
 				end := time.Now()
-				accessLine(w, c.level, format, rh.ids[:rh.n], r, inv, status, resp, end, end.Sub(start))
+				accessLine(w, c.level, rl, r, inv, status, resp, end, end.Sub(start))
 			}()
 			// rl is ctx with the request logger (handler.Logger(rl) returns it).
 			resp, err = next.ServeRequest(rl, r)
@@ -139,16 +137,41 @@ func formatFor(inv *handler.Invocation) LogFormat {
 	return LogJSON
 }
 
-// requestLogger is the request-scoped logger, its handler and the hex
-// digits of its trace and span IDs, in one allocation; it is also the
+// requestLogger is the request-scoped logger, its handler and the IDs
+// every line of the request carries, in one allocation; it is also the
 // handler's context, which carries the logger as
 // handler.ContextWithLogger(ctx, &l) would, without an allocation of its
-// own.
+// own. The IDs are kept as strings and written out as attributes (see
+// idAttrs) only when the handler logs; the access line writes them itself.
 type requestLogger struct {
 	context.Context // the request's context, which this one extends
 	l               slog.Logger
-	rh              requestHandler
+	inner           slog.Handler
+	format          LogFormat
+	// requestID is the Request's ID; invID the invocation's, if any.
+	requestID, invID string
+	// traceID and spanID are the span's IDs in hex, or empty.
+	traceID, spanID string
+	sampled         bool
+	project         string // for LogGCP's trace resource name
 	hex             [48]byte
+}
+
+func newRequestLogger(ctx context.Context, inner slog.Handler, f LogFormat, r *handler.Request, inv *handler.Invocation, sc obs.SpanContext, project string) *requestLogger {
+	rl := &requestLogger{Context: ctx, inner: inner, format: f, requestID: r.RequestID, project: project, sampled: sc.Sampled}
+	if inv != nil {
+		rl.invID = inv.ID
+	}
+	if sc.IsValid() {
+		// The strings point into rl.hex, written once, here, and never
+		// again: they live as long as rl.
+		hex.Encode(rl.hex[:32], sc.TraceID[:])
+		hex.Encode(rl.hex[32:], sc.SpanID[:])
+		rl.traceID = unsafe.String(&rl.hex[0], 32)
+		rl.spanID = unsafe.String(&rl.hex[32], 16)
+	}
+	rl.l = *slog.New((*requestHandler)(rl))
+	return rl
 }
 
 // loggerKey is the key handler.ContextWithLogger stores the logger under,
@@ -164,77 +187,105 @@ func (rl *requestLogger) Value(key any) any {
 	return rl.Context.Value(key)
 }
 
-// requestHandler adds the request's ID attributes to every record; it costs
-// no allocation of its own where slog.Logger.With would pre-format them.
-type requestHandler struct {
-	inner slog.Handler
-	ids   [5]slog.Attr
-	n     int
-}
+// requestHandler is the request logger's slog.Handler: it adds the
+// request's ID attributes to every record, and costs no allocation of its
+// own where slog.Logger.With would pre-format them.
+type requestHandler requestLogger
 
 func (h *requestHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return h.inner.Enabled(ctx, l)
 }
 
 func (h *requestHandler) Handle(ctx context.Context, rec slog.Record) error {
-	rec.AddAttrs(h.ids[:h.n]...)
+	var ids [5]slog.Attr
+	rec.AddAttrs(ids[:(*requestLogger)(h).idAttrs(&ids)]...)
 	return h.inner.Handle(ctx, rec)
 }
 
 func (h *requestHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return h.inner.WithAttrs(append(h.ids[:h.n:h.n], attrs...))
+	var ids [5]slog.Attr
+	n := (*requestLogger)(h).idAttrs(&ids)
+	return h.inner.WithAttrs(append(ids[:n:n], attrs...))
 }
 
 func (h *requestHandler) WithGroup(name string) slog.Handler {
-	return h.inner.WithAttrs(h.ids[:h.n]).WithGroup(name)
+	var ids [5]slog.Attr
+	n := (*requestLogger)(h).idAttrs(&ids)
+	return h.inner.WithAttrs(ids[:n]).WithGroup(name)
 }
 
 // idAttrs writes into ids the attributes every line of the request
-// carries, and returns how many.
-func idAttrs(ids *[5]slog.Attr, buf *[48]byte, f LogFormat, r *handler.Request, inv *handler.Invocation, sc obs.SpanContext, project string) int {
-	traceID, spanID := "", ""
-	if sc.IsValid() {
-		// The strings point into buf, written once, here.
-		hex.Encode(buf[:32], sc.TraceID[:])
-		hex.Encode(buf[32:], sc.SpanID[:])
-		traceID = unsafe.String(&buf[0], 32)
-		spanID = unsafe.String(&buf[32], 16)
-	}
-	invID := ""
-	if inv != nil {
-		invID = inv.ID
-	}
-	switch f {
+// carries, and returns how many. appendIDs writes the same into the access
+// line.
+func (rl *requestLogger) idAttrs(ids *[5]slog.Attr) int {
+	switch rl.format {
 	case LogGCP:
-		ids[0] = slog.String("requestId", r.RequestID)
-		if traceID == "" {
+		ids[0] = slog.String("requestId", rl.requestID)
+		if rl.traceID == "" {
 			return 1
 		}
-		t := traceID
-		if project != "" {
-			t = "projects/" + project + "/traces/" + traceID
+		t := rl.traceID
+		if rl.project != "" {
+			t = "projects/" + rl.project + "/traces/" + rl.traceID
 		}
 		ids[1] = slog.String("logging.googleapis.com/trace", t)
-		ids[2] = slog.String("logging.googleapis.com/spanId", spanID)
-		ids[3] = slog.Bool("logging.googleapis.com/trace_sampled", sc.Sampled)
+		ids[2] = slog.String("logging.googleapis.com/spanId", rl.spanID)
+		ids[3] = slog.Bool("logging.googleapis.com/trace_sampled", rl.sampled)
 		return 4
 	case LogLambda:
-		id := invID
+		id := rl.invID
 		if id == "" {
-			id = r.RequestID
+			id = rl.requestID
 		}
-		ids[0], ids[1], ids[2] = slog.String("requestId", id), slog.String("httpRequestId", r.RequestID), slog.String("traceId", traceID)
+		ids[0], ids[1], ids[2] = slog.String("requestId", id), slog.String("httpRequestId", rl.requestID), slog.String("traceId", rl.traceID)
 		return 3
 	case LogAzure:
-		ids[0], ids[1], ids[2] = slog.String("InvocationId", invID), slog.String("requestId", r.RequestID), slog.String("operation_Id", traceID)
+		ids[0], ids[1], ids[2] = slog.String("InvocationId", rl.invID), slog.String("requestId", rl.requestID), slog.String("operation_Id", rl.traceID)
 		return 3
 	}
-	ids[0] = slog.String("requestId", r.RequestID)
-	if traceID == "" {
+	ids[0] = slog.String("requestId", rl.requestID)
+	if rl.traceID == "" {
 		return 1
 	}
-	ids[1], ids[2] = slog.String("traceId", traceID), slog.String("spanId", spanID)
+	ids[1], ids[2] = slog.String("traceId", rl.traceID), slog.String("spanId", rl.spanID)
 	return 3
+}
+
+// appendIDs appends to an access line the fields idAttrs makes, in its
+// order, as JSON.
+func (rl *requestLogger) appendIDs(b []byte) []byte {
+	switch rl.format {
+	case LogGCP:
+		b = jsonscan.AppendString(append(b, `,"requestId":`...), rl.requestID)
+		if rl.traceID == "" {
+			return b
+		}
+		b = append(b, `,"logging.googleapis.com/trace":"`...)
+		if rl.project != "" {
+			b = append(jsonscan.AppendEscaped(append(b, "projects/"...), rl.project), "/traces/"...)
+		}
+		b = append(append(b, rl.traceID...), '"')
+		b = append(append(append(b, `,"logging.googleapis.com/spanId":"`...), rl.spanID...), '"')
+		return strconv.AppendBool(append(b, `,"logging.googleapis.com/trace_sampled":`...), rl.sampled)
+	case LogLambda:
+		id := rl.invID
+		if id == "" {
+			id = rl.requestID
+		}
+		b = jsonscan.AppendString(append(b, `,"requestId":`...), id)
+		b = jsonscan.AppendString(append(b, `,"httpRequestId":`...), rl.requestID)
+		return append(append(append(b, `,"traceId":"`...), rl.traceID...), '"')
+	case LogAzure:
+		b = jsonscan.AppendString(append(b, `,"InvocationId":`...), rl.invID)
+		b = jsonscan.AppendString(append(b, `,"requestId":`...), rl.requestID)
+		return append(append(append(b, `,"operation_Id":"`...), rl.traceID...), '"')
+	}
+	b = jsonscan.AppendString(append(b, `,"requestId":`...), rl.requestID)
+	if rl.traceID == "" {
+		return b
+	}
+	b = append(append(append(b, `,"traceId":"`...), rl.traceID...), '"')
+	return append(append(append(b, `,"spanId":"`...), rl.spanID...), '"')
 }
 
 // lockedWriter serialises the writes of every log line to one writer, so
@@ -257,7 +308,7 @@ var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b
 // now, d after it began. It is encoded by hand rather than through slog:
 // it is written for every request, and its fields are fixed, so their
 // names are written as literals, quoted once in the source.
-func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr, r *handler.Request, inv *handler.Invocation, status int, resp *handler.Response, now time.Time, d time.Duration) {
+func accessLine(w io.Writer, minLevel slog.Leveler, rl *requestLogger, r *handler.Request, inv *handler.Invocation, status int, resp *handler.Response, now time.Time, d time.Duration) {
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
@@ -277,6 +328,7 @@ func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr
 		out = 0 // a nil response with no error is an empty 200
 	}
 	cold := inv != nil && inv.ColdStart
+	f := rl.format
 	bp := lineBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	switch f {
@@ -316,32 +368,84 @@ func accessLine(w io.Writer, minLevel slog.Leveler, f LogFormat, ids []slog.Attr
 		b = jsonscan.AppendString(append(b, `,"method":`...), r.Method)
 		b = jsonscan.AppendString(append(b, `,"path":`...), r.EscapedPath())
 		b = strconv.AppendInt(append(b, `,"status":`...), int64(status), 10)
-		b = strconv.AppendFloat(append(b, `,"durationMs":`...), float64(d.Microseconds())/1000, 'f', -1, 64)
+		b = appendMillis(append(b, `,"durationMs":`...), d.Microseconds())
 		b = strconv.AppendInt(append(b, `,"bytesIn":`...), int64(len(r.Body)), 10)
 		b = strconv.AppendInt(append(b, `,"bytesOut":`...), int64(out), 10)
 	}
 	b = jsonscan.AppendString(append(b, `,"route":`...), obs.RouteOf(r))
 	b = jsonscan.AppendString(append(b, `,"user":`...), user)
 	b = strconv.AppendBool(append(b, `,"coldStart":`...), cold)
-	for _, a := range ids {
-		// The keys are idAttrs' literals, which need no escaping.
-		b = append(append(append(b, ',', '"'), a.Key...), '"', ':')
-		if a.Value.Kind() == slog.KindBool {
-			b = strconv.AppendBool(b, a.Value.Bool())
-		} else {
-			b = jsonscan.AppendString(b, a.Value.String())
-		}
-	}
-	b = append(b, '}', '\n')
+	b = append(rl.appendIDs(b), '}', '\n')
 	_, _ = w.Write(b)
 	*bp = b
 	lineBufs.Put(bp)
 }
 
+// appendTime appends t as a JSON string in RFC 3339 with nanoseconds, as
+// t.AppendFormat(b, time.RFC3339Nano) would. The date, time of day and
+// zone are formatted once a second (and location) and kept; only the
+// fraction is formatted per line.
 func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
+	sec := t.Unix()
+	st := lastStamp.Load()
+	if st == nil || st.sec != sec || st.loc != t.Location() {
+		if y := t.Year(); y < 0 || y > 9999 {
+			return append(t.AppendFormat(b, time.RFC3339Nano), '"')
+		}
+		st = &stamp{sec: sec, loc: t.Location()}
+		// RFC3339 has no fraction: the date and time of day are its
+		// first 19 bytes, the zone the rest.
+		full := t.AppendFormat(st.buf[:0], time.RFC3339)
+		st.prefix, st.zone = full[:19], full[19:]
+		lastStamp.Store(st)
+	}
+	b = append(b, st.prefix...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	b = append(b, st.zone...)
 	return append(b, '"')
+}
+
+// stamp is one second of appendTime's, formatted.
+type stamp struct {
+	sec          int64
+	loc          *time.Location
+	prefix, zone []byte
+	buf          [32]byte
+}
+
+var lastStamp atomic.Pointer[stamp]
+
+// appendMillis appends us microseconds as milliseconds, as
+// strconv.AppendFloat(b, float64(us)/1000, 'f', -1, 64) would: a value of
+// at most 15 digits is its own shortest representation, so the digits are
+// those of us with the point moved.
+func appendMillis(b []byte, us int64) []byte {
+	if us < 0 || us >= 1e15 {
+		return strconv.AppendFloat(b, float64(us)/1000, 'f', -1, 64)
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	if frac := us % 1000; frac != 0 {
+		d := [4]byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+		n := 4
+		for d[n-1] == '0' {
+			n--
+		}
+		b = append(b, d[:n]...)
+	}
+	return b
 }
 
 // replacer renames slog's built-in keys for f and redacts secrets.

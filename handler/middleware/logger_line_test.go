@@ -104,3 +104,53 @@ func TestLoggerContext(t *testing.T) {
 		t.Errorf("the handler's line is not the request logger's: %s", buf.String())
 	}
 }
+
+// The lines a handler logs carry the request's IDs as the access line
+// does, in each format, with and without a trace.
+func TestRequestLoggerIDs(t *testing.T) {
+	ids := map[string][]string{
+		"aws-lambda":      {"requestId", "httpRequestId", "traceId"},
+		"gcp-functions":   {"requestId", "logging.googleapis.com/trace", "logging.googleapis.com/spanId", "logging.googleapis.com/trace_sampled"},
+		"azure-functions": {"InvocationId", "requestId", "operation_Id"},
+		"http":            {"requestId", "traceId", "spanId"},
+	}
+	for platform, keys := range ids {
+		for _, traced := range []bool{true, false} {
+			var buf bytes.Buffer
+			h := handler.Chain(handler.HandlerFunc(func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
+				handler.Logger(ctx).Info("one")
+				handler.Logger(ctx).With("k", "v").Info("two")
+				handler.Logger(ctx).WithGroup("g").Info("three", "k", "v")
+				return nil, nil
+			}), middleware.Logger(middleware.LogTo(&buf), middleware.LogGCPProject("proj-1")))
+			ctx := adapterkit.ContextWithInvocation(context.Background(), &handler.Invocation{Platform: platform, ID: "inv-1"})
+			var opts []handlertest.Option
+			if traced {
+				opts = append(opts, handlertest.Header("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/1;o=1"))
+			}
+			handlertest.ServeContext(ctx, h, handlertest.NewRequest("GET", "/", nil, append(opts, handlertest.RequestID("req-1"))...))
+			lines := logLines(t, &buf)
+			if len(lines) != 4 {
+				t.Fatalf("%s: %d lines: %s", platform, len(lines), buf.String())
+			}
+			access := lines[3]
+			for _, k := range keys {
+				want, ok := access[k]
+				if !ok {
+					if traced || k == "requestId" || platform == "aws-lambda" || platform == "azure-functions" {
+						t.Errorf("%s traced=%v: access line lacks %s: %v", platform, traced, k, access)
+					}
+					continue
+				}
+				for _, l := range lines[:3] {
+					if l[k] != want {
+						t.Errorf("%s traced=%v: %s = %v in %v, %v in the access line", platform, traced, k, l[k], l, want)
+					}
+				}
+			}
+			if traced && platform == "gcp-functions" && access["logging.googleapis.com/trace"] != "projects/proj-1/traces/105445aa7843bc8bf206b12000100000" {
+				t.Errorf("gcp trace = %v", access["logging.googleapis.com/trace"])
+			}
+		}
+	}
+}

@@ -51,6 +51,8 @@ func BenchmarkObservability(b *testing.B) {
 		{"tracing-only", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tp)))},
 		{"tracing-only-unsampled", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tpUnsampled)))},
 		{"metrics-only", handler.Chain(r, otelmw.Metrics(otelmw.WithMeterProvider(mp)))},
+		{"tracing-only-noop", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tracenoop.NewTracerProvider())))},
+		{"metrics-only-noop", handler.Chain(r, otelmw.Metrics(otelmw.WithMeterProvider(metricnoop.NewMeterProvider())))},
 		{"logger-only", handler.Chain(r, middleware.Logger(middleware.LogTo(io.Discard)))},
 		// What a program that installs no OTel SDK pays: the API's no-op
 		// providers (OTel's default), and the log line.
