@@ -133,14 +133,20 @@ type nameBuf struct {
 func (nb *nameBuf) canonical(k string) string {
 	upper, canon := true, true
 	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !validHeaderFieldByte(c) {
+		switch nameByte[k[i]] {
+		case nameInvalid:
 			return k
+		case nameLower:
+			canon = canon && !upper
+			upper = false
+		case nameUpper:
+			canon = canon && upper
+			upper = false
+		case nameDash:
+			upper = true
+		default:
+			upper = false
 		}
-		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
-			canon = false
-		}
-		upper = c == '-'
 	}
 	if canon {
 		return k
@@ -165,18 +171,30 @@ func (nb *nameBuf) canonical(k string) string {
 	return unsafe.String(&d[0], len(d))
 }
 
-// validHeaderFieldByte reports whether c may appear in a header name (an
-// RFC 7230 token character), as net/textproto decides it.
-func validHeaderFieldByte(c byte) bool {
-	const mask = 0 |
-		(1<<(10)-1)<<'0' |
-		(1<<(26)-1)<<'a' |
-		(1<<(26)-1)<<'A' |
-		1<<'!' | 1<<'#' | 1<<'$' | 1<<'%' | 1<<'&' | 1<<'\'' | 1<<'*' | 1<<'+' |
-		1<<'-' | 1<<'.' | 1<<'^' | 1<<'_' | 1<<'`' | 1<<'|' | 1<<'~'
-	return ((uint64(1)<<c)&(mask&(1<<64-1)) |
-		(uint64(1)<<(c-64))&(mask>>64)) != 0
-}
+// Classes of the bytes of a header name, for canonical.
+const (
+	nameInvalid = iota // not an RFC 7230 token character
+	nameOther          // a digit or a token symbol other than '-'
+	nameLower
+	nameUpper
+	nameDash
+)
+
+// nameByte[c] is the class of c in a header name, as net/textproto
+// decides what a token character is.
+var nameByte = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = nameOther
+	}
+	for _, c := range "!#$%&'*+.^_`|~" {
+		t[c] = nameOther
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = nameLower, nameUpper
+	}
+	t['-'] = nameDash
+	return t
+}()
 
 // decimalValue holds a one-value header slice and the digits of its
 // decimal value, so that setting it costs no allocation of its own.

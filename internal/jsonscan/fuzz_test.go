@@ -17,6 +17,8 @@ func FuzzScanner(f *testing.F) {
 		`{"a":[1,-2.5e3,true,false,null,"x"],"b":{}}`, `"\ud83d\ude00 \ud800 \\n \u0000"`,
 		`"\udc00\ud800\udc00"`, `[01]`, `-0.0e+1`, `{"a" 1}`, `"a\qb"`, "\"\x01\"", ``, `  null `,
 		`[[[[]]]]`, `{"k":"v",}`, `"\u2028<>&\xff"`,
+		`"0123456789abcdefg\"hijklmnopqrstuvwxyz\u00e9ABCDEFGHIJKLMNOP\\QRSTUVWXYZ\ud83d\ude00é€0123456789"`,
+		"\"0123456789abcdef\x01ghijklmnopqrstuv\"", "\"0123456789abcdef\xff\xfeghijklmnopqrstuvwxyz\u2028\u2029\"",
 	} {
 		f.Add(seed)
 	}

@@ -23,6 +23,7 @@ package jsonscan
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -320,7 +321,13 @@ func (s *Scanner) StringSpan() (Span, error) {
 	src := s.src
 	start := s.pos + 1
 	escaped := false
-	for i := start; i < len(src); i++ {
+	i := start
+	for {
+		i = nextSpecial(src, i)
+		if i >= len(src) {
+			s.pos = len(src)
+			return Span{}, s.eof()
+		}
 		switch c := src[i]; {
 		case c == '"':
 			s.pos = i + 1
@@ -328,28 +335,81 @@ func (s *Scanner) StringSpan() (Span, error) {
 		case c == '\\':
 			escaped = true
 			if i+1 >= len(src) {
-				break
+				s.pos = len(src)
+				return Span{}, s.eof()
 			}
 			switch src[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i++
+				i += 2
 			case 'u':
 				if _, ok := hex4(src, i+2); !ok {
 					s.pos = i
 					return Span{}, s.Errorf(`invalid \u escape in string`)
 				}
-				i += 5
+				i += 6
 			default:
 				s.pos = i
 				return Span{}, s.Errorf("invalid escape %q in string", src[i:i+2])
 			}
-		case c < 0x20:
+		default: // a control character
 			s.pos = i
 			return Span{}, s.Errorf("control character %#x in string", c)
 		}
 	}
-	s.pos = len(src)
-	return Span{}, s.eof()
+}
+
+// nextSpecial returns the index of the first quote, backslash or control
+// character in src from i on, or len(src). Most of a string is bytes that
+// need no attention: it passes them eight at a time.
+func nextSpecial(src string, i int) int {
+	for ; i+8 <= len(src); i += 8 {
+		if m := specialInString(load64(src, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(src) && plainInString[src[i]] {
+		i++
+	}
+	return i
+}
+
+// plainInString[c] reports whether c stands for itself inside a JSON string:
+// any byte but a quote, a backslash or a control character.
+var plainInString = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+const (
+	lsb = 0x0101010101010101 // 1 in each byte
+	msb = 0x8080808080808080 // the top bit of each byte
+)
+
+// load64 returns the eight bytes of s from i as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// specialInString returns a word whose lowest set bit is the top bit of the
+// first (lowest) byte of w that is a quote, a backslash or a control
+// character, or 0 when there is none. (x - lsb*n) & ^x & msb has the top
+// bit of the first byte of x below n (n <= 0x80) set, and no bit below it
+// (a borrow only moves up from a byte below n); a byte of w equals c exactly
+// when that byte of w ^ lsb*c is below 1.
+func specialInString(w uint64) uint64 {
+	q := w ^ (lsb * '"')
+	b := w ^ (lsb * '\\')
+	return ((w-lsb*0x20)&^w | (q-lsb)&^q | (b-lsb)&^b) & msb
+}
+
+// notPlainASCII is specialInString for what AppendEscaped cannot copy as
+// it is: also any byte from 0x80 on.
+func notPlainASCII(w uint64) uint64 {
+	return specialInString(w) | w&msb
 }
 
 // AppendUnescaped appends the unescaped form of raw, the contents of a JSON
