@@ -571,3 +571,55 @@ func BenchmarkHTTPBridge(b *testing.B) {
 		}
 	})
 }
+
+// TestHTTPMergesHeaders checks how the Response's headers join those the
+// ResponseWriter already holds (an outer middleware's): values are
+// appended after the writer's, a Content-Length set by either side is kept
+// rather than computed, whether the Response has Content-Type alone (as
+// JSONResponse's) or more headers, and whether the writer's header starts
+// empty or not.
+func TestHTTPMergesHeaders(t *testing.T) {
+	jsonAlone := func() *handler.Response {
+		resp, err := handler.JSONResponse(200, map[string]int{"n": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for _, tc := range []struct {
+		name   string
+		before http.Header
+		resp   func() *handler.Response
+		want   http.Header
+	}{
+		{"alone-into-empty", nil, jsonAlone,
+			http.Header{"Content-Type": {"application/json"}, "Content-Length": {"7"}}},
+		{"alone-into-set", http.Header{"Content-Type": {"text/plain"}, "X-Outer": {"o"}}, jsonAlone,
+			http.Header{"Content-Type": {"text/plain", "application/json"}, "X-Outer": {"o"}, "Content-Length": {"7"}}},
+		{"writer-length", http.Header{"Content-Length": {"3"}}, jsonAlone,
+			http.Header{"Content-Type": {"application/json"}, "Content-Length": {"3"}}},
+		{"response-length-into-empty", nil, func() *handler.Response {
+			return &handler.Response{Header: http.Header{"Content-Length": {"2"}, "X-A": {"a"}}, Body: []byte("ab")}
+		}, http.Header{"Content-Length": {"2"}, "X-A": {"a"}}},
+		{"response-length-alone", nil, func() *handler.Response {
+			return &handler.Response{Header: http.Header{"Content-Length": {"2"}}, Body: []byte("ab")}
+		}, http.Header{"Content-Length": {"2"}}},
+		{"many-into-set", http.Header{"X-A": {"outer"}}, func() *handler.Response {
+			return &handler.Response{Header: http.Header{"X-A": {"a1", "a2"}, "Content-Type": {"text/plain"}}, Body: []byte("abc")}
+		}, http.Header{"X-A": {"outer", "a1", "a2"}, "Content-Type": {"text/plain"}, "Content-Length": {"3"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			for k, vs := range tc.before {
+				rec.Header()[k] = slices.Clone(vs)
+			}
+			resp := tc.resp()
+			handler.HTTP(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+				return resp, nil
+			})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if got := rec.Header(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("header %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

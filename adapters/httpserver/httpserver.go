@@ -270,7 +270,10 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if a.o.logger != slog.Default() {
 		ctx = handler.ContextWithLogger(ctx, a.o.logger)
 	}
-	adapterkit.ServeHTTPIn(ctx, handler.Invocation{Platform: "http", ColdStart: !a.served.Swap(true)}, a.o.timeout, a.h, w, hr)
+	// Load before Swap: once warm, requests only read the flag, and
+	// concurrent ones do not contend for its cache line.
+	cold := !a.served.Load() && !a.served.Swap(true)
+	adapterkit.ServeHTTPIn(ctx, handler.Invocation{Platform: "http", ColdStart: cold}, a.o.timeout, a.h, w, hr)
 }
 
 // Addr returns the address to listen on: ":" + PORT, or ":8080" when PORT
