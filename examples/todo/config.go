@@ -185,7 +185,11 @@ func (c Config) Wrap(s store.Store, opts ...Option) (handler.Handler, error) {
 	instrumented := otelmw.InstrumentStore(s, "todos", nil, nil)
 	app := New(instrumented, opts...)
 	protected := handler.Chain(app, auth,
-		middleware.RateLimit(middleware.NewStoreLimiter(instrumented, c.RateLimit, time.Minute, middleware.LimiterPrefix("ratelimit/")), middleware.ByIdentity),
+		// Reads are counted while they are served: a GET waits for the
+		// slower of the counter's store call and its own read, not for
+		// both in turn, and a refused GET costs the read it did.
+		middleware.RateLimit(middleware.NewStoreLimiter(instrumented, c.RateLimit, time.Minute, middleware.LimiterPrefix("ratelimit/")),
+			middleware.ByIdentity, middleware.RateLimitOverlapReads()),
 		// Keys are recorded in the caller's partition, beside the todos,
 		// so that a write and its key's record commit together.
 		middleware.Idempotency(instrumented, middleware.IdempotencyPartition(user)))

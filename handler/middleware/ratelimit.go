@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -82,6 +83,7 @@ type RateLimitOption func(*rateLimitConfig)
 type rateLimitConfig struct {
 	policy   string
 	failOpen bool
+	overlap  bool
 }
 
 // RateLimitPolicy names the policy in the RateLimit and RateLimit-Policy
@@ -94,6 +96,22 @@ func RateLimitPolicy(name string) RateLimitOption {
 // limiter fails (for example its store is unreachable). By default such a
 // request is answered with the store's error (503).
 func RateLimitFailOpen() RateLimitOption { return func(c *rateLimitConfig) { c.failOpen = true } }
+
+// RateLimitOverlapReads counts GET and HEAD requests while the handler
+// serves them instead of before: the limiter's round trip (a
+// StoreLimiter's one store call) overlaps the handler's own work, so an
+// allowed read waits for the slower of the two rather than for both in
+// turn. Counts, decisions and answers stay the same: a refused read is
+// answered 429 and the handler's answer is dropped (its Stream closed),
+// and a limiter failure is answered or let through as without this
+// option. What changes is that the handler has run for a refused read:
+// use it only where GET and HEAD have no effect a refused request must
+// not have, and where serving a refused read costs little (a limit meant
+// to shield the handler's backend from floods of reads must not overlap
+// them). Other methods are counted before the handler runs, as always.
+// It is meant for limiters that wait on a store; an in-process
+// TokenBucket decides too fast to gain anything.
+func RateLimitOverlapReads() RateLimitOption { return func(c *rateLimitConfig) { c.overlap = true } }
 
 // RateLimit returns middleware that counts each request with l under the
 // key chosen by key. A refused request is answered 429 "rate_limited"
@@ -117,7 +135,7 @@ func RateLimit(l Limiter, key KeyFunc, opts ...RateLimitOption) handler.Middlewa
 	if c.policy == "" || strings.ContainsAny(c.policy, "\";\\, ") {
 		panic(fmt.Sprintf("middleware: RateLimit: invalid policy name %q", c.policy))
 	}
-	rl := &rateLimiter{l: l, key: key, failOpen: c.failOpen, quoted: `"` + c.policy + `"`}
+	rl := &rateLimiter{l: l, key: key, failOpen: c.failOpen, overlap: c.overlap, quoted: `"` + c.policy + `"`}
 	return rl.middleware
 }
 
@@ -125,6 +143,7 @@ type rateLimiter struct {
 	l        Limiter
 	key      KeyFunc
 	failOpen bool
+	overlap  bool
 	quoted   string
 	policy   atomic.Pointer[policyHeader] // the last RateLimit-Policy value
 }
@@ -141,37 +160,99 @@ func (rl *rateLimiter) middleware(next handler.Handler) handler.Handler {
 		if k == "" {
 			return next.ServeRequest(ctx, r)
 		}
+		if rl.overlap && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			return rl.overlapped(ctx, r, k, next)
+		}
 		d, err := rl.l.Allow(ctx, k)
 		if err != nil {
 			if rl.failOpen {
-				handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "rate limiter failed; request let through",
-					slog.String("error", err.Error()))
+				rl.warn(ctx, err)
 				return next.ServeRequest(ctx, r)
 			}
-			return nil, fmt.Errorf("middleware: rate limiter: %w", err)
+			return nil, limiterError(err)
 		}
 		if !d.Allowed {
-			h := make(http.Header, 3)
-			rl.headers(h, d)
-			h["Retry-After"] = []string{ceilSeconds(max(d.RetryAfter, time.Second))}
-			return nil, &handler.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
-				Message: "Too many requests; retry later.", Header: h}
+			return nil, rl.refused(d)
 		}
 		resp, err := next.ServeRequest(ctx, r)
-		if err != nil {
-			h := make(http.Header, 2)
-			rl.headers(h, d)
-			return nil, withHeader(err, h)
-		}
-		if resp == nil {
-			resp = &handler.Response{}
-		}
-		if resp.Header == nil {
-			resp.Header = make(http.Header, 2)
-		}
-		rl.headers(resp.Header, d)
-		return resp, nil
+		return rl.allowed(d, resp, err)
 	})
+}
+
+// decision is a Limiter's answer, sent by the goroutine that asks for it.
+type decision struct {
+	d   Decision
+	err error
+}
+
+// overlapped serves r with next while l counts it under k
+// (RateLimitOverlapReads), and answers as middleware would have once both
+// are done.
+func (rl *rateLimiter) overlapped(ctx context.Context, r *handler.Request, k string, next handler.Handler) (*handler.Response, error) {
+	// Buffered: should next panic, the goroutine still ends.
+	ch := make(chan decision, 1)
+	go func() {
+		d, err := rl.l.Allow(ctx, k)
+		ch <- decision{d, err}
+	}()
+	resp, herr := next.ServeRequest(ctx, r)
+	dec := <-ch
+	switch {
+	case dec.err != nil && rl.failOpen:
+		rl.warn(ctx, dec.err)
+		return resp, herr
+	case dec.err != nil:
+		discard(resp)
+		return nil, limiterError(dec.err)
+	case !dec.d.Allowed:
+		discard(resp)
+		return nil, rl.refused(dec.d)
+	}
+	return rl.allowed(dec.d, resp, herr)
+}
+
+// discard releases an answer that will not be sent: its Stream is closed
+// if it is an io.Closer.
+func discard(resp *handler.Response) {
+	if resp == nil || resp.Stream == nil {
+		return
+	}
+	if c, ok := resp.Stream.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+func (rl *rateLimiter) warn(ctx context.Context, err error) {
+	handler.Logger(ctx).LogAttrs(ctx, slog.LevelWarn, "rate limiter failed; request let through",
+		slog.String("error", err.Error()))
+}
+
+func limiterError(err error) error { return fmt.Errorf("middleware: rate limiter: %w", err) }
+
+// refused is the 429 answer to a request d refuses.
+func (rl *rateLimiter) refused(d Decision) error {
+	h := make(http.Header, 3)
+	rl.headers(h, d)
+	h["Retry-After"] = []string{ceilSeconds(max(d.RetryAfter, time.Second))}
+	return &handler.Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+		Message: "Too many requests; retry later.", Header: h}
+}
+
+// allowed adds d's headers to the handler's answer, resp or err.
+func (rl *rateLimiter) allowed(d Decision, resp *handler.Response, err error) (*handler.Response, error) {
+	if err != nil {
+		h := make(http.Header, 2)
+		rl.headers(h, d)
+		return nil, withHeader(err, h)
+	}
+	if resp == nil {
+		resp = &handler.Response{}
+	}
+	if resp.Header == nil {
+		resp.Header = make(http.Header, 2)
+	}
+	rl.headers(resp.Header, d)
+	return resp, nil
 }
 
 // headers sets RateLimit and RateLimit-Policy for d.
