@@ -99,7 +99,7 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 	}
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
-			start := time.Now()
+			start := obs.Clock() // the end needs the wall clock too, the start does not
 			inv, _ := handler.InvocationFrom(ctx)
 			format := c.format
 			if format == LogAuto {
@@ -113,7 +113,7 @@ func Logger(opts ...LoggerOption) handler.Middleware {
 			status := 500 // a panic is answered 500
 			defer func() {
 				end := time.Now()
-				accessLine(w, c.level, rl, r, inv, status, resp, end, end.Sub(start))
+				accessLine(w, c.level, rl, r, inv, status, resp, end, obs.ClockAt(end)-start)
 			}()
 			// rl is ctx with the request logger (handler.Logger(rl) returns it).
 			resp, err = next.ServeRequest(rl, r)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -61,7 +60,7 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 	var attrs attrCache
 	return func(next handler.Handler) handler.Handler {
 		return handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (resp *handler.Response, err error) {
-			start := time.Now()
+			start := obs.Clock()
 			active.Add(ctx, 1)
 			if inv, ok := handler.InvocationFrom(ctx); ok && inv.ColdStart {
 				cold.Add(ctx, 1)
@@ -69,7 +68,7 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 			status := 500 // a panic is answered 500
 			defer func() {
 				set := attrs.get(obs.MethodOf(r), obs.RouteOf(r), status)
-				duration.Record(ctx, time.Since(start).Seconds(), set.record...)
+				duration.Record(ctx, (obs.Clock() - start).Seconds(), set.record...)
 				if status >= 500 {
 					errs.Add(ctx, 1, set.add...)
 				}

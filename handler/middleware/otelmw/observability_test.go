@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -209,5 +210,44 @@ func TestObservabilityNormalisesMethods(t *testing.T) {
 	}
 	if len(methods) != 2 || !methods["_OTHER"] || !methods["GET"] {
 		t.Errorf("metric methods = %v, want _OTHER and GET", methods)
+	}
+}
+
+// The recorded duration is the handler's time: a handler that waits 20ms
+// is recorded as taking at least that long, in http.server.request.duration
+// and in the access line.
+func TestDurationsCoverTheHandler(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	var buf bytes.Buffer
+	const wait = 20 * time.Millisecond
+	h := handler.Chain(handler.HandlerFunc(func(ctx context.Context, req *handler.Request) (*handler.Response, error) {
+		time.Sleep(wait)
+		return nil, nil
+	}), otelmw.Metrics(otelmw.WithMeterProvider(mp)), middleware.Logger(middleware.LogTo(&buf)))
+	handlertest.Serve(h, handlertest.NewRequest("GET", "/", nil))
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if d, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "http.server.request.duration" {
+				for _, p := range d.DataPoints {
+					sum += p.Sum
+				}
+			}
+		}
+	}
+	if sum < wait.Seconds() || sum > 60 {
+		t.Errorf("recorded duration %vs, want at least %v", sum, wait)
+	}
+	lines := logLines(t, &buf)
+	if len(lines) != 1 {
+		t.Fatalf("%d lines: %s", len(lines), buf.String())
+	}
+	if ms, _ := lines[0]["durationMs"].(float64); ms < float64(wait.Milliseconds()) || ms > 60000 {
+		t.Errorf("durationMs = %v, want at least %d", lines[0]["durationMs"], wait.Milliseconds())
 	}
 }

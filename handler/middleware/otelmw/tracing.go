@@ -81,7 +81,7 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 					attribute.String("http.route", route),
 					attribute.String("url.path", r.Path),
 					attribute.String("client.address", r.RemoteAddr),
-					attribute.String("user_agent.original", r.Header.Get("User-Agent")),
+					attribute.String("user_agent.original", userAgent(r)),
 					attribute.Int("http.response.status_code", status),
 				}
 				n := 6
@@ -104,4 +104,13 @@ func Tracing(opts ...TracingOption) handler.Middleware {
 			return resp, err
 		})
 	}
+}
+
+// userAgent is r.Header.Get("User-Agent"): the name is canonical, so
+// indexing finds the same without canonicalising it again.
+func userAgent(r *handler.Request) string {
+	if v := r.Header["User-Agent"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

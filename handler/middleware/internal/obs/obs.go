@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
 	"github.com/anyfunc/anyfunc/handler/event"
@@ -34,6 +35,18 @@ func (sc SpanContext) TraceIDString() string { return hex.EncodeToString(sc.Trac
 
 // SpanIDString returns the span ID as 16 lowercase hex digits.
 func (sc SpanContext) SpanIDString() string { return hex.EncodeToString(sc.SpanID[:]) }
+
+// epoch is the origin of Clock's readings.
+var epoch = time.Now()
+
+// Clock returns a monotonic clock reading, to time a request with: the
+// time since the process started, read with one system clock read where
+// time.Now makes two (wall and monotonic).
+func Clock() time.Duration { return time.Since(epoch) }
+
+// ClockAt returns the Clock reading of t, a time.Now result (which carries
+// a monotonic reading).
+func ClockAt(t time.Time) time.Duration { return t.Sub(epoch) }
 
 // Current returns the span context of the span in ctx. Package otelmw sets
 // it, when it is linked, to read OpenTelemetry's current span; without it
