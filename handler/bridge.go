@@ -55,6 +55,18 @@ func BodyTooLargeError(limit int64) *Error {
 // empty body. An *http.MaxBytesError from rd is mapped to the same 413, and
 // any other read failure to a 400 *Error.
 func readBody(rd io.Reader, limit int64) ([]byte, error) {
+	return readBodySized(rd, limit, -1)
+}
+
+// maxBodyHint bounds the buffer readBodySized allocates on the word of a
+// Content-Length, before any of the body has arrived.
+const maxBodyHint = 1 << 20
+
+// readBodySized is readBody for a body expected to be size bytes long (its
+// Content-Length; -1 when unknown): up to maxBodyHint, it reads it into a
+// buffer of that size (and one byte more, so that reading EOF needs no
+// growth) instead of io.ReadAll's 512 bytes grown by doubling.
+func readBodySized(rd io.Reader, limit, size int64) ([]byte, error) {
 	if rd == nil || rd == http.NoBody {
 		return nil, nil
 	}
@@ -62,7 +74,13 @@ func readBody(rd io.Reader, limit int64) ([]byte, error) {
 	if limit > 0 {
 		src = io.LimitReader(rd, limit+1)
 	}
-	b, err := io.ReadAll(src)
+	var b []byte
+	var err error
+	if size > 0 && size < maxBodyHint && (limit <= 0 || size <= limit) {
+		b, err = readAllInto(src, make([]byte, 0, size+1))
+	} else {
+		b, err = io.ReadAll(src)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -78,6 +96,23 @@ func readBody(rd io.Reader, limit int64) ([]byte, error) {
 		return nil, nil
 	}
 	return b, nil
+}
+
+// readAllInto is io.ReadAll appending to b.
+func readAllInto(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the growth
+		}
+	}
 }
 
 // requestFromHTTP builds a *Request from a net/http request, reading its
@@ -130,7 +165,7 @@ func fillRequestFromHTTP(r *Request, hr *http.Request) error {
 	} else {
 		r.RemoteAddr = hr.RemoteAddr
 	}
-	body, err := readBody(hr.Body, 0)
+	body, err := readBodySized(hr.Body, 0, hr.ContentLength)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,34 @@ func TestReadBody(t *testing.T) {
 	}
 }
 
+// TestRequestFromHTTPBodySize reads bodies whose Content-Length is right,
+// too small, too large, absent or implausibly large: the body is always
+// what was sent, and a right one is read into a buffer of its size rather
+// than one grown by doubling.
+func TestRequestFromHTTPBodySize(t *testing.T) {
+	body := strings.Repeat("0123456789", 300)
+	for _, cl := range []int64{3000, 0, 10, 2999, 3001, 5000, -1, 1 << 40} {
+		hr := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		hr.ContentLength = cl
+		r, err := adapterkit.RequestFromHTTP(hr)
+		if err != nil || string(r.Body) != body {
+			t.Fatalf("Content-Length %d: %d bytes, %v", cl, len(r.Body), err)
+		}
+		if cl == 3000 && cap(r.Body) != 3001 {
+			t.Errorf("Content-Length 3000: buffer of %d bytes, want 3001", cap(r.Body))
+		}
+	}
+	hr := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	hr.Body = http.MaxBytesReader(httptest.NewRecorder(), hr.Body, 2000)
+	if _, err := adapterkit.RequestFromHTTP(hr); handler.AsError(err).Status != 413 {
+		t.Errorf("over MaxBytesReader's limit: %v", err)
+	}
+	hr = httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader("x"), errReader{}))
+	if _, err := adapterkit.RequestFromHTTP(hr); handler.AsError(err).Code != "unreadable_body" {
+		t.Errorf("read failure: %v", err)
+	}
+}
+
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }

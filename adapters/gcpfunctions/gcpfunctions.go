@@ -301,8 +301,12 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	// The framework puts the execution ID in the context, from the header
 	// or one it generates when there is none; outside the framework only
 	// the header is there. The header, when sent, is the same ID, and
-	// reading it costs no allocation.
-	id := hr.Header.Get(ExecutionIDHeader)
+	// reading it costs no allocation (nor, with the name already canonical,
+	// Header.Get's canonicalization).
+	var id string
+	if vs := hr.Header[ExecutionIDHeader]; len(vs) > 0 {
+		id = vs[0]
+	}
 	if id == "" {
 		id = funcframework.ExecutionIDFromContext(ctx)
 	}
@@ -310,7 +314,7 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		Platform:  "gcp-functions",
 		ID:        id,
 		Function:  a.opts.function,
-		ColdStart: served.CompareAndSwap(false, true),
+		ColdStart: !served.Load() && served.CompareAndSwap(false, true), // a load, not a locked write, on every later request
 	}, a.opts.timeout)
 	defer adapterkit.EndRequest(ctx)
 	if a.app != nil {
