@@ -148,7 +148,10 @@ func fillRequestFromHTTP(r *Request, hr *http.Request) error {
 	// net/url has already validated and decoded the path; keep the escaped
 	// form only when it differs from the decoded one.
 	r.Path = hr.URL.Path
-	escaped := hr.URL.EscapedPath()
+	escaped := r.Path
+	if hr.URL.RawPath != "" || !plainPath(r.Path) {
+		escaped = hr.URL.EscapedPath()
+	}
 	r.BasePath = strippedPrefix(hr.RequestURI, escaped)
 	switch {
 	case r.Path == "":
@@ -160,17 +163,48 @@ func fillRequestFromHTTP(r *Request, hr *http.Request) error {
 	if escaped != r.Path && escaped != "" {
 		r.RawPath = escaped
 	}
-	if host, _, err := net.SplitHostPort(hr.RemoteAddr); err == nil {
-		r.RemoteAddr = host
-	} else {
-		r.RemoteAddr = hr.RemoteAddr
-	}
+	r.RemoteAddr = remoteIP(hr.RemoteAddr)
 	body, err := readBodySized(hr.Body, 0, hr.ContentLength)
 	if err != nil {
 		return err
 	}
 	r.Body = body
 	return nil
+}
+
+// plainPath reports whether p has only bytes that url.URL.EscapedPath
+// never escapes (letters, digits, "-._~/"), so that p is its own escaped
+// form; a false answer means only that EscapedPath must decide.
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if !plainPathByte[p[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// plainPathByte is the set of bytes plainPath accepts.
+var plainPathByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/") {
+		t[c] = true
+	}
+	return t
+}()
+
+// remoteIP returns the host of addr, a "host:port" as net/http's
+// RemoteAddr, as net.SplitHostPort returns it, or addr itself when it does
+// not split. The common "ipv4:port" is split without SplitHostPort's
+// checks, which it passes.
+func remoteIP(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i > 0 && strings.IndexByte(addr[:i], ':') < 0 &&
+		strings.IndexByte(addr, '[') < 0 && strings.IndexByte(addr, ']') < 0 {
+		return addr[:i]
+	}
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // strippedPrefix returns the part of the path of requestURI (a

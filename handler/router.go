@@ -676,8 +676,6 @@ func unescape(s string) string {
 	return s
 }
 
-// isClean reports whether p has no empty, "." or ".." segments (a trailing
-// slash is fine).
 // hasDotSegment reports whether the decoded path p has a "." or ".."
 // segment.
 func hasDotSegment(p string) bool {
@@ -689,20 +687,28 @@ func hasDotSegment(p string) bool {
 	return false
 }
 
+// isClean reports whether p starts with "/" and has no empty, "." or ".."
+// segments (a trailing slash is fine).
 func isClean(p string) bool {
-	for i := 0; i < len(p); i++ {
-		if p[i] != '/' {
-			continue
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	// i is at a "/"; look at the segment after it, then jump to the next.
+	for i := 0; ; {
+		seg := p[i+1:]
+		if n := strings.IndexByte(seg, '/'); n >= 0 {
+			seg = seg[:n]
+			i += 1 + n
+		} else {
+			i = -1
 		}
-		rest := p[i+1:]
 		switch {
-		case strings.HasPrefix(rest, "/"),
-			rest == ".", strings.HasPrefix(rest, "./"),
-			rest == "..", strings.HasPrefix(rest, "../"):
+		case seg == "" && i >= 0, seg == ".", seg == "..":
 			return false
+		case i < 0:
+			return true
 		}
 	}
-	return len(p) > 0 && p[0] == '/'
 }
 
 // cleanPath returns the clean form of p, keeping a trailing slash, as

@@ -633,3 +633,32 @@ func TestRouteIndexFindsEveryConflict(t *testing.T) {
 		all = append(all, rt)
 	}
 }
+
+// TestIsClean checks isClean against its definition on every path of up
+// to 7 bytes over "/", "." and "a".
+func TestIsClean(t *testing.T) {
+	ref := func(p string) bool {
+		if p == "" || p[0] != '/' {
+			return false
+		}
+		segs := strings.Split(p[1:], "/")
+		for i, s := range segs {
+			if s == "." || s == ".." || s == "" && i < len(segs)-1 {
+				return false
+			}
+		}
+		return true
+	}
+	var walk func(p string)
+	walk = func(p string) {
+		if got, want := isClean(p), ref(p); got != want {
+			t.Errorf("isClean(%q) = %v, want %v", p, got, want)
+		}
+		if len(p) < 7 {
+			for _, c := range []string{"/", ".", "a"} {
+				walk(p + c)
+			}
+		}
+	}
+	walk("")
+}

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -76,13 +77,24 @@ func Serve(ctx context.Context, h Handler, r *Request) (resp *Response) {
 // must not change afterwards (Serve writes Request.idBuf only once).
 func newRequestIDIn(buf *[32]byte) string {
 	a, c := rand.Uint64(), rand.Uint64()
-	const digits = "0123456789abcdef"
-	for i := 0; i < 8; i++ {
-		b1, b2 := byte(a>>(8*i)), byte(c>>(8*i))
-		buf[2*i], buf[2*i+1] = digits[b1>>4], digits[b1&15]
-		buf[16+2*i], buf[16+2*i+1] = digits[b2>>4], digits[b2&15]
-	}
+	binary.LittleEndian.PutUint64(buf[0:], hex8(uint32(a)))
+	binary.LittleEndian.PutUint64(buf[8:], hex8(uint32(a>>32)))
+	binary.LittleEndian.PutUint64(buf[16:], hex8(uint32(c)))
+	binary.LittleEndian.PutUint64(buf[24:], hex8(uint32(c>>32)))
 	return unsafe.String(&buf[0], len(buf))
+}
+
+// hex8 returns the 8 lower-case hex digits of x's 4 bytes, lowest byte
+// first and each byte's high nibble first (as hex.Encode writes them), as
+// the bytes of a little-endian uint64: the nibbles are spread one per
+// byte, then each becomes '0'+n or 'a'+n-10 in all bytes at once.
+func hex8(x uint32) uint64 {
+	v := uint64(x)
+	v = (v | v<<16) & 0x0000ffff0000ffff
+	v = (v | v<<8) & 0x00ff00ff00ff00ff // byte k in bits 16k..16k+7
+	v = (v>>4)&0x000f000f000f000f | (v&0x000f000f000f000f)<<8
+	letters := ((v + 0x0606060606060606) >> 4) & 0x0101010101010101 // 1 where n >= 10
+	return v + 0x3030303030303030 + letters*('a'-'0'-10)
 }
 
 // newRequestID returns a random 128-bit request ID as 32 hex digits.
