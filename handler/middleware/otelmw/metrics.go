@@ -86,9 +86,11 @@ func Metrics(opts ...MetricsOption) handler.Middleware {
 // allocates nothing once its kind was seen.
 // Routes are the router's patterns and methods are validated tokens, so the
 // cache stays small; past maxCachedAttrSets kinds it stops growing.
+// Requests read the map without a lock: a kind not seen before replaces it
+// with a copy that has it.
 type attrCache struct {
-	m sync.Map // attrKey -> attrOpts
-	n atomic.Int64
+	m  atomic.Pointer[map[attrKey]attrOpts] // never changed once stored
+	mu sync.Mutex                           // held to replace m
 }
 
 type attrKey struct {
@@ -106,18 +108,38 @@ type attrOpts struct {
 
 func (c *attrCache) get(method, route string, status int) attrOpts {
 	k := attrKey{method, route, status}
-	if v, ok := c.m.Load(k); ok {
-		return v.(attrOpts)
+	if m := c.m.Load(); m != nil {
+		if opt, ok := (*m)[k]; ok {
+			return opt
+		}
+	}
+	return c.add(k)
+}
+
+// add returns the options of k, made now unless another request made them
+// first, and caches them while there is room.
+func (c *attrCache) add(k attrKey) attrOpts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var old map[attrKey]attrOpts
+	if p := c.m.Load(); p != nil {
+		old = *p
+	}
+	if opt, ok := old[k]; ok {
+		return opt
 	}
 	set := metric.WithAttributeSet(attribute.NewSet(
-		attribute.String("http.request.method", method),
-		attribute.String("http.route", route),
-		attribute.Int("http.response.status_code", status)))
+		attribute.String("http.request.method", k.method),
+		attribute.String("http.route", k.route),
+		attribute.Int("http.response.status_code", k.status)))
 	opt := attrOpts{record: []metric.RecordOption{set}, add: []metric.AddOption{set}}
-	if c.n.Load() < maxCachedAttrSets {
-		if _, loaded := c.m.LoadOrStore(k, opt); !loaded {
-			c.n.Add(1)
+	if len(old) < maxCachedAttrSets {
+		m := make(map[attrKey]attrOpts, len(old)+1)
+		for k, v := range old {
+			m[k] = v
 		}
+		m[k] = opt
+		c.m.Store(&m)
 	}
 	return opt
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -83,29 +84,61 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkSDKSpan is the floor under Tracing's sampled case: the SDK's own
-// cost of starting a server span, setting the eight attributes Tracing
-// sets and ending it (same provider as BenchmarkObservability/observed).
-func BenchmarkSDKSpan(b *testing.B) {
+// BenchmarkSDKFloor is what the OpenTelemetry SDK itself costs per
+// request under BenchmarkObservability's providers, whatever the
+// middleware around it does: a sampled server span with the eight
+// attributes Tracing sets, an unsampled one, an up-down counter's Add
+// (Metrics makes two per request, for active requests), a histogram's
+// Record with a cached attribute set (one per request), and the clock
+// reads of time.Now and time.Since.
+func BenchmarkSDKFloor(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
-	tracer := tp.Tracer("bench")
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	tpUnsampled := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	meter := mp.Meter("bench")
+	active, _ := meter.Int64UpDownCounter("a")
+	hist, _ := meter.Float64Histogram("h", metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
+	recordOpts := []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("http.request.method", "GET"),
+		attribute.String("http.route", "/items/{id}"), attribute.Int("http.response.status_code", 200)))}
+	startOpts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 	ctx := context.Background()
-	b.ReportAllocs()
-	start := cpuTime()
-	for i := 0; i < b.N; i++ {
-		_, span := tracer.Start(ctx, "GET", opts...)
-		span.SetName("GET /items/{id}")
-		span.SetAttributes(
-			attribute.String("http.request.method", "GET"),
-			attribute.String("http.route", "/items/{id}"),
-			attribute.String("url.path", "/items/42"),
-			attribute.String("client.address", ""),
-			attribute.String("user_agent.original", ""),
-			attribute.Int("http.response.status_code", 200),
-			attribute.Bool("faas.coldstart", false),
-			attribute.String("faas.invocation_id", "inv"))
-		span.End()
+	span := func(tp trace.TracerProvider) func() {
+		tracer := tp.Tracer("bench")
+		return func() {
+			_, span := tracer.Start(ctx, "GET", startOpts...)
+			if span.IsRecording() {
+				span.SetName("GET /items/{id}")
+				span.SetAttributes(
+					attribute.String("http.request.method", "GET"),
+					attribute.String("http.route", "/items/{id}"),
+					attribute.String("url.path", "/items/42"),
+					attribute.String("client.address", ""),
+					attribute.String("user_agent.original", ""),
+					attribute.Int("http.response.status_code", 200),
+					attribute.Bool("faas.coldstart", false),
+					attribute.String("faas.invocation_id", "inv"))
+			}
+			span.End()
+		}
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	var sink time.Duration
+	for _, bc := range []struct {
+		name string
+		f    func()
+	}{
+		{"span-sampled", span(tp)},
+		{"span-unsampled", span(tpUnsampled)},
+		{"updown-add", func() { active.Add(ctx, 1) }},
+		{"histogram-record", func() { hist.Record(ctx, 0.001, recordOpts...) }},
+		{"now-since", func() { sink += time.Since(time.Now()) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			start := cpuTime()
+			for i := 0; i < b.N; i++ {
+				bc.f()
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		})
+	}
 }
