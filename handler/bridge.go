@@ -286,6 +286,16 @@ type httpExchange struct {
 	req Request
 }
 
+// newRequestIn returns a request context made as newRequestContext(parent,
+// inv, timeout) makes it and a zero Request, allocated together, for an
+// adapter that builds the Request itself and serves it in that context.
+// Both are handed out once, here.
+func newRequestIn(parent context.Context, inv Invocation, timeout time.Duration) (context.Context, *Request) {
+	x := new(httpExchange)
+	x.ctx.init(parent, inv, timeout)
+	return &x.ctx, &x.req
+}
+
 // serveHTTPIn is serveHTTP in a request context made as
 // newRequestContext(parent, inv, timeout) makes it, ended (endRequest) once
 // the response is written; the context and the Request are allocated

@@ -15,6 +15,8 @@ func init() {
 	kit.ContextWithRequestID = withRequestID
 	kit.ServeHTTP = serveHTTP
 	kit.ServeHTTPIn = serveHTTPIn
+	kit.NewRequestIn = newRequestIn
+	kit.FillRequestFromHTTP = fillRequestFromHTTP
 	kit.NewRequestContext = newRequestContext
 	kit.EndRequest = endRequest
 	kit.LoggerKey = loggerKey

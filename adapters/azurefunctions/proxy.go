@@ -7,16 +7,23 @@ import (
 	"github.com/anyfunc/anyfunc/handler/adapterkit"
 )
 
+// proxyInvocationIDKey is ProxyInvocationIDHeader as net/http stores it.
+var proxyInvocationIDKey = http.CanonicalHeaderKey(ProxyInvocationIDHeader)
+
 // proxyHandler serves forwarding/proxying mode: plain HTTP with the route
 // prefix stripped once.
 type proxyHandler struct{ a *adapter }
 
 func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
-	id := hr.Header.Get(ProxyInvocationIDHeader)
-	if id == "" {
-		id = hr.Header.Get(InvocationIDHeader)
+	var id string
+	if vs := hr.Header[proxyInvocationIDKey]; len(vs) > 0 {
+		id = vs[0]
 	}
-	ctx := adapterkit.NewRequestContext(hr.Context(), p.a.invocation(id, ""), p.a.timeout)
+	if vs := hr.Header[invocationIDKey]; id == "" && len(vs) > 0 {
+		id = vs[0]
+	}
+	// The context and the Request in one allocation.
+	ctx, r := adapterkit.NewRequestIn(hr.Context(), p.a.invocation(id, ""), p.a.timeout)
 	defer adapterkit.EndRequest(ctx)
 	if id == "" {
 		id = adapterkit.NewRequestID()
@@ -24,7 +31,7 @@ func (p proxyHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if p.a.maxBody > 0 {
 		hr.Body = http.MaxBytesReader(w, hr.Body, p.a.maxBody)
 	}
-	r, err := adapterkit.RequestFromHTTP(hr)
+	err := adapterkit.FillRequestFromHTTP(r, hr)
 	if err == nil {
 		rest, base := p.a.stripPrefix(r.EscapedPath())
 		r.Path, r.RawPath, err = adapterkit.ParsePath(rest)

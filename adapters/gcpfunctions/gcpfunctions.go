@@ -310,15 +310,16 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if id == "" {
 		id = funcframework.ExecutionIDFromContext(ctx)
 	}
-	ctx = adapterkit.NewRequestContext(ctx, handler.Invocation{
+	inv := handler.Invocation{
 		Platform:  "gcp-functions",
 		ID:        id,
 		Function:  a.opts.function,
 		ColdStart: !served.Load() && served.CompareAndSwap(false, true), // a load, not a locked write, on every later request
-	}, a.opts.timeout)
-	defer adapterkit.EndRequest(ctx)
+	}
 	if a.app != nil {
 		if kind := a.triggerKindOf(hr); kind != notTrigger {
+			ctx = adapterkit.NewRequestContext(ctx, inv, a.opts.timeout)
+			defer adapterkit.EndRequest(ctx)
 			if id == "" {
 				id = adapterkit.NewRequestID()
 			}
@@ -327,11 +328,13 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			return
 		}
 	}
+	// The context and the Request in one allocation.
+	ctx, r := adapterkit.NewRequestIn(ctx, inv, a.opts.timeout)
+	defer adapterkit.EndRequest(ctx)
 	if a.opts.maxBody > 0 {
 		hr.Body = http.MaxBytesReader(w, hr.Body, a.opts.maxBody)
 	}
-	r, err := adapterkit.RequestFromHTTP(hr)
-	if err != nil {
+	if err := adapterkit.FillRequestFromHTTP(r, hr); err != nil {
 		if id == "" {
 			id = adapterkit.NewRequestID()
 		}

@@ -36,6 +36,8 @@ var (
 	serveHTTPIn     = kit.ServeHTTPIn.(func(context.Context, handler.Invocation, time.Duration, handler.Handler, http.ResponseWriter, *http.Request))
 	newRequestCtx   = kit.NewRequestContext.(func(context.Context, handler.Invocation, time.Duration) context.Context)
 	endRequest      = kit.EndRequest.(func(context.Context))
+	newRequestIn    = kit.NewRequestIn.(func(context.Context, handler.Invocation, time.Duration) (context.Context, *handler.Request))
+	fillRequest     = kit.FillRequestFromHTTP.(func(*handler.Request, *http.Request) error)
 )
 
 // NewRequestContext returns the context an adapter gives one request: a
@@ -67,6 +69,22 @@ func EndRequest(ctx context.Context) {
 // instead of copying hr with WithContext.
 func ServeHTTP(ctx context.Context, h handler.Handler, w http.ResponseWriter, hr *http.Request) {
 	serveHTTP(ctx, h, w, hr)
+}
+
+// NewRequestIn is [NewRequestContext] that also returns a zero
+// [handler.Request] allocated together with the context (one allocation
+// instead of two), for an adapter that builds the Request it serves in that
+// context itself: with [FillRequestFromHTTP], or field by field. End the
+// context with [EndRequest] as usual. An adapter with nothing to do between
+// reading the request and serving it calls [ServeHTTPIn] instead.
+func NewRequestIn(parent context.Context, inv handler.Invocation, timeout time.Duration) (context.Context, *handler.Request) {
+	return newRequestIn(parent, inv, timeout)
+}
+
+// FillRequestFromHTTP is [RequestFromHTTP] building into r, which must be
+// a zero Request (such as the one [NewRequestIn] returns).
+func FillRequestFromHTTP(r *handler.Request, hr *http.Request) error {
+	return fillRequest(r, hr)
 }
 
 // ServeHTTPIn serves hr with h as [ServeHTTP] does, in the context

@@ -136,3 +136,66 @@ func TestServeHTTPInRetained(t *testing.T) {
 	close(release)
 	wg.Wait()
 }
+
+// TestNewRequestIn checks that NewRequestIn returns the context
+// NewRequestContext makes (invocation, deadline, the request ID Serve sets,
+// ended by EndRequest) and a zero Request, which FillRequestFromHTTP fills
+// as RequestFromHTTP builds one, each call its own.
+func TestNewRequestIn(t *testing.T) {
+	inv := handler.Invocation{Platform: "test", ID: "inv-2"}
+	before := time.Now()
+	ctx, r := adapterkit.NewRequestIn(context.Background(), inv, time.Hour)
+	ctx2, r2 := adapterkit.NewRequestIn(context.Background(), inv, 0)
+	if r == r2 || ctx == ctx2 {
+		t.Fatal("two calls share their context or Request")
+	}
+	if r.Method != "" || r.Header != nil || r.Body != nil || r.RequestID != "" {
+		t.Fatalf("Request is not zero: %+v", r)
+	}
+	if got, ok := handler.InvocationFrom(ctx); !ok || *got != inv {
+		t.Errorf("InvocationFrom = %+v, %v", got, ok)
+	}
+	if dl, ok := ctx.Deadline(); !ok || dl.Before(before.Add(time.Hour)) || dl.After(time.Now().Add(time.Hour)) {
+		t.Errorf("Deadline() = %v, %v; want an hour from the call", dl, ok)
+	}
+	if _, ok := ctx2.Deadline(); ok {
+		t.Error("a zero timeout gave a deadline")
+	}
+	hr := httptest.NewRequest("PUT", "http://example.com/a%2Fb?x=1", strings.NewReader("body"))
+	hr.RemoteAddr = "192.0.2.7:4711"
+	if err := adapterkit.FillRequestFromHTTP(r, hr); err != nil {
+		t.Fatal(err)
+	}
+	want, err := adapterkit.RequestFromHTTP(httptest.NewRequest("PUT", "http://example.com/a%2Fb?x=1", strings.NewReader("body")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.RemoteAddr, want.Header = "192.0.2.7", r.Header
+	if fmt.Sprintf("%+v", *r) != fmt.Sprintf("%+v", *want) {
+		t.Errorf("FillRequestFromHTTP gave\n%+v\nRequestFromHTTP\n%+v", *r, *want)
+	}
+	var idSeen string
+	resp := handler.Serve(ctx, handler.HandlerFunc(func(ctx context.Context, _ *handler.Request) (*handler.Response, error) {
+		idSeen = handler.RequestIDFrom(ctx)
+		return nil, ctx.Err()
+	}), r)
+	if resp.StatusCode() != 200 || idSeen == "" || idSeen != r.RequestID {
+		t.Errorf("served %d, RequestIDFrom = %q, Request.RequestID = %q", resp.StatusCode(), idSeen, r.RequestID)
+	}
+	adapterkit.EndRequest(ctx)
+	if err := ctx.Err(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Err() after EndRequest = %v, want Canceled", err)
+	}
+	<-ctx.Done()
+	if ctx2.Err() != nil {
+		t.Error("ending one context ended the other")
+	}
+	adapterkit.EndRequest(ctx2)
+
+	hr = httptest.NewRequest("POST", "/", strings.NewReader("too long"))
+	hr.Body = http.MaxBytesReader(httptest.NewRecorder(), hr.Body, 3)
+	_, r3 := adapterkit.NewRequestIn(context.Background(), inv, 0)
+	if err := adapterkit.FillRequestFromHTTP(r3, hr); handler.AsError(err).Status != 413 {
+		t.Errorf("FillRequestFromHTTP over the limit: %v", err)
+	}
+}
