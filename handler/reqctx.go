@@ -16,7 +16,10 @@ type requestCtx struct {
 	inv    Invocation
 	id     *string // &Request.RequestID, set by Serve before the handler runs
 
-	deadline time.Time // zero: no deadline of its own
+	// deadline is the context's own deadline as a monoClock reading; 0:
+	// none. It is materialised as a time.Time (deadlineTime) only when
+	// asked for, so that making the context reads one clock, not two.
+	deadline time.Duration
 
 	mu       sync.Mutex
 	hasInv   bool // next to mu and canceled, which pack with it
@@ -37,13 +40,28 @@ func newRequestContext(parent context.Context, inv Invocation, timeout time.Dura
 // init makes c, a zero requestCtx, what newRequestContext returns.
 func (c *requestCtx) init(parent context.Context, inv Invocation, timeout time.Duration) {
 	c.parent, c.inv, c.hasInv = parent, inv, inv != Invocation{}
-	if timeout > 0 {
-		dl := time.Now().Add(timeout)
-		if cur, ok := parent.Deadline(); !ok || cur.After(dl) {
+	// A timeout so long that the reading overflows is no deadline.
+	if dl := monoClock() + timeout; timeout > 0 && dl > 0 {
+		if cur, ok := parent.Deadline(); !ok || cur.After(clockEpoch.Add(dl)) {
 			c.deadline = dl
 		}
 	}
 }
+
+// clockEpoch is the origin of monoClock: a time.Now reading, which
+// carries the monotonic clock.
+var clockEpoch = time.Now()
+
+// monoClock returns the time elapsed since clockEpoch on the monotonic
+// clock: one clock read, where time.Now makes two (the wall clock and the
+// monotonic one).
+func monoClock() time.Duration { return time.Since(clockEpoch) }
+
+// deadlineTime returns c's own deadline as a time.Time. Its monotonic
+// reading is exact; its wall clock reading is clockEpoch's plus the
+// monotonic time elapsed, so it differs from a fresh time.Now's only by
+// what the wall clock was stepped since the process started.
+func (c *requestCtx) deadlineTime() time.Time { return clockEpoch.Add(c.deadline) }
 
 // endRequest cancels a context from newRequestContext, releasing its
 // timer; on any other context it does nothing.
@@ -69,10 +87,10 @@ func (c *requestCtx) end() {
 }
 
 func (c *requestCtx) Deadline() (time.Time, bool) {
-	if c.deadline.IsZero() {
+	if c.deadline == 0 {
 		return c.parent.Deadline()
 	}
-	return c.deadline, true
+	return c.deadlineTime(), true
 }
 
 // arm returns the context that does the canceling: the parent when there
@@ -82,13 +100,13 @@ func (c *requestCtx) arm() context.Context {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.inner == nil {
-		if c.deadline.IsZero() && !c.canceled {
+		if c.deadline == 0 && !c.canceled {
 			return c.parent
 		}
-		if c.deadline.IsZero() {
+		if c.deadline == 0 {
 			c.inner, c.stop = context.WithCancel(c.parent)
 		} else {
-			c.inner, c.stop = context.WithDeadline(c.parent, c.deadline)
+			c.inner, c.stop = context.WithDeadline(c.parent, c.deadlineTime())
 		}
 		if c.canceled {
 			c.stop()
@@ -112,7 +130,7 @@ func (c *requestCtx) Err() error {
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
-	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+	if c.deadline != 0 && monoClock() >= c.deadline {
 		return context.DeadlineExceeded
 	}
 	return nil
@@ -148,8 +166,8 @@ func (c *requestCtx) Value(key any) any {
 
 // String names the context for debugging, as the context package's do.
 func (c *requestCtx) String() string {
-	if c.deadline.IsZero() {
+	if c.deadline == 0 {
 		return "handler.requestContext"
 	}
-	return "handler.requestContext(deadline " + c.deadline.String() + ")"
+	return "handler.requestContext(deadline " + c.deadlineTime().String() + ")"
 }

@@ -25,6 +25,31 @@ func TestNewRequestContext(t *testing.T) {
 			t.Errorf("InvocationFrom = %+v, %v", got, ok)
 		}
 	})
+	t.Run("deadline-from-now", func(t *testing.T) {
+		before := time.Now()
+		ctx := adapterkit.NewRequestContext(context.Background(), inv, time.Minute)
+		after := time.Now()
+		defer adapterkit.EndRequest(ctx)
+		dl, ok := ctx.Deadline()
+		if !ok || dl.Before(before.Add(time.Minute)) || dl.After(after.Add(time.Minute)) {
+			t.Fatalf("Deadline() = %v, %v; want between %v and %v", dl, ok, before.Add(time.Minute), after.Add(time.Minute))
+		}
+		// The wall clock reading agrees too (to within the clock steps
+		// since the process started: none in a test).
+		if w := dl.Round(0); w.Before(before.Round(0).Add(time.Minute-time.Second)) || w.After(after.Round(0).Add(time.Minute+time.Second)) {
+			t.Errorf("Deadline() wall clock %v, want about %v", w, before.Round(0).Add(time.Minute))
+		}
+		if again, _ := ctx.Deadline(); !again.Equal(dl) {
+			t.Errorf("Deadline() changed: %v, then %v", dl, again)
+		}
+	})
+	t.Run("huge-timeout", func(t *testing.T) {
+		ctx := adapterkit.NewRequestContext(context.Background(), inv, time.Duration(1<<63-1))
+		defer adapterkit.EndRequest(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Errorf("Err() = %v with a timeout of 292 years", err)
+		}
+	})
 	t.Run("no-timeout", func(t *testing.T) {
 		ctx := adapterkit.NewRequestContext(context.Background(), handler.Invocation{}, 0)
 		if _, ok := ctx.Deadline(); ok {
