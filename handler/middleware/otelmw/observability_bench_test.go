@@ -48,6 +48,10 @@ func BenchmarkObservability(b *testing.B) {
 			otelmw.Metrics(otelmw.WithMeterProvider(mp)), middleware.Logger(middleware.LogTo(io.Discard)))},
 		{"observed-unsampled", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tpUnsampled)),
 			otelmw.Metrics(otelmw.WithMeterProvider(mp)), middleware.Logger(middleware.LogTo(io.Discard)))},
+		// OpenTelemetry's part alone: Tracing and Metrics without the log
+		// line.
+		{"otel-only", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tp)), otelmw.Metrics(otelmw.WithMeterProvider(mp)))},
+		{"otel-only-unsampled", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tpUnsampled)), otelmw.Metrics(otelmw.WithMeterProvider(mp)))},
 		// Each middleware alone, to tell their shares apart.
 		{"tracing-only", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tp)))},
 		{"tracing-only-unsampled", handler.Chain(r, otelmw.Tracing(otelmw.WithTracerProvider(tpUnsampled)))},
