@@ -131,31 +131,18 @@ type nameBuf struct {
 // already canonical, or invalid (returned as it is, as net/http does), or
 // its canonical form fits in what is left of nb.
 func (nb *nameBuf) canonical(k string) string {
-	upper, canon := true, true
+	st := uint8(nameStart)
 	for i := 0; i < len(k); i++ {
-		switch nameByte[k[i]] {
-		case nameInvalid:
-			return k
-		case nameLower:
-			canon = canon && !upper
-			upper = false
-		case nameUpper:
-			canon = canon && upper
-			upper = false
-		case nameDash:
-			upper = true
-		default:
-			upper = false
-		}
+		st = nameNext[st&7][k[i]]
 	}
-	if canon {
-		return k
+	if st != nameStartChanged && st != nameWordChanged {
+		return k // canonical, or invalid
 	}
 	if len(k) > len(nb.b)-nb.n {
 		return http.CanonicalHeaderKey(k)
 	}
 	d := nb.b[nb.n : nb.n+len(k)]
-	upper = true
+	upper := true
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		if upper && 'a' <= c && c <= 'z' {
@@ -171,30 +158,49 @@ func (nb *nameBuf) canonical(k string) string {
 	return unsafe.String(&d[0], len(d))
 }
 
-// Classes of the bytes of a header name, for canonical.
+// States of canonical's scan of a header name: at the start of a word (the
+// name's or after '-') or inside one, with every letter so far as
+// canonical form has it or not; or invalid, for a byte that is not an
+// RFC 7230 token character (net/http leaves such a name as it is).
 const (
-	nameInvalid = iota // not an RFC 7230 token character
-	nameOther          // a digit or a token symbol other than '-'
-	nameLower
-	nameUpper
-	nameDash
+	nameStart = iota
+	nameWord
+	nameStartChanged
+	nameWordChanged
+	nameInvalid
 )
 
-// nameByte[c] is the class of c in a header name, as net/textproto
-// decides what a token character is.
-var nameByte = func() (t [256]uint8) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = nameOther
+// nameNext[state][c] is the state after byte c.
+var nameNext = func() (t [8][256]uint8) {
+	for st := range t {
+		for c := range 256 {
+			changed := st == nameStartChanged || st == nameWordChanged
+			atStart := st == nameStart || st == nameStartChanged
+			lower, upper := 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z'
+			switch {
+			case st == nameInvalid || st > nameInvalid || !validHeaderFieldByte(byte(c)):
+				t[st][c] = nameInvalid
+			case c == '-':
+				t[st][c] = nameStart
+				if changed {
+					t[st][c] = nameStartChanged
+				}
+			case changed || lower && atStart || upper && !atStart:
+				t[st][c] = nameWordChanged
+			default:
+				t[st][c] = nameWord
+			}
+		}
 	}
-	for _, c := range "!#$%&'*+.^_`|~" {
-		t[c] = nameOther
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = nameLower, nameUpper
-	}
-	t['-'] = nameDash
 	return t
 }()
+
+// validHeaderFieldByte reports whether c may appear in a header name (an
+// RFC 7230 token character), as net/textproto decides it.
+func validHeaderFieldByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
+		c != 0 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
 
 // decimalValue holds a one-value header slice and the digits of its
 // decimal value, so that setting it costs no allocation of its own.

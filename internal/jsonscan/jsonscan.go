@@ -73,12 +73,12 @@ func (s *Scanner) eof() error { return &SyntaxError{Msg: msgEOF, Offset: len(s.s
 
 func (s *Scanner) ws() {
 	for s.pos < len(s.src) {
-		switch s.src[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
+		// Every white space byte is at most ' ': one comparison passes
+		// anything else.
+		if c := s.src[s.pos]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return
 		}
+		s.pos++
 	}
 }
 
@@ -86,11 +86,15 @@ func (s *Scanner) ws() {
 // 0 at the end of the source (a NUL byte in the source, never valid JSON
 // outside a string, reads as 0 too; [Scanner.Kind] tells them apart).
 func (s *Scanner) Peek() byte {
-	s.ws()
-	if s.pos >= len(s.src) {
-		return 0
+	for s.pos < len(s.src) {
+		// Every white space byte is at most ' ': one comparison passes
+		// anything else.
+		if c := s.src[s.pos]; c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c
+		}
+		s.pos++
 	}
-	return s.src[s.pos]
+	return 0
 }
 
 // Kind is the JSON type of a value, as [Scanner.Kind] guesses it from the
