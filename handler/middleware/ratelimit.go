@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -179,10 +180,14 @@ func (rl *rateLimiter) middleware(next handler.Handler) handler.Handler {
 	})
 }
 
-// decision is a Limiter's answer, sent by the goroutine that asks for it.
+// decision is a Limiter's answer, sent by the goroutine that asks for it:
+// the decision and error Allow returned, or the value Allow panicked with
+// and the stack where it did.
 type decision struct {
-	d   Decision
-	err error
+	d     Decision
+	err   error
+	panic any
+	stack []byte
 }
 
 // overlapped serves r with next while l counts it under k
@@ -192,11 +197,27 @@ func (rl *rateLimiter) overlapped(ctx context.Context, r *handler.Request, k str
 	// Buffered: should next panic, the goroutine still ends.
 	ch := make(chan decision, 1)
 	go func() {
-		d, err := rl.l.Allow(ctx, k)
-		ch <- decision{d, err}
+		var dec decision
+		defer func() {
+			// A panic in Allow is carried to this request's goroutine,
+			// where handler.Serve recovers it, as it does without the
+			// option; left here, it would end the process.
+			if v := recover(); v != nil {
+				dec = decision{panic: v, stack: debug.Stack()}
+			}
+			ch <- dec
+		}()
+		dec.d, dec.err = rl.l.Allow(ctx, k)
 	}()
 	resp, herr := next.ServeRequest(ctx, r)
 	dec := <-ch
+	if dec.panic != nil {
+		discard(resp)
+		if dec.panic == http.ErrAbortHandler {
+			panic(dec.panic)
+		}
+		panic(&handlerPanic{value: dec.panic, stack: dec.stack, goroutine: "rate limiter"})
+	}
 	switch {
 	case dec.err != nil && rl.failOpen:
 		rl.warn(ctx, dec.err)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/handlertest"
 )
 
 // gatedLimiter decides only once release is closed, and closes asked when
@@ -123,5 +125,43 @@ func TestRateLimitOverlapReadsCountsWritesFirst(t *testing.T) {
 	wantStatus(t, serve(h, &handler.Request{Method: http.MethodGet, RemoteAddr: "10.0.0.1", Header: http.Header{}}), http.StatusTooManyRequests)
 	if next.calls != 2 {
 		t.Errorf("handler ran %d times, want 2", next.calls)
+	}
+}
+
+// panicLimiter's Allow panics, as a Limiter with a bug (or a store client
+// that dereferences nil) does.
+type panicLimiter struct{}
+
+func (panicLimiter) Allow(context.Context, string) (Decision, error) { panic("limiter bug") }
+
+// TestRateLimitOverlapReadsLimiterPanics checks that a Limiter that panics
+// while a read is overlapped is answered as it is without the option: the
+// panic reaches handler.Serve, which answers 500 and logs it with the
+// limiter's stack, rather than ending the process from the goroutine the
+// limiter runs in.
+func TestRateLimitOverlapReadsLimiterPanics(t *testing.T) {
+	var logged strings.Builder
+	ctx := handler.ContextWithLogger(context.Background(), slog.New(slog.NewTextHandler(&logged, nil)))
+	for _, overlap := range []bool{false, true} {
+		var opts []RateLimitOption
+		if overlap {
+			opts = append(opts, RateLimitOverlapReads())
+		}
+		stream := &closingStream{Reader: strings.NewReader("hello")}
+		next := handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+			return &handler.Response{Stream: stream}, nil
+		})
+		h := RateLimit(panicLimiter{}, ByIP, opts...)(next)
+		logged.Reset()
+		res := handlertest.ServeContext(ctx, h, &handler.Request{Method: http.MethodGet, RemoteAddr: "10.0.0.1", Header: http.Header{}})
+		if res.Status != http.StatusInternalServerError {
+			t.Errorf("overlap %v: status %d, want 500", overlap, res.Status)
+		}
+		if !strings.Contains(logged.String(), "limiter bug") || overlap && !strings.Contains(logged.String(), "panicLimiter") {
+			t.Errorf("overlap %v: log %q, want the panic and, overlapped, the limiter's stack", overlap, logged.String())
+		}
+		if overlap && !stream.closed {
+			t.Errorf("the handler's stream was not closed")
+		}
 	}
 }

@@ -143,7 +143,7 @@ func answerAtDeadline(next handler.Handler, d time.Duration) handler.Handler {
 				if res.panic == http.ErrAbortHandler {
 					panic(res.panic)
 				}
-				panic(&handlerPanic{res.panic, res.stack})
+				panic(&handlerPanic{value: res.panic, stack: res.stack})
 			}
 			if res.err != nil && ctx.Err() != nil {
 				return nil, timeoutError(ctx)
@@ -200,14 +200,21 @@ func discardStream(s io.Reader) {
 }
 
 // handlerPanic carries a panic out of the goroutine AnswerAtDeadline runs
-// the handler in, with the stack where it happened, for the log.
+// the handler in (or RateLimitOverlapReads the limiter), with the stack
+// where it happened, for the log.
 type handlerPanic struct {
 	value any
 	stack []byte
+	// goroutine names what ran in the goroutine; "" means the handler.
+	goroutine string
 }
 
-// String formats the panic value and the handler's stack; handler.Serve
-// logs it.
+// String formats the panic value and the stack of the goroutine it
+// happened in; handler.Serve logs it.
 func (p *handlerPanic) String() string {
-	return fmt.Sprintf("%v\n\nhandler goroutine stack:\n%s", p.value, p.stack)
+	g := p.goroutine
+	if g == "" {
+		g = "handler"
+	}
+	return fmt.Sprintf("%v\n\n%s goroutine stack:\n%s", p.value, g, p.stack)
 }
