@@ -278,12 +278,14 @@ func serveHTTP(ctx context.Context, h Handler, w http.ResponseWriter, hr *http.R
 }
 
 // httpExchange is the one allocation behind a request served by
-// serveHTTPIn: its request context and its Request. Whatever outlives the
-// request (a Request or a context the handler kept) keeps the whole of it
-// alive, which is all it costs.
+// serveHTTPIn: its request context, its Request and room for its
+// Content-Length value. Whatever outlives the request (a Request or a
+// context the handler kept, the value in net/http's header map) keeps the
+// whole of it alive, which is all it costs.
 type httpExchange struct {
 	ctx requestCtx
 	req Request
+	cl  shortContentLength
 }
 
 // newRequestIn returns a request context made as newRequestContext(parent,
@@ -298,9 +300,9 @@ func newRequestIn(parent context.Context, inv Invocation, timeout time.Duration)
 
 // serveHTTPIn is serveHTTP in a request context made as
 // newRequestContext(parent, inv, timeout) makes it, ended (endRequest) once
-// the response is written; the context and the Request are allocated
-// together. Both are built in place and handed out once, so nothing else
-// can be using them.
+// the response is written; the context, the Request and the
+// Content-Length value are allocated together. They are built in place
+// and handed out once, so nothing else can be using them.
 func serveHTTPIn(parent context.Context, inv Invocation, timeout time.Duration, h Handler, w http.ResponseWriter, hr *http.Request) {
 	x := new(httpExchange)
 	x.ctx.init(parent, inv, timeout)
@@ -317,7 +319,7 @@ func serveHTTPIn(parent context.Context, inv Invocation, timeout time.Duration, 
 		// ID, which the context answers once Serve has set it.
 		ctx = withRequestID(ctx, r.RequestID)
 	}
-	writeHTTP(ctx, w, hr.Method, resp)
+	writeHTTPIn(ctx, w, hr.Method, resp, &x.cl)
 }
 
 // writeHTTP writes resp to w as the answer to a request with the given
@@ -330,6 +332,12 @@ func serveHTTPIn(parent context.Context, inv Invocation, timeout time.Duration, 
 // silently truncated one. A status net/http cannot send (below 100 or above
 // 999) is logged and answered with a 500 problem instead.
 func writeHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *Response) {
+	writeHTTPIn(ctx, w, method, resp, nil)
+}
+
+// writeHTTPIn is writeHTTP with cl, when not nil, as room for the
+// Content-Length value it sets (see contentLength).
+func writeHTTPIn(ctx context.Context, w http.ResponseWriter, method string, resp *Response, cl *shortContentLength) {
 	if resp == nil {
 		resp = &Response{}
 	}
@@ -365,7 +373,7 @@ func writeHTTP(ctx context.Context, w http.ResponseWriter, method string, resp *
 			_, hasCL = dst["Content-Length"]
 		}
 		if !hasCL && bodyAllowed(status) {
-			dst["Content-Length"] = contentLength(len(resp.Body))
+			dst["Content-Length"] = contentLength(len(resp.Body), cl)
 		}
 		w.WriteHeader(status)
 		if method != http.MethodHead && len(resp.Body) > 0 && bodyAllowed(status) {
@@ -415,12 +423,23 @@ func copyHeaderValues(dst http.Header, k string, vs []string, empty bool) {
 	dst[k] = vs[:len(vs):len(vs)]
 }
 
-// contentLength returns the value of a Content-Length header for n bytes
-// in one allocation: below 100, strconv.Itoa allocates nothing; from 100
-// on, the slice and its decimal digits share one (Itoa would allocate the
-// digits apart). The digits are never written again after they become the
-// string, and the slice's capacity is capped so that an append to it copies.
-func contentLength(n int) []string {
+// contentLength returns the value of a Content-Length header for n bytes.
+// With room (each httpExchange has some, used once) and fewer than 10^8
+// bytes, the value is written there: no allocation. Otherwise it takes
+// one: below 100, strconv.Itoa allocates nothing; from 100 on, the slice
+// and its decimal digits share one (Itoa would allocate the digits apart).
+// The digits are never written again after they become the string, and
+// the slice's capacity is capped so that an append to it copies.
+func contentLength(n int, room *shortContentLength) []string {
+	if room != nil && n < 1e8 {
+		if n < 100 {
+			room.v[0] = strconv.Itoa(n)
+		} else {
+			d := strconv.AppendInt(room.digits[:0], int64(n), 10)
+			room.v[0] = unsafe.String(&d[0], len(d))
+		}
+		return room.v[:1:1]
+	}
 	if n < 100 {
 		return []string{strconv.Itoa(n)}
 	}
@@ -428,6 +447,14 @@ func contentLength(n int) []string {
 	d := strconv.AppendInt(p.digits[:0], int64(n), 10)
 	p.v[0] = unsafe.String(&d[0], len(d))
 	return p.v[:1:1]
+}
+
+// shortContentLength is room for the Content-Length value of a body of
+// fewer than 10^8 bytes, small enough for httpExchange to stay within 512
+// bytes.
+type shortContentLength struct {
+	v      [1]string
+	digits [8]byte
 }
 
 // contentLengthValue backs the slice contentLength returns.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -79,5 +80,23 @@ func TestHex8(t *testing.T) {
 	}
 	for range 100000 {
 		check(rand.Uint32())
+	}
+}
+
+// TestContentLength checks contentLength's value with and without room,
+// on both sides of the sizes whose digits strconv.Itoa allocates and of
+// the largest the room holds, and that each value is capped so that an
+// append copies.
+func TestContentLength(t *testing.T) {
+	for _, n := range []int{0, 7, 99, 100, 12345, 99_999_999, 100_000_000, 1 << 40} {
+		for _, room := range []*shortContentLength{nil, new(shortContentLength)} {
+			v := contentLength(n, room)
+			if len(v) != 1 || cap(v) != 1 || v[0] != strconv.Itoa(n) {
+				t.Errorf("contentLength(%d, room %v) = %q (cap %d)", n, room != nil, v, cap(v))
+			}
+			if room != nil && n < 1e8 && &v[0] != &room.v[0] {
+				t.Errorf("contentLength(%d) did not use the room", n)
+			}
+		}
 	}
 }
