@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	smithyauth "github.com/aws/smithy-go/auth"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // EnsureTable creates the table in the layout this package uses (string
@@ -154,23 +157,20 @@ func controlCall(ctx context.Context, c *dynamodb.Client, op string, in, out any
 
 func controlAttempt(ctx context.Context, c *dynamodb.Client, op string, body []byte, out any) error {
 	o := c.Options()
-	ep, err := o.EndpointResolverV2.ResolveEndpoint(ctx, dynamodb.EndpointParameters{
-		Region:                aws.String(o.Region),
-		UseDualStack:          aws.Bool(o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled),
-		UseFIPS:               aws.Bool(o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
-		Endpoint:              o.BaseEndpoint,
-		AccountIdEndpointMode: aws.String(string(aws.AccountIDEndpointModeDisabled)),
-	})
+	ep, err := controlEndpoint(ctx, o)
 	if err != nil {
 		return fmt.Errorf("resolving the endpoint: %w", err)
 	}
-	u := ep.URI
+	u := ep.url
 	if u.Path == "" {
 		u.Path = "/"
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return err
+	}
+	for k, vs := range ep.header {
+		req.Header[k] = vs
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
@@ -182,7 +182,7 @@ func controlAttempt(ctx context.Context, c *dynamodb.Client, op string, body []b
 		return fmt.Errorf("retrieving credentials: %w", err)
 	}
 	sum := sha256.Sum256(body)
-	if err := o.HTTPSignerV4.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "dynamodb", o.Region, time.Now()); err != nil {
+	if err := o.HTTPSignerV4.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), ep.signingName, ep.signingRegion, time.Now()); err != nil {
 		return fmt.Errorf("signing: %w", err)
 	}
 	hc := o.HTTPClient
@@ -201,6 +201,7 @@ func controlAttempt(ctx context.Context, c *dynamodb.Client, op string, body []b
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
 			Type     string `json:"__type"`
+			Code     string `json:"code"`
 			Message  string `json:"message"`
 			MessageU string `json:"Message"`
 		}
@@ -209,8 +210,22 @@ func controlAttempt(ctx context.Context, c *dynamodb.Client, op string, body []b
 		if ae.Message == "" {
 			ae.Message = e.MessageU
 		}
-		// "com.amazonaws.dynamodb.v20120810#ResourceInUseException"
-		ae.Code = e.Type[strings.LastIndexByte(e.Type, '#')+1:]
+		// The exception's name as the SDK reads it: the X-Amzn-ErrorType
+		// header, else __type, else code; without a URI suffix
+		// ("ValidationException:http://internal.amazon.com/...") and a
+		// namespace ("com.amazonaws.dynamodb.v20120810#ResourceInUseException").
+		code := resp.Header.Get("X-Amzn-ErrorType")
+		if code == "" {
+			code = e.Type
+		}
+		if code == "" {
+			code = e.Code
+		}
+		code, _, _ = strings.Cut(code, ":")
+		if i := strings.IndexByte(code, '#'); i >= 0 {
+			code = code[i+1:]
+		}
+		ae.Code = code
 		if ae.Code == "" {
 			ae.Code = http.StatusText(resp.StatusCode)
 		}
@@ -220,4 +235,67 @@ func controlAttempt(ctx context.Context, c *dynamodb.Client, op string, body []b
 		return nil
 	}
 	return json.Unmarshal(b, out)
+}
+
+// resolvedEndpoint is where a control-plane request goes and what SigV4
+// signs it for.
+type resolvedEndpoint struct {
+	url                        url.URL
+	header                     http.Header
+	signingName, signingRegion string
+}
+
+// controlEndpoint resolves the endpoint as the client's generated
+// operations do: with its legacy (v1) EndpointResolver first, when it has
+// one (a client made from an aws.Config with EndpointResolverWithOptions),
+// falling back to EndpointResolverV2 when that reports no endpoint; and
+// signing for the region and service name the endpoint names, if it does
+// (region "local" is http://localhost:8000 signed for us-east-1, which
+// DynamoDB Local keeps a database for), else for the client's region.
+func controlEndpoint(ctx context.Context, o dynamodb.Options) (resolvedEndpoint, error) {
+	ep := resolvedEndpoint{signingName: "dynamodb", signingRegion: o.Region}
+	if o.EndpointResolver != nil {
+		v1, err := o.EndpointResolver.ResolveEndpoint(o.Region, o.EndpointOptions)
+		var nf *aws.EndpointNotFoundError
+		switch {
+		case err == nil:
+			u, err := url.Parse(v1.URL)
+			if err != nil {
+				return ep, fmt.Errorf("parsing the endpoint URL: %w", err)
+			}
+			ep.url = *u
+			if v1.SigningName != "" {
+				ep.signingName = v1.SigningName
+			}
+			if v1.SigningRegion != "" {
+				ep.signingRegion = v1.SigningRegion
+			}
+			return ep, nil
+		case !errors.As(err, &nf):
+			return ep, err
+		}
+	}
+	v2, err := o.EndpointResolverV2.ResolveEndpoint(ctx, dynamodb.EndpointParameters{
+		Region:                aws.String(o.Region),
+		UseDualStack:          aws.Bool(o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled),
+		UseFIPS:               aws.Bool(o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
+		Endpoint:              o.BaseEndpoint,
+		AccountIdEndpointMode: aws.String(string(aws.AccountIDEndpointModeDisabled)),
+	})
+	if err != nil {
+		return ep, err
+	}
+	ep.url, ep.header = v2.URI, v2.Headers
+	// The SDK applies the signer properties of every auth option the
+	// endpoint lists; so does this.
+	opts, _ := smithyauth.GetAuthOptions(&v2.Properties)
+	for _, ao := range opts {
+		if name, ok := smithyhttp.GetSigV4SigningName(&ao.SignerProperties); ok && name != "" {
+			ep.signingName = name
+		}
+		if region, ok := smithyhttp.GetSigV4SigningRegion(&ao.SignerProperties); ok && region != "" {
+			ep.signingRegion = region
+		}
+	}
+	return ep, nil
 }
