@@ -101,20 +101,18 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 var invocationIDKey = http.CanonicalHeaderKey(InvocationIDHeader)
 
 // payloadState is what payload mode builds for one invocation, in one
-// allocation: the Request, the context carrying the identities, room for
-// the usual number of identities, header values and path parameters, the
-// canonical forms of header names the host does not send canonical, and the
-// answer's header values. Anything that outlives the invocation (a Request
+// allocation of 1024 bytes (see TestPayloadStateSize): the Request, the
+// context carrying the identities, room for the usual number of identities
+// and header values, the canonical forms of header names the host does not
+// send canonical, and the answer's header values. Anything that outlives the invocation (a Request
 // or header kept by the handler) keeps all of it, which is only memory: no
 // part is reused for another invocation.
 type payloadState struct {
-	req    handler.Request
-	ctx    identitiesCtx
-	ids    [1]ClaimsIdentity
-	vals   [24]string // header values; see decodeHeaders
-	query  [4]string  // Query's name, value pairs; see decodeReq
-	params [4]string  // Params' name, value pairs
-	names  nameBuf
+	req   handler.Request
+	ctx   identitiesCtx
+	ids   [1]ClaimsIdentity
+	vals  [20]string // header values; see decodeHeaders
+	names nameBuf
 
 	answerType   [1]string
 	answerLength decimalValue
@@ -123,7 +121,7 @@ type payloadState struct {
 // nameBuf holds canonical header names, written once each and then only
 // read: a string made over its bytes stays valid.
 type nameBuf struct {
-	b [192]byte
+	b [136]byte // payloadState's size class is 1024 bytes
 	n int
 }
 
@@ -350,10 +348,7 @@ func (a *adapter) decodeEnvelope(b []byte, st *payloadState) (*handler.Request, 
 // rawReq is Data.req as the host sends it.
 type rawReq struct {
 	url, method string
-	hasQuery    bool
-	query       []string // name, value pairs in document order
 	header      http.Header
-	params      []string // name, value pairs
 	body        []byte
 	hasBody     bool
 }
@@ -389,7 +384,11 @@ func (a *adapter) decodeReq(s *jsonscan.Scanner, st *payloadState) (*handler.Req
 	if !ok {
 		return nil, envelopeError("The invocation's Data.req must be an object, found "+found(s)+".", nil)
 	}
-	rr := rawReq{query: st.query[:0], params: st.params[:0]}
+	// Room for the usual few Query and Params pairs, on the stack: they
+	// are copied out of rr, which does not outlive this call.
+	var queryBuf, paramBuf [4]string
+	query, params := queryBuf[:0], paramBuf[:0]
+	var rr rawReq
 	var ids []ClaimsIdentity
 	for {
 		more, err := s.More(&it)
@@ -413,7 +412,7 @@ func (a *adapter) decodeReq(s *jsonscan.Scanner, st *payloadState) (*handler.Req
 				return nil, typeErr("Method", "a string", s, err)
 			}
 		case equalFoldASCII(key, "Query"):
-			if err := decodeQuery(s, &rr); err != nil {
+			if query, err = decodeQuery(s, query); err != nil {
 				return nil, err
 			}
 		case equalFoldASCII(key, "Headers"):
@@ -421,7 +420,7 @@ func (a *adapter) decodeReq(s *jsonscan.Scanner, st *payloadState) (*handler.Req
 				return nil, err
 			}
 		case equalFoldASCII(key, "Params"):
-			if rr.params, err = stringPairs(s, "Params", rr.params[:0]); err != nil {
+			if params, err = stringPairs(s, "Params", params[:0]); err != nil {
 				return nil, err
 			}
 		case equalFoldASCII(key, "Identities"):
@@ -448,7 +447,7 @@ func (a *adapter) decodeReq(s *jsonscan.Scanner, st *payloadState) (*handler.Req
 			}
 		}
 	}
-	req, err := a.buildRequest(&rr, &st.req)
+	req, err := a.buildRequest(&rr, query, params, &st.req)
 	if err != nil {
 		return nil, err
 	}
@@ -492,37 +491,33 @@ func innerJSON(s *jsonscan.Scanner, field string) (jsonscan.Scanner, error) {
 	return jsonscan.New(unsafe.String(unsafe.SliceData(inner), len(inner))), nil
 }
 
-func decodeQuery(s *jsonscan.Scanner, rr *rawReq) error {
+func decodeQuery(s *jsonscan.Scanner, query []string) ([]string, error) {
 	switch s.Peek() {
 	case 'n':
-		return s.Literal("null")
+		return query, s.Literal("null")
 	case '"':
 		is, err := innerJSON(s, "Query")
 		if err != nil {
-			return err
+			return query, err
 		}
 		switch is.Kind() {
 		case jsonscan.End:
-			return nil
+			return query, nil
 		case jsonscan.Object:
 		default:
-			return fieldError("Query", is.Errorf("a string Query must hold a JSON object"))
+			return query, fieldError("Query", is.Errorf("a string Query must hold a JSON object"))
 		}
-		if rr.query, err = stringPairs(&is, "Query", rr.query[:0]); err != nil {
-			return err
+		if query, err = stringPairs(&is, "Query", query[:0]); err != nil {
+			return query, err
 		}
 		if err := is.End(); err != nil {
-			return fieldError("Query", err)
+			return query, fieldError("Query", err)
 		}
-		rr.hasQuery = true
-		return nil
+		return query, nil
 	case '{':
-		var err error
-		rr.query, err = stringPairs(s, "Query", rr.query[:0])
-		rr.hasQuery = err == nil
-		return err
+		return stringPairs(s, "Query", query[:0])
 	}
-	return typeError("Query", "an object of strings (or its JSON as a string)", s)
+	return query, typeError("Query", "an object of strings (or its JSON as a string)", s)
 }
 
 // stringPairs reads an object whose values are strings (or null, read as
@@ -623,8 +618,10 @@ func decodeHeaders(s *jsonscan.Scanner, st *payloadState) (http.Header, error) {
 	}
 }
 
-// buildRequest turns Data.req into a Request, *req.
-func (a *adapter) buildRequest(rr *rawReq, req *handler.Request) (*handler.Request, error) {
+// buildRequest turns Data.req into a Request, *req. Its Query and Params
+// name, value pairs are apart from rr (which the Request's fields come from)
+// so that they can live on the caller's stack.
+func (a *adapter) buildRequest(rr *rawReq, query, params []string, req *handler.Request) (*handler.Request, error) {
 	if rr.method == "" {
 		return nil, envelopeError("The invocation's Data.req.Method is missing.", nil)
 	}
@@ -643,17 +640,17 @@ func (a *adapter) buildRequest(rr *rawReq, req *handler.Request) (*handler.Reque
 	if err != nil {
 		return nil, err
 	}
-	if rawQuery == "" && len(rr.query) > 0 {
+	if rawQuery == "" && len(query) > 0 {
 		// The Url carries the query as received; Query, with repeated keys
 		// joined by commas, only stands in when the Url has none.
 		var b strings.Builder
-		for i := 0; i+1 < len(rr.query); i += 2 {
+		for i := 0; i+1 < len(query); i += 2 {
 			if b.Len() > 0 {
 				b.WriteByte('&')
 			}
-			b.WriteString(url.QueryEscape(rr.query[i]))
+			b.WriteString(url.QueryEscape(query[i]))
 			b.WriteByte('=')
-			b.WriteString(url.QueryEscape(rr.query[i+1]))
+			b.WriteString(url.QueryEscape(query[i+1]))
 		}
 		rawQuery = b.String()
 	}
@@ -685,8 +682,8 @@ func (a *adapter) buildRequest(rr *rawReq, req *handler.Request) (*handler.Reque
 			req.Body = body
 		}
 	}
-	for i := 0; i+1 < len(rr.params); i += 2 {
-		req.SetPathValue(rr.params[i], rr.params[i+1])
+	for i := 0; i+1 < len(params); i += 2 {
+		req.SetPathValue(params[i], params[i+1])
 	}
 	return req, nil
 }

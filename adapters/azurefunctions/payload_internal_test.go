@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"testing"
+	"unsafe"
 )
 
 // TestCanonicalName checks nameBuf.canonical against net/http's
@@ -43,5 +44,14 @@ func TestCanonicalName(t *testing.T) {
 		if n != "X-Ms-Client-Principal-Name" {
 			t.Fatalf("a canonical name changed after later ones were written: %q", n)
 		}
+	}
+}
+
+// TestPayloadStateSize keeps payloadState within the runtime's 1024-byte
+// size class: past it, every invocation allocates the next class, 1152
+// bytes. Growing the Request or the inline room needs a look at this.
+func TestPayloadStateSize(t *testing.T) {
+	if n := unsafe.Sizeof(payloadState{}); n > 1024 {
+		t.Errorf("payloadState is %d bytes, more than 1024", n)
 	}
 }
