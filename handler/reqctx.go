@@ -40,8 +40,11 @@ func newRequestContext(parent context.Context, inv Invocation, timeout time.Dura
 // init makes c, a zero requestCtx, what newRequestContext returns.
 func (c *requestCtx) init(parent context.Context, inv Invocation, timeout time.Duration) {
 	c.parent, c.inv, c.hasInv = parent, inv, inv != Invocation{}
+	if timeout <= 0 {
+		return
+	}
 	// A timeout so long that the reading overflows is no deadline.
-	if dl := monoClock() + timeout; timeout > 0 && dl > 0 {
+	if dl := monoClock() + timeout; dl > 0 {
 		if cur, ok := parent.Deadline(); !ok || cur.After(clockEpoch.Add(dl)) {
 			c.deadline = dl
 		}
