@@ -3,7 +3,7 @@ package handler
 import "github.com/anyfunc/anyfunc/handler/internal/kit"
 
 // init hands the adapter-side functions to package handler/adapterkit,
-// and the logger's context key to package middleware.
+// and the logger's context key and copyRequest to package middleware.
 func init() {
 	kit.ParsePath = parsePath
 	kit.ReadBody = readBody
@@ -20,4 +20,5 @@ func init() {
 	kit.NewRequestContext = newRequestContext
 	kit.EndRequest = endRequest
 	kit.LoggerKey = loggerKey
+	kit.CopyRequest = copyRequest
 }

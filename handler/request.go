@@ -118,6 +118,23 @@ func (r *Request) SetPathValue(name, value string) {
 	r.pathParams = append(r.pathParams, pathParam{name, value})
 }
 
+// copyRequest makes *dst a copy of *src with path values of its own. A
+// Request keeps its first path values in its own storage (params), so a
+// plain struct copy would leave the copy's path values in src's storage:
+// a value the copy adds would go where src keeps its own, and copying the
+// copy back (*src = *dst) would put src's old values over it.
+func copyRequest(dst, src *Request) {
+	*dst = *src
+	switch {
+	case src.pathParams == nil:
+	case len(src.pathParams) <= len(dst.params):
+		dst.pathParams = dst.params[:len(src.pathParams)]
+		copy(dst.pathParams, src.pathParams)
+	default:
+		dst.pathParams = append([]pathParam(nil), src.pathParams...)
+	}
+}
+
 // Cookies parses and returns the cookies sent with the request.
 func (r *Request) Cookies() []*http.Cookie {
 	if len(r.Header["Cookie"]) == 0 {

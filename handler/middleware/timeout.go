@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/anyfunc/anyfunc/handler"
+	"github.com/anyfunc/anyfunc/handler/internal/kit"
 )
+
+// copyRequest is handler's: a copy of a Request with path values of its own.
+var copyRequest = kit.CopyRequest.(func(dst, src *handler.Request))
 
 // ErrTimeout is the 504 problem Timeout answers with. It satisfies
 // errors.Is(err, context.DeadlineExceeded).
@@ -30,11 +34,11 @@ type timeoutConfig struct{ atDeadline bool }
 // so that middleware inside Timeout that sets Identity, Pattern, path
 // values or headers after the deadline does not race with middleware
 // outside it reading the request; the copy is written back to the request
-// when the handler's result is used. The copy still shares with the
-// request what Timeout cannot clone, which the handler must not modify in
-// place: the Body's bytes, the Identity, the path values set before Timeout
-// (a Router inside Timeout must not route again a request a Router outside
-// it routed) and the values of a Query() parsed before. This protects
+// when the handler's result is used. The copy has path values of its own
+// (those set before Timeout are copied); it still shares with the request
+// what Timeout cannot clone, which the handler must not modify in place:
+// the Body's bytes, the Identity and the values of a Query() parsed
+// before. This protects
 // against handlers that block without watching ctx.Done(), at the cost of
 // a goroutine, two context switches and the copy per request (the largest
 // part of the stack's cost in BenchmarkStack).
@@ -114,7 +118,7 @@ func answerAtDeadline(next handler.Handler, d time.Duration) handler.Handler {
 		}()
 		// The handler may outlive this call: it gets a request of its own.
 		req := new(handler.Request)
-		*req = *r
+		copyRequest(req, r)
 		req.Header = r.Header.Clone()
 		// done is unbuffered: the handler's goroutine either hands its
 		// result over to this call, which is still waiting for it, or
@@ -138,7 +142,7 @@ func answerAtDeadline(next handler.Handler, d time.Duration) handler.Handler {
 		}()
 		select {
 		case res := <-done:
-			*r = *req // the handler has returned: the request is ours again
+			copyRequest(r, req) // the handler has returned: the request is ours again
 			if res.panic != nil {
 				if res.panic == http.ErrAbortHandler {
 					panic(res.panic)

@@ -372,3 +372,52 @@ func TestAnswerAtDeadlineClosesLateStream(t *testing.T) {
 	close(release)
 	awaitClose(t, producerDone, "the producer of the late stream to be released")
 }
+
+// TestAnswerAtDeadlineKeepsPathValuesAddedInTime checks that path values the
+// handler adds in time are kept, when the request already had some before
+// Timeout (as an Azure payload-mode request has its Params, set by the
+// adapter): the copy the handler runs on must not share the request's own
+// room for path values, or writing the copy back overwrites what the handler
+// added there with what the request held before.
+func TestAnswerAtDeadlineKeepsPathValuesAddedInTime(t *testing.T) {
+	router := handler.NewRouter()
+	router.HandleFunc("GET /todos/{id}", func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		r.SetPathValue("list", "home")
+		return &handler.Response{}, nil
+	})
+	var inside []string
+	h := Timeout(time.Hour, AnswerAtDeadline())(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		resp, err := router.ServeRequest(ctx, r)
+		inside = []string{r.PathValue("id"), r.PathValue("list")}
+		return resp, err
+	}))
+	r := &handler.Request{Method: "GET", Path: "/todos/1", Header: http.Header{}}
+	r.SetPathValue("tenant", "acme") // before Timeout, as an adapter sets them
+	if _, err := h.ServeRequest(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{r.PathValue("id"), r.PathValue("list")}; got[0] != "1" || got[1] != "home" || inside[0] != "1" || inside[1] != "home" {
+		t.Errorf("path values id, list: %q after Timeout, %q inside; want 1, home", got, inside)
+	}
+
+	// Without a router: the handler adds one and replaces one, after one
+	// value set before Timeout (in the Request's own room) or five (past it).
+	h = Timeout(time.Hour, AnswerAtDeadline())(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		r.SetPathValue("id", "1")
+		r.SetPathValue("tenant", "other")
+		return &handler.Response{}, nil
+	}))
+	for _, before := range []int{1, 5} {
+		r = &handler.Request{Method: "GET", Path: "/todos/1", Header: http.Header{}}
+		r.SetPathValue("tenant", "acme")
+		for i := 1; i < before; i++ {
+			r.SetPathValue(fmt.Sprint("p", i), "v")
+		}
+		if _, err := h.ServeRequest(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if r.PathValue("id") != "1" || r.PathValue("tenant") != "other" || before > 1 && r.PathValue("p4") != "v" {
+			t.Errorf("%d values before: id %q, tenant %q, p4 %q after Timeout; want 1, other, v", before, r.PathValue("id"), r.PathValue("tenant"), r.PathValue("p4"))
+		}
+	}
+}

@@ -18,3 +18,8 @@ var (
 // request logger is its own context node (one allocation fewer than
 // context.WithValue on top of it).
 var LoggerKey any
+
+// CopyRequest is handler's copyRequest (func(dst, src *handler.Request)),
+// for package middleware's AnswerAtDeadline, which runs the handler on a
+// copy of the request.
+var CopyRequest any
