@@ -2,16 +2,20 @@ package awsdynamodb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -22,16 +26,22 @@ type recordingClient struct {
 	header http.Header
 	body   string
 
-	mu   sync.Mutex
-	last *http.Request
+	mu     sync.Mutex
+	last   *http.Request
+	bodies map[string][]byte // the last request body of each X-Amz-Target
 }
 
 func (c *recordingClient) Do(r *http.Request) (*http.Response, error) {
+	var body []byte
 	if r.Body != nil {
-		io.Copy(io.Discard, r.Body)
+		body, _ = io.ReadAll(r.Body)
 	}
 	c.mu.Lock()
 	c.last = r
+	if c.bodies == nil {
+		c.bodies = map[string][]byte{}
+	}
+	c.bodies[r.Header.Get("X-Amz-Target")] = body
 	c.mu.Unlock()
 	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
 		Body: io.NopCloser(strings.NewReader(`{"Table":{"TableName":"tbl","TableStatus":"ACTIVE"}}`)), Request: r}
@@ -158,6 +168,99 @@ func TestControlCallErrorsMatchSDK(t *testing.T) {
 		}
 		if got.Code != sdk.ErrorCode() || got.Message != sdk.ErrorMessage() || got.Status != tc.status {
 			t.Errorf("%v %s: code %q, message %q, status %d; the SDK's %q, %q", tc.header, tc.body, got.Code, got.Message, got.Status, sdk.ErrorCode(), sdk.ErrorMessage())
+		}
+	}
+}
+
+// TestEnsureTableBodiesMatchSDK checks that EnsureTable's four requests
+// carry what the SDK operations it replaced sent for the same inputs (the
+// inputs of the SDK-based EnsureTable before d8b3148), compared as JSON.
+func TestEnsureTableBodiesMatchSDK(t *testing.T) {
+	ctx := context.Background()
+	ours := &recordingClient{}
+	c := dynamodb.New(dynamodb.Options{Region: "eu-west-1", Credentials: testCreds, HTTPClient: ours, Retryer: aws.NopRetryer{}})
+	if err := EnsureTable(ctx, "tbl", WithClient(c)); err != nil {
+		t.Fatal(err)
+	}
+	sdk := &recordingClient{}
+	c = dynamodb.New(dynamodb.Options{Region: "eu-west-1", Credentials: testCreds, HTTPClient: sdk, Retryer: aws.NopRetryer{}})
+	table := aws.String("tbl")
+	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: table,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrPartition), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrSort), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPartition), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSort), KeyType: types.KeyTypeRange},
+		},
+		BillingMode: types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: table}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: table}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: table,
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrTTL), Enabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ours.bodies) != 4 || len(sdk.bodies) != 4 {
+		t.Fatalf("targets %v and, from the SDK, %v; want 4 each", keys(ours.bodies), keys(sdk.bodies))
+	}
+	for target, want := range sdk.bodies {
+		var g, w any
+		if err := json.Unmarshal(ours.bodies[target], &g); err != nil {
+			t.Errorf("%s: %s: %v", target, ours.bodies[target], err)
+			continue
+		}
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s: body %s, the SDK's %s", target, ours.bodies[target], want)
+		}
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// TestWaitActiveEnds checks that waiting for a table ends: at the limit
+// for a table that never becomes ACTIVE (and for one that stays missing, or
+// an answer that is throttled), and at once on an error that waiting cannot
+// cure.
+func TestWaitActiveEnds(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		rec   *recordingClient
+		limit bool // ends at the limit rather than at once
+		code  string
+	}{
+		{"creating", &recordingClient{status: 200, body: `{"Table":{"TableStatus":"CREATING"}}`}, true, ""},
+		{"missing", &recordingClient{status: 400, body: `{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"}`}, true, "ResourceNotFoundException"},
+		{"throttled", &recordingClient{status: 400, body: `{"__type":"com.amazon.coral.availability#ThrottlingException"}`}, true, "ThrottlingException"},
+		{"denied", &recordingClient{status: 400, body: `{"__type":"com.amazon.coral.service#AccessDeniedException"}`}, false, "AccessDeniedException"},
+	} {
+		c := dynamodb.New(dynamodb.Options{Region: "eu-west-1", Credentials: testCreds, HTTPClient: tc.rec, Retryer: aws.NopRetryer{}})
+		err := waitActive(ctx, c, "tbl", 300*time.Millisecond)
+		switch {
+		case err == nil:
+			t.Errorf("%s: waitActive succeeded", tc.name)
+		case tc.limit && !errors.Is(err, context.DeadlineExceeded):
+			t.Errorf("%s: %v, want the limit's DeadlineExceeded", tc.name, err)
+		case !tc.limit && !isAPIError(err, tc.code):
+			t.Errorf("%s: %v, want %s at once", tc.name, err, tc.code)
 		}
 	}
 }
