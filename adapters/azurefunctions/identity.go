@@ -153,9 +153,9 @@ func primaryIdentity(ids []ClaimsIdentity) *handler.Identity {
 // older Functions hosts send it (JsonConvert.SerializeObject, like Query),
 // that list's JSON in a string. They are appended to dst[:0], which must
 // not be nil.
-func decodeIdentities(s *jsonscan.Scanner, dst []ClaimsIdentity) ([]ClaimsIdentity, error) {
+func decodeIdentities(s *jsonscan.Scanner, dst []ClaimsIdentity, st *payloadState) ([]ClaimsIdentity, error) {
 	if s.Peek() != '"' {
-		return decodeIdentityList(s, dst)
+		return decodeIdentityList(s, dst, st)
 	}
 	is, err := innerJSON(s, "Identities")
 	if err != nil {
@@ -168,7 +168,7 @@ func decodeIdentities(s *jsonscan.Scanner, dst []ClaimsIdentity) ([]ClaimsIdenti
 	default:
 		return nil, envelopeError("The invocation's Data.req.Identities must be a list of objects (or its JSON as a string), found a string holding "+found(&is)+".", nil)
 	}
-	ids, err := decodeIdentityList(&is, dst)
+	ids, err := decodeIdentityList(&is, dst, st)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,8 @@ func decodeIdentities(s *jsonscan.Scanner, dst []ClaimsIdentity) ([]ClaimsIdenti
 
 // decodeIdentityList reads a list of identities (or null, giving nil),
 // appending them to dst[:0], which must not be nil.
-func decodeIdentityList(s *jsonscan.Scanner, dst []ClaimsIdentity) ([]ClaimsIdentity, error) {
+// Their strings are kept in st's arena.
+func decodeIdentityList(s *jsonscan.Scanner, dst []ClaimsIdentity, st *payloadState) ([]ClaimsIdentity, error) {
 	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError("Identities", err)
@@ -201,14 +202,14 @@ func decodeIdentityList(s *jsonscan.Scanner, dst []ClaimsIdentity) ([]ClaimsIden
 			return ids, nil
 		}
 		var id ClaimsIdentity
-		if err := decodeIdentity(s, &id); err != nil {
+		if err := decodeIdentity(s, &id, st); err != nil {
 			return nil, err
 		}
 		ids = append(ids, id)
 	}
 }
 
-func decodeIdentity(s *jsonscan.Scanner, id *ClaimsIdentity) error {
+func decodeIdentity(s *jsonscan.Scanner, id *ClaimsIdentity, st *payloadState) error {
 	it, ok := s.Open('{')
 	if !ok {
 		return typeError("Identities[]", "an object", s)
@@ -243,7 +244,7 @@ func decodeIdentity(s *jsonscan.Scanner, id *ClaimsIdentity) error {
 			}
 			continue
 		case equalFoldASCII(key, "Claims"):
-			if id.Claims, err = decodeClaims(s); err != nil {
+			if id.Claims, err = decodeClaims(s, st); err != nil {
 				return err
 			}
 			continue
@@ -256,10 +257,11 @@ func decodeIdentity(s *jsonscan.Scanner, id *ClaimsIdentity) error {
 		if *dst, err = optString(s); err != nil {
 			return typeErr("Identities[]."+k, "a string", s, err)
 		}
+		*dst = st.keep(*dst)
 	}
 }
 
-func decodeClaims(s *jsonscan.Scanner) ([]Claim, error) {
+func decodeClaims(s *jsonscan.Scanner, st *payloadState) ([]Claim, error) {
 	if isNull, err := s.Null(); err != nil || isNull {
 		if err != nil {
 			return nil, fieldError("Identities[].Claims", err)
@@ -317,6 +319,7 @@ func decodeClaims(s *jsonscan.Scanner) ([]Claim, error) {
 			if *dst, err = optString(s); err != nil {
 				return nil, typeErr("Identities[].Claims[]."+k, "a string", s, err)
 			}
+			*dst = st.keep(*dst)
 		}
 		claims = append(claims, c)
 	}

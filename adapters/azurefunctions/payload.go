@@ -62,10 +62,16 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	var resp *handler.Response
 	var logs []string
 	method := ""
-	env, err := p.a.readEnvelope(hr)
-	if err == nil {
+	envBuf := envPool.Get().(*[]byte)
+	env, err := p.a.readEnvelope(hr, (*envBuf)[:0])
+	if err != nil {
+		envPool.Put(envBuf)
+	} else {
 		var req *handler.Request
 		req, err = p.a.decodeEnvelope(env, st)
+		// Nothing decoded refers to env (see payloadState.keep): it goes
+		// back to the pool before the handler runs.
+		putEnvelope(envBuf, env)
 		if err == nil {
 			req.RequestID = id
 			method = req.Method
@@ -101,45 +107,60 @@ func (p payloadHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 var invocationIDKey = http.CanonicalHeaderKey(InvocationIDHeader)
 
 // payloadState is what payload mode builds for one invocation, in one
-// allocation of 1024 bytes (see TestPayloadStateSize): the Request, the
+// allocation of 896 bytes (see TestPayloadStateSize): the Request, the
 // context carrying the identities, room for the usual number of identities
-// and header values, the canonical forms of header names the host does not
-// send canonical, and the answer's header values. Anything that outlives the invocation (a Request
-// or header kept by the handler) keeps all of it, which is only memory: no
-// part is reused for another invocation.
+// and header values, the answer's header values, and the arena the strings
+// the Request and the identities keep are copied to. Anything that outlives
+// the invocation (a Request or header kept by the handler) keeps all of it,
+// which is only memory: no part is reused for another invocation.
+//
+// The envelope itself is read into a pooled buffer, reused once decoded: a
+// string read from it that the invocation keeps (a header name or value,
+// the Url, the Method, a path parameter, an identity's or claim's string)
+// is copied with keep (or canonical) first.
 type payloadState struct {
-	req   handler.Request
-	ctx   identitiesCtx
-	ids   [1]ClaimsIdentity
-	vals  [20]string // header values; see decodeHeaders
-	names nameBuf
+	req  handler.Request
+	ctx  identitiesCtx
+	ids  [1]ClaimsIdentity
+	vals [19]string // header values; see decodeHeaders
+
+	arena      []byte // strings are made over arena[:len(arena)], never rewritten
+	arenaChunk int    // the size of a new arena
 
 	answerType   [1]string
 	answerLength decimalValue
 }
 
-// nameBuf holds canonical header names, written once each and then only
-// read: a string made over its bytes stays valid.
-type nameBuf struct {
-	b [136]byte // payloadState's size class is 1024 bytes
-	n int
+// room returns n bytes of the arena to write a kept string into; the
+// string is then made over them, and they are never written again.
+func (st *payloadState) room(n int) []byte {
+	if cap(st.arena)-len(st.arena) < n {
+		st.arena = make([]byte, 0, max(n, st.arenaChunk))
+	}
+	st.arena = st.arena[:len(st.arena)+n]
+	return st.arena[len(st.arena)-n:]
 }
 
-// canonical returns http.CanonicalHeaderKey(k) without allocating when k is
-// already canonical, or invalid (returned as it is, as net/http does), or
-// its canonical form fits in what is left of nb.
-func (nb *nameBuf) canonical(k string) string {
-	st := uint8(nameStart)
+// keep returns a copy of s in the arena.
+func (st *payloadState) keep(s string) string {
+	if s == "" {
+		return ""
+	}
+	d := st.room(len(s))
+	copy(d, s)
+	return unsafe.String(&d[0], len(d))
+}
+
+// canonical returns http.CanonicalHeaderKey(k), kept in the arena.
+func (st *payloadState) canonical(k string) string {
+	state := uint8(nameStart)
 	for i := 0; i < len(k); i++ {
-		st = nameNext[st&7][k[i]]
+		state = nameNext[state&7][k[i]]
 	}
-	if st != nameStartChanged && st != nameWordChanged {
-		return k // canonical, or invalid
+	if state != nameStartChanged && state != nameWordChanged {
+		return st.keep(k) // canonical, or invalid
 	}
-	if len(k) > len(nb.b)-nb.n {
-		return http.CanonicalHeaderKey(k)
-	}
-	d := nb.b[nb.n : nb.n+len(k)]
+	d := st.room(len(k))
 	upper := true
 	for i := 0; i < len(k); i++ {
 		c := k[i]
@@ -151,8 +172,6 @@ func (nb *nameBuf) canonical(k string) string {
 		d[i] = c
 		upper = c == '-'
 	}
-	nb.n += len(k)
-	// These bytes of nb.b are never written again (nb.n only grows).
 	return unsafe.String(&d[0], len(d))
 }
 
@@ -234,11 +253,22 @@ func (c *identitiesCtx) Value(key any) any {
 
 var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// readEnvelope reads the host's POST body into a new buffer, which the
-// decoded request's strings then share (so it is never reused). With a body
-// limit, the envelope is bounded generously (escaping and base64 inflate the
-// body) and the decoded body is checked exactly afterwards.
-func (a *adapter) readEnvelope(hr *http.Request) ([]byte, error) {
+// envPool holds the buffers payload mode reads envelopes into.
+var envPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// putEnvelope returns env, read into *buf, to envPool unless it is large.
+func putEnvelope(buf *[]byte, env []byte) {
+	if cap(env) <= 4<<20 {
+		*buf = env[:0]
+		envPool.Put(buf)
+	}
+}
+
+// readEnvelope reads the host's POST body, appending it to b (a new buffer
+// when b is nil). With a body limit, the envelope is bounded generously
+// (escaping and base64 inflate the body) and the decoded body is checked
+// exactly afterwards.
+func (a *adapter) readEnvelope(hr *http.Request, b []byte) ([]byte, error) {
 	var src io.Reader = hr.Body
 	var limit int64
 	if a.maxBody > 0 {
@@ -249,7 +279,11 @@ func (a *adapter) readEnvelope(hr *http.Request) ([]byte, error) {
 	if hr.ContentLength > 0 && (limit == 0 || hr.ContentLength <= limit) && hr.ContentLength < 1<<30 {
 		n = int(hr.ContentLength) + 1 // +1 so that reading EOF needs no growth
 	}
-	b := make([]byte, 0, n)
+	if cap(b)-len(b) < n {
+		nb := make([]byte, len(b), len(b)+n)
+		copy(nb, b)
+		b = nb
+	}
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -278,6 +312,10 @@ func envelopeError(msg string, err error) error {
 // decodeEnvelope reads {"Data":{"req":{...}},"Metadata":{...}} into st:
 // the Request it returns is st.req, the identities st.ctx's.
 func (a *adapter) decodeEnvelope(b []byte, st *payloadState) (*handler.Request, error) {
+	// What an invocation keeps is usually under half its envelope: the
+	// Metadata repeats the headers and the query, and the body is copied
+	// apart.
+	st.arenaChunk = max(len(b)/2, 256)
 	sc := jsonscan.New(unsafe.String(unsafe.SliceData(b), len(b)))
 	s := &sc
 	var req *handler.Request
@@ -407,10 +445,12 @@ func (a *adapter) decodeReq(s *jsonscan.Scanner, st *payloadState) (*handler.Req
 			if rr.url, err = optString(s); err != nil {
 				return nil, typeErr("Url", "a string", s, err)
 			}
+			rr.url = st.keep(rr.url) // Host, Path and RawQuery are parts of it
 		case equalFoldASCII(key, "Method"):
 			if rr.method, err = optString(s); err != nil {
 				return nil, typeErr("Method", "a string", s, err)
 			}
+			rr.method = st.keep(rr.method)
 		case equalFoldASCII(key, "Query"):
 			if query, err = decodeQuery(s, query); err != nil {
 				return nil, err
@@ -423,8 +463,11 @@ func (a *adapter) decodeReq(s *jsonscan.Scanner, st *payloadState) (*handler.Req
 			if params, err = stringPairs(s, "Params", params[:0]); err != nil {
 				return nil, err
 			}
+			for i := range params {
+				params[i] = st.keep(params[i]) // path values
+			}
 		case equalFoldASCII(key, "Identities"):
-			if ids, err = decodeIdentities(s, st.ids[:0]); err != nil {
+			if ids, err = decodeIdentities(s, st.ids[:0], st); err != nil {
 				return nil, err
 			}
 		case equalFoldASCII(key, "Body"):
@@ -575,7 +618,7 @@ func decodeHeaders(s *jsonscan.Scanner, st *payloadState) (http.Header, error) {
 		if !more {
 			return h, nil
 		}
-		name := st.names.canonical(k)
+		name := st.canonical(k)
 		start := len(slab)
 		switch s.Peek() {
 		case '"':
@@ -583,7 +626,7 @@ func decodeHeaders(s *jsonscan.Scanner, st *payloadState) (http.Header, error) {
 			if err != nil {
 				return nil, fieldError("Headers", err)
 			}
-			slab = append(slab, v)
+			slab = append(slab, st.keep(v))
 		case 'n':
 			if err := s.Literal("null"); err != nil {
 				return nil, fieldError("Headers", err)
@@ -602,7 +645,7 @@ func decodeHeaders(s *jsonscan.Scanner, st *payloadState) (http.Header, error) {
 				if err != nil {
 					return nil, typeErr("Headers."+name, "a list of strings", s, err)
 				}
-				slab = append(slab, v)
+				slab = append(slab, st.keep(v))
 			}
 		default:
 			return nil, typeError("Headers."+name, "a list of strings", s)

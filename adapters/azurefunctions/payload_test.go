@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -464,5 +467,67 @@ func TestPayloadManyHeadersAndPairs(t *testing.T) {
 	}
 	if ids[3] != nil {
 		t.Errorf("no Identities gave %#v, want nil", ids[3])
+	}
+}
+
+// TestPayloadKeepsNothingOfTheEnvelope serves many different envelopes at
+// once and checks every string each request keeps (its request line,
+// headers, path values, identities and claims, and the invocation's
+// answer), both while its handler runs, after the others' envelopes have
+// been read into the buffers the adapter reuses, and once all are done.
+func TestPayloadKeepsNothingOfTheEnvelope(t *testing.T) {
+	type seen struct {
+		r   *handler.Request
+		ids []azurefunctions.ClaimsIdentity
+	}
+	const n = 64
+	var mu sync.Mutex
+	got := map[string]seen{}
+	check := func(t *testing.T, i string, r *handler.Request, ids []azurefunctions.ClaimsIdentity) {
+		t.Helper()
+		if r.Method != "PATCH" || r.Path != "/items/"+i || r.Host != "h"+i+".example" || r.RawQuery != "q="+i ||
+			r.Header.Get("X-Item") != "value "+i || r.Header.Get("X-Upper-"+i) != "u"+i || r.PathValue("id") != i ||
+			string(r.Body) != `{"n":"`+i+`"}` {
+			t.Errorf("request %s: %s %s %s ?%s %v %q %q", i, r.Method, r.Host, r.Path, r.RawQuery, r.Header, r.PathValue("id"), r.Body)
+		}
+		if len(ids) != 1 || ids[0].Name != "name "+i || len(ids[0].Claims) != 1 || ids[0].Claims[0].Value != "sub-"+i ||
+			r.Identity == nil || r.Identity.Subject != "sub-"+i || r.Identity.Claims["sub"] != "sub-"+i {
+			t.Errorf("request %s: identities %+v, Identity %+v", i, ids, r.Identity)
+		}
+	}
+	h := payloadServer(t, handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+		i := strings.TrimPrefix(r.Path, "/items/")
+		ids := azurefunctions.IdentitiesFrom(ctx)
+		runtime.Gosched() // let other invocations reuse the envelope buffers
+		check(t, i, r, ids)
+		mu.Lock()
+		got[i] = seen{r, ids}
+		mu.Unlock()
+		return &handler.Response{Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte(r.Header.Get("X-Item"))}, nil
+	}))
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := strconv.Itoa(i)
+			env := `{"Metadata":{"Headers":"{\"x-item\":\"value ` + s + `\"}"},"Data":{"req":{` +
+				`"Url":"https://h` + s + `.example/api/items/` + s + `?q=` + s + `","Method":"PATCH",` +
+				`"Headers":{"x-item":["value ` + s + `"],"X-UPPER-` + s + `":"u` + s + `","Content-Type":["application/json"]},` +
+				`"Params":{"id":"` + s + `"},` +
+				`"Identities":[{"AuthenticationType":"aad","IsAuthenticated":true,"Name":"name ` + s + `","Claims":[{"Type":"sub","Value":"sub-` + s + `"}]}],` +
+				`"Body":"{\"n\":\"` + s + `\"}"}}}`
+			a := invoke(t, h, env)
+			if a.Outputs.Res.StatusCode != "200" || a.Outputs.Res.Body != "value "+s {
+				t.Errorf("invocation %d answered %+v", i, a.Outputs.Res)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(got) != n {
+		t.Fatalf("%d requests served, want %d", len(got), n)
+	}
+	for i, g := range got {
+		check(t, i, g.r, g.ids)
 	}
 }

@@ -110,7 +110,7 @@ func (t *triggerHandler) serve(w http.ResponseWriter, hr *http.Request, function
 	ctx = adapterkit.ContextWithInvocation(ctx, &inv)
 	status := http.StatusOK
 	var logs []string
-	env, err := t.a.readEnvelope(hr)
+	env, err := t.a.readEnvelope(hr, nil)
 	if err == nil {
 		err = run(ctx, env)
 	}
