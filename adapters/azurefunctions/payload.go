@@ -791,6 +791,14 @@ func mediaType(ct string) string {
 	return strings.ToLower(strings.TrimSpace(ct))
 }
 
+// headerValue is h.Get(name) for a canonical name.
+func headerValue(h http.Header, name string) string {
+	if vs := h[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
 // binaryError is the 500 answer for a response payload mode cannot carry.
 func binaryError(why string) error {
 	return &handler.Error{Status: http.StatusInternalServerError, Code: "payload_mode_limit",
@@ -840,11 +848,13 @@ func appendAnswer(dst []byte, method string, resp *handler.Response, logs []stri
 		body = nil
 	}
 	if len(body) > 0 {
-		if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		// Header.Get of a canonical name is this lookup, without
+		// canonicalizing the name again.
+		if ce := headerValue(resp.Header, "Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 			return dst, binaryError("a " + ce + "-encoded response body")
 		}
 		// The charset is not checked: the bytes are (utf8.Valid below).
-		if mt := mediaType(resp.Header.Get("Content-Type")); mt != "" && !mediatype.IsText(mt) {
+		if mt := mediaType(headerValue(resp.Header, "Content-Type")); mt != "" && !mediatype.IsText(mt) {
 			return dst, binaryError("a binary (" + mt + ") response body")
 		}
 		if !utf8.Valid(body) {
