@@ -59,13 +59,17 @@ func readBody(rd io.Reader, limit int64) ([]byte, error) {
 }
 
 // maxBodyHint bounds the buffer readBodySized allocates on the word of a
-// Content-Length, before any of the body has arrived.
-const maxBodyHint = 1 << 20
+// Content-Length, before any of the body has arrived: a client can declare
+// any length, send nothing and hold the connection until the server's read
+// timeout, and each such request would hold a buffer of the size declared.
+// Past it, the buffer grows as the body arrives.
+const maxBodyHint = 32 << 10
 
 // readBodySized is readBody for a body expected to be size bytes long (its
-// Content-Length; -1 when unknown): up to maxBodyHint, it reads it into a
-// buffer of that size (and one byte more, so that reading EOF needs no
-// growth) instead of io.ReadAll's 512 bytes grown by doubling.
+// Content-Length; -1 when unknown): it reads it into a buffer of that size
+// (and one byte more, so that reading EOF needs no growth), or of
+// maxBodyHint for a larger one, grown as more arrives, instead of
+// io.ReadAll's 512 bytes grown by doubling.
 func readBodySized(rd io.Reader, limit, size int64) ([]byte, error) {
 	if rd == nil || rd == http.NoBody {
 		return nil, nil
@@ -76,8 +80,8 @@ func readBodySized(rd io.Reader, limit, size int64) ([]byte, error) {
 	}
 	var b []byte
 	var err error
-	if size > 0 && size < maxBodyHint && (limit <= 0 || size <= limit) {
-		b, err = readAllInto(src, make([]byte, 0, size+1))
+	if size > 0 && (limit <= 0 || size <= limit) {
+		b, err = readAllInto(src, make([]byte, 0, min(size, maxBodyHint)+1))
 	} else {
 		b, err = io.ReadAll(src)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -91,6 +92,30 @@ func TestRequestFromHTTPBodySize(t *testing.T) {
 	hr = httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader("x"), errReader{}))
 	if _, err := adapterkit.RequestFromHTTP(hr); handler.AsError(err).Code != "unreadable_body" {
 		t.Errorf("read failure: %v", err)
+	}
+}
+
+// TestRequestFromHTTPUnbackedContentLength checks that a Content-Length the
+// client does not back with a body costs no buffer of that size: anyone can
+// declare a large body and send nothing (or a few bytes) and hold the
+// connection until the read times out, so a buffer sized on their word
+// would let each such connection hold that memory. A 10-byte body declared
+// as 1 MiB - 1 must cost a small fraction of that (io.ReadAll's growth as
+// the bytes arrive would cost 512 bytes).
+func TestRequestFromHTTPUnbackedContentLength(t *testing.T) {
+	const declared, n = 1<<20 - 1, 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		hr := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(strings.NewReader("0123456789"), errReader{}))
+		hr.ContentLength = declared
+		if _, err := adapterkit.RequestFromHTTP(hr); handler.AsError(err).Code != "unreadable_body" {
+			t.Fatalf("a body cut short: %v", err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > declared/8 {
+		t.Errorf("%d bytes allocated per request for a 10-byte body declared as %d bytes", per, declared)
 	}
 }
 
