@@ -142,6 +142,12 @@ func requestFromHTTP(hr *http.Request) (*Request, error) {
 // It sets the fields one by one rather than assigning a composite literal,
 // which would copy a whole Request into r.
 func fillRequestFromHTTP(r *Request, hr *http.Request) error {
+	return fillRequest(r, hr, true)
+}
+
+// fillRequest is fillRequestFromHTTP, which leaves RemoteAddr empty
+// without reading hr.RemoteAddr unless peer is true.
+func fillRequest(r *Request, hr *http.Request, peer bool) error {
 	r.Method = hr.Method
 	r.RawQuery = hr.URL.RawQuery
 	r.Header = hr.Header
@@ -167,7 +173,9 @@ func fillRequestFromHTTP(r *Request, hr *http.Request) error {
 	if escaped != r.Path && escaped != "" {
 		r.RawPath = escaped
 	}
-	r.RemoteAddr = remoteIP(hr.RemoteAddr)
+	if peer {
+		r.RemoteAddr = remoteIP(hr.RemoteAddr)
+	}
 	body, err := readBodySized(hr.Body, 0, hr.ContentLength)
 	if err != nil {
 		return err
@@ -308,15 +316,33 @@ func newRequestIn(parent context.Context, inv Invocation, timeout time.Duration)
 // Content-Length value are allocated together. They are built in place
 // and handed out once, so nothing else can be using them.
 func serveHTTPIn(parent context.Context, inv Invocation, timeout time.Duration, h Handler, w http.ResponseWriter, hr *http.Request) {
+	serveHTTPAs(parent, inv, timeout, h, w, hr, "", true)
+}
+
+// serveHTTPBehind is serveHTTPIn for a platform whose front end is hr's
+// TCP peer: the Request's RemoteAddr is left empty (hr.RemoteAddr is not
+// read) and its RequestID is id, unless id is "".
+func serveHTTPBehind(parent context.Context, inv Invocation, timeout time.Duration, h Handler, w http.ResponseWriter, hr *http.Request, id string) {
+	serveHTTPAs(parent, inv, timeout, h, w, hr, id, false)
+}
+
+// serveHTTPAs is serveHTTPIn with id, unless "", as the request ID (of
+// the Request, and of the answer to a request that cannot be read), and,
+// when peer is false, RemoteAddr left empty.
+func serveHTTPAs(parent context.Context, inv Invocation, timeout time.Duration, h Handler, w http.ResponseWriter, hr *http.Request, id string, peer bool) {
 	x := new(httpExchange)
 	x.ctx.init(parent, inv, timeout)
 	ctx := context.Context(&x.ctx)
 	defer x.ctx.end()
 	r := &x.req
-	if err := fillRequestFromHTTP(r, hr); err != nil {
-		writeHTTP(ctx, w, hr.Method, ErrorResponse(err, newRequestID()))
+	if err := fillRequest(r, hr, peer); err != nil {
+		if id == "" {
+			id = newRequestID()
+		}
+		writeHTTP(ctx, w, hr.Method, ErrorResponse(err, id))
 		return
 	}
+	r.RequestID = id
 	resp := Serve(ctx, h, r)
 	if resp.Stream != nil || !sendableStatus(resp.StatusCode()) {
 		// A failing stream or an invalid status is logged with the request

@@ -15,6 +15,7 @@ func init() {
 	kit.ContextWithRequestID = withRequestID
 	kit.ServeHTTP = serveHTTP
 	kit.ServeHTTPIn = serveHTTPIn
+	kit.ServeHTTPBehind = serveHTTPBehind
 	kit.NewRequestIn = newRequestIn
 	kit.FillRequestFromHTTP = fillRequestFromHTTP
 	kit.NewRequestContext = newRequestContext

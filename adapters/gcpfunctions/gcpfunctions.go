@@ -328,21 +328,11 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			return
 		}
 	}
-	// The context and the Request in one allocation.
-	ctx, r := adapterkit.NewRequestIn(ctx, inv, a.opts.timeout)
-	defer adapterkit.EndRequest(ctx)
 	if a.opts.maxBody > 0 {
 		hr.Body = http.MaxBytesReader(w, hr.Body, a.opts.maxBody)
 	}
-	if err := adapterkit.FillRequestFromHTTP(r, hr); err != nil {
-		if id == "" {
-			id = adapterkit.NewRequestID()
-		}
-		adapterkit.WriteHTTP(ctx, w, hr.Method, handler.ErrorResponse(err, id))
-		return
-	}
-	r.RequestID = id
-	// The TCP peer is Google's front end, not the client.
-	r.RemoteAddr = ""
-	adapterkit.WriteHTTP(ctx, w, hr.Method, handler.Serve(ctx, a.h, r))
+	// The context, the Request and the response's Content-Length value in
+	// one allocation. The TCP peer is Google's front end, not the client:
+	// RemoteAddr stays empty.
+	adapterkit.ServeHTTPBehind(ctx, inv, a.opts.timeout, a.h, w, hr, id)
 }

@@ -257,3 +257,43 @@ func TestRemoteAddrEmpty(t *testing.T) {
 		t.Errorf("X-Forwarded-For = %q, want it passed as sent", got.Header.Get("X-Forwarded-For"))
 	}
 }
+
+// TestRemoteAddrEmptyAnyPeer checks that RemoteAddr is empty whatever the
+// peer's address looks like (IPv6, unparsable, absent): the adapter does
+// not read it.
+func TestRemoteAddrEmptyAnyPeer(t *testing.T) {
+	for _, addr := range []string{"[2001:db8::1]:443", "not an address", ""} {
+		var got *handler.Request
+		h := mustHandler(handler.HandlerFunc(func(ctx context.Context, r *handler.Request) (*handler.Response, error) {
+			got = r
+			return nil, nil
+		}))
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = addr
+		req.Header.Set(gcpfunctions.ExecutionIDHeader, "exec-7")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || got == nil {
+			t.Fatalf("%q: status %d", addr, rec.Code)
+		}
+		if got.RemoteAddr != "" || got.RequestID != "exec-7" {
+			t.Errorf("%q: RemoteAddr = %q, RequestID = %q; want empty, exec-7", addr, got.RemoteAddr, got.RequestID)
+		}
+	}
+}
+
+// TestTooLargeCarriesExecutionID checks that a body over the limit is
+// answered with 413 naming the execution ID, without running the handler.
+func TestTooLargeCarriesExecutionID(t *testing.T) {
+	h := mustHandler(handler.HandlerFunc(func(context.Context, *handler.Request) (*handler.Response, error) {
+		t.Error("the handler ran")
+		return nil, nil
+	}), gcpfunctions.WithMaxBodyBytes(3))
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("too long"))
+	req.Header.Set(gcpfunctions.ExecutionIDHeader, "exec-413")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `"exec-413"`) {
+		t.Errorf("response: %d %q", rec.Code, rec.Body)
+	}
+}

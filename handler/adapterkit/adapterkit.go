@@ -38,6 +38,7 @@ var (
 	endRequest      = kit.EndRequest.(func(context.Context))
 	newRequestIn    = kit.NewRequestIn.(func(context.Context, handler.Invocation, time.Duration) (context.Context, *handler.Request))
 	fillRequest     = kit.FillRequestFromHTTP.(func(*handler.Request, *http.Request) error)
+	serveHTTPBehind = kit.ServeHTTPBehind.(func(context.Context, handler.Invocation, time.Duration, handler.Handler, http.ResponseWriter, *http.Request, string))
 )
 
 // NewRequestContext returns the context an adapter gives one request: a
@@ -100,6 +101,20 @@ func FillRequestFromHTTP(r *handler.Request, hr *http.Request) error {
 // between making the context and serving calls this.
 func ServeHTTPIn(parent context.Context, inv handler.Invocation, timeout time.Duration, h handler.Handler, w http.ResponseWriter, hr *http.Request) {
 	serveHTTPIn(parent, inv, timeout, h, w, hr)
+}
+
+// ServeHTTPBehind is [ServeHTTPIn] for a platform whose front end, not
+// the client, is hr's TCP peer (Cloud Functions, for one): the
+// [handler.Request]'s RemoteAddr is empty (hr.RemoteAddr is not even
+// parsed) and its RequestID is requestID, the platform's; when requestID
+// is "", one is generated, as [handler.Serve] does. A request that cannot
+// be read (a bad path, a body over its limit) is answered with an error
+// carrying requestID too. It saves an adapter that builds its Request
+// with [NewRequestIn] and [FillRequestFromHTTP], sets the ID, clears
+// RemoteAddr, serves and calls [WriteHTTP], an allocation (the response's
+// Content-Length value) and the parse.
+func ServeHTTPBehind(parent context.Context, inv handler.Invocation, timeout time.Duration, h handler.Handler, w http.ResponseWriter, hr *http.Request, requestID string) {
+	serveHTTPBehind(parent, inv, timeout, h, w, hr, requestID)
 }
 
 // ParsePath decodes escaped, a request path as received (percent-encoded),

@@ -10,7 +10,7 @@ var (
 	ParsePath, ReadBody, RequestFromHTTP, WriteHTTP, NewHTTPRequest any
 	NewRequestID, ContextWithInvocation, ContextWithRequestID       any
 	ServeHTTP, ServeHTTPIn, NewRequestContext, EndRequest           any
-	NewRequestIn, FillRequestFromHTTP                               any
+	NewRequestIn, FillRequestFromHTTP, ServeHTTPBehind              any
 )
 
 // LoggerKey is the context key under which handler.ContextWithLogger puts
