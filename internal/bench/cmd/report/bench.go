@@ -87,6 +87,9 @@ func comparisons(root, benchDir string) []*program {
 			{Name: "Observability", Title: "Observability middleware over the bare router", Funcs: []string{"Observability"}, Base: "bare", CPU: "cpu-ns/op",
 				What:     "BenchmarkObservability (package handler/middleware/otelmw) serves a routed request through `otelmw.Tracing` (SDK tracer, no-op exporter), `otelmw.Metrics` (SDK meter, manual reader) and `middleware.Logger` (to io.Discard): **observed** samples every span, **observed-unsampled** has the SDK installed and the span not sampled, **observed-noop-sdk** uses OpenTelemetry's no-op providers (a program that installs no SDK); the *-only* rows run one of the three alone.",
 				Baseline: "**bare** is the same `handler.Router` and route without any middleware; the overhead columns are differences of medians."},
+			{Name: "SDKFloor", Title: "The OpenTelemetry SDK's own cost per request", Funcs: []string{"SDKFloor"}, CPU: "cpu-ns/op",
+				What:     "BenchmarkSDKFloor (package handler/middleware/otelmw) calls the SDK alone, under BenchmarkObservability's providers, for what the middleware asks of it per request: a sampled server span with the eight attributes Tracing sets, an unsampled one, an up-down counter's Add (Metrics makes two per request), a histogram's Record with a cached attribute set (one per request), and the clock reads of time.Now and time.Since.",
+				Baseline: "There is no baseline: this is the floor under the observability rows above, whatever the middleware around the SDK does."},
 		}},
 	}
 }

@@ -482,6 +482,12 @@ func (r *report) writeBench(w *bytes.Buffer) {
 					p("| %s | %s | %s | %s | %.0f | %.0f | %s | %s |\n", keyed(b), ns(med(b.CPU)), ns(coldstart.Quantile(b.CPU, 0.95)), ns(med(b.Wall)),
 						med(b.Allocs), med(b.Bytes), over, allocs)
 				}
+			} else if c.Base == "" {
+				p("| measure | CPU median | CPU p95 | wall median | allocs/op | B/op |\n|---|---|---|---|---|---|\n")
+				for _, b := range rows {
+					p("| %s | %s | %s | %s | %.0f | %.0f |\n", keyed(b), ns(med(b.CPU)), ns(coldstart.Quantile(b.CPU, 0.95)), ns(med(b.Wall)),
+						med(b.Allocs), med(b.Bytes))
+				}
 			} else {
 				p("| contender | %s median | %s p95 | wall median | allocs/op | B/op | %s ratio | allocs ratio |\n|---|---|---|---|---|---|---|---|\n", cpuName, cpuName, cpuName)
 				for _, b := range rows {
